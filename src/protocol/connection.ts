@@ -1,0 +1,679 @@
+/**
+ * The Sans-I/O WebSocket connection: RFC 6455 §5 (framing), §5.4 (fragmentation), §5.5 (control
+ * frames), §7 (closing), §8.1 (UTF-8), plus the message-level hooks RFC 7692 needs.
+ *
+ * Bytes in (`receiveData`, `receiveEof`), events and bytes out (`takeEvents`, `takeOutput`).
+ * Invariants:
+ *  - the receive path never throws: every violation becomes `fail(error)`, which queues exactly
+ *    one close frame with the error's close code and discards all further input;
+ *  - at most one close frame is ever sent;
+ *  - the client masks every frame it sends, the server never does;
+ *  - memory held for one message is bounded by `maxPayload`, whatever the fragmentation;
+ *  - nothing here knows about sockets, timers or zlib.
+ * Must not: import anything outside protocol/, allocate on the per-frame happy path beyond views.
+ */
+import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode, isValidCloseCode } from './constants.js';
+import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
+import { frameHeaderSize, writeFrameHeader } from './frame-writer.js';
+import { applyMask, maskInto } from './mask.js';
+import { Utf8Validator, isValidUtf8 } from './utf8-validator.js';
+import type { MessageCodec } from './codec.js';
+
+export type Side = 'server' | 'client';
+export type ConnectionState = 'OPEN' | 'CLOSING' | 'CLOSED';
+
+export interface ConnectionOptions {
+  side: Side;
+  /** Largest message accepted, in bytes, after reassembly (and inflation). 0 means no limit. */
+  maxPayload?: number;
+  /** Most frames one message may be split into. 0 means no limit. */
+  maxFragments?: number;
+  /** Most automatic pongs queued and not yet taken; past it only the newest ping is answered. */
+  maxPendingPongs?: number;
+  /** Answer pings with pongs automatically (RFC 6455 §5.5.2). */
+  autoPong?: boolean;
+  /** Trust the peer's text to be UTF-8 (skips §8.1 checks; only for trusted peers). */
+  skipUtf8Validation?: boolean;
+  /** Fills a 4-byte masking key; required on the client (RFC 6455 §5.3: unpredictable keys). */
+  generateMask?: (maskingKey: Uint8Array) => void;
+  /** A faster whole-buffer UTF-8 check to use on complete messages (the incremental one is kept for pieces). */
+  isUtf8?: (bytes: Uint8Array) => boolean;
+  /** The negotiated compression extension, if any: lets RSV1 through and handles its messages. */
+  codec?: MessageCodec | null;
+}
+
+export type ConnectionEvent =
+  | { type: 'message'; data: Uint8Array; binary: boolean }
+  | { type: 'ping'; data: Uint8Array }
+  | { type: 'pong'; data: Uint8Array }
+  /** A close frame arrived. `code` is 1005 when it carried none. */
+  | { type: 'close'; code: number; reason: Uint8Array }
+  /** This endpoint failed the connection; a close frame with `error.closeCode` is queued. */
+  | { type: 'error'; error: ProtocolError };
+
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+export const DEFAULT_MAX_FRAGMENTS = 131072;
+export const DEFAULT_MAX_PENDING_PONGS = 16;
+
+/** Whole frames up to this size are preallocated from their declared length; larger ones grow as bytes arrive. */
+const PREALLOCATE_LIMIT = 1024 * 1024;
+/** Payloads up to this size share one output buffer with their header (one small copy, one write). */
+const MERGE_LIMIT = 1024;
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+const ReadState = { HEADER: 0, PAYLOAD: 1, DISCARD: 2 } as const;
+type ReadState = (typeof ReadState)[keyof typeof ReadState];
+
+export class Connection {
+  readonly side: Side;
+  readonly #maxPayload: number;
+  readonly #maxFragments: number;
+  readonly #maxPendingPongs: number;
+  readonly #autoPong: boolean;
+  readonly #skipUtf8: boolean;
+  readonly #generateMask: ((key: Uint8Array) => void) | null;
+  readonly #isUtf8: ((bytes: Uint8Array) => boolean) | null;
+  readonly #codec: MessageCodec | null;
+  readonly #expectMasked: boolean;
+
+  // Input queue: chunks not yet consumed; #offset indexes into the first one.
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  #buffered = 0;
+  #readState: ReadState = ReadState.HEADER;
+
+  // The frame being read.
+  #fin = false;
+  #rsv1 = false;
+  #opcode = 0;
+  #masked = false;
+  #payloadLength = 0;
+  #payloadRead = 0;
+  readonly #maskingKey = new Uint8Array(4);
+
+  // The data message being assembled.
+  #messageOpcode = 0;
+  #messageCompressed = false;
+  #messageLength = 0;
+  #messageFragments = 0;
+  #messageBuffer: Uint8Array | null = null;
+  readonly #utf8 = new Utf8Validator();
+
+  // The control frame being assembled when it spans chunks.
+  readonly #controlBuffer = new Uint8Array(MAX_CONTROL_PAYLOAD);
+  #controlLength = 0;
+
+  // Sending.
+  #sendOpcode = 0; // opcode of an outgoing fragmented message in progress (0: none)
+  readonly #sendMaskingKey = new Uint8Array(4);
+  #output: Uint8Array[] = [];
+  #outputBytes = 0;
+  #pendingPongs = 0;
+  #lastPongIndex = -1;
+
+  #events: ConnectionEvent[] = [];
+
+  // Closing.
+  #closeSent = false;
+  #closeReceived = false;
+  #failed = false;
+  #eof = false;
+  #closeCode: number = CloseCode.ABNORMAL_CLOSURE;
+  #closeReason: Uint8Array = EMPTY;
+  #error: ProtocolError | null = null;
+
+  constructor(options: ConnectionOptions) {
+    this.side = options.side;
+    this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.#maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
+    this.#maxPendingPongs = Math.max(1, options.maxPendingPongs ?? DEFAULT_MAX_PENDING_PONGS);
+    this.#autoPong = options.autoPong ?? true;
+    this.#skipUtf8 = options.skipUtf8Validation ?? false;
+    this.#isUtf8 = options.isUtf8 ?? null;
+    this.#codec = options.codec ?? null;
+    this.#expectMasked = this.side === 'server';
+    if (this.side === 'client') {
+      if (!options.generateMask) throw new UsageError('WS_ERR_NO_MASK_SOURCE', 'a client connection needs generateMask');
+      this.#generateMask = options.generateMask;
+    } else {
+      this.#generateMask = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** OPEN, then CLOSING once a close frame was sent or received (or the connection failed), then CLOSED once both close frames crossed or the transport ended. */
+  get state(): ConnectionState {
+    if (this.#eof || (this.#closeSent && this.#closeReceived)) return 'CLOSED';
+    if (this.#closeSent || this.#closeReceived || this.#failed) return 'CLOSING';
+    return 'OPEN';
+  }
+
+  /** The code of the close frame received, 1005 if it had none, 1006 if none arrived. */
+  get closeCode(): number {
+    return this.#closeCode;
+  }
+
+  get closeReason(): Uint8Array {
+    return this.#closeReason;
+  }
+
+  get closeSent(): boolean {
+    return this.#closeSent;
+  }
+
+  get closeReceived(): boolean {
+    return this.#closeReceived;
+  }
+
+  /** The violation that failed the connection, if one did. */
+  get error(): ProtocolError | null {
+    return this.#error;
+  }
+
+  /** Bytes queued by send calls and not yet taken. */
+  get outputBytes(): number {
+    return this.#outputBytes;
+  }
+
+  /**
+   * Should this endpoint close the transport now? RFC 6455 §7.1.1: the server closes the TCP
+   * connection first once the close handshake is done; the client waits for it (and uses a
+   * timeout of its own). After a failure (§7.1.7) either side closes once its close frame is out.
+   */
+  closeExpected(): boolean {
+    if (this.#failed) return true;
+    return this.side === 'server' && this.#closeSent && this.#closeReceived;
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /**
+   * Feeds bytes received from the peer. Takes ownership of `data`: masked payloads are unmasked
+   * in place and message events may hold views into it. Never throws.
+   */
+  receiveData(data: Uint8Array): void {
+    if (this.#eof || this.#readState === ReadState.DISCARD || data.length === 0) return;
+    this.#chunks.push(data);
+    this.#buffered += data.length;
+    try {
+      this.#read();
+    } catch (cause) {
+      // A bug here must not escape to the transport: fail the connection as an internal error.
+      this.fail(new ProtocolError('WS_ERR_INTERNAL', `internal error: ${String(cause)}`));
+    }
+  }
+
+  /** The transport ended. A close frame that never arrived leaves the close code at 1006. */
+  receiveEof(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    this.#discardInput();
+  }
+
+  /** Events since the last call, in order. */
+  takeEvents(): ConnectionEvent[] {
+    const events = this.#events;
+    if (events.length === 0) return events;
+    this.#events = [];
+    return events;
+  }
+
+  /** Bytes to send since the last call, in order; the caller writes them as they are. */
+  takeOutput(): Uint8Array[] {
+    const output = this.#output;
+    if (output.length === 0) return output;
+    this.#output = [];
+    this.#outputBytes = 0;
+    this.#pendingPongs = 0;
+    this.#lastPongIndex = -1;
+    return output;
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): reports `error`, queues a close frame with its close
+   * code unless one was already sent, and ignores all further input.
+   */
+  fail(error: ProtocolError): void {
+    if (this.#failed || this.#eof) return;
+    this.#failed = true;
+    this.#error = error;
+    this.#events.push({ type: 'error', error });
+    if (!this.#closeSent) this.#queueClose(error.closeCode, EMPTY);
+    this.#discardInput();
+  }
+
+  #discardInput(): void {
+    this.#readState = ReadState.DISCARD;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#offset = 0;
+    this.#messageBuffer = null;
+  }
+
+  #failWith(code: ProtocolErrorCode): void {
+    this.fail(new ProtocolError(code));
+  }
+
+  #peek(index: number): number {
+    let i = index + this.#offset;
+    for (const chunk of this.#chunks) {
+      if (i < chunk.length) return chunk[i]!;
+      i -= chunk.length;
+    }
+    return -1;
+  }
+
+  #skip(count: number): void {
+    this.#buffered -= count;
+    let n = count + this.#offset;
+    while (n > 0) {
+      const first = this.#chunks[0]!;
+      if (n < first.length) break;
+      n -= first.length;
+      this.#chunks.shift();
+    }
+    this.#offset = n;
+  }
+
+  #read(): void {
+    while (this.#buffered > 0 || (this.#readState === ReadState.PAYLOAD && this.#payloadRead === this.#payloadLength)) {
+      if (this.#readState === ReadState.HEADER) {
+        if (!this.#readHeader()) return;
+      } else if (this.#readState === ReadState.PAYLOAD) {
+        this.#readPayload();
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Parses one frame header if it is all here; false when more bytes are needed or it failed. */
+  #readHeader(): boolean {
+    if (this.#buffered < 2) return false;
+    const b0 = this.#peek(0);
+    const b1 = this.#peek(1);
+    const fin = (b0 & 0x80) !== 0;
+    const rsv1 = (b0 & 0x40) !== 0;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    const length7 = b1 & 0x7f;
+    const isControl = opcode >= 0x8;
+
+    // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them.
+    if ((b0 & 0x20) !== 0) return this.#failWith('WS_ERR_UNEXPECTED_RSV_2'), false;
+    if ((b0 & 0x10) !== 0) return this.#failWith('WS_ERR_UNEXPECTED_RSV_3'), false;
+    // RFC 7692 §6: RSV1 marks a compressed message, only on its first frame, never on control frames.
+    if (rsv1 && (this.#codec === null || isControl || opcode === Opcode.CONTINUATION)) {
+      return this.#failWith('WS_ERR_UNEXPECTED_RSV_1'), false;
+    }
+    // RFC 6455 §5.2: unknown opcodes fail the connection.
+    if (opcode > Opcode.BINARY && opcode < Opcode.CLOSE) return this.#failWith('WS_ERR_INVALID_OPCODE'), false;
+    if (opcode > Opcode.PONG) return this.#failWith('WS_ERR_INVALID_OPCODE'), false;
+    if (isControl) {
+      // RFC 6455 §5.5: control frames are at most 125 bytes and never fragmented.
+      if (!fin) return this.#failWith('WS_ERR_EXPECTED_FIN'), false;
+      if (length7 > MAX_CONTROL_PAYLOAD) return this.#failWith('WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'), false;
+    } else if (opcode === Opcode.CONTINUATION) {
+      // RFC 6455 §5.4: a continuation frame needs an open fragmented message.
+      if (this.#messageOpcode === 0) return this.#failWith('WS_ERR_UNEXPECTED_CONTINUATION'), false;
+    } else if (this.#messageOpcode !== 0) {
+      // RFC 6455 §5.4: fragments of different messages must not interleave.
+      return this.#failWith('WS_ERR_EXPECTED_CONTINUATION'), false;
+    }
+    // RFC 6455 §5.1: clients mask every frame, servers none.
+    if (masked !== this.#expectMasked) {
+      return this.#failWith(this.#expectMasked ? 'WS_ERR_EXPECTED_MASK' : 'WS_ERR_UNEXPECTED_MASK'), false;
+    }
+
+    const extra = length7 === 126 ? 2 : length7 === 127 ? 8 : 0;
+    const headerSize = 2 + extra + (masked ? 4 : 0);
+    if (this.#buffered < headerSize) return false;
+
+    let payloadLength = length7;
+    if (length7 === 126) {
+      payloadLength = (this.#peek(2) << 8) | this.#peek(3);
+      // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the length".
+      if (payloadLength < 126) return this.#failWith('WS_ERR_NON_MINIMAL_LENGTH'), false;
+    } else if (length7 === 127) {
+      const hi = ((this.#peek(2) << 24) | (this.#peek(3) << 16) | (this.#peek(4) << 8) | this.#peek(5)) >>> 0;
+      const lo = ((this.#peek(6) << 24) | (this.#peek(7) << 16) | (this.#peek(8) << 8) | this.#peek(9)) >>> 0;
+      // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
+      if (hi & 0x80000000) return this.#failWith('WS_ERR_INVALID_PAYLOAD_LENGTH'), false;
+      // Beyond 2^53 - 1 a length is no longer exact in a JS number: too big by any limit.
+      if (hi > 0x1fffff) return this.#failWith('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'), false;
+      payloadLength = hi * 0x100000000 + lo;
+      if (payloadLength < 0x10000) return this.#failWith('WS_ERR_NON_MINIMAL_LENGTH'), false;
+    }
+
+    if (!isControl) {
+      // Limits are checked on the declared length, before any byte of the payload is stored.
+      if (this.#maxPayload > 0 && this.#messageLength + payloadLength > this.#maxPayload) {
+        return this.#failWith('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'), false;
+      }
+      if (this.#maxFragments > 0 && this.#messageFragments + 1 > this.#maxFragments) {
+        return this.#failWith('WS_ERR_TOO_MANY_FRAGMENTS'), false;
+      }
+      if (opcode !== Opcode.CONTINUATION) {
+        this.#messageOpcode = opcode;
+        this.#messageCompressed = rsv1;
+        this.#utf8.reset();
+      }
+      this.#messageFragments++;
+    } else {
+      this.#controlLength = 0;
+    }
+
+    if (masked) {
+      const k = this.#maskingKey;
+      k[0] = this.#peek(headerSize - 4);
+      k[1] = this.#peek(headerSize - 3);
+      k[2] = this.#peek(headerSize - 2);
+      k[3] = this.#peek(headerSize - 1);
+    }
+    this.#fin = fin;
+    this.#rsv1 = rsv1;
+    this.#opcode = opcode;
+    this.#masked = masked;
+    this.#payloadLength = payloadLength;
+    this.#payloadRead = 0;
+    this.#skip(headerSize);
+    this.#readState = ReadState.PAYLOAD;
+    return true;
+  }
+
+  /** Hands over the part of the current payload that is here, then finishes the frame if it is complete. */
+  #readPayload(): void {
+    const remaining = this.#payloadLength - this.#payloadRead;
+    if (remaining > 0) {
+      const chunk = this.#chunks[0]!;
+      const start = this.#offset;
+      const take = Math.min(remaining, chunk.length - start);
+      const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
+      if (this.#masked) applyMask(piece, this.#maskingKey, this.#payloadRead);
+      const whole = this.#payloadRead === 0 && take === this.#payloadLength;
+      this.#payloadRead += take;
+      this.#skip(take);
+      if (this.#opcode >= 0x8) this.#controlPiece(piece, whole);
+      else if (!this.#dataPiece(piece, whole)) return;
+    }
+    if (this.#payloadRead === this.#payloadLength && this.#readState === ReadState.PAYLOAD) {
+      this.#readState = ReadState.HEADER;
+      if (this.#opcode >= 0x8) this.#controlFrameEnd();
+      else if (this.#fin) this.#messageEnd();
+    }
+  }
+
+  #controlPiece(piece: Uint8Array, whole: boolean): void {
+    if (whole) {
+      // Whole control frame in one chunk: keep the view, copy nothing.
+      this.#controlWhole = piece;
+      return;
+    }
+    this.#controlWhole = null;
+    this.#controlBuffer.set(piece, this.#controlLength);
+    this.#controlLength += piece.length;
+  }
+
+  #controlWhole: Uint8Array | null = null;
+
+  #controlFrameEnd(): void {
+    const payload =
+      this.#payloadLength === 0
+        ? EMPTY
+        : (this.#controlWhole ?? this.#controlBuffer.slice(0, this.#controlLength));
+    this.#controlWhole = null;
+    switch (this.#opcode) {
+      case Opcode.PING:
+        this.#events.push({ type: 'ping', data: payload });
+        if (this.#autoPong && !this.#closeSent) this.#queuePong(payload);
+        return;
+      case Opcode.PONG:
+        this.#events.push({ type: 'pong', data: payload });
+        return;
+      default:
+        this.#closeFrameReceived(payload);
+    }
+  }
+
+  #closeFrameReceived(payload: Uint8Array): void {
+    let code: number = CloseCode.NO_STATUS_RECEIVED;
+    let reason = EMPTY;
+    if (payload.length === 1) return this.#failWith('WS_ERR_INVALID_CLOSE_PAYLOAD');
+    if (payload.length >= 2) {
+      code = (payload[0]! << 8) | payload[1]!;
+      // RFC 6455 §7.4: only codes defined for the wire may be received.
+      if (!isValidCloseCode(code)) return this.#failWith('WS_ERR_INVALID_CLOSE_CODE');
+      reason = payload.subarray(2);
+      // RFC 6455 §5.5.1: the reason is UTF-8.
+      if (!isValidUtf8(reason)) return this.#failWith('WS_ERR_INVALID_CLOSE_UTF8');
+    }
+    this.#closeReceived = true;
+    this.#closeCode = code;
+    this.#closeReason = reason;
+    this.#events.push({ type: 'close', code, reason });
+    // RFC 6455 §5.5.1: answer with a close frame, echoing the code, unless one was sent already.
+    if (!this.#closeSent) this.#queueClose(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, EMPTY);
+    // RFC 6455 §5.5.1: nothing after a close frame counts.
+    this.#discardInput();
+  }
+
+  /** Returns false when the piece failed the connection. */
+  #dataPiece(piece: Uint8Array, whole: boolean): boolean {
+    const text = this.#messageOpcode === Opcode.TEXT && !this.#messageCompressed && !this.#skipUtf8;
+    if (whole && this.#fin && this.#messageFragments === 1) {
+      // Fast path: an unfragmented message wholly in one chunk is handed out as a view.
+      if (text && !(this.#isUtf8 ? this.#isUtf8(piece) : isValidUtf8(piece))) {
+        this.#failWith('WS_ERR_INVALID_UTF8');
+        return false;
+      }
+      this.#messageBuffer = piece;
+      this.#messageLength = piece.length;
+      return true;
+    }
+    // RFC 6455 §8.1: fail as soon as an invalid byte arrives, not at the end of the message.
+    if (text && !this.#utf8.update(piece)) {
+      this.#failWith('WS_ERR_INVALID_UTF8');
+      return false;
+    }
+    if (piece.length > 0) this.#append(piece);
+    return true;
+  }
+
+  /** Copies a piece into the message buffer, growing it within maxPayload. */
+  #append(piece: Uint8Array): void {
+    const needed = this.#messageLength + piece.length;
+    let buffer = this.#messageBuffer;
+    if (buffer === null || buffer.length < needed) {
+      let capacity: number;
+      const frameRest = this.#payloadLength - this.#payloadRead;
+      if (this.#fin && this.#messageFragments === 1 && this.#payloadLength <= PREALLOCATE_LIMIT) {
+        capacity = this.#payloadLength; // a single frame of known, modest size: allocate once
+      } else {
+        capacity = Math.max(needed + frameRest, Math.min((buffer?.length ?? 0) * 2, this.#maxPayload || Infinity), 1024);
+        if (this.#maxPayload > 0) capacity = Math.min(capacity, Math.max(needed, this.#maxPayload));
+      }
+      const grown = new Uint8Array(Math.max(capacity, needed));
+      if (buffer !== null && this.#messageLength > 0) grown.set(buffer.subarray(0, this.#messageLength));
+      buffer = grown;
+      this.#messageBuffer = buffer;
+    }
+    buffer.set(piece, this.#messageLength);
+    this.#messageLength = needed;
+  }
+
+  #messageEnd(): void {
+    const opcode = this.#messageOpcode;
+    const data = this.#messageLength === 0 ? EMPTY : this.#messageBuffer!.subarray(0, this.#messageLength);
+    const compressed = this.#messageCompressed;
+    const text = opcode === Opcode.TEXT;
+    const checkedWhole = this.#messageFragments === 1 && this.#messageBuffer === data;
+    this.#messageOpcode = 0;
+    this.#messageCompressed = false;
+    this.#messageLength = 0;
+    this.#messageFragments = 0;
+    this.#messageBuffer = null;
+    if (compressed) {
+      this.#inflateMessage(data, text);
+      return;
+    }
+    if (text && !this.#skipUtf8 && !checkedWhole && !this.#utf8.isComplete()) {
+      // The message ended inside a multi-byte sequence.
+      return this.#failWith('WS_ERR_INVALID_UTF8');
+    }
+    this.#events.push({ type: 'message', data, binary: !text });
+  }
+
+  #inflateMessage(data: Uint8Array, text: boolean): void {
+    const result = this.#codec!.decompress(data, this.#maxPayload);
+    if (result instanceof ProtocolError) return this.fail(result);
+    if (text && !this.#skipUtf8 && !(this.#isUtf8 ? this.#isUtf8(result) : isValidUtf8(result))) {
+      return this.#failWith('WS_ERR_INVALID_UTF8');
+    }
+    this.#events.push({ type: 'message', data: result, binary: !text });
+  }
+
+  // ---------------------------------------------------------------- output
+
+  /**
+   * Queues a data frame. `binary` picks the opcode of the first frame; with `fin: false` the
+   * message stays open and later calls send continuation frames. With `owned`, the caller gives
+   * up `data`: a client masks it in place instead of copying it.
+   * Throws UsageError after a close frame was sent (RFC 6455 §5.5.1: no data after close).
+   */
+  send(data: Uint8Array, binary: boolean, fin = true, owned = false): void {
+    this.#assertCanSend();
+    let opcode: number;
+    if (this.#sendOpcode !== 0) {
+      opcode = Opcode.CONTINUATION;
+    } else {
+      opcode = binary ? Opcode.BINARY : Opcode.TEXT;
+      if (!fin) this.#sendOpcode = opcode;
+    }
+    if (fin) this.#sendOpcode = 0;
+    let payload = data;
+    let rsv1 = false;
+    if (this.#codec !== null && opcode !== Opcode.CONTINUATION && this.#codec.shouldCompress(data.length)) {
+      if (!fin) {
+        // Fragmented compressed sending is not offered: send this message uncompressed.
+      } else {
+        payload = this.#codec.compress(data);
+        rsv1 = true;
+        owned = true;
+      }
+    }
+    this.#queueFrame(opcode, payload, fin, rsv1, owned);
+  }
+
+  /** Queues a data frame whose payload was compressed by the caller (broadcast shares one). */
+  sendCompressed(payload: Uint8Array, binary: boolean): void {
+    this.#assertCanSend();
+    if (this.#codec === null) throw new UsageError('WS_ERR_NO_EXTENSION', 'no compression was negotiated');
+    if (this.#sendOpcode !== 0) throw new UsageError('WS_ERR_FRAGMENT_OPEN', 'a fragmented message is being sent');
+    this.#queueFrame(binary ? Opcode.BINARY : Opcode.TEXT, payload, true, true, false);
+  }
+
+  sendPing(data: Uint8Array = EMPTY): void {
+    this.#assertCanSend();
+    this.#assertControlLength(data);
+    this.#queueFrame(Opcode.PING, data, true, false, false);
+  }
+
+  sendPong(data: Uint8Array = EMPTY): void {
+    this.#assertCanSend();
+    this.#assertControlLength(data);
+    this.#queueFrame(Opcode.PONG, data, true, false, false);
+  }
+
+  /**
+   * Starts (or answers) the closing handshake. `code` omitted sends an empty close frame. Does
+   * nothing if a close frame was already sent: at most one is ever sent.
+   */
+  sendClose(code?: number, reason: Uint8Array = EMPTY): void {
+    if (this.#closeSent || this.#eof) return;
+    if (code === undefined) {
+      if (reason.length > 0) throw new UsageError('WS_ERR_INVALID_CLOSE_ARGS', 'a close reason needs a close code');
+      this.#queueClose(0, EMPTY);
+      return;
+    }
+    if (!isValidCloseCode(code)) throw new UsageError('WS_ERR_INVALID_CLOSE_CODE', `invalid close code ${code}`);
+    if (reason.length > MAX_CLOSE_REASON) throw new UsageError('WS_ERR_CLOSE_REASON_TOO_LONG', 'close reason longer than 123 bytes');
+    this.#queueClose(code, reason);
+  }
+
+  #assertCanSend(): void {
+    if (this.#closeSent) throw new UsageError('WS_ERR_CLOSE_SENT', 'a close frame was already sent');
+    if (this.#eof) throw new UsageError('WS_ERR_CLOSED', 'the connection is closed');
+  }
+
+  #assertControlLength(data: Uint8Array): void {
+    if (data.length > MAX_CONTROL_PAYLOAD) {
+      throw new UsageError('WS_ERR_CONTROL_TOO_LONG', 'control frame payload longer than 125 bytes');
+    }
+  }
+
+  /** code 0: an empty close frame. */
+  #queueClose(code: number, reason: Uint8Array): void {
+    this.#closeSent = true;
+    let payload = EMPTY;
+    if (code !== 0) {
+      payload = new Uint8Array(2 + reason.length);
+      payload[0] = code >>> 8;
+      payload[1] = code & 0xff;
+      payload.set(reason, 2);
+    }
+    this.#queueFrame(Opcode.CLOSE, payload, true, false, true);
+  }
+
+  #queuePong(payload: Uint8Array): void {
+    if (this.#pendingPongs >= this.#maxPendingPongs && this.#lastPongIndex >= 0) {
+      // RFC 6455 §5.5.3: answering only the most recent ping is allowed; replace the last pong.
+      const previous = this.#output[this.#lastPongIndex]!;
+      const frame = this.#encodeSmall(Opcode.PONG, payload);
+      this.#output[this.#lastPongIndex] = frame;
+      this.#outputBytes += frame.length - previous.length;
+      return;
+    }
+    this.#queueFrame(Opcode.PONG, payload, true, false, false);
+    this.#pendingPongs++;
+    this.#lastPongIndex = this.#output.length - 1;
+  }
+
+  #encodeSmall(opcode: number, payload: Uint8Array): Uint8Array {
+    const key = this.#nextMask();
+    const size = frameHeaderSize(payload.length, key !== null);
+    const frame = new Uint8Array(size + payload.length);
+    writeFrameHeader(frame, 0, true, false, opcode, payload.length, key);
+    if (key) maskInto(payload, frame, size, key);
+    else frame.set(payload, size);
+    return frame;
+  }
+
+  #nextMask(): Uint8Array | null {
+    if (this.#generateMask === null) return null;
+    this.#generateMask(this.#sendMaskingKey);
+    return this.#sendMaskingKey;
+  }
+
+  #queueFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean, owned: boolean): void {
+    const key = this.#nextMask();
+    const length = payload.length;
+    const headerSize = frameHeaderSize(length, key !== null);
+    if (length <= MERGE_LIMIT || (key !== null && !owned)) {
+      // One buffer for header and payload: small payloads, and client payloads we may not mask in place.
+      const frame = new Uint8Array(headerSize + length);
+      writeFrameHeader(frame, 0, fin, rsv1, opcode, length, key);
+      if (key) maskInto(payload, frame, headerSize, key);
+      else frame.set(payload, headerSize);
+      this.#output.push(frame);
+      this.#outputBytes += frame.length;
+      return;
+    }
+    const header = new Uint8Array(headerSize);
+    writeFrameHeader(header, 0, fin, rsv1, opcode, length, key);
+    if (key) applyMask(payload, key);
+    this.#output.push(header, payload);
+    this.#outputBytes += headerSize + length;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The error family of fullduplex, drawn once here.
+ *
+ *   FullduplexError            base: a stable `code` string
+ *   ├── ProtocolError          a peer broke RFC 6455/7692 after the handshake: carries `closeCode`
+ *   └── HandshakeError         the opening handshake failed: carries the HTTP `status` to answer
+ *
+ * Every violation the core can detect is a row of PROTOCOL_ERRORS or HANDSHAKE_ERRORS: the code
+ * string and the close code (or HTTP status) are decided here and nowhere else.
+ * Must not: import anything outside protocol/, or throw from the core's receive path.
+ */
+
+export class FullduplexError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export class ProtocolError extends FullduplexError {
+  /** The close code sent to the peer when this error fails the connection. */
+  readonly closeCode: number;
+  constructor(code: ProtocolErrorCode, message?: string) {
+    const row = PROTOCOL_ERRORS[code];
+    super(code, message ?? row.message);
+    this.closeCode = row.closeCode;
+  }
+}
+
+export class HandshakeError extends FullduplexError {
+  /** The HTTP status a server answers with (clients see 0: the server's answer was wrong). */
+  readonly status: number;
+  constructor(code: HandshakeErrorCode, message?: string) {
+    const row = HANDSHAKE_ERRORS[code];
+    super(code, message ?? row.message);
+    this.status = row.status;
+  }
+}
+
+/** Errors raised by misuse of the API (bad arguments, wrong state). */
+export class UsageError extends FullduplexError {}
+
+export const PROTOCOL_ERRORS = {
+  WS_ERR_UNEXPECTED_RSV_1: { closeCode: 1002, message: 'RSV1 must be clear' },
+  WS_ERR_UNEXPECTED_RSV_2: { closeCode: 1002, message: 'RSV2 must be clear' },
+  WS_ERR_UNEXPECTED_RSV_3: { closeCode: 1002, message: 'RSV3 must be clear' },
+  WS_ERR_INVALID_OPCODE: { closeCode: 1002, message: 'invalid opcode' },
+  WS_ERR_EXPECTED_FIN: { closeCode: 1002, message: 'control frames must not be fragmented' },
+  WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH: { closeCode: 1002, message: 'control frame payload longer than 125 bytes' },
+  WS_ERR_EXPECTED_MASK: { closeCode: 1002, message: 'client frames must be masked' },
+  WS_ERR_UNEXPECTED_MASK: { closeCode: 1002, message: 'server frames must not be masked' },
+  WS_ERR_UNEXPECTED_CONTINUATION: { closeCode: 1002, message: 'continuation frame without a message to continue' },
+  WS_ERR_EXPECTED_CONTINUATION: { closeCode: 1002, message: 'new data frame while a fragmented message is open' },
+  WS_ERR_NON_MINIMAL_LENGTH: { closeCode: 1002, message: 'payload length not in its minimal encoding' },
+  WS_ERR_INVALID_PAYLOAD_LENGTH: { closeCode: 1002, message: '64-bit payload length has its most significant bit set' },
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: { closeCode: 1009, message: 'message larger than maxPayload' },
+  WS_ERR_TOO_MANY_FRAGMENTS: { closeCode: 1009, message: 'message split into more than maxFragments frames' },
+  WS_ERR_INVALID_UTF8: { closeCode: 1007, message: 'invalid UTF-8 in a text message' },
+  WS_ERR_INVALID_CLOSE_UTF8: { closeCode: 1007, message: 'invalid UTF-8 in a close reason' },
+  WS_ERR_INVALID_CLOSE_CODE: { closeCode: 1002, message: 'invalid close code' },
+  WS_ERR_INVALID_CLOSE_PAYLOAD: { closeCode: 1002, message: 'close payload of one byte' },
+  WS_ERR_INFLATE_FAILED: { closeCode: 1007, message: 'compressed data could not be inflated' },
+  WS_ERR_INTERNAL: { closeCode: 1011, message: 'internal error' },
+} as const;
+export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;
+
+export const HANDSHAKE_ERRORS = {
+  WS_ERR_HANDSHAKE_METHOD: { status: 405, message: 'the opening handshake must be a GET request' },
+  WS_ERR_HANDSHAKE_HTTP_VERSION: { status: 505, message: 'the opening handshake needs HTTP/1.1 or later' },
+  WS_ERR_HANDSHAKE_HOST: { status: 400, message: 'missing or duplicate Host header' },
+  WS_ERR_HANDSHAKE_UPGRADE: { status: 400, message: 'missing or invalid Upgrade header' },
+  WS_ERR_HANDSHAKE_CONNECTION: { status: 400, message: 'missing or invalid Connection header' },
+  WS_ERR_HANDSHAKE_KEY: { status: 400, message: 'missing, duplicate or invalid Sec-WebSocket-Key header' },
+  WS_ERR_HANDSHAKE_VERSION: { status: 426, message: 'unsupported Sec-WebSocket-Version (only 13)' },
+  WS_ERR_HANDSHAKE_PROTOCOL: { status: 400, message: 'invalid Sec-WebSocket-Protocol header' },
+  WS_ERR_HANDSHAKE_EXTENSIONS: { status: 400, message: 'invalid Sec-WebSocket-Extensions header' },
+  WS_ERR_HANDSHAKE_PATH: { status: 400, message: 'no WebSocket endpoint at this path' },
+  WS_ERR_HANDSHAKE_ORIGIN: { status: 403, message: 'origin not allowed' },
+  WS_ERR_HANDSHAKE_REJECTED: { status: 401, message: 'the server refused the connection' },
+  WS_ERR_HANDSHAKE_CAPACITY: { status: 503, message: 'the server is at maxConnections' },
+  WS_ERR_HANDSHAKE_TIMEOUT: { status: 408, message: 'the opening handshake timed out' },
+  WS_ERR_HANDSHAKE_HEADERS_TOO_LARGE: { status: 431, message: 'request headers too large' },
+  WS_ERR_HANDSHAKE_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
+  // Client side: the server's answer broke the rules. Status 0: there is nobody to answer.
+  WS_ERR_UNEXPECTED_RESPONSE: { status: 0, message: 'unexpected server response' },
+  WS_ERR_INVALID_ACCEPT: { status: 0, message: 'invalid Sec-WebSocket-Accept header' },
+  WS_ERR_INVALID_UPGRADE_RESPONSE: { status: 0, message: 'the server response lacks Upgrade: websocket or Connection: upgrade' },
+  WS_ERR_SERVER_PROTOCOL: { status: 0, message: 'the server chose a subprotocol that was not offered, or none when one was required' },
+  WS_ERR_SERVER_EXTENSIONS: { status: 0, message: 'the server accepted an extension that was not offered or is malformed' },
+  WS_ERR_TOO_MANY_REDIRECTS: { status: 0, message: 'maximum redirects exceeded' },
+  WS_ERR_INVALID_URL: { status: 0, message: 'invalid WebSocket URL' },
+  WS_ERR_CLIENT_HANDSHAKE_TIMEOUT: { status: 0, message: 'opening handshake has timed out' },
+} as const;
+export type HandshakeErrorCode = keyof typeof HANDSHAKE_ERRORS;
