@@ -453,8 +453,8 @@ export class Connection {
     this.#closeCode = code;
     this.#closeReason = reason;
     this.#events.push({ type: 'close', code, reason });
-    // RFC 6455 §5.5.1: answer with a close frame, echoing the code, unless one was sent already.
-    if (!this.#closeSent) this.#queueClose(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, EMPTY);
+    // RFC 6455 §5.5.1: answer with a close frame echoing code and reason, unless one was sent already.
+    if (!this.#closeSent) this.#queueClose(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
     // RFC 6455 §5.5.1: nothing after a close frame counts.
     this.#discardInput();
   }

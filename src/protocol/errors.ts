@@ -32,10 +32,10 @@ export class ProtocolError extends FullduplexError {
 export class HandshakeError extends FullduplexError {
   /** The HTTP status a server answers with (clients see 0: the server's answer was wrong). */
   readonly status: number;
-  constructor(code: HandshakeErrorCode, message?: string) {
+  constructor(code: HandshakeErrorCode, message?: string, status?: number) {
     const row = HANDSHAKE_ERRORS[code];
     super(code, message ?? row.message);
-    this.status = row.status;
+    this.status = status ?? row.status;
   }
 }
 

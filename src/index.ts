@@ -1,0 +1,37 @@
+/**
+ * fullduplex: the Node.js entry point. A drop-in for `ws`:
+ *   import WebSocket, { WebSocketServer } from 'fullduplex';
+ */
+import { WebSocket } from './node/websocket.js';
+import { WebSocketServer } from './node/websocket-server.js';
+import { createWebSocketStream } from './node/stream.js';
+
+export { WebSocket, WebSocketServer, createWebSocketStream };
+export type { ClientOptions, SendOptions } from './node/websocket.js';
+export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/websocket-server.js';
+export { SERVER_DEFAULTS } from './node/websocket-server.js';
+export { CloseEvent, ErrorEvent, MessageEvent } from './node/events.js';
+export {
+  CloseCode,
+  FullduplexError,
+  HandshakeError,
+  ProtocolError,
+  ReadyState,
+  UsageError,
+} from './protocol/index.js';
+export type { BinaryType } from './node/payload.js';
+
+/** `ws` exposes these on its default export; so do we. */
+const compat = WebSocket as typeof WebSocket & {
+  WebSocket: typeof WebSocket;
+  WebSocketServer: typeof WebSocketServer;
+  Server: typeof WebSocketServer;
+  createWebSocketStream: typeof createWebSocketStream;
+};
+compat.WebSocket = WebSocket;
+compat.WebSocketServer = WebSocketServer;
+compat.Server = WebSocketServer;
+compat.createWebSocketStream = createWebSocketStream;
+
+export { WebSocketServer as Server };
+export default compat;

@@ -1,0 +1,545 @@
+/**
+ * WebSocket: one connection, server side or client side, with the API of `ws` (EventEmitter
+ * events, send/ping/pong/close/terminate, pause/resume) and of the browser (on*,
+ * addEventListener). It pumps bytes between a Node socket and the Sans-I/O Connection of
+ * protocol/ and turns core events into user events.
+ *
+ * Invariants: the socket is always read (unless the user pauses) so control frames are seen;
+ * sends made in one tick leave in one socket write (cork until the next tick); a payload is copied
+ * at most once on its way out; 'close' is emitted once, after the socket closed.
+ * Must not: parse frames or handshakes (protocol/ does), know about servers or topics.
+ */
+import { EventEmitter } from 'node:events';
+import { isUtf8 } from 'node:buffer';
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Connection, type ConnectionEvent } from '../protocol/connection.js';
+import { CloseCode, ReadyState, isValidCloseCode } from '../protocol/constants.js';
+import { UsageError, type ProtocolError } from '../protocol/errors.js';
+import type { MessageCodec } from '../protocol/codec.js';
+import { dial, parseTarget, type ClientOptions, type DialResult } from './dial.js';
+import {
+  addEventListener,
+  getAttributeListener,
+  removeEventListener,
+  setAttributeListener,
+  type EventListenerLike,
+} from './events.js';
+import { asBuffer, convertMessage, generateMask, toBytes, type BinaryType, type SendData } from './payload.js';
+
+export type { ClientOptions } from './dial.js';
+
+export interface SendOptions {
+  binary?: boolean;
+  compress?: boolean;
+  fin?: boolean;
+  mask?: boolean;
+}
+
+/** What the server hands to a WebSocket it accepted. */
+export interface AttachOptions {
+  side: 'server' | 'client';
+  maxPayload?: number;
+  maxFragments?: number;
+  maxPendingPongs?: number;
+  skipUTF8Validation?: boolean;
+  autoPong?: boolean;
+  allowSynchronousEvents?: boolean;
+  closeTimeoutMs?: number;
+  protocol?: string;
+  extensions?: string;
+  codec?: MessageCodec | null;
+}
+
+type Callback = (error?: Error | null) => void;
+
+const EMPTY_BUFFER = Buffer.alloc(0);
+const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+/** Module-private access for the server and the stream adapter (no symbols, no underscores). */
+let attachSocket: (ws: WebSocket, socket: Duplex, head: Buffer, options: AttachOptions) => void;
+let takeHeard: (ws: WebSocket) => boolean;
+let uncork: (ws: WebSocket, socket: Duplex) => void;
+
+export class WebSocket extends EventEmitter {
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSING = ReadyState.CLOSING;
+  static readonly CLOSED = ReadyState.CLOSED;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  #readyState: ReadyState = ReadyState.CONNECTING;
+  #socket: Duplex | null = null;
+  #connection: Connection | null = null;
+  #binaryType: BinaryType = 'nodebuffer';
+  #protocol = '';
+  #extensions = '';
+  #url = '';
+  #isServer = false;
+  #paused = false;
+  #allowSynchronousEvents = true;
+  #closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #closeCode: number = CloseCode.ABNORMAL_CLOSURE;
+  #closeReason: Buffer = EMPTY_BUFFER;
+  #closeFrameReceived = false;
+  #closeFrameSent = false;
+  #corked = false;
+  #heard = false;
+  #dial: DialResult | null = null;
+  #deferred: ConnectionEvent[] | null = null;
+
+  static {
+    attachSocket = (ws, socket, head, options) => ws.#attach(socket, head, options);
+    takeHeard = (ws) => {
+      const heard = ws.#heard;
+      ws.#heard = false;
+      return heard;
+    };
+  }
+
+  /**
+   * `new WebSocket(url, protocols?, options?)` dials a server. `new WebSocket(null)` makes an
+   * unconnected instance (servers create those).
+   */
+  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
+    super();
+    if (address === null) return;
+    let list: string[] = [];
+    let opts: ClientOptions = {};
+    if (typeof protocols === 'string') list = [protocols];
+    else if (Array.isArray(protocols)) list = protocols;
+    else if (protocols && typeof protocols === 'object') opts = protocols;
+    if (options) opts = options;
+    this.#startClient(address, list, opts);
+  }
+
+  // ------------------------------------------------------------------ properties
+
+  get readyState(): ReadyState {
+    return this.#readyState;
+  }
+
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments') this.#binaryType = type;
+  }
+
+  /** Bytes queued on the socket and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    const socket = this.#socket;
+    return socket ? socket.writableLength : 0;
+  }
+
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** True once the close frames crossed and the socket closed in order. */
+  get wasClean(): boolean {
+    return this.#closeFrameReceived && this.#closeFrameSent;
+  }
+
+  /** The underlying socket (null before the handshake). */
+  get socket(): Duplex | null {
+    return this.#socket;
+  }
+
+  // ------------------------------------------------------------------ browser-style events
+
+  get onopen(): EventListenerLike | null {
+    return getAttributeListener(this, 'open');
+  }
+  set onopen(listener: EventListenerLike | null) {
+    setAttributeListener(this, 'open', listener);
+  }
+  get onmessage(): EventListenerLike | null {
+    return getAttributeListener(this, 'message');
+  }
+  set onmessage(listener: EventListenerLike | null) {
+    setAttributeListener(this, 'message', listener);
+  }
+  get onclose(): EventListenerLike | null {
+    return getAttributeListener(this, 'close');
+  }
+  set onclose(listener: EventListenerLike | null) {
+    setAttributeListener(this, 'close', listener);
+  }
+  get onerror(): EventListenerLike | null {
+    return getAttributeListener(this, 'error');
+  }
+  set onerror(listener: EventListenerLike | null) {
+    setAttributeListener(this, 'error', listener);
+  }
+
+  addEventListener(type: string, listener: EventListenerLike, options: { once?: boolean } = {}): void {
+    addEventListener(this, type, listener, options);
+  }
+
+  removeEventListener(type: string, listener: EventListenerLike): void {
+    removeEventListener(this, type, listener);
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /**
+   * Sends a message. Strings go as text, everything else as binary, unless `binary` says
+   * otherwise. Throws while CONNECTING; after closing, `cb` gets an error (as in `ws`).
+   */
+  send(data: SendData, options?: SendOptions | Callback, cb?: Callback): void {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this.#readyState === ReadyState.CONNECTING) {
+      throw new UsageError('WS_ERR_NOT_OPEN', 'WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    const { bytes, owned } = toBytes(data);
+    if (this.#readyState !== ReadyState.OPEN || this.#closeFrameSent) {
+      this.#sendAfterClose(cb);
+      return;
+    }
+    const binary = options?.binary ?? typeof data !== 'string';
+    const fin = options?.fin ?? true;
+    this.#connection!.send(bytes, binary, fin, owned);
+    this.#flush(cb);
+  }
+
+  ping(data?: SendData, mask?: boolean | Callback, cb?: Callback): void {
+    this.#control('ping', data, mask, cb);
+  }
+
+  pong(data?: SendData, mask?: boolean | Callback, cb?: Callback): void {
+    this.#control('pong', data, mask, cb);
+  }
+
+  #control(kind: 'ping' | 'pong', data: SendData | undefined, mask: boolean | Callback | undefined, cb: Callback | undefined): void {
+    if (typeof data === 'function') {
+      cb = data as unknown as Callback;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+    }
+    if (this.#readyState === ReadyState.CONNECTING) {
+      throw new UsageError('WS_ERR_NOT_OPEN', 'WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    const bytes = data === undefined ? EMPTY_BUFFER : toBytes(data).bytes;
+    if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    if (this.#readyState !== ReadyState.OPEN || this.#closeFrameSent) {
+      this.#sendAfterClose(cb);
+      return;
+    }
+    if (kind === 'ping') this.#connection!.sendPing(bytes);
+    else this.#connection!.sendPong(bytes);
+    this.#flush(cb);
+  }
+
+  #sendAfterClose(cb: Callback | undefined): void {
+    if (!cb) return;
+    const error = new UsageError(
+      'WS_ERR_NOT_OPEN',
+      `WebSocket is not open: readyState ${this.#readyState} (${STATE_NAMES[this.#readyState]})`,
+    );
+    process.nextTick(cb, error);
+  }
+
+  /** Writes what the core queued. Writes in one tick are corked together into one syscall. */
+  #flush(cb?: Callback): void {
+    const socket = this.#socket!;
+    const output = this.#connection!.takeOutput();
+    if (output.length === 0) {
+      if (cb) process.nextTick(cb);
+      return;
+    }
+    if (!this.#corked && output.length + (cb ? 1 : 0) > 0) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(uncork, this, socket);
+    }
+    const last = output.length - 1;
+    for (let i = 0; i < last; i++) socket.write(output[i]!);
+    if (cb) socket.write(output[last]!, cb);
+    else socket.write(output[last]!);
+  }
+
+  static {
+    // Declared as a static block so uncork can reach #corked without a closure per write.
+    uncork = (ws: WebSocket, socket: Duplex) => {
+      ws.#corked = false;
+      socket.uncork();
+    };
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2). While CONNECTING it aborts the handshake.
+   * Code and reason as in `ws`: a valid close code, a reason of at most 123 UTF-8 bytes.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CONNECTING) {
+      this.#dial?.abort();
+      return;
+    }
+    if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
+      throw new TypeError('First argument must be a valid error code number');
+    }
+    const reasonBytes = reason === undefined ? EMPTY_BUFFER : typeof reason === 'string' ? Buffer.from(reason) : reason;
+    if (reasonBytes.length > 123) throw new RangeError('The message must not be greater than 123 bytes');
+    if (code === undefined && reasonBytes.length > 0) throw new TypeError('A close reason needs a close code');
+    if (this.#closeFrameSent) {
+      if (this.#closeFrameReceived && this.#isServer) this.#socket?.end();
+      return;
+    }
+    this.#readyState = ReadyState.CLOSING;
+    this.#connection!.sendClose(code, reasonBytes);
+    this.#closeFrameSent = true;
+    this.#flush();
+    this.#afterCloseSent();
+  }
+
+  /** Destroys the connection at once, without a closing handshake. */
+  terminate(): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CONNECTING) {
+      this.#dial?.abort();
+      return;
+    }
+    this.#readyState = ReadyState.CLOSING;
+    this.#socket?.destroy();
+  }
+
+  /** Stops reading from the socket (inbound backpressure). */
+  pause(): void {
+    if (this.#readyState === ReadyState.CONNECTING || this.#readyState === ReadyState.CLOSED) return;
+    this.#paused = true;
+    this.#socket?.pause();
+  }
+
+  resume(): void {
+    if (this.#readyState === ReadyState.CONNECTING || this.#readyState === ReadyState.CLOSED) return;
+    this.#paused = false;
+    if (!this.#deferred) this.#socket?.resume();
+  }
+
+  #afterCloseSent(): void {
+    const connection = this.#connection!;
+    if (connection.closeExpected()) {
+      this.#socket!.end();
+    }
+    this.#armCloseTimer();
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer) return;
+    this.#closeTimer = setTimeout(() => this.#socket?.destroy(), this.#closeTimeoutMs);
+    this.#closeTimer.unref?.();
+  }
+
+  // ------------------------------------------------------------------ client handshake
+
+  #startClient(address: string | URL, protocols: string[], options: ClientOptions): void {
+    const target = parseTarget(address);
+    this.#url = target.url.href;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#dial = dial(target, protocols, options, {
+      onUpgrade: (response) => this.emit('upgrade', response),
+      onRedirect: (url, request) => {
+        this.#url = url.href;
+        this.emit('redirect', url.href, request);
+      },
+      onUnexpectedResponse: (request, response) => {
+        if (this.listenerCount('unexpected-response') === 0) return false;
+        this.emit('unexpected-response', request, response);
+        return true;
+      },
+      onError: (error) => {
+        this.#readyState = ReadyState.CLOSING;
+        this.#dial = null;
+        this.emit('error', error);
+        this.#emitClose();
+      },
+      onOpen: (socket, head, _response: http.IncomingMessage, accepted) => {
+        this.#dial = null;
+        this.#attach(socket, head, {
+          side: 'client',
+          maxPayload: options.maxPayload,
+          maxFragments: options.maxFragments,
+          skipUTF8Validation: options.skipUTF8Validation,
+          autoPong: options.autoPong,
+          allowSynchronousEvents: options.allowSynchronousEvents,
+          closeTimeoutMs: options.closeTimeoutMs,
+          protocol: accepted.protocol,
+          extensions: '',
+        });
+      },
+    }, undefined, []);
+  }
+
+  // ------------------------------------------------------------------ socket plumbing
+
+  #attach(socket: Duplex, head: Buffer, options: AttachOptions): void {
+    this.#isServer = options.side === 'server';
+    this.#protocol = options.protocol ?? '';
+    this.#extensions = options.extensions ?? '';
+    this.#allowSynchronousEvents = options.allowSynchronousEvents ?? true;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#connection = new Connection({
+      side: options.side,
+      maxPayload: options.maxPayload,
+      maxFragments: options.maxFragments,
+      maxPendingPongs: options.maxPendingPongs,
+      skipUtf8Validation: options.skipUTF8Validation,
+      autoPong: options.autoPong,
+      generateMask: options.side === 'client' ? generateMask : undefined,
+      isUtf8,
+      codec: options.codec ?? null,
+    });
+    this.#socket = socket;
+    const net = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
+    net.setTimeout?.(0);
+    net.setNoDelay?.(true);
+    if (head.length > 0) socket.unshift(head);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('close', () => this.#onSocketClose());
+    socket.on('error', () => {
+      // Resets and the like: the socket closes next and 'close' reports 1006.
+      this.#readyState = ReadyState.CLOSING;
+      socket.destroy();
+    });
+    socket.on('drain', () => this.emit('drain'));
+    this.#readyState = ReadyState.OPEN;
+    this.emit('open');
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#heard = true;
+    const connection = this.#connection!;
+    connection.receiveData(chunk);
+    this.#pump();
+  }
+
+  #pump(): void {
+    const connection = this.#connection!;
+    const events = connection.takeEvents();
+    if (connection.outputBytes > 0) this.#flush();
+    if (events.length === 0) return;
+    if (!this.#allowSynchronousEvents || this.#deferred) {
+      this.#defer(events);
+      return;
+    }
+    for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+  }
+
+  /** allowSynchronousEvents: false — one message event per turn of the event loop, as `ws` does. */
+  #defer(events: ConnectionEvent[]): void {
+    if (this.#deferred) {
+      this.#deferred.push(...events);
+      return;
+    }
+    this.#deferred = events.slice();
+    this.#socket?.pause();
+    const step = (): void => {
+      const queue = this.#deferred;
+      if (!queue) return;
+      const event = queue.shift();
+      if (event) this.#dispatch(event);
+      if (queue.length > 0) {
+        setImmediate(step);
+      } else {
+        this.#deferred = null;
+        if (!this.#paused && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
+      }
+    };
+    setImmediate(step);
+  }
+
+  #dispatch(event: ConnectionEvent): void {
+    switch (event.type) {
+      case 'message':
+        this.emit('message', convertMessage(event.data, this.#binaryType), event.binary);
+        return;
+      case 'ping':
+        this.emit('ping', asBuffer(event.data));
+        return;
+      case 'pong':
+        this.emit('pong', asBuffer(event.data));
+        return;
+      case 'close':
+        this.#onCloseFrame(event.code, asBuffer(event.reason));
+        return;
+      case 'error':
+        this.#onProtocolError(event.error);
+        return;
+    }
+  }
+
+  #onCloseFrame(code: number, reason: Buffer): void {
+    this.#closeFrameReceived = true;
+    this.#closeCode = code;
+    this.#closeReason = Buffer.from(reason);
+    this.#readyState = ReadyState.CLOSING;
+    // The core queued our answering close frame if we had not sent one; it was flushed in #pump.
+    this.#closeFrameSent = true;
+    if (this.#connection!.closeExpected()) this.#socket!.end();
+    this.#armCloseTimer();
+  }
+
+  #onProtocolError(error: ProtocolError): void {
+    this.#readyState = ReadyState.CLOSING;
+    this.#closeFrameSent = true;
+    this.#socket!.end();
+    this.#armCloseTimer();
+    this.emit('error', error);
+  }
+
+  #onEnd(): void {
+    this.#connection?.receiveEof();
+    this.#readyState = ReadyState.CLOSING;
+    // The peer is done sending: finish our side too (RFC 6455 §7.1.1).
+    this.#socket?.end();
+  }
+
+  #onSocketClose(): void {
+    if (this.#closeTimer) {
+      clearTimeout(this.#closeTimer);
+      this.#closeTimer = null;
+    }
+    this.#connection?.receiveEof();
+    this.#emitClose();
+  }
+
+  #emitClose(): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    this.#readyState = ReadyState.CLOSED;
+    const code = this.#closeFrameReceived ? this.#closeCode : CloseCode.ABNORMAL_CLOSURE;
+    this.emit('close', code, this.#closeReason);
+  }
+}
+
+for (const [i, name] of STATE_NAMES.entries()) {
+  Object.defineProperty(WebSocket.prototype, name, { value: i, enumerable: true });
+}
+
+export { attachSocket, takeHeard };
