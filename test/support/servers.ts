@@ -1,0 +1,74 @@
+/**
+ * Loopback servers for tests: start on an ephemeral port, always closed in `after`.
+ */
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { WebSocketServer, type ServerOptions } from '../../src/index.js';
+
+export async function startServer(options: Omit<ServerOptions, 'port'> = {}): Promise<{ wss: WebSocketServer; url: string; port: number }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  const port = (wss.address() as AddressInfo).port;
+  return { wss, url: `ws://127.0.0.1:${port}`, port };
+}
+
+export function stopServer(wss: WebSocketServer): Promise<void> {
+  return new Promise((resolve) => wss.close(() => resolve()));
+}
+
+/** An echo server: text back as text, binary as binary. */
+export async function startEchoServer(options: Omit<ServerOptions, 'port'> = {}) {
+  const started = await startServer(options);
+  started.wss.on('connection', (ws) => {
+    ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+  });
+  return started;
+}
+
+/** A raw TCP connection that performs a valid client handshake and returns the socket plus any bytes after the 101. */
+export async function rawHandshake(port: number, extraHeaders = ''): Promise<{ socket: net.Socket; rest: Buffer; head: string }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(
+    'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      extraHeaders +
+      '\r\n',
+  );
+  let buffered = Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.removeListener('data', onData);
+      socket.pause();
+      resolve({ socket, head: buffered.subarray(0, end).toString('latin1'), rest: buffered.subarray(end + 4) });
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+/** Collects everything a raw socket receives until it closes. */
+export function readUntilClose(socket: net.Socket, initial: Buffer = Buffer.alloc(0), timeoutMs = 5000): Promise<{ bytes: Buffer; closed: boolean }> {
+  const chunks: Buffer[] = [initial];
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ bytes: Buffer.concat(chunks), closed: false });
+    }, timeoutMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve({ bytes: Buffer.concat(chunks), closed: true });
+    });
+    socket.resume();
+  });
+}
