@@ -7,7 +7,7 @@ import { WebSocketServer } from './node/websocket-server.js';
 import { createWebSocketStream } from './node/stream.js';
 
 export { WebSocket, WebSocketServer, createWebSocketStream };
-export type { ClientOptions, SendOptions } from './node/websocket.js';
+export type { ClientOptions, RawData, SendOptions } from './node/websocket.js';
 export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/websocket-server.js';
 export { SERVER_DEFAULTS } from './node/websocket-server.js';
 export { CloseEvent, ErrorEvent, MessageEvent } from './node/events.js';

@@ -372,3 +372,16 @@ export function abortHandshake(socket: Duplex, status: number, message?: string,
     socket.destroy();
   }
 }
+
+/** Typed listeners, as `ws`'s typings give them. */
+export interface WebSocketServer {
+  on(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
+  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
+  on(event: 'wsClientError', listener: (this: WebSocketServer, error: HandshakeError, socket: Duplex, request: http.IncomingMessage) => void): this;
+  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  once(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
+  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+}

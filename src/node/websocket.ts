@@ -543,3 +543,24 @@ for (const [i, name] of STATE_NAMES.entries()) {
 }
 
 export { attachSocket, takeHeard };
+
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+
+/** Typed listeners, as `ws`'s typings give them. */
+export interface WebSocket {
+  on(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  on(event: 'open' | 'drain', listener: (this: WebSocket) => void): this;
+  on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  on(event: 'upgrade', listener: (this: WebSocket, response: http.IncomingMessage) => void): this;
+  on(event: 'redirect', listener: (this: WebSocket, url: string, request: http.ClientRequest) => void): this;
+  on(event: 'unexpected-response', listener: (this: WebSocket, request: http.ClientRequest, response: http.IncomingMessage) => void): this;
+  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  once(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  once(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  once(event: 'open' | 'drain', listener: (this: WebSocket) => void): this;
+  once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+}
