@@ -8,4 +8,9 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   splitting: false,
+  // `const WebSocket = require('fullduplex')` must give the class, as `require('ws')` does.
+  footer: ({ format }) =>
+    format === 'cjs'
+      ? { js: 'if (module.exports.default) module.exports = Object.assign(module.exports.default, module.exports);' }
+      : {},
 });
