@@ -214,7 +214,7 @@ export class WebSocket extends EventEmitter {
       throw new UsageError('WS_ERR_NOT_OPEN', 'WebSocket is not open: readyState 0 (CONNECTING)');
     }
     const { bytes, owned } = toBytes(data);
-    if (this.#readyState !== ReadyState.OPEN || this.#closeFrameSent) {
+    if (this.#readyState !== ReadyState.OPEN || this.#connection!.closeSent) {
       this.#sendAfterClose(cb);
       return;
     }
@@ -244,7 +244,7 @@ export class WebSocket extends EventEmitter {
     }
     const bytes = data === undefined ? EMPTY_BUFFER : toBytes(data).bytes;
     if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
-    if (this.#readyState !== ReadyState.OPEN || this.#closeFrameSent) {
+    if (this.#readyState !== ReadyState.OPEN || this.#connection!.closeSent) {
       this.#sendAfterClose(cb);
       return;
     }
@@ -376,7 +376,7 @@ export class WebSocket extends EventEmitter {
       onError: (error) => {
         this.#readyState = ReadyState.CLOSING;
         this.#dial = null;
-        this.emit('error', error);
+        if (this.listenerCount('error') > 0) this.emit('error', error);
         this.#emitClose();
       },
       onOpen: (socket, head, _response: http.IncomingMessage, accepted) => {
@@ -411,6 +411,7 @@ export class WebSocket extends EventEmitter {
       maxPendingPongs: options.maxPendingPongs,
       skipUtf8Validation: options.skipUTF8Validation,
       autoPong: options.autoPong,
+      autoCloseReply: false,
       generateMask: options.side === 'client' ? generateMask : undefined,
       isUtf8,
       codec: options.codec ?? null,
@@ -500,9 +501,15 @@ export class WebSocket extends EventEmitter {
     this.#closeCode = code;
     this.#closeReason = Buffer.from(reason);
     this.#readyState = ReadyState.CLOSING;
-    // The core queued our answering close frame if we had not sent one; it was flushed in #pump.
+    const connection = this.#connection!;
+    if (!connection.closeSent) {
+      // RFC 6455 §5.5.1: answer with the same code (and reason), after the messages that came
+      // before the close were handed to the application, so its replies to them went out first.
+      connection.sendClose(code === CloseCode.NO_STATUS_RECEIVED ? undefined : code, reason);
+      this.#flush();
+    }
     this.#closeFrameSent = true;
-    if (this.#connection!.closeExpected()) this.#socket!.end();
+    if (connection.closeExpected()) this.#socket!.end();
     this.#armCloseTimer();
   }
 
@@ -511,7 +518,9 @@ export class WebSocket extends EventEmitter {
     this.#closeFrameSent = true;
     this.#socket!.end();
     this.#armCloseTimer();
-    this.emit('error', error);
+    // Never crash a process over one peer's bad bytes: report only to those who listen.
+    // The 'close' event that follows carries the outcome either way.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
   #onEnd(): void {

@@ -32,6 +32,12 @@ export interface ConnectionOptions {
   maxPendingPongs?: number;
   /** Answer pings with pongs automatically (RFC 6455 §5.5.2). */
   autoPong?: boolean;
+  /**
+   * Answer a received close frame at once (the default). With false, the caller answers with
+   * sendClose() when it has handled the events before the close, so replies to messages that
+   * arrived just before the close can still be sent (RFC 6455 §5.5.1 allows data until then).
+   */
+  autoCloseReply?: boolean;
   /** Trust the peer's text to be UTF-8 (skips §8.1 checks; only for trusted peers). */
   skipUtf8Validation?: boolean;
   /** Fills a 4-byte masking key; required on the client (RFC 6455 §5.3: unpredictable keys). */
@@ -71,6 +77,7 @@ export class Connection {
   readonly #maxFragments: number;
   readonly #maxPendingPongs: number;
   readonly #autoPong: boolean;
+  readonly #autoCloseReply: boolean;
   readonly #skipUtf8: boolean;
   readonly #generateMask: ((key: Uint8Array) => void) | null;
   readonly #isUtf8: ((bytes: Uint8Array) => boolean) | null;
@@ -129,6 +136,7 @@ export class Connection {
     this.#maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
     this.#maxPendingPongs = Math.max(1, options.maxPendingPongs ?? DEFAULT_MAX_PENDING_PONGS);
     this.#autoPong = options.autoPong ?? true;
+    this.#autoCloseReply = options.autoCloseReply ?? true;
     this.#skipUtf8 = options.skipUtf8Validation ?? false;
     this.#isUtf8 = options.isUtf8 ?? null;
     this.#codec = options.codec ?? null;
@@ -454,7 +462,9 @@ export class Connection {
     this.#closeReason = reason;
     this.#events.push({ type: 'close', code, reason });
     // RFC 6455 §5.5.1: answer with a close frame echoing code and reason, unless one was sent already.
-    if (!this.#closeSent) this.#queueClose(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
+    if (!this.#closeSent && this.#autoCloseReply) {
+      this.#queueClose(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
+    }
     // RFC 6455 §5.5.1: nothing after a close frame counts.
     this.#discardInput();
   }
