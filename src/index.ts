@@ -21,17 +21,11 @@ export {
 } from './protocol/index.js';
 export type { BinaryType } from './node/payload.js';
 
-/** `ws` exposes these on its default export; so do we. */
-const compat = WebSocket as typeof WebSocket & {
-  WebSocket: typeof WebSocket;
-  WebSocketServer: typeof WebSocketServer;
-  Server: typeof WebSocketServer;
-  createWebSocketStream: typeof createWebSocketStream;
-};
-compat.WebSocket = WebSocket;
-compat.WebSocketServer = WebSocketServer;
-compat.Server = WebSocketServer;
-compat.createWebSocketStream = createWebSocketStream;
+// `ws` exposes these on its default export; so do we.
+WebSocket.WebSocket = WebSocket;
+WebSocket.WebSocketServer = WebSocketServer;
+WebSocket.Server = WebSocketServer;
+WebSocket.createWebSocketStream = createWebSocketStream;
 
 export { WebSocketServer as Server };
-export default compat;
+export default WebSocket;

@@ -31,9 +31,8 @@ export type VerifyClientCallback = (
   headers?: Record<string, string>,
 ) => void;
 
-export type VerifyClient =
-  | ((info: VerifyClientInfo) => boolean)
-  | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
+/** Synchronous when it declares one parameter (returns the verdict), asynchronous with two (calls back). */
+export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => boolean | void;
 
 export interface ServerOptions {
   port?: number;
@@ -232,7 +231,7 @@ export class WebSocketServer extends EventEmitter {
     if (verify.length === 2) {
       this.#pending++;
       let answered = false;
-      (verify as (i: VerifyClientInfo, cb: VerifyClientCallback) => void)(info, (verified, code, message, headers) => {
+      verify(info, (verified, code, message, headers) => {
         if (answered) return;
         answered = true;
         this.#pending--;

@@ -67,6 +67,11 @@ export class WebSocket extends EventEmitter {
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
   static readonly CLOSED = ReadyState.CLOSED;
+  /** Set by the package entry, as on `ws`'s default export. */
+  declare static WebSocket: typeof WebSocket;
+  declare static WebSocketServer: typeof import('./websocket-server.js').WebSocketServer;
+  declare static Server: typeof import('./websocket-server.js').WebSocketServer;
+  declare static createWebSocketStream: typeof import('./stream.js').createWebSocketStream;
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
