@@ -32,7 +32,7 @@ export type VerifyClientCallback = (
 ) => void;
 
 /** Synchronous when it declares one parameter (returns the verdict), asynchronous with two (calls back). */
-export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => boolean | void;
+export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => unknown;
 
 export interface ServerOptions {
   port?: number;
