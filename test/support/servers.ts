@@ -72,3 +72,33 @@ export function readUntilClose(socket: net.Socket, initial: Buffer = Buffer.allo
     socket.resume();
   });
 }
+
+/**
+ * A bare HTTP server whose upgrade requests `onUpgrade` answers by hand (to play a broken or
+ * unusual WebSocket server). `close()` destroys every socket it saw, upgraded ones included.
+ */
+export async function startRawUpgradeServer(
+  onUpgrade: (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex) => void,
+  onRequest?: import('node:http').RequestListener,
+): Promise<{ port: number; url: string; close: () => Promise<void> }> {
+  const http = await import('node:http');
+  const server = http.createServer(onRequest);
+  const sockets = new Set<import('node:stream').Duplex>();
+  server.on('connection', (s) => sockets.add(s));
+  server.on('upgrade', (req, socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    onUpgrade(req, socket);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `ws://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
