@@ -1,0 +1,70 @@
+/**
+ * Interop with Python's `websockets` (Debian python3-websockets under /usr/bin/python3): its
+ * client against our server, and our client against its server.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { dialOurs, dropIfOpen, startOurServer, type OurServer } from './fullduplex-ends.js';
+import { OFFERED_PROTOCOLS, describePeerMatrix } from './peer-matrix.js';
+import { PythonPeer } from './python-peer.js';
+
+let ours: OurServer;
+let pyClient: PythonPeer;
+let pyServer: PythonPeer;
+let pyServerUrl = '';
+let versions: string[] = [];
+
+before(async () => {
+  ours = await startOurServer();
+  const client = await PythonPeer.start('client.py');
+  pyClient = client.peer;
+  const server = await PythonPeer.start('server.py');
+  pyServer = server.peer;
+  pyServerUrl = `ws://127.0.0.1:${await pyServer.port()}`;
+  versions = [client.version, server.version];
+});
+
+after(async () => {
+  await Promise.all([pyClient?.stop(), pyServer?.stop()]);
+  await ours?.stop();
+});
+
+describe('python websockets peer', () => {
+  it('is the websockets package, version 10 or later', () => {
+    for (const version of versions) assert.ok(Number(version.split('.')[0]) >= 10, `websockets ${version}`);
+  });
+});
+
+describePeerMatrix('python websockets client → fullduplex server', {
+  // websockets echoes the close frame it received, reason included.
+  echoedCloseReason: 'done',
+  async connect() {
+    pyClient.command({ op: 'connect', url: ours.url, protocols: OFFERED_PROTOCOLS });
+    const peer = await pyClient.nextEndpoint();
+    const accepted = await ours.nextConnection();
+    return {
+      ours: accepted.endpoint,
+      peer,
+      dispose: async () => {
+        await pyClient.abort(peer);
+        await dropIfOpen(accepted.endpoint, accepted.socket);
+      },
+    };
+  },
+});
+
+describePeerMatrix('fullduplex client → python websockets server', {
+  echoedCloseReason: 'done',
+  async connect() {
+    const client = await dialOurs(pyServerUrl);
+    const peer = await pyServer.nextEndpoint();
+    return {
+      ours: client.endpoint,
+      peer,
+      dispose: async () => {
+        await dropIfOpen(client.endpoint, client.socket);
+        await pyServer.abort(peer);
+      },
+    };
+  },
+});
