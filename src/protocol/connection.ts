@@ -349,8 +349,9 @@ export class Connection {
       const lo = ((this.#peek(6) << 24) | (this.#peek(7) << 16) | (this.#peek(8) << 8) | this.#peek(9)) >>> 0;
       // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
       if (hi & 0x80000000) return this.#failWith('WS_ERR_INVALID_PAYLOAD_LENGTH'), false;
-      // Beyond 2^53 - 1 a length is no longer exact in a JS number: too big by any limit.
-      if (hi > 0x1fffff) return this.#failWith('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'), false;
+      // 2^40 bytes (1 TiB) and more is too big by any limit, maxPayload 0 included: such a length
+      // could not be buffered anyway, and past 2^53 - 1 it is not even exact in a JS number.
+      if (hi > 0xff) return this.#failWith('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'), false;
       payloadLength = hi * 0x100000000 + lo;
       if (payloadLength < 0x10000) return this.#failWith('WS_ERR_NON_MINIMAL_LENGTH'), false;
     }
