@@ -1,0 +1,125 @@
+/**
+ * Interop with Chromium's native WebSocket (Debian's /usr/bin/chromium, driven by
+ * playwright-core) against our server. The page is served from a real http origin on
+ * 127.0.0.1; chromium/peer-page.js is its WebSocket driver.
+ */
+import { after, before } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Closed, Endpoint } from './endpoint.js';
+import { dropIfOpen, startOurServer, type OurServer } from './fullduplex-ends.js';
+import { within } from './inbox.js';
+import { OFFERED_PROTOCOLS, describePeerMatrix } from './peer-matrix.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const PAGE_SCRIPT = readFileSync(new URL('./chromium/peer-page.js', import.meta.url), 'utf8');
+const PAGE_HTML = '<!doctype html><meta charset="utf-8"><title>fullduplex interop</title><script src="/peer-page.js"></script>';
+
+let ours: OurServer;
+let origin: http.Server;
+let originUrl = '';
+let userDataDir = '';
+let context: BrowserContext | undefined;
+let page: Page;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium peer missing: ${CHROMIUM} does not exist (install the Debian package chromium)`);
+  }
+  ours = await startOurServer();
+  origin = http.createServer((req, res) => {
+    const [body, type] = req.url === '/peer-page.js' ? [PAGE_SCRIPT, 'text/javascript'] : [PAGE_HTML, 'text/html'];
+    res.writeHead(200, { 'Content-Type': `${type}; charset=utf-8`, 'Cache-Control': 'no-store' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/`;
+  userDataDir = await mkdtemp(path.join(os.tmpdir(), 'fdx-interop-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(originUrl, { timeout: 15_000 });
+  await page.waitForFunction(() => 'peer' in window, undefined, { timeout: 10_000 });
+});
+
+after(async () => {
+  await context?.close().catch(() => undefined);
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  if (origin) {
+    origin.closeAllConnections();
+    await new Promise<void>((resolve) => origin.close(() => resolve()));
+  }
+  await ours?.stop();
+});
+
+type PagePeer = {
+  open(url: string, protocols: string[]): Promise<string>;
+  send(message: { binary: boolean; b64?: string; pattern?: unknown }): void;
+  next(timeoutMs: number): Promise<{ binary: boolean; b64: string }>;
+  close(code: number, reason: string): void;
+  closed(): Promise<Closed>;
+  readyState(): number;
+};
+declare const window: { peer: PagePeer };
+
+async function openInPage(url: string): Promise<Endpoint> {
+  const protocol = await page.evaluate(([u, p]) => window.peer.open(u, p), [url, OFFERED_PROTOCOLS] as const);
+  let closed: Promise<Closed> | null = null;
+  return {
+    protocol,
+    send: (message) =>
+      page.evaluate(
+        (m) => window.peer.send(m),
+        message.pattern
+          ? { binary: message.binary, pattern: message.pattern }
+          : { binary: message.binary, b64: message.data.toString('base64') },
+      ),
+    nextMessage: async () => {
+      const item = await page.evaluate((ms) => window.peer.next(ms), 10_000);
+      return { binary: item.binary, data: Buffer.from(item.b64, 'base64') };
+    },
+    close: (code, reason) => page.evaluate(([c, r]) => window.peer.close(c, r), [code, reason] as const),
+    get closed() {
+      // Never rejects: a page that went away leaves the close unreported and the caller's deadline fails.
+      closed ??= page.evaluate(() => window.peer.closed()).catch(() => new Promise<Closed>(() => undefined));
+      return closed;
+    },
+  };
+}
+
+describePeerMatrix('Chromium WebSocket → fullduplex server', {
+  // Chromium echoes the close frame it received, reason included.
+  echoedCloseReason: 'done',
+  cannotPing: 'the browser WebSocket API has no way to send a ping',
+  async connect() {
+    const peer = await openInPage(ours.url);
+    const accepted = await ours.nextConnection();
+    return {
+      ours: accepted.endpoint,
+      peer,
+      dispose: async () => {
+        await dropIfOpen(accepted.endpoint, accepted.socket);
+        await within(peer.closed, 5000, 'browser close').catch(() => undefined);
+      },
+    };
+  },
+});
