@@ -32,7 +32,8 @@ export interface ClientOptions extends SecureContextOptions, Pick<TlsConnectionO
   allowSynchronousEvents?: boolean;
   /** ms to wait for the server's close frame and TCP close after ours. */
   closeTimeoutMs?: number;
-  perMessageDeflate?: boolean | Record<string, unknown>;
+  /** permessage-deflate (RFC 7692): offered by default, as in `ws`. */
+  perMessageDeflate?: boolean | import('./deflate-codec.js').PerMessageDeflateOptions;
   family?: number;
   localAddress?: string;
   lookup?: http.RequestOptions['lookup'];

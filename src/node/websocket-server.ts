@@ -16,6 +16,8 @@ import {
   rejectResponse,
   validateRequest,
 } from '../protocol/server-handshake.js';
+import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
+import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './deflate-codec.js';
 import { WebSocket, attachSocket, takeHeard } from './websocket.js';
 
 export interface VerifyClientInfo {
@@ -53,7 +55,8 @@ export interface ServerOptions {
   skipUTF8Validation?: boolean;
   autoPong?: boolean;
   allowSynchronousEvents?: boolean;
-  perMessageDeflate?: boolean | Record<string, unknown>;
+  /** permessage-deflate (RFC 7692), off by default as in `ws`; true or options in `ws`'s shape. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Origins allowed to connect (exact match of the Origin header); requests without Origin pass. */
   origins?: readonly string[];
   /** ms from the first byte of the request to the 101 answer. Default 10000. */
@@ -101,6 +104,7 @@ export class WebSocketServer extends EventEmitter {
   #state = RUNNING;
   #heartbeat: NodeJS.Timeout | null = null;
   #removeListeners: (() => void) | null = null;
+  readonly #deflate: PerMessageDeflateOptions | null;
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
@@ -113,6 +117,7 @@ export class WebSocketServer extends EventEmitter {
       if (resolved[key] === undefined) resolved[key] = SERVER_DEFAULTS[key];
     }
     this.options = resolved;
+    this.#deflate = resolveDeflateOptions(options.perMessageDeflate);
     this.clients = this.options.clientTracking ? this.#connections : (undefined as unknown as Set<WebSocket>);
 
     if (options.port !== undefined) {
@@ -217,9 +222,12 @@ export class WebSocketServer extends EventEmitter {
       }
     }
 
+    // RFC 7692 §5: take the first acceptable permessage-deflate offer, decline the rest.
+    const deflate = this.#deflate && valid.extensions.length > 0 ? negotiateDeflate(valid.extensions, this.#deflate) : null;
+
     const complete = (): void => {
       clearTimeout(timer);
-      this.#complete(req, socket, head, valid.key, protocol, callback);
+      this.#complete(req, socket, head, valid.key, protocol, deflate, callback);
     };
     const verify = this.options.verifyClient;
     if (!verify) return complete();
@@ -253,6 +261,7 @@ export class WebSocketServer extends EventEmitter {
     head: Buffer,
     key: string,
     protocol: string | undefined,
+    deflate: { params: DeflateParams; response: string } | null,
     callback: UpgradeCallback,
   ): void {
     if (!socket.readable || !socket.writable || socket.destroyed) {
@@ -263,7 +272,7 @@ export class WebSocketServer extends EventEmitter {
       this.#refuse(req, socket, new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN'));
       return;
     }
-    const headers = acceptHeaders({ key, protocol });
+    const headers = acceptHeaders({ key, protocol, extensions: deflate?.response });
     this.emit('headers', headers, req);
     socket.write(formatHead(headers));
     socket.removeListener('error', onSocketErrorDuringHandshake);
@@ -279,6 +288,8 @@ export class WebSocketServer extends EventEmitter {
       allowSynchronousEvents: this.options.allowSynchronousEvents,
       closeTimeoutMs: this.options.closeTimeoutMs,
       protocol,
+      extensions: deflate?.response ?? '',
+      codec: deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null,
     });
     this.#connections.add(ws);
     ws.once('close', () => {

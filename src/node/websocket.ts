@@ -17,6 +17,9 @@ import { Connection, type ConnectionEvent } from '../protocol/connection.js';
 import { CloseCode, ReadyState, isValidCloseCode } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
 import type { MessageCodec } from '../protocol/codec.js';
+import { HandshakeError } from '../protocol/errors.js';
+import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
+import { DeflateCodec, resolveDeflateOptions } from './deflate-codec.js';
 import { dial, parseTarget, type ClientOptions, type DialResult } from './dial.js';
 import {
   addEventListener,
@@ -225,7 +228,7 @@ export class WebSocket extends EventEmitter {
     }
     const binary = options?.binary ?? typeof data !== 'string';
     const fin = options?.fin ?? true;
-    this.#connection!.send(bytes, binary, fin, owned);
+    this.#connection!.send(bytes, binary, fin, owned, options?.compress ?? true);
     this.#flush(cb);
   }
 
@@ -367,6 +370,7 @@ export class WebSocket extends EventEmitter {
     const target = parseTarget(address);
     this.#url = target.url.href;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    const deflate = resolveDeflateOptions(options.perMessageDeflate ?? true);
     this.#dial = dial(target, protocols, options, {
       onUpgrade: (response) => this.emit('upgrade', response),
       onRedirect: (url, request) => {
@@ -384,8 +388,24 @@ export class WebSocket extends EventEmitter {
         if (this.listenerCount('error') > 0) this.emit('error', error);
         this.#emitClose();
       },
-      onOpen: (socket, head, _response: http.IncomingMessage, accepted) => {
+      onOpen: (socket, head, response: http.IncomingMessage, accepted) => {
         this.#dial = null;
+        let codec: DeflateCodec | null = null;
+        if (accepted.extensions.length > 0) {
+          // RFC 7692 §5: the client fails the connection on an answer it cannot accept.
+          const params = deflate ? acceptDeflateResponse(accepted.extensions, deflate) : null;
+          if (params === null || params instanceof HandshakeError) {
+            socket.destroy();
+            this.#readyState = ReadyState.CLOSING;
+            if (this.listenerCount('error') > 0) {
+              this.emit('error', params ?? new HandshakeError('WS_ERR_SERVER_EXTENSIONS'));
+            }
+            this.#emitClose();
+            return;
+          }
+          codec = new DeflateCodec(params, 'client', deflate!);
+        }
+        const extensionHeader = response.headers['sec-websocket-extensions'];
         this.#attach(socket, head, {
           side: 'client',
           maxPayload: options.maxPayload,
@@ -395,10 +415,11 @@ export class WebSocket extends EventEmitter {
           allowSynchronousEvents: options.allowSynchronousEvents,
           closeTimeoutMs: options.closeTimeoutMs,
           protocol: accepted.protocol,
-          extensions: '',
+          extensions: codec ? String(extensionHeader) : '',
+          codec,
         });
       },
-    }, undefined, []);
+    }, deflate ? deflateOffer(deflate) : undefined, deflate ? [PERMESSAGE_DEFLATE] : []);
   }
 
   // ------------------------------------------------------------------ socket plumbing

@@ -10,8 +10,11 @@ import type { ProtocolError } from './errors.js';
 export interface MessageCodec {
   /** Should an outgoing message of `length` bytes be compressed (the threshold rule)? */
   shouldCompress(length: number): boolean;
-  /** Compresses one whole message (RFC 7692 §7.2.1: the trailing 00 00 ff ff removed). */
-  compress(data: Uint8Array): Uint8Array;
+  /**
+   * Compresses one whole message (RFC 7692 §7.2.1: the trailing 00 00 ff ff removed), or with
+   * `fin` false one fragment of it, which keeps its flush marker.
+   */
+  compress(data: Uint8Array, fin: boolean): Uint8Array;
   /**
    * Inflates one whole message. Must stop and return a ProtocolError with code
    * WS_ERR_UNSUPPORTED_MESSAGE_LENGTH as soon as the output passes `maxLength` (0: no limit),

@@ -113,6 +113,7 @@ export class Connection {
 
   // Sending.
   #sendOpcode = 0; // opcode of an outgoing fragmented message in progress (0: none)
+  #sendCompressing = false; // the outgoing message in progress is compressed
   readonly #sendMaskingKey = new Uint8Array(4);
   #output: Uint8Array[] = [];
   #outputBytes = 0;
@@ -550,39 +551,45 @@ export class Connection {
   /**
    * Queues a data frame. `binary` picks the opcode of the first frame; with `fin: false` the
    * message stays open and later calls send continuation frames. With `owned`, the caller gives
-   * up `data`: a client masks it in place instead of copying it.
+   * up `data`: a client masks it in place instead of copying it. With a codec negotiated,
+   * `compress` lets the message be compressed (RSV1 on its first frame only, RFC 7692 §6), if
+   * its first frame reaches the codec's threshold.
    * Throws UsageError after a close frame was sent (RFC 6455 §5.5.1: no data after close).
    */
-  send(data: Uint8Array, binary: boolean, fin = true, owned = false): void {
+  send(data: Uint8Array, binary: boolean, fin = true, owned = false, compress = true): void {
     this.#assertCanSend();
     let opcode: number;
+    let rsv1 = false;
     if (this.#sendOpcode !== 0) {
       opcode = Opcode.CONTINUATION;
     } else {
       opcode = binary ? Opcode.BINARY : Opcode.TEXT;
+      this.#sendCompressing = this.#codec !== null && compress && this.#codec.shouldCompress(data.length);
+      rsv1 = this.#sendCompressing;
       if (!fin) this.#sendOpcode = opcode;
     }
-    if (fin) this.#sendOpcode = 0;
     let payload = data;
-    let rsv1 = false;
-    if (this.#codec !== null && opcode !== Opcode.CONTINUATION && this.#codec.shouldCompress(data.length)) {
-      if (!fin) {
-        // Fragmented compressed sending is not offered: send this message uncompressed.
-      } else {
-        payload = this.#codec.compress(data);
-        rsv1 = true;
-        owned = true;
-      }
+    if (this.#sendCompressing) {
+      payload = this.#codec!.compress(data, fin);
+      owned = true;
+    }
+    if (fin) {
+      this.#sendOpcode = 0;
+      this.#sendCompressing = false;
     }
     this.#queueFrame(opcode, payload, fin, rsv1, owned);
   }
 
-  /** Queues a data frame whose payload was compressed by the caller (broadcast shares one). */
-  sendCompressed(payload: Uint8Array, binary: boolean): void {
+  /**
+   * Queues a whole frame encoded elsewhere, byte for byte: how a server sends one framed (and
+   * perhaps compressed) message to many connections. Server side only (frames are unmasked).
+   */
+  sendFrame(frame: Uint8Array): void {
     this.#assertCanSend();
-    if (this.#codec === null) throw new UsageError('WS_ERR_NO_EXTENSION', 'no compression was negotiated');
+    if (this.side !== 'server') throw new UsageError('WS_ERR_PREPARED_CLIENT', 'clients must mask each frame themselves');
     if (this.#sendOpcode !== 0) throw new UsageError('WS_ERR_FRAGMENT_OPEN', 'a fragmented message is being sent');
-    this.#queueFrame(binary ? Opcode.BINARY : Opcode.TEXT, payload, true, true, false);
+    this.#output.push(frame);
+    this.#outputBytes += frame.length;
   }
 
   sendPing(data: Uint8Array = EMPTY): void {

@@ -33,3 +33,5 @@ export type { AcceptOptions, HandshakeRequest, HeaderValue, ValidRequest } from 
 export { generateKey, requestHeaders, validateResponse } from './client-handshake.js';
 export type { AcceptedResponse, ClientRequestOptions, ServerResponse } from './client-handshake.js';
 export { base64Encode, sha1 } from './sha1.js';
+export { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer, negotiateDeflate } from './permessage-deflate.js';
+export type { DeflateConfig, DeflateParams } from './permessage-deflate.js';
