@@ -944,22 +944,36 @@ describe('Connection: sending', () => {
     assert.equal(text((feed(client, server.takeOutput())[0] as { data: Uint8Array }).data), 'back');
   });
 
-  it('sends a compressed message through the codec with RSV1 set, and small ones plain', () => {
+  it('compresses messages through the codec with RSV1 on the first frame only, and small ones plain', () => {
     const conn = serverConnection({ codec: reversingCodec() });
     conn.send(utf8('abcdef'), false);
     conn.send(utf8('ab'), false);
     conn.send(utf8('abcdef'), false, false);
     conn.send(utf8('gh'), false);
+    conn.send(utf8('uncompressed'), true, true, false, false);
     const frames = takeFrames(conn);
     assert.deepEqual(
-      frames.map((f) => [f.rsv1, f.opcode, text(f.payload)]),
+      frames.map((f) => [f.rsv1, f.opcode, f.fin, text(f.payload)]),
       [
-        [true, TEXT, 'fedcba'],
-        [false, TEXT, 'ab'],
-        [false, TEXT, 'abcdef'],
-        [false, CONT, 'gh'],
+        [true, TEXT, true, 'fedcba'],
+        [false, TEXT, true, 'ab'],
+        [true, TEXT, false, 'fedcba'],
+        [false, CONT, true, 'hg'],
+        [false, BINARY, true, 'uncompressed'],
       ],
     );
+  });
+
+  it('queues a prepared frame byte for byte on the server, and refuses it on the client or inside a fragmented message', () => {
+    const frame = hex('81 02 68 69');
+    const server = serverConnection();
+    server.sendFrame(frame);
+    assert.equal(toHex(joinChunks(server.takeOutput())), '81 02 68 69');
+    server.send(utf8('a'), false, false);
+    assert.throws(() => server.sendFrame(frame), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_FRAGMENT_OPEN');
+    assert.throws(() => clientConnection().sendFrame(frame), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_PREPARED_CLIENT');
+    server.sendClose(1000);
+    assert.throws(() => server.sendFrame(frame), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_CLOSE_SENT');
   });
 
   it('throws UsageError WS_ERR_CLOSE_SENT on send, sendPing and sendPong after a close frame was sent', () => {
@@ -1017,9 +1031,8 @@ describe('Connection: sending', () => {
     assert.equal(toHex(joinChunks(conn.takeOutput())), '88 00');
   });
 
-  it('throws UsageError when a client has no mask source, or compressed data is sent without a codec', () => {
+  it('throws UsageError when a client has no mask source', () => {
     assert.throws(() => new Connection({ side: 'client' }), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_NO_MASK_SOURCE');
-    assert.throws(() => serverConnection().sendCompressed(utf8('x'), false), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_NO_EXTENSION');
   });
 
   it('counts queued bytes in outputBytes and resets it when output is taken', () => {
