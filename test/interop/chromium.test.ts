@@ -75,7 +75,7 @@ type PagePeer = {
   open(url: string, protocols: string[]): Promise<string>;
   send(message: { binary: boolean; b64?: string; pattern?: unknown }): void;
   next(timeoutMs: number): Promise<{ binary: boolean; b64: string }>;
-  close(code: number, reason: string): void;
+  close(code?: number, reason?: string): void;
   closed(): Promise<Closed>;
   readyState(): number;
 };
@@ -98,6 +98,7 @@ async function openInPage(url: string): Promise<Endpoint> {
       return { binary: item.binary, data: Buffer.from(item.b64, 'base64') };
     },
     close: (code, reason) => page.evaluate(([c, r]) => window.peer.close(c, r), [code, reason] as const),
+    closeWithoutCode: () => page.evaluate(() => window.peer.close()),
     get closed() {
       // Never rejects: a page that went away leaves the close unreported and the caller's deadline fails.
       closed ??= page.evaluate(() => window.peer.closed()).catch(() => new Promise<Closed>(() => undefined));
@@ -110,6 +111,7 @@ describePeerMatrix('Chromium WebSocket → fullduplex server', {
   // Chromium echoes the close frame it received, reason included.
   echoedCloseReason: 'done',
   cannotPing: 'the browser WebSocket API has no way to send a ping',
+  cannotFragment: 'the browser WebSocket API sends each message in one frame',
   async connect() {
     const peer = await openInPage(ours.url);
     const accepted = await ours.nextConnection();

@@ -29,8 +29,15 @@ export interface Endpoint {
   ping?(payload: Buffer): Promise<Buffer>;
   /** Resolves with the payload of the next ping received. Absent when the API hides pings. */
   nextPing?(): Promise<Buffer>;
+  /**
+   * Sends one message as several frames, FIN on the last only; `between` runs after the first
+   * frame is out. Absent when the API cannot fragment.
+   */
+  sendFragments?(parts: Buffer[], binary: boolean, between?: () => Promise<void>): Promise<void>;
   /** Starts the closing handshake. */
   close(code: number, reason: string): Promise<void>;
+  /** Starts the closing handshake with an empty close frame. Absent when the API always sends a code. */
+  closeWithoutCode?(): Promise<void>;
   /** Resolves once this end's connection is closed (never rejects; callers bound the wait). */
   readonly closed: Promise<Closed>;
 }
@@ -45,9 +52,9 @@ export interface Session {
 export interface EmitterSocket {
   readonly protocol: string;
   readonly readyState: number;
-  send(data: string | Buffer, options: { binary: boolean }, cb: (error?: Error | null) => void): void;
+  send(data: string | Buffer, options: { binary: boolean; fin?: boolean }, cb: (error?: Error | null) => void): void;
   ping(data: Buffer): void;
-  close(code: number, reason: string): void;
+  close(code?: number, reason?: string): void;
   terminate(): void;
   on(event: string, listener: (...args: any[]) => void): unknown;
   once(event: string, listener: (...args: any[]) => void): unknown;
@@ -97,7 +104,18 @@ export function emitterEndpoint(socket: EmitterSocket, label: string): Endpoint 
       return pongs.next(STEP_MS);
     },
     nextPing: () => pings.next(STEP_MS),
+    sendFragments: async (parts, binary, between) => {
+      const sent: Array<Promise<void>> = [];
+      for (let i = 0; i < parts.length; i++) {
+        sent.push(new Promise<void>((resolve, reject) => {
+          socket.send(parts[i]!, { binary, fin: i === parts.length - 1 }, (error) => (error ? reject(error) : resolve()));
+        }));
+        if (i === 0 && between) await between();
+      }
+      await within(Promise.all(sent), STEP_MS, `${label} send fragments`);
+    },
     close: async (code, reason) => socket.close(code, reason),
+    closeWithoutCode: async () => socket.close(),
     closed,
   };
 }

@@ -27,7 +27,18 @@ export interface MatrixOptions {
   echoedCloseReason: string;
   /** Why the peer cannot send pings, when its API has no way to. */
   cannotPing?: string;
+  /** Why the peer cannot send a message in several frames, when its API has no way to. */
+  cannotFragment?: string;
+  /** Why the peer cannot send an empty close frame, when its API always puts a code in. */
+  cannotCloseWithoutCode?: string;
 }
+
+/** 'héllo ✓ 🚀' split inside the 2-, 3- and 4-byte sequences. */
+const FRAGMENTED_TEXT_PARTS = ((): Buffer[] => {
+  const bytes = Buffer.from('héllo ✓ 🚀', 'utf8');
+  return [bytes.subarray(0, 2), bytes.subarray(2, 8), bytes.subarray(8, 12), bytes.subarray(12)];
+})();
+const FRAGMENTED_BINARY_PARTS = [Buffer.from([0x00, 0x01]), Buffer.alloc(0), Buffer.from([0xfe, 0xff, 0x80]), Buffer.from([0x7f])];
 
 const CLOSE_WAIT_MS = 10_000;
 const TEST_TIMEOUT_MS = 30_000;
@@ -78,6 +89,45 @@ export function describePeerMatrix(title: string, options: MatrixOptions): void 
       });
     }
 
+    it('reassembles a text message the peer sends in fragments', { timeout: TEST_TIMEOUT_MS, skip: options.cannotFragment ?? false }, async () => {
+      await withSession(options, async ({ ours, peer }) => {
+        await peer.sendFragments!(FRAGMENTED_TEXT_PARTS, false);
+        const atOurs = await ours.nextMessage();
+        assert.equal(atOurs.binary, false, 'message type');
+        assertSameBytes(atOurs.data, Buffer.concat(FRAGMENTED_TEXT_PARTS), 'reassembled text');
+      });
+    });
+
+    it('reassembles a binary message the peer sends in fragments', { timeout: TEST_TIMEOUT_MS, skip: options.cannotFragment ?? false }, async () => {
+      await withSession(options, async ({ ours, peer }) => {
+        await peer.sendFragments!(FRAGMENTED_BINARY_PARTS, true);
+        const atOurs = await ours.nextMessage();
+        assert.equal(atOurs.binary, true, 'message type');
+        assertSameBytes(atOurs.data, Buffer.concat(FRAGMENTED_BINARY_PARTS), 'reassembled binary');
+      });
+    });
+
+    it('delivers a fragmented text message split inside UTF-8 sequences, with a ping answered between fragments', { timeout: TEST_TIMEOUT_MS }, async () => {
+      await withSession(options, async ({ ours, peer }) => {
+        const payload = Buffer.from('mid-message ping');
+        await ours.sendFragments!(FRAGMENTED_TEXT_PARTS, false, async () => {
+          assertSameBytes(await ours.ping!(payload), payload, 'pong payload while a message is open');
+        });
+        const atPeer = await peer.nextMessage();
+        assert.equal(atPeer.binary, false, 'message type');
+        assertSameBytes(atPeer.data, Buffer.concat(FRAGMENTED_TEXT_PARTS), 'text at the peer');
+      });
+    });
+
+    it('delivers a fragmented binary message', { timeout: TEST_TIMEOUT_MS }, async () => {
+      await withSession(options, async ({ ours, peer }) => {
+        await ours.sendFragments!(FRAGMENTED_BINARY_PARTS, true);
+        const atPeer = await peer.nextMessage();
+        assert.equal(atPeer.binary, true, 'message type');
+        assertSameBytes(atPeer.data, Buffer.concat(FRAGMENTED_BINARY_PARTS), 'binary at the peer');
+      });
+    });
+
     it('gets a pong with the same payload for a ping fullduplex sends', { timeout: TEST_TIMEOUT_MS }, async () => {
       await withSession(options, async ({ ours, peer }) => {
         const payload = Buffer.from('ping from fullduplex ✓');
@@ -113,6 +163,26 @@ export function describePeerMatrix(title: string, options: MatrixOptions): void 
         const atOurs = await closedWithin(ours, 'fullduplex close event');
         assert.deepEqual(atPeer, { code: 4002, reason: 'done', wasClean: true }, 'peer saw');
         assert.deepEqual(atOurs, { code: 4002, reason: options.echoedCloseReason, wasClean: true }, 'fullduplex saw the peer\'s answer');
+      });
+    });
+
+    it('reports 1005 and no reason when the peer closes without a code', { timeout: TEST_TIMEOUT_MS, skip: options.cannotCloseWithoutCode ?? false }, async () => {
+      await withSession(options, async ({ ours, peer }) => {
+        await peer.closeWithoutCode!();
+        const atOurs = await closedWithin(ours, 'fullduplex close event');
+        const atPeer = await closedWithin(peer, 'peer close event');
+        assert.deepEqual(atOurs, { code: 1005, reason: '', wasClean: true }, 'fullduplex saw');
+        assert.deepEqual(atPeer, { code: 1005, reason: '', wasClean: true }, 'peer saw (an empty close frame echoed)');
+      });
+    });
+
+    it('sends an empty close frame the peer reports as 1005 when fullduplex closes without a code', { timeout: TEST_TIMEOUT_MS }, async () => {
+      await withSession(options, async ({ ours, peer }) => {
+        await ours.closeWithoutCode!();
+        const atPeer = await closedWithin(peer, 'peer close event');
+        const atOurs = await closedWithin(ours, 'fullduplex close event');
+        assert.deepEqual(atPeer, { code: 1005, reason: '', wasClean: true }, 'peer saw');
+        assert.deepEqual(atOurs, { code: 1005, reason: '', wasClean: true }, 'fullduplex saw the peer\'s empty answer');
       });
     });
 

@@ -139,6 +139,8 @@ export class PythonPeer {
       protocol: connection.protocol,
       send: async (message) => this.command({ op: 'send', binary: message.binary, b64: message.data.toString('base64') }),
       nextMessage: () => connection.messages.next(STEP_MS),
+      sendFragments: async (parts, binary) =>
+        this.command({ op: 'send_fragments', binary, parts: parts.map((part) => part.toString('base64')) }),
       ping: async (payload) => {
         this.command({ op: 'ping', b64: payload.toString('base64') });
         return connection.pongs.next(STEP_MS);

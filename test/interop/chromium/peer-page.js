@@ -90,7 +90,8 @@
     },
 
     close(code, reason) {
-      current.ws.close(code, reason);
+      if (code === undefined) current.ws.close();
+      else current.ws.close(code, reason);
     },
 
     closed() {

@@ -1,7 +1,7 @@
 """Drives one Python `websockets` connection at a time for the interop tests.
 
 Commands arrive on stdin and events leave on stdout, one JSON object per line:
-  commands: send {binary, b64} | ping {b64} | close {code, reason} | abort | quit
+  commands: send {binary, b64} | send_fragments {binary, parts: [b64]} | ping {b64} | close {code, reason} | abort | quit
             (client.py adds connect {url, protocols})
   events:   ready {websockets} | listening {port} | open {protocol} | message {binary, b64}
             | pong {b64} | closed {code, reason, wasClean} | error {message}
@@ -67,6 +67,15 @@ class Driver:
         if op == "send":
             data = base64.b64decode(command["b64"])
             await ws.send(data if command["binary"] else data.decode("utf-8"))
+        elif op == "send_fragments":
+            parts = [base64.b64decode(part) for part in command["parts"]]
+            if not command["binary"]:
+                # websockets fragments text as str chunks, so split on characters, not bytes.
+                text = b"".join(parts).decode("utf-8")
+                step = max(1, len(text) // len(parts))
+                parts = [text[i : i + step] for i in range(0, len(text), step)]
+            # An iterable makes websockets send one frame per item (and an empty final frame).
+            await ws.send(iter(parts))
         elif op == "ping":
             asyncio.ensure_future(self.pinged(ws, base64.b64decode(command["b64"])))
         elif op == "close":
