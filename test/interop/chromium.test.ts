@@ -3,7 +3,8 @@
  * playwright-core) against our server. The page is served from a real http origin on
  * 127.0.0.1; chromium/peer-page.js is its WebSocket driver.
  */
-import { after, before } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -36,12 +37,22 @@ let originUrl = '';
 let userDataDir = '';
 let context: BrowserContext | undefined;
 let page: Page;
+/** Why the browser could not start; every test then fails with it (a missing peer never skips). */
+let missing: Error | null = null;
 
 before(async () => {
+  ours = await startOurServer();
+  try {
+    await startBrowser();
+  } catch (error) {
+    missing = error as Error;
+  }
+});
+
+async function startBrowser(): Promise<void> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium peer missing: ${CHROMIUM} does not exist (install the Debian package chromium)`);
   }
-  ours = await startOurServer();
   origin = http.createServer((req, res) => {
     const [body, type] = req.url === '/peer-page.js' ? [PAGE_SCRIPT, 'text/javascript'] : [PAGE_HTML, 'text/html'];
     res.writeHead(200, { 'Content-Type': `${type}; charset=utf-8`, 'Cache-Control': 'no-store' });
@@ -59,7 +70,7 @@ before(async () => {
   page = context.pages()[0] ?? (await context.newPage());
   await page.goto(originUrl, { timeout: 15_000 });
   await page.waitForFunction(() => 'peer' in window, undefined, { timeout: 10_000 });
-});
+}
 
 after(async () => {
   await context?.close().catch(() => undefined);
@@ -80,6 +91,8 @@ type PagePeer = {
   readyState(): number;
 };
 declare const window: { peer: PagePeer };
+declare const navigator: { userAgent: string };
+declare const location: { origin: string };
 
 async function openInPage(url: string): Promise<Endpoint> {
   const protocol = await page.evaluate(([u, p]) => window.peer.open(u, p), [url, OFFERED_PROTOCOLS] as const);
@@ -107,12 +120,23 @@ async function openInPage(url: string): Promise<Endpoint> {
   };
 }
 
+describe('Chromium peer', () => {
+  it('is a Chromium page on a real http origin with a native WebSocket', async () => {
+    if (missing) throw missing;
+    const facts = await page.evaluate(() => ({ ua: navigator.userAgent, origin: location.origin, ws: typeof WebSocket }));
+    assert.match(facts.ua, /Chrome\/\d+/);
+    assert.equal(facts.origin + '/', originUrl);
+    assert.equal(facts.ws, 'function');
+  });
+});
+
 describePeerMatrix('Chromium WebSocket → fullduplex server', {
   // Chromium echoes the close frame it received, reason included.
   echoedCloseReason: 'done',
   cannotPing: 'the browser WebSocket API has no way to send a ping',
   cannotFragment: 'the browser WebSocket API sends each message in one frame',
   async connect() {
+    if (missing) throw missing;
     const peer = await openInPage(ours.url);
     const accepted = await ours.nextConnection();
     return {

@@ -13,15 +13,25 @@ let pyClient: PythonPeer;
 let pyServer: PythonPeer;
 let pyServerUrl = '';
 let versions: string[] = [];
+/** Why the peer could not start; every test then fails with it (a missing peer never skips). */
+let missing: Error | null = null;
+
+function requirePeer(): void {
+  if (missing) throw missing;
+}
 
 before(async () => {
   ours = await startOurServer();
-  const client = await PythonPeer.start('client.py');
-  pyClient = client.peer;
-  const server = await PythonPeer.start('server.py');
-  pyServer = server.peer;
-  pyServerUrl = `ws://127.0.0.1:${await pyServer.port()}`;
-  versions = [client.version, server.version];
+  try {
+    const client = await PythonPeer.start('client.py');
+    pyClient = client.peer;
+    const server = await PythonPeer.start('server.py');
+    pyServer = server.peer;
+    pyServerUrl = `ws://127.0.0.1:${await pyServer.port()}`;
+    versions = [client.version, server.version];
+  } catch (error) {
+    missing = error as Error;
+  }
 });
 
 after(async () => {
@@ -31,6 +41,7 @@ after(async () => {
 
 describe('python websockets peer', () => {
   it('is the websockets package, version 10 or later', () => {
+    requirePeer();
     for (const version of versions) assert.ok(Number(version.split('.')[0]) >= 10, `websockets ${version}`);
   });
 });
@@ -40,6 +51,7 @@ describePeerMatrix('python websockets client → fullduplex server', {
   echoedCloseReason: 'done',
   cannotCloseWithoutCode: "websockets' close() always sends a status code",
   async connect() {
+    requirePeer();
     pyClient.command({ op: 'connect', url: ours.url, protocols: OFFERED_PROTOCOLS });
     const peer = await pyClient.nextEndpoint();
     const accepted = await ours.nextConnection();
@@ -58,6 +70,7 @@ describePeerMatrix('fullduplex client → python websockets server', {
   echoedCloseReason: 'done',
   cannotCloseWithoutCode: "websockets' close() always sends a status code",
   async connect() {
+    requirePeer();
     const client = await dialOurs(pyServerUrl);
     const peer = await pyServer.nextEndpoint();
     return {
