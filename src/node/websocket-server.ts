@@ -18,7 +18,9 @@ import {
 } from '../protocol/server-handshake.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './deflate-codec.js';
-import { WebSocket, attachSocket, takeHeard } from './websocket.js';
+import { PreparedMessage } from './prepared-message.js';
+import { toBytes, type SendData } from './payload.js';
+import { WebSocket, attachSocket, sendPrepared, takeHeard } from './websocket.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -306,6 +308,22 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     abortHandshake(socket, error.status, error.message, headers);
+  }
+
+  /**
+   * Sends one message to every open client (or those `filter` keeps), framed once and, with
+   * permessage-deflate, compressed once per window size: the same bytes go to everyone.
+   * Returns how many clients it was sent to.
+   */
+  broadcast(data: SendData, options: { binary?: boolean; compress?: boolean; filter?: (ws: WebSocket) => boolean } = {}): number {
+    const { bytes } = toBytes(data);
+    const message = new PreparedMessage(bytes, options.binary ?? typeof data !== 'string', options.compress ?? true, this.#deflate ?? {});
+    let sent = 0;
+    for (const ws of this.#connections) {
+      if (options.filter && !options.filter(ws)) continue;
+      if (sendPrepared(ws, message)) sent++;
+    }
+    return sent;
   }
 
   /** Heartbeat: ping everyone; whoever said nothing since the previous beat is gone. */

@@ -28,6 +28,7 @@ import {
   setAttributeListener,
   type EventListenerLike,
 } from './events.js';
+import type { PreparedMessage } from './prepared-message.js';
 import { asBuffer, convertMessage, generateMask, toBytes, type BinaryType, type SendData } from './payload.js';
 
 export type { ClientOptions } from './dial.js';
@@ -63,6 +64,7 @@ const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 /** Module-private access for the server and the stream adapter (no symbols, no underscores). */
 let attachSocket: (ws: WebSocket, socket: Duplex, head: Buffer, options: AttachOptions) => void;
 let takeHeard: (ws: WebSocket) => boolean;
+let sendPrepared: (ws: WebSocket, message: PreparedMessage, cb?: Callback) => boolean;
 let uncork: (ws: WebSocket, socket: Duplex) => void;
 
 export class WebSocket extends EventEmitter {
@@ -83,6 +85,7 @@ export class WebSocket extends EventEmitter {
   #readyState: ReadyState = ReadyState.CONNECTING;
   #socket: Duplex | null = null;
   #connection: Connection | null = null;
+  #codec: DeflateCodec | null = null;
   #binaryType: BinaryType = 'nodebuffer';
   #protocol = '';
   #extensions = '';
@@ -103,6 +106,7 @@ export class WebSocket extends EventEmitter {
 
   static {
     attachSocket = (ws, socket, head, options) => ws.#attach(socket, head, options);
+    sendPrepared = (ws, message, cb) => ws.#sendPrepared(message, cb);
     takeHeard = (ws) => {
       const heard = ws.#heard;
       ws.#heard = false;
@@ -259,6 +263,22 @@ export class WebSocket extends EventEmitter {
     if (kind === 'ping') this.#connection!.sendPing(bytes);
     else this.#connection!.sendPong(bytes);
     this.#flush(cb);
+  }
+
+  /** Sends a message framed once for many; false when the connection no longer takes data. */
+  #sendPrepared(message: PreparedMessage, cb?: Callback): boolean {
+    if (this.#readyState !== ReadyState.OPEN || this.#connection!.closeSent) return false;
+    const codec = this.#codec;
+    if (!this.#isServer) {
+      this.#connection!.send(message.payload, message.binary, true, false, message.compress);
+    } else if (codec && message.compress && codec.shouldCompress(message.payload.length)) {
+      this.#connection!.sendFrame(message.compressedFrame(codec.sendWindowBits));
+      codec.sentShared();
+    } else {
+      this.#connection!.sendFrame(message.plainFrame);
+    }
+    this.#flush(cb);
+    return true;
   }
 
   #sendAfterClose(cb: Callback | undefined): void {
@@ -430,6 +450,7 @@ export class WebSocket extends EventEmitter {
     this.#extensions = options.extensions ?? '';
     this.#allowSynchronousEvents = options.allowSynchronousEvents ?? true;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#codec = options.codec instanceof DeflateCodec ? options.codec : null;
     this.#connection = new Connection({
       side: options.side,
       maxPayload: options.maxPayload,
@@ -540,6 +561,12 @@ export class WebSocket extends EventEmitter {
   }
 
   #onProtocolError(error: ProtocolError): void {
+    const connection = this.#connection!;
+    if (!connection.closeSent) {
+      // RFC 6455 §7.1.7: the close frame of the failure, after the replies to earlier messages.
+      connection.sendClose(error.closeCode);
+      this.#flush();
+    }
     this.#readyState = ReadyState.CLOSING;
     this.#closeFrameSent = true;
     this.#socket!.end();
@@ -577,7 +604,7 @@ for (const [i, name] of STATE_NAMES.entries()) {
   Object.defineProperty(WebSocket.prototype, name, { value: i, enumerable: true });
 }
 
-export { attachSocket, takeHeard };
+export { attachSocket, sendPrepared, takeHeard };
 
 export type RawData = Buffer | ArrayBuffer | Buffer[];
 
