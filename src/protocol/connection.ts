@@ -5,7 +5,8 @@
  * Bytes in (`receiveData`, `receiveEof`), events and bytes out (`takeEvents`, `takeOutput`).
  * Invariants:
  *  - the receive path never throws: every violation becomes `fail(error)`, which queues exactly
- *    one close frame with the error's close code and discards all further input;
+ *    one close frame with the error's close code (left to the caller with autoCloseReply: false)
+ *    and discards all further input;
  *  - at most one close frame is ever sent;
  *  - the client masks every frame it sends, the server never does;
  *  - memory held for one message is bounded by `maxPayload`, whatever the fragmentation;
@@ -36,6 +37,8 @@ export interface ConnectionOptions {
    * Answer a received close frame at once (the default). With false, the caller answers with
    * sendClose() when it has handled the events before the close, so replies to messages that
    * arrived just before the close can still be sent (RFC 6455 §5.5.1 allows data until then).
+   * The same holds for a failure found in the peer's bytes: on the 'error' event the caller
+   * sends sendClose(error.closeCode).
    */
   autoCloseReply?: boolean;
   /** Trust the peer's text to be UTF-8 (skips §8.1 checks; only for trusted peers). */
@@ -245,11 +248,20 @@ export class Connection {
    * code unless one was already sent, and ignores all further input.
    */
   fail(error: ProtocolError): void {
+    this.#fail(error, true);
+  }
+
+  /**
+   * A violation found in the peer's bytes. With autoCloseReply false the close frame is left to
+   * the caller (sendClose(error.closeCode) on the 'error' event), so replies to the messages that
+   * arrived before the violation can still go out first.
+   */
+  #fail(error: ProtocolError, queueClose: boolean): void {
     if (this.#failed || this.#eof) return;
     this.#failed = true;
     this.#error = error;
     this.#events.push({ type: 'error', error });
-    if (!this.#closeSent) this.#queueClose(error.closeCode, EMPTY);
+    if (!this.#closeSent && queueClose) this.#queueClose(error.closeCode, EMPTY);
     this.#discardInput();
   }
 
@@ -262,7 +274,7 @@ export class Connection {
   }
 
   #failWith(code: ProtocolErrorCode): void {
-    this.fail(new ProtocolError(code));
+    this.#fail(new ProtocolError(code), this.#autoCloseReply);
   }
 
   #peek(index: number): number {
@@ -539,7 +551,7 @@ export class Connection {
 
   #inflateMessage(data: Uint8Array, text: boolean): void {
     const result = this.#codec!.decompress(data, this.#maxPayload);
-    if (result instanceof ProtocolError) return this.fail(result);
+    if (result instanceof ProtocolError) return this.#fail(result, this.#autoCloseReply);
     if (text && !this.#skipUtf8 && !(this.#isUtf8 ? this.#isUtf8(result) : isValidUtf8(result))) {
       return this.#failWith('WS_ERR_INVALID_UTF8');
     }
