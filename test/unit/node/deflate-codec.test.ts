@@ -241,7 +241,7 @@ describe('permessage-deflate over loopback', () => {
   it('keeps context-takeover clients decoding correctly across broadcasts and direct sends', async () => {
     const { wss, url } = await startServer({ perMessageDeflate: { threshold: 0 } });
     after(() => stopServer(wss));
-    const clients = [new WsClient(url), new WebSocket(url)];
+    const clients = [new WsClient(url) as unknown as WebSocket, new WebSocket(url)];
     await Promise.all(clients.map((c) => new Promise((r) => c.once('open', r))));
     while (wss.clients.size < 2) await new Promise((r) => setImmediate(r));
     const expected: string[] = [];
