@@ -6,10 +6,11 @@
  * and what the endpoint under test must do: the messages it delivers, the pongs it sends, and
  * how the connection ends (it fails with a close code, or answers the peer's close frame).
  *
- * Ids of the form N.N(.N) follow the numbering of the Autobahn TestSuite where the case has the
- * same content as the Autobahn case of that number; in the UTF-8 groups 6.7 to 6.23 the group
- * number is Autobahn's and the last number is this suite's own. Ids starting with "fd." are
- * cases of this suite, numbered by RFC 6455 section.
+ * Ids of the form N.N(.N) follow the numbering of the Autobahn TestSuite: the case is modelled on
+ * the Autobahn case of that number (the same sequence of frames and the same expected outcome;
+ * payloads are this suite's own). In the UTF-8 groups 6.5 to 6.23 the group number is Autobahn's
+ * and the last number is this suite's own. Ids starting with "fd." are cases of this suite,
+ * numbered by RFC 6455 section.
  *
  * Unless a case is cut off or already ends with a close frame, the peer ends it with a close
  * frame carrying 1000: an endpoint that fails to notice a violation then answers that close
@@ -970,8 +971,9 @@ const VALID_CODES: Array<[string, number]> = [
 for (const [id, code] of VALID_CODES) {
   add({
     id,
-    section: '§7.4.1',
-    title: `answers a close frame with code ${code} by echoing it`,
+    // §7.4.1 defines 1000-1011; 1012-1014 are registered with IANA (§7.4.2, §11.7); 3000-4999 are for libraries and applications (§7.4.2).
+    section: code <= 1011 ? '§7.4.1' : '§7.4.2',
+    title: `answers a close frame with code ${code} by echoing it${code >= 1012 && code <= 1014 ? ' (registered with IANA)' : ''}`,
     frames: [close(code)],
     expect: { close: echo(code) },
   });
@@ -993,7 +995,8 @@ const INVALID_CODES: Array<[string, number]> = [
 for (const [id, code] of INVALID_CODES) {
   add({
     id,
-    section: '§7.4.1',
+    // §7.4.1: 1004-1006 and 1015 must not be sent; §7.4.2: 0-999 are unused, 1016-2999 unassigned; nothing is defined from 5000 up.
+    section: [1004, 1005, 1006, 1015].includes(code) ? '§7.4.1' : '§7.4.2',
     title: `fails with 1002 on a close frame with code ${code}, which never travels in a close frame`,
     frames: [close(code)],
     expect: { close: fail(1002) },

@@ -137,10 +137,11 @@ run every case:
 Run it with \`node --import tsx --test test/conformance/*.test.ts\`; regenerate this page with
 \`node --import tsx test/conformance/generate-doc.ts\`.
 
-**Case ids.** Ids of the form N.N(.N) follow the numbering of the Autobahn TestSuite where the
-case has the same content as the Autobahn case of that number. In the UTF-8 groups 6.5 to 6.23
-the group number is Autobahn's and the last number is this suite's own. Ids starting with
-\`fd.\` are this suite's own cases, numbered by RFC section.
+**Case ids.** Ids of the form N.N(.N) follow the numbering of the Autobahn TestSuite: the case
+is modelled on the Autobahn case of that number (the same sequence of frames and the same
+expected outcome; payloads are this suite's own). In the UTF-8 groups 6.5 to 6.23 the group
+number is Autobahn's and the last number is this suite's own. Ids starting with \`fd.\` are this
+suite's own cases, numbered by RFC section.
 
 **Conventions.** Unless a case is cut off or already ends with a close frame, the peer ends it
 with a close frame carrying 1000, so an endpoint that misses a violation answers that close
@@ -185,8 +186,9 @@ ${failures === 0 ? 'None: every case passes on every runner it applies to.' : `$
 
 - The opening handshake (§4) is tested in \`test/unit/protocol/server-handshake.test.ts\`,
   \`test/unit/protocol/client-handshake.test.ts\` and the node-layer unit tests.
-- Compression (RFC 7692, Autobahn sections 12 and 13) is tested with the deflate codec's own
-  tests; every case here runs without an extension, so RSV1 is always a violation.
+- Compression (RFC 7692, Autobahn sections 12 and 13) is tested in
+  \`test/unit/node/deflate-codec.test.ts\`; every case here runs without an extension, so RSV1 is
+  always a violation.
 `;
   return { page, failures };
 }
