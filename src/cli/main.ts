@@ -124,7 +124,7 @@ function describeParseError(error: unknown): string {
       return text.replace(/^Unexpected argument/, 'unexpected argument').replace(/\. This command does not take.*$/s, '');
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (text.endsWith('argument missing')) return `option '${text.match(/'(-[^' ]+)/)?.[1] ?? '?'}' needs a value`;
-      return text.replace(/^Option/, 'option');
+      return text.replace(/^Option/, 'option').replace(/\s*\n\s*/g, ' ');
     default:
       return text;
   }
