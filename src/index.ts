@@ -7,7 +7,11 @@ import { WebSocketServer } from './node/websocket-server.js';
 import { createWebSocketStream } from './node/stream.js';
 
 export { WebSocket, WebSocketServer, createWebSocketStream };
-export type { ClientOptions, RawData, SendOptions } from './node/websocket.js';
+export type { BackpressurePolicy, ClientOptions, RawData, SendOptions } from './node/websocket.js';
+export type { PublishOptions, PublishResult, SendResult } from './node/topic-hub.js';
+export type { Broker, BrokerMessageHandler } from './broker/broker.js';
+export { BrokerError } from './broker/broker.js';
+export type { PerMessageDeflateOptions } from './node/deflate-codec.js';
 export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/websocket-server.js';
 export { SERVER_DEFAULTS } from './node/websocket-server.js';
 export { CloseEvent, ErrorEvent, MessageEvent } from './node/events.js';

@@ -30,6 +30,9 @@ export interface ClientOptions extends SecureContextOptions, Pick<TlsConnectionO
   skipUTF8Validation?: boolean;
   autoPong?: boolean;
   allowSynchronousEvents?: boolean;
+  /** Bytes allowed to wait in the send buffer before backpressurePolicy applies. Default: no limit. */
+  maxBackpressure?: number;
+  backpressurePolicy?: 'close' | 'drop' | 'latest';
   /** ms to wait for the server's close frame and TCP close after ours. */
   closeTimeoutMs?: number;
   /** permessage-deflate (RFC 7692): offered by default, as in `ws`. */

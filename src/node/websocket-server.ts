@@ -20,7 +20,9 @@ import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-def
 import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './deflate-codec.js';
 import { PreparedMessage } from './prepared-message.js';
 import { toBytes, type SendData } from './payload.js';
-import { WebSocket, attachSocket, sendPrepared, takeHeard } from './websocket.js';
+import type { Broker } from '../broker/broker.js';
+import { TopicHub, type PublishOptions, type PublishResult } from './topic-hub.js';
+import { WebSocket, attachSocket, sendPrepared, takeHeard, type BackpressurePolicy, type TopicServer } from './websocket.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -71,6 +73,12 @@ export interface ServerOptions {
   pingIntervalMs?: number;
   /** How long close() and each connection wait for close handshakes before destroying sockets. Default 5000. */
   closeTimeoutMs?: number;
+  /** Bytes allowed to wait in one connection's send buffer before backpressurePolicy applies. Default 16 MiB; 0: no limit. */
+  maxBackpressure?: number;
+  /** 'close' (1008, default), 'drop', or 'latest' (newest message per key). */
+  backpressurePolicy?: BackpressurePolicy;
+  /** Shares publications with servers in other processes (e.g. RedisBroker). Default: none, this process only. */
+  broker?: Broker;
   /** Subclass to instantiate for accepted connections. */
   WebSocket?: typeof WebSocket;
 }
@@ -91,6 +99,7 @@ export const SERVER_DEFAULTS = {
   pingIntervalMs: 30_000,
   closeTimeoutMs: 5_000,
   maxConnections: 0,
+  maxBackpressure: 16 * 1024 * 1024,
 };
 
 export type ResolvedServerOptions = ServerOptions & typeof SERVER_DEFAULTS & { clientTracking: boolean };
@@ -107,6 +116,9 @@ export class WebSocketServer extends EventEmitter {
   #heartbeat: NodeJS.Timeout | null = null;
   #removeListeners: (() => void) | null = null;
   readonly #deflate: PerMessageDeflateOptions | null;
+  readonly #topics: TopicServer;
+  /** Publications the broker failed to take, when no callback was given. */
+  brokerFailures = 0;
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
@@ -120,6 +132,13 @@ export class WebSocketServer extends EventEmitter {
     }
     this.options = resolved;
     this.#deflate = resolveDeflateOptions(options.perMessageDeflate);
+    const hub = new TopicHub<WebSocket>(options.broker ?? null, this.#deflate ?? {}, sendPrepared, (error, topic) =>
+      this.#brokerFailed(error, topic),
+    );
+    this.#topics = {
+      hub,
+      publish: (topic, data, publishOptions, except, cb) => this.#publish(topic, data, publishOptions, except, cb),
+    };
     this.clients = this.options.clientTracking ? this.#connections : (undefined as unknown as Set<WebSocket>);
 
     if (options.port !== undefined) {
@@ -289,6 +308,9 @@ export class WebSocketServer extends EventEmitter {
       autoPong: this.options.autoPong,
       allowSynchronousEvents: this.options.allowSynchronousEvents,
       closeTimeoutMs: this.options.closeTimeoutMs,
+      maxBackpressure: this.options.maxBackpressure,
+      backpressurePolicy: this.options.backpressurePolicy,
+      topicServer: this.#topics,
       protocol,
       extensions: deflate?.response ?? '',
       codec: deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null,
@@ -321,9 +343,55 @@ export class WebSocketServer extends EventEmitter {
     let sent = 0;
     for (const ws of this.#connections) {
       if (options.filter && !options.filter(ws)) continue;
-      if (sendPrepared(ws, message)) sent++;
+      if (sendPrepared(ws, message, undefined) !== 'dropped') sent++;
     }
     return sent;
+  }
+
+  /**
+   * Publishes to every subscriber of `topic`, framed once (and compressed once): the same bytes
+   * to each. With a broker, subscribers in other processes get it too; `cb` learns whether the
+   * broker took it (without `cb`, a failure emits 'publishError' and counts in brokerFailures).
+   * Returns what happened locally.
+   */
+  publish(topic: string, data: SendData, options: PublishOptions = {}, cb?: (error: Error | null) => void): PublishResult {
+    return this.#publish(topic, data, options, null, cb);
+  }
+
+  /** publish() as a promise that rejects when the broker could not take the message. */
+  publishAsync(topic: string, data: SendData, options: PublishOptions = {}): Promise<PublishResult> {
+    return new Promise((resolve, reject) => {
+      const result = this.#publish(topic, data, options, null, (error) => (error ? reject(error) : resolve(result)));
+    });
+  }
+
+  /** Local subscribers of `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.hub.subscriberCount(topic);
+  }
+
+  #publish(
+    topic: string,
+    data: SendData,
+    options: PublishOptions,
+    except: WebSocket | null,
+    cb?: (error: Error | null) => void,
+  ): PublishResult {
+    const { bytes } = toBytes(data);
+    const binary = options.binary ?? typeof data !== 'string';
+    const { result, remote } = this.#topics.hub.publish(topic, bytes, { ...options, binary }, except);
+    if (this.#topics.hub.broker || cb) {
+      remote.then(
+        () => cb?.(null),
+        (error: Error) => (cb ? cb(error) : this.#brokerFailed(error, topic)),
+      );
+    }
+    return result;
+  }
+
+  #brokerFailed(error: Error, topic: string): void {
+    this.brokerFailures++;
+    if (this.listenerCount('publishError') > 0) this.emit('publishError', error, topic);
   }
 
   /** Heartbeat: ping everyone; whoever said nothing since the previous beat is gone. */
@@ -408,6 +476,7 @@ export interface WebSocketServer {
   on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
   on(event: 'wsClientError', listener: (this: WebSocketServer, error: HandshakeError, socket: Duplex, request: http.IncomingMessage) => void): this;
   on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  on(event: 'publishError', listener: (this: WebSocketServer, error: Error, topic: string) => void): this;
   on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
   once(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
   once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;

@@ -29,6 +29,7 @@ import {
   type EventListenerLike,
 } from './events.js';
 import type { PreparedMessage } from './prepared-message.js';
+import type { PublishOptions, PublishResult, SendResult, TopicHub } from './topic-hub.js';
 import { asBuffer, convertMessage, generateMask, toBytes, type BinaryType, type SendData } from './payload.js';
 
 export type { ClientOptions } from './dial.js';
@@ -38,6 +39,20 @@ export interface SendOptions {
   compress?: boolean;
   fin?: boolean;
   mask?: boolean;
+  /** With the 'latest' backpressure policy: a newer message with the same key replaces this one while it waits. */
+  key?: string;
+}
+
+/**
+ * What a connection does with a message once `maxBackpressure` bytes wait in its buffer:
+ * 'close' closes with 1008, 'drop' drops the message, 'latest' keeps only the newest message
+ * per key (and drops messages without a key).
+ */
+export type BackpressurePolicy = 'close' | 'drop' | 'latest';
+
+export interface TopicServer {
+  hub: TopicHub<WebSocket>;
+  publish(topic: string, data: SendData, options: PublishOptions, except: WebSocket | null, cb?: Callback): PublishResult;
 }
 
 /** What the server hands to a WebSocket it accepted. */
@@ -53,18 +68,22 @@ export interface AttachOptions {
   protocol?: string;
   extensions?: string;
   codec?: MessageCodec | null;
+  maxBackpressure?: number;
+  backpressurePolicy?: BackpressurePolicy;
+  topicServer?: TopicServer | null;
 }
 
 type Callback = (error?: Error | null) => void;
 
 const EMPTY_BUFFER = Buffer.alloc(0);
+const EMPTY_TOPICS: ReadonlySet<string> = new Set();
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 /** Module-private access for the server and the stream adapter (no symbols, no underscores). */
 let attachSocket: (ws: WebSocket, socket: Duplex, head: Buffer, options: AttachOptions) => void;
 let takeHeard: (ws: WebSocket) => boolean;
-let sendPrepared: (ws: WebSocket, message: PreparedMessage, cb?: Callback) => boolean;
+let sendPrepared: (ws: WebSocket, message: PreparedMessage, key: string | undefined) => SendResult;
 let uncork: (ws: WebSocket, socket: Duplex) => void;
 
 export class WebSocket extends EventEmitter {
@@ -103,10 +122,18 @@ export class WebSocket extends EventEmitter {
   #heard = false;
   #dial: DialResult | null = null;
   #deferred: ConnectionEvent[] | null = null;
+  #maxBackpressure = Infinity;
+  #policy: BackpressurePolicy = 'close';
+  /** 'latest' policy: the newest waiting send per key. */
+  #latest: Map<string, () => void> | null = null;
+  #dropped = 0;
+  #sendingFragments = false;
+  #topicServer: TopicServer | null = null;
+  #topics: Set<string> | null = null;
 
   static {
     attachSocket = (ws, socket, head, options) => ws.#attach(socket, head, options);
-    sendPrepared = (ws, message, cb) => ws.#sendPrepared(message, cb);
+    sendPrepared = (ws, message, key) => ws.#sendPrepared(message, key);
     takeHeard = (ws) => {
       const heard = ws.#heard;
       ws.#heard = false;
@@ -216,8 +243,10 @@ export class WebSocket extends EventEmitter {
   /**
    * Sends a message. Strings go as text, everything else as binary, unless `binary` says
    * otherwise. Throws while CONNECTING; after closing, `cb` gets an error (as in `ws`).
+   * Returns 'sent' (written), 'buffered' (waiting in a buffer: a 'drain' event follows) or
+   * 'dropped' (by the backpressure policy, or because the connection is closing).
    */
-  send(data: SendData, options?: SendOptions | Callback, cb?: Callback): void {
+  send(data: SendData, options?: SendOptions | Callback, cb?: Callback): SendResult {
     if (typeof options === 'function') {
       cb = options;
       options = undefined;
@@ -228,12 +257,114 @@ export class WebSocket extends EventEmitter {
     const { bytes, owned } = toBytes(data);
     if (this.#readyState !== ReadyState.OPEN || this.#connection!.closeSent) {
       this.#sendAfterClose(cb);
-      return;
+      return 'dropped';
+    }
+    const key = options?.key;
+    if (!this.#sendingFragments) {
+      if (this.#latest !== null && key !== undefined && this.#latest.has(key)) {
+        return this.#overflow(key, () => this.send(data, options, cb));
+      }
+      if (this.#overLimit(bytes.length)) return this.#overflow(key, () => this.send(data, options, cb));
     }
     const binary = options?.binary ?? typeof data !== 'string';
     const fin = options?.fin ?? true;
+    this.#sendingFragments = !fin;
     this.#connection!.send(bytes, binary, fin, owned, options?.compress ?? true);
-    this.#flush(cb);
+    return this.#flush(cb) ? 'sent' : 'buffered';
+  }
+
+  /**
+   * Would `size` more bytes pass maxBackpressure? A message larger than the limit still goes
+   * out when nothing waits, so any message can be sent; the buffer stays within the limit plus
+   * one message.
+   */
+  #overLimit(size: number): boolean {
+    const waiting = this.#socket!.writableLength;
+    return waiting > 0 && waiting + size > this.#maxBackpressure;
+  }
+
+  /** Applies the backpressure policy to a message that does not fit. */
+  #overflow(key: string | undefined, retry: () => void): SendResult {
+    if (this.#policy === 'latest' && key !== undefined) {
+      const latest = (this.#latest ??= new Map());
+      if (latest.has(key)) this.#drop('replaced');
+      latest.delete(key); // keep insertion order = order of the newest values
+      latest.set(key, retry);
+      return 'buffered';
+    }
+    this.#drop('backpressure');
+    if (this.#policy === 'close') this.close(1008, 'backpressure limit exceeded');
+    return 'dropped';
+  }
+
+  #drop(reason: 'backpressure' | 'replaced'): void {
+    this.#dropped++;
+    if (this.listenerCount('dropped') > 0) this.emit('dropped', reason);
+  }
+
+  /** Messages dropped by the backpressure policy so far. */
+  get droppedMessages(): number {
+    return this.#dropped;
+  }
+
+  #onDrain(): void {
+    const latest = this.#latest;
+    if (latest !== null && latest.size > 0) {
+      for (const [key, retry] of latest) {
+        if (this.#socket!.writableLength >= this.#maxBackpressure) break;
+        latest.delete(key);
+        retry();
+      }
+    }
+    this.emit('drain');
+  }
+
+  /** Runs `fn` with writes held back, then sends everything it wrote in one write. */
+  cork(fn: () => void): void {
+    const socket = this.#socket;
+    if (!socket) return fn();
+    socket.cork();
+    try {
+      fn();
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  // ------------------------------------------------------------------ topics (server side)
+
+  #requireTopics(): TopicServer {
+    if (!this.#topicServer) throw new UsageError('WS_ERR_NO_TOPICS', 'topics exist only on connections accepted by a WebSocketServer');
+    return this.#topicServer;
+  }
+
+  /** Subscribes this connection to `topic`; false if it already was. */
+  subscribe(topic: string): boolean {
+    const server = this.#requireTopics();
+    if (this.#readyState !== ReadyState.OPEN) return false;
+    if (!server.hub.subscribe(this, topic)) return false;
+    (this.#topics ??= new Set()).add(topic);
+    return true;
+  }
+
+  unsubscribe(topic: string): boolean {
+    const server = this.#requireTopics();
+    if (!this.#topics?.delete(topic)) return false;
+    return server.hub.unsubscribe(this, topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.#topics?.has(topic) ?? false;
+  }
+
+  /** The topics this connection is subscribed to. */
+  get topics(): ReadonlySet<string> {
+    return this.#topics ?? EMPTY_TOPICS;
+  }
+
+  /** Publishes to every subscriber of `topic` but this connection (in every process, with a broker). */
+  publish(topic: string, data: SendData, options: PublishOptions = {}, cb?: Callback): PublishResult {
+    return this.#requireTopics().publish(topic, data, options, this, cb);
   }
 
   ping(data?: SendData, mask?: boolean | Callback, cb?: Callback): void {
@@ -265,9 +396,12 @@ export class WebSocket extends EventEmitter {
     this.#flush(cb);
   }
 
-  /** Sends a message framed once for many; false when the connection no longer takes data. */
-  #sendPrepared(message: PreparedMessage, cb?: Callback): boolean {
-    if (this.#readyState !== ReadyState.OPEN || this.#connection!.closeSent) return false;
+  /** Sends a message framed once for many, under the backpressure policy. */
+  #sendPrepared(message: PreparedMessage, key: string | undefined): SendResult {
+    if (this.#readyState !== ReadyState.OPEN || this.#connection!.closeSent || this.#sendingFragments) return 'dropped';
+    if ((this.#latest !== null && key !== undefined && this.#latest.has(key)) || this.#overLimit(message.payload.length)) {
+      return this.#overflow(key, () => this.#sendPrepared(message, key));
+    }
     const codec = this.#codec;
     if (!this.#isServer) {
       this.#connection!.send(message.payload, message.binary, true, false, message.compress);
@@ -277,8 +411,7 @@ export class WebSocket extends EventEmitter {
     } else {
       this.#connection!.sendFrame(message.plainFrame);
     }
-    this.#flush(cb);
-    return true;
+    return this.#flush() ? 'sent' : 'buffered';
   }
 
   #sendAfterClose(cb: Callback | undefined): void {
@@ -290,13 +423,16 @@ export class WebSocket extends EventEmitter {
     process.nextTick(cb, error);
   }
 
-  /** Writes what the core queued. Writes in one tick are corked together into one syscall. */
-  #flush(cb?: Callback): void {
+  /**
+   * Writes what the core queued. Writes in one tick are corked together into one syscall.
+   * Returns false when the socket's buffer is above its high-water mark ('drain' follows).
+   */
+  #flush(cb?: Callback): boolean {
     const socket = this.#socket!;
     const output = this.#connection!.takeOutput();
     if (output.length === 0) {
       if (cb) process.nextTick(cb);
-      return;
+      return true;
     }
     if (!this.#corked && output.length + (cb ? 1 : 0) > 0) {
       this.#corked = true;
@@ -305,8 +441,7 @@ export class WebSocket extends EventEmitter {
     }
     const last = output.length - 1;
     for (let i = 0; i < last; i++) socket.write(output[i]!);
-    if (cb) socket.write(output[last]!, cb);
-    else socket.write(output[last]!);
+    return cb ? socket.write(output[last]!, cb) : socket.write(output[last]!);
   }
 
   static {
@@ -434,6 +569,8 @@ export class WebSocket extends EventEmitter {
           autoPong: options.autoPong,
           allowSynchronousEvents: options.allowSynchronousEvents,
           closeTimeoutMs: options.closeTimeoutMs,
+          maxBackpressure: options.maxBackpressure,
+          backpressurePolicy: options.backpressurePolicy,
           protocol: accepted.protocol,
           extensions: codec ? String(extensionHeader) : '',
           codec,
@@ -450,6 +587,9 @@ export class WebSocket extends EventEmitter {
     this.#extensions = options.extensions ?? '';
     this.#allowSynchronousEvents = options.allowSynchronousEvents ?? true;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#maxBackpressure = options.maxBackpressure || Infinity;
+    this.#policy = options.backpressurePolicy ?? 'close';
+    this.#topicServer = options.topicServer ?? null;
     this.#codec = options.codec instanceof DeflateCodec ? options.codec : null;
     this.#connection = new Connection({
       side: options.side,
@@ -476,7 +616,7 @@ export class WebSocket extends EventEmitter {
       this.#readyState = ReadyState.CLOSING;
       socket.destroy();
     });
-    socket.on('drain', () => this.emit('drain'));
+    socket.on('drain', () => this.#onDrain());
     this.#readyState = ReadyState.OPEN;
     this.emit('open');
   }
@@ -595,7 +735,15 @@ export class WebSocket extends EventEmitter {
   #emitClose(): void {
     if (this.#readyState === ReadyState.CLOSED) return;
     this.#readyState = ReadyState.CLOSED;
-    const code = this.#closeFrameReceived ? this.#closeCode : CloseCode.ABNORMAL_CLOSURE;
+    if (this.#topics !== null && this.#topicServer !== null) {
+      this.#topicServer.hub.removeAll(this, this.#topics);
+      this.#topics = null;
+    }
+    this.#latest = null;
+    // As in `ws`: the peer's close code, else the code we failed the connection with, else 1006.
+    const code = this.#closeFrameReceived
+      ? this.#closeCode
+      : (this.#connection?.error?.closeCode ?? CloseCode.ABNORMAL_CLOSURE);
     this.emit('close', code, this.#closeReason);
   }
 }
@@ -614,6 +762,7 @@ export interface WebSocket {
   on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
   on(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
   on(event: 'open' | 'drain', listener: (this: WebSocket) => void): this;
+  on(event: 'dropped', listener: (this: WebSocket, reason: 'backpressure' | 'replaced') => void): this;
   on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
   on(event: 'upgrade', listener: (this: WebSocket, response: http.IncomingMessage) => void): this;
   on(event: 'redirect', listener: (this: WebSocket, url: string, request: http.ClientRequest) => void): this;
