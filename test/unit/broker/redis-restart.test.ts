@@ -12,8 +12,12 @@ import { RedisBroker, BrokerError } from '../../../src/broker/redis.js';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.js';
 import { Inbox } from '../../contract/broker.contract.js';
 
-/** Bound on waiting for something that must happen (a failure message, not a measurement). */
-const SETTLE_TIMEOUT_MS = 5_000;
+/**
+ * Bound on waiting for a rejection that must come at once (the broker checks readiness before
+ * sending). Half of node-redis's 5 s command timeout, so that a publication queued offline and
+ * timed out later cannot pass for a prompt rejection; the broker takes milliseconds.
+ */
+const SETTLE_TIMEOUT_MS = 2_500;
 const RETRY_INTERVAL_MS = 100;
 const MAX_ATTEMPTS = 200;
 
