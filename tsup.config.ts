@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', protocol: 'src/protocol/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    protocol: 'src/protocol/index.ts',
+    redis: 'src/broker/redis.ts',
+    cli: 'src/cli/main.ts',
+  },
+  // The Redis client stays the user's dependency (needed only with fullduplex/redis).
+  external: ['redis'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// Launcher for the `fdx` command. A published package runs the built dist/cli.js; a checkout
-// without a build runs the TypeScript source through tsx (a devDependency).
+// Launcher for the `fdx` command. In a checkout (src/ present, tsx installed) it runs the
+// TypeScript source, so it never runs a stale build; an installed package runs dist/cli.js.
 import { existsSync } from 'node:fs';
 
+const source = new URL('../src/cli/main.ts', import.meta.url);
 const built = new URL('../dist/cli.js', import.meta.url);
 let cli;
-if (existsSync(built)) {
-  cli = await import(built.href);
+let tsx = null;
+if (existsSync(source)) {
+  tsx = await import('tsx/esm/api').catch(() => null);
+}
+if (tsx) {
+  tsx.register();
+  cli = await import(source.href);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  cli = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  cli = await import(built.href);
 }
 process.exitCode = await cli.main(process.argv.slice(2));
