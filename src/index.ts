@@ -11,6 +11,7 @@ export type { BackpressurePolicy, ClientOptions, RawData, SendOptions } from './
 export type { PublishOptions, PublishResult, SendResult } from './node/topic-hub.js';
 export type { Broker, BrokerMessageHandler } from './broker/broker.js';
 export { BrokerError } from './broker/broker.js';
+export { MemoryBroker, MemoryHub } from './broker/memory-broker.js';
 export type { PerMessageDeflateOptions } from './node/deflate-codec.js';
 export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/websocket-server.js';
 export { SERVER_DEFAULTS } from './node/websocket-server.js';

@@ -8,7 +8,7 @@
  *   offline queue is off and readiness is checked first), so publish() rejects at once with
  *   BROKER_UNAVAILABLE instead of waiting or dropping the message later.
  * - An outage never crashes the process: both clients have an 'error' listener, and they
- *   reconnect for ever with a backoff that doubles from 50 ms up to `reconnectDelayMs`.
+ *   reconnect for ever with a backoff that doubles from 50 ms up to `maxReconnectDelayMs`.
  * - Subscriptions are the broker's own state (`#wanted`); Redis is brought in line with it
  *   after every reconnection, so a subscription outlives any outage.
  * - One publisher connection keeps publication order: Redis runs commands of a connection in
@@ -51,7 +51,7 @@ export interface RedisBrokerOptions {
   client?: RedisConnection;
   subscriber?: RedisConnection;
   /** Longest wait between two reconnection attempts. Default 2000. */
-  reconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
 }
 
 type Listener = (message: Buffer, channel: Buffer) => void;
@@ -89,7 +89,7 @@ export class RedisBroker implements Broker {
 
   constructor(options: RedisBrokerOptions = {}) {
     const url = options.url ?? 'redis://127.0.0.1:6379';
-    const maxDelayMs = options.reconnectDelayMs ?? 2000;
+    const maxDelayMs = options.maxReconnectDelayMs ?? 2000;
     this.#keyPrefix = options.keyPrefix ?? 'fdx:';
     const make = (): RedisConnection =>
       createClient({

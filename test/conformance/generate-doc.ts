@@ -165,7 +165,7 @@ Latest run: ${total - failures} of ${total} tests passed (${counts}).
 | §5.5.1 | exactly one close frame is sent, and no frame after it | memory, server, client | ${allPass('memory')} ${allPass('server')} ${allPass('client')} |
 | §7.1.1 | the server closes the TCP connection first (the raw client never ends its side first) | memory (closeExpected), server | ${allPass('memory')} ${allPass('server')} |
 | §7.1.1 | after a clean close the client waits for the server to close TCP | memory (closeExpected), client | ${allPass('memory')} ${allPass('client')} |
-| §7.1.5 (as `ws` reports it) | after a failure the application's 'close' event carries the code the connection was failed with (RFC 6455 would call the connection's state 1006: no close frame came back); after a clean close it carries the peer's code, 1005 for none | server, client | ${allPass('server')} ${allPass('client')} |
+| §7.1.5 (as ws reports it) | after a failure the application's 'close' event carries the code the connection was failed with (RFC 6455 would call the connection's state 1006: no close frame came back); after a clean close it carries the peer's code, 1005 for none | server, client | ${allPass('server')} ${allPass('client')} |
 | §7.1.7 | after a failure the server still serves a new client (echo and close handshake) | server | ${allPass('server')} |
 
 ## Cases

@@ -117,7 +117,7 @@ describe('RedisBroker', () => {
 
   test('rejects with BROKER_UNAVAILABLE when Redis was never reachable', async () => {
     const port = await freePort();
-    const nowhere = new RedisBroker({ url: `redis://127.0.0.1:${port}`, reconnectDelayMs: 100 });
+    const nowhere = new RedisBroker({ url: `redis://127.0.0.1:${port}`, maxReconnectDelayMs: 100 });
     cleanups.push(() => nowhere.close());
     await assert.rejects(nowhere.publish('news', text('nowhere')), brokerError('BROKER_UNAVAILABLE'));
     await assert.rejects(nowhere.subscribe('news', () => {}), brokerError('BROKER_UNAVAILABLE'));

@@ -77,8 +77,8 @@ describe('RedisBroker across a Redis restart', () => {
 
   before(async () => {
     server = await startRedisServer();
-    a = new RedisBroker({ url: server.url, keyPrefix, reconnectDelayMs: 200 });
-    b = new RedisBroker({ url: server.url, keyPrefix, reconnectDelayMs: 200 });
+    a = new RedisBroker({ url: server.url, keyPrefix, maxReconnectDelayMs: 200 });
+    b = new RedisBroker({ url: server.url, keyPrefix, maxReconnectDelayMs: 200 });
   });
 
   after(async () => {
