@@ -17,5 +17,5 @@ export function runs(defaultRuns: number, weight = 1): number {
 }
 
 export function assertProperty<Ts extends [unknown, ...unknown[]]>(property: fc.IProperty<Ts>, numRuns: number): void {
-  fc.assert(property, { seed: SEED, numRuns, endOnFailure: true });
+  fc.assert(property, { seed: SEED, numRuns, includeErrorInReport: true });
 }
