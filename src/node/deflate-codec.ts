@@ -82,6 +82,7 @@ export class DeflateCodec implements MessageCodec {
   readonly #outgoing: WindowTail | null;
   readonly #incoming: WindowTail | null;
   #fragmenting = false;
+  #sentSinceIdleCheck = false;
 
   constructor(params: DeflateParams, side: 'server' | 'client', options: PerMessageDeflateOptions = {}) {
     this.params = params;
@@ -127,6 +128,7 @@ export class DeflateCodec implements MessageCodec {
       else this.#outgoing.push(data);
     }
     this.#fragmenting = !fin;
+    this.#sentSinceIdleCheck = true;
     return out;
   }
 
@@ -152,9 +154,13 @@ export class DeflateCodec implements MessageCodec {
     return out;
   }
 
-  /** Drops what may be dropped while idle: our sending window (references are optional). */
+  /**
+   * Called periodically: drops our sending window if nothing was compressed since the previous
+   * call (a sender may always stop referring back, so this is safe at any time).
+   */
   releaseIdle(): void {
-    this.#outgoing?.clear();
+    if (!this.#sentSinceIdleCheck && !this.#fragmenting) this.#outgoing?.clear();
+    this.#sentSinceIdleCheck = false;
   }
 
   /** Bytes of window history held (for memory accounting). */

@@ -22,7 +22,7 @@ import { PreparedMessage } from './prepared-message.js';
 import { toBytes, type SendData } from './payload.js';
 import type { Broker } from '../broker/broker.js';
 import { TopicHub, type PublishOptions, type PublishResult } from './topic-hub.js';
-import { WebSocket, attachSocket, sendPrepared, takeHeard, type BackpressurePolicy, type TopicServer } from './websocket.js';
+import { WebSocket, attachSocket, sendPrepared, heartbeatTick, type BackpressurePolicy, type TopicServer } from './websocket.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -398,7 +398,7 @@ export class WebSocketServer extends EventEmitter {
   #beat(): void {
     for (const ws of this.#connections) {
       if (ws.readyState !== WebSocket.OPEN) continue;
-      if (!takeHeard(ws) && beaten.has(ws)) {
+      if (!heartbeatTick(ws) && beaten.has(ws)) {
         ws.terminate();
         continue;
       }

@@ -82,7 +82,8 @@ const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 /** Module-private access for the server and the stream adapter (no symbols, no underscores). */
 let attachSocket: (ws: WebSocket, socket: Duplex, head: Buffer, options: AttachOptions) => void;
-let takeHeard: (ws: WebSocket) => boolean;
+/** A heartbeat period passed: releases idle compression state, says whether the peer was heard. */
+let heartbeatTick: (ws: WebSocket) => boolean;
 let sendPrepared: (ws: WebSocket, message: PreparedMessage, key: string | undefined) => SendResult;
 let uncork: (ws: WebSocket, socket: Duplex) => void;
 
@@ -134,7 +135,8 @@ export class WebSocket extends EventEmitter {
   static {
     attachSocket = (ws, socket, head, options) => ws.#attach(socket, head, options);
     sendPrepared = (ws, message, key) => ws.#sendPrepared(message, key);
-    takeHeard = (ws) => {
+    heartbeatTick = (ws) => {
+      ws.#codec?.releaseIdle();
       const heard = ws.#heard;
       ws.#heard = false;
       return heard;
@@ -752,7 +754,7 @@ for (const [i, name] of STATE_NAMES.entries()) {
   Object.defineProperty(WebSocket.prototype, name, { value: i, enumerable: true });
 }
 
-export { attachSocket, sendPrepared, takeHeard };
+export { attachSocket, sendPrepared, heartbeatTick };
 
 export type RawData = Buffer | ArrayBuffer | Buffer[];
 
