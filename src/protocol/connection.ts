@@ -505,20 +505,27 @@ export class Connection {
     return true;
   }
 
-  /** Copies a piece into the message buffer, growing it within maxPayload. */
+  /**
+   * Copies a piece into the message buffer. The buffer grows with the bytes that arrived (it
+   * doubles), never with what a header merely declares, so a peer that declares a huge frame
+   * and sends little costs little, with or without maxPayload.
+   */
   #append(piece: Uint8Array): void {
     const needed = this.#messageLength + piece.length;
     let buffer = this.#messageBuffer;
     if (buffer === null || buffer.length < needed) {
-      let capacity: number;
       const frameRest = this.#payloadLength - this.#payloadRead;
+      let capacity: number;
       if (this.#fin && this.#messageFragments === 1 && this.#payloadLength <= PREALLOCATE_LIMIT) {
-        capacity = this.#payloadLength; // a single frame of known, modest size: allocate once
+        capacity = this.#payloadLength; // one frame of known, modest size: allocate once
       } else {
-        capacity = Math.max(needed + frameRest, Math.min((buffer?.length ?? 0) * 2, this.#maxPayload || Infinity), 1024);
-        if (this.#maxPayload > 0) capacity = Math.min(capacity, Math.max(needed, this.#maxPayload));
+        capacity = Math.max(needed, (buffer?.length ?? 0) * 2, 16 * 1024);
+        // The last frame of a message says exactly how much is still to come.
+        if (this.#fin) capacity = Math.min(capacity, needed + frameRest);
+        if (this.#maxPayload > 0) capacity = Math.min(capacity, this.#maxPayload);
+        capacity = Math.max(capacity, needed);
       }
-      const grown = new Uint8Array(Math.max(capacity, needed));
+      const grown = new Uint8Array(capacity);
       if (buffer !== null && this.#messageLength > 0) grown.set(buffer.subarray(0, this.#messageLength));
       buffer = grown;
       this.#messageBuffer = buffer;
