@@ -150,8 +150,14 @@ export class WebSocketServer extends EventEmitter {
           connectionsCheckingInterval: Math.min(1000, this.options.handshakeTimeoutMs),
         },
         (_req, res) => {
+          // Not an upgrade: nothing else is served here, so the connection is not kept alive.
           const body = http.STATUS_CODES[426]!;
-          res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain', 'Sec-WebSocket-Version': '13' });
+          res.writeHead(426, {
+            'Content-Length': body.length,
+            'Content-Type': 'text/plain',
+            'Sec-WebSocket-Version': '13',
+            Connection: 'close',
+          });
           res.end(body);
         },
       );

@@ -76,6 +76,7 @@ export interface AttachOptions {
 type Callback = (error?: Error | null) => void;
 
 const EMPTY_BUFFER = Buffer.alloc(0);
+const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
@@ -85,7 +86,7 @@ let attachSocket: (ws: WebSocket, socket: Duplex, head: Buffer, options: AttachO
 /** A heartbeat period passed: releases idle compression state, says whether the peer was heard. */
 let heartbeatTick: (ws: WebSocket) => boolean;
 let sendPrepared: (ws: WebSocket, message: PreparedMessage, key: string | undefined) => SendResult;
-let uncork: (ws: WebSocket, socket: Duplex) => void;
+let flushTick: (ws: WebSocket) => void;
 
 export class WebSocket extends EventEmitter {
   static readonly CONNECTING = ReadyState.CONNECTING;
@@ -119,7 +120,8 @@ export class WebSocket extends EventEmitter {
   #closeReason: Buffer = EMPTY_BUFFER;
   #closeFrameReceived = false;
   #closeFrameSent = false;
-  #corked = false;
+  #flushScheduled = false;
+  #callbacks: Callback[] | null = null;
   #heard = false;
   #dial: DialResult | null = null;
   #deferred: ConnectionEvent[] | null = null;
@@ -173,10 +175,10 @@ export class WebSocket extends EventEmitter {
     if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments') this.#binaryType = type;
   }
 
-  /** Bytes queued on the socket and not yet handed to the kernel. */
+  /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return socket ? socket.writableLength : 0;
+    return socket ? socket.writableLength + this.#connection!.outputBytes : 0;
   }
 
   get protocol(): string {
@@ -272,7 +274,7 @@ export class WebSocket extends EventEmitter {
     const fin = options?.fin ?? true;
     this.#sendingFragments = !fin;
     this.#connection!.send(bytes, binary, fin, owned, options?.compress ?? true);
-    return this.#flush(cb) ? 'sent' : 'buffered';
+    return this.#scheduleFlush(cb) ? 'sent' : 'buffered';
   }
 
   /**
@@ -281,7 +283,7 @@ export class WebSocket extends EventEmitter {
    * one message.
    */
   #overLimit(size: number): boolean {
-    const waiting = this.#socket!.writableLength;
+    const waiting = this.bufferedAmount;
     return waiting > 0 && waiting + size > this.#maxBackpressure;
   }
 
@@ -313,7 +315,7 @@ export class WebSocket extends EventEmitter {
     const latest = this.#latest;
     if (latest !== null && latest.size > 0) {
       for (const [key, retry] of latest) {
-        if (this.#socket!.writableLength >= this.#maxBackpressure) break;
+        if (this.bufferedAmount >= this.#maxBackpressure) break;
         latest.delete(key);
         retry();
       }
@@ -321,16 +323,12 @@ export class WebSocket extends EventEmitter {
     this.emit('drain');
   }
 
-  /** Runs `fn` with writes held back, then sends everything it wrote in one write. */
+  /**
+   * Runs `fn`; everything it sends leaves in one socket write. (Every send is batched this way
+   * until the end of the tick; cork makes the intent explicit, as in uWebSockets.js.)
+   */
   cork(fn: () => void): void {
-    const socket = this.#socket;
-    if (!socket) return fn();
-    socket.cork();
-    try {
-      fn();
-    } finally {
-      socket.uncork();
-    }
+    fn();
   }
 
   // ------------------------------------------------------------------ topics (server side)
@@ -395,7 +393,7 @@ export class WebSocket extends EventEmitter {
     }
     if (kind === 'ping') this.#connection!.sendPing(bytes);
     else this.#connection!.sendPong(bytes);
-    this.#flush(cb);
+    this.#scheduleFlush(cb);
   }
 
   /** Sends a message framed once for many, under the backpressure policy. */
@@ -413,7 +411,7 @@ export class WebSocket extends EventEmitter {
     } else {
       this.#connection!.sendFrame(message.plainFrame);
     }
-    return this.#flush() ? 'sent' : 'buffered';
+    return this.#scheduleFlush() ? 'sent' : 'buffered';
   }
 
   #sendAfterClose(cb: Callback | undefined): void {
@@ -426,31 +424,51 @@ export class WebSocket extends EventEmitter {
   }
 
   /**
-   * Writes what the core queued. Writes in one tick are corked together into one syscall.
-   * Returns false when the socket's buffer is above its high-water mark ('drain' follows).
+   * Queues a write of what the core holds at the end of this tick: every frame queued in one
+   * tick leaves in one socket write (the core gathers small frames in one buffer). Returns
+   * false when the connection's buffer is at or above the socket's high-water mark, so that a
+   * 'drain' event will follow.
    */
-  #flush(cb?: Callback): boolean {
+  #scheduleFlush(cb?: Callback): boolean {
+    if (cb) (this.#callbacks ??= []).push(cb);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(flushTick, this);
+    }
+    const socket = this.#socket!;
+    return socket.writableLength + this.#connection!.outputBytes < socket.writableHighWaterMark;
+  }
+
+  /** Writes everything the core queued, now. */
+  #flush(): void {
     const socket = this.#socket!;
     const output = this.#connection!.takeOutput();
+    const callbacks = this.#callbacks;
+    this.#callbacks = null;
     if (output.length === 0) {
-      if (cb) process.nextTick(cb);
-      return true;
+      if (callbacks) for (const cb of callbacks) process.nextTick(cb);
+      return;
     }
-    if (!this.#corked && output.length + (cb ? 1 : 0) > 0) {
-      this.#corked = true;
-      socket.cork();
-      process.nextTick(uncork, this, socket);
+    const done = callbacks
+      ? (error?: Error | null) => {
+          for (const cb of callbacks) cb(error);
+        }
+      : undefined;
+    if (output.length === 1) {
+      socket.write(output[0]!, done);
+      return;
     }
+    socket.cork();
     const last = output.length - 1;
     for (let i = 0; i < last; i++) socket.write(output[i]!);
-    return cb ? socket.write(output[last]!, cb) : socket.write(output[last]!);
+    socket.write(output[last]!, done);
+    socket.uncork();
   }
 
   static {
-    // Declared as a static block so uncork can reach #corked without a closure per write.
-    uncork = (ws: WebSocket, socket: Duplex) => {
-      ws.#corked = false;
-      socket.uncork();
+    flushTick = (ws: WebSocket) => {
+      ws.#flushScheduled = false;
+      if (ws.#socket !== null && ws.#socket.writable) ws.#flush();
     };
   }
 
@@ -603,6 +621,7 @@ export class WebSocket extends EventEmitter {
       autoCloseReply: false,
       generateMask: options.side === 'client' ? generateMask : undefined,
       isUtf8,
+      allocate: allocUnsafe,
       codec: options.codec ?? null,
     });
     this.#socket = socket;
@@ -633,7 +652,7 @@ export class WebSocket extends EventEmitter {
   #pump(): void {
     const connection = this.#connection!;
     const events = connection.takeEvents();
-    if (connection.outputBytes > 0) this.#flush();
+    if (connection.outputBytes > 0) this.#scheduleFlush();
     if (events.length === 0) return;
     if (!this.#allowSynchronousEvents || this.#deferred) {
       this.#defer(events);

@@ -45,6 +45,8 @@ export interface ConnectionOptions {
   skipUtf8Validation?: boolean;
   /** Fills a 4-byte masking key; required on the client (RFC 6455 §5.3: unpredictable keys). */
   generateMask?: (maskingKey: Uint8Array) => void;
+  /** Allocates output buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
+  allocate?: (size: number) => Uint8Array;
   /** A faster whole-buffer UTF-8 check to use on complete messages (the incremental one is kept for pieces). */
   isUtf8?: (bytes: Uint8Array) => boolean;
   /** The negotiated compression extension, if any: lets RSV1 through and handles its messages. */
@@ -66,8 +68,16 @@ export const DEFAULT_MAX_PENDING_PONGS = 16;
 
 /** Whole frames up to this size are preallocated from their declared length; larger ones grow as bytes arrive. */
 const PREALLOCATE_LIMIT = 1024 * 1024;
-/** Payloads up to this size share one output buffer with their header (one small copy, one write). */
-const MERGE_LIMIT = 1024;
+/**
+ * Frames with payloads up to this size are written into the output slab, header and payload
+ * together (the payload's one copy); larger payloads go out as their own chunk, uncopied.
+ */
+const MERGE_LIMIT = 4096;
+/**
+ * Size of a fresh output slab: the small frames queued between two takes accumulate in one
+ * buffer, for one write. Slabs are dropped at every take, so an idle connection holds none.
+ */
+const SLAB_SIZE = 2048;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 
@@ -120,8 +130,16 @@ export class Connection {
   readonly #sendMaskingKey = new Uint8Array(4);
   #output: Uint8Array[] = [];
   #outputBytes = 0;
+  /** Small frames are written here; [#slabStart, #slabUsed) is queued but not yet taken. */
+  #slab: Uint8Array | null = null;
+  #slabStart = 0;
+  #slabUsed = 0;
+  readonly #allocate: (size: number) => Uint8Array;
   #pendingPongs = 0;
-  #lastPongIndex = -1;
+  /** Past maxPendingPongs: the payload of the newest unanswered ping, answered at the next take. */
+  #deferredPong: Uint8Array | null = null;
+  /** The size of the deferred pong's frame, counted in outputBytes while it waits. */
+  #deferredPongBytes = 0;
 
   #events: ConnectionEvent[] = [];
 
@@ -143,6 +161,7 @@ export class Connection {
     this.#autoCloseReply = options.autoCloseReply ?? true;
     this.#skipUtf8 = options.skipUtf8Validation ?? false;
     this.#isUtf8 = options.isUtf8 ?? null;
+    this.#allocate = options.allocate ?? ((size) => new Uint8Array(size));
     this.#codec = options.codec ?? null;
     this.#expectMasked = this.side === 'server';
     if (this.side === 'client') {
@@ -234,12 +253,14 @@ export class Connection {
 
   /** Bytes to send since the last call, in order; the caller writes them as they are. */
   takeOutput(): Uint8Array[] {
+    this.#releaseDeferredPong();
+    this.#closeSlabRegion();
+    this.#slab = null;
     const output = this.#output;
+    this.#pendingPongs = 0;
     if (output.length === 0) return output;
     this.#output = [];
     this.#outputBytes = 0;
-    this.#pendingPongs = 0;
-    this.#lastPongIndex = -1;
     return output;
   }
 
@@ -607,6 +628,7 @@ export class Connection {
     this.#assertCanSend();
     if (this.side !== 'server') throw new UsageError('WS_ERR_PREPARED_CLIENT', 'clients must mask each frame themselves');
     if (this.#sendOpcode !== 0) throw new UsageError('WS_ERR_FRAGMENT_OPEN', 'a fragmented message is being sent');
+    this.#closeSlabRegion();
     this.#output.push(frame);
     this.#outputBytes += frame.length;
   }
@@ -650,8 +672,19 @@ export class Connection {
     }
   }
 
+  /** Queues the pong that waited for the next take (the newest ping past the cap). */
+  #releaseDeferredPong(): void {
+    const payload = this.#deferredPong;
+    if (payload === null) return;
+    this.#deferredPong = null;
+    this.#outputBytes -= this.#deferredPongBytes;
+    this.#deferredPongBytes = 0;
+    if (!this.#closeSent) this.#queueFrame(Opcode.PONG, payload, true, false, false);
+  }
+
   /** code 0: an empty close frame. */
   #queueClose(code: number, reason: Uint8Array): void {
+    this.#releaseDeferredPong();
     this.#closeSent = true;
     let payload = EMPTY;
     if (code !== 0) {
@@ -664,27 +697,17 @@ export class Connection {
   }
 
   #queuePong(payload: Uint8Array): void {
-    if (this.#pendingPongs >= this.#maxPendingPongs && this.#lastPongIndex >= 0) {
-      // RFC 6455 §5.5.3: answering only the most recent ping is allowed; replace the last pong.
-      const previous = this.#output[this.#lastPongIndex]!;
-      const frame = this.#encodeSmall(Opcode.PONG, payload);
-      this.#output[this.#lastPongIndex] = frame;
-      this.#outputBytes += frame.length - previous.length;
+    if (this.#pendingPongs >= this.#maxPendingPongs) {
+      // RFC 6455 §5.5.3: answering only the most recent ping is allowed. Keep its payload (a
+      // copy: it may be a view of input) and answer it when the output is next taken.
+      this.#deferredPong = payload.slice();
+      const bytes = frameHeaderSize(payload.length, this.side === 'client') + payload.length;
+      this.#outputBytes += bytes - this.#deferredPongBytes;
+      this.#deferredPongBytes = bytes;
       return;
     }
     this.#queueFrame(Opcode.PONG, payload, true, false, false);
     this.#pendingPongs++;
-    this.#lastPongIndex = this.#output.length - 1;
-  }
-
-  #encodeSmall(opcode: number, payload: Uint8Array): Uint8Array {
-    const key = this.#nextMask();
-    const size = frameHeaderSize(payload.length, key !== null);
-    const frame = new Uint8Array(size + payload.length);
-    writeFrameHeader(frame, 0, true, false, opcode, payload.length, key);
-    if (key) maskInto(payload, frame, size, key);
-    else frame.set(payload, size);
-    return frame;
   }
 
   #nextMask(): Uint8Array | null {
@@ -698,19 +721,44 @@ export class Connection {
     const length = payload.length;
     const headerSize = frameHeaderSize(length, key !== null);
     if (length <= MERGE_LIMIT || (key !== null && !owned)) {
-      // One buffer for header and payload: small payloads, and client payloads we may not mask in place.
-      const frame = new Uint8Array(headerSize + length);
-      writeFrameHeader(frame, 0, fin, rsv1, opcode, length, key);
-      if (key) maskInto(payload, frame, headerSize, key);
-      else frame.set(payload, headerSize);
-      this.#output.push(frame);
-      this.#outputBytes += frame.length;
+      // Header and payload together in the slab: small payloads, and client payloads we may
+      // not mask in place. This is the payload's one copy.
+      const total = headerSize + length;
+      const slab = this.#reserve(total);
+      const at = this.#slabUsed;
+      writeFrameHeader(slab, at, fin, rsv1, opcode, length, key);
+      if (key) maskInto(payload, slab, at + headerSize, key);
+      else slab.set(payload, at + headerSize);
+      this.#slabUsed = at + total;
+      this.#outputBytes += total;
       return;
     }
-    const header = new Uint8Array(headerSize);
-    writeFrameHeader(header, 0, fin, rsv1, opcode, length, key);
+    const slab = this.#reserve(headerSize);
+    writeFrameHeader(slab, this.#slabUsed, fin, rsv1, opcode, length, key);
+    this.#slabUsed += headerSize;
+    this.#closeSlabRegion();
     if (key) applyMask(payload, key);
-    this.#output.push(header, payload);
+    this.#output.push(payload);
     this.#outputBytes += headerSize + length;
+  }
+
+  /** Makes room for `size` bytes in the slab, starting a new slab when the current one is full. */
+  #reserve(size: number): Uint8Array {
+    const slab = this.#slab;
+    if (slab !== null && slab.length - this.#slabUsed >= size) return slab;
+    this.#closeSlabRegion();
+    const fresh = this.#allocate(Math.max(SLAB_SIZE, size));
+    this.#slab = fresh;
+    this.#slabStart = 0;
+    this.#slabUsed = 0;
+    return fresh;
+  }
+
+  /** Moves the queued part of the slab to the output list (as a view: no copy). */
+  #closeSlabRegion(): void {
+    if (this.#slabUsed > this.#slabStart) {
+      this.#output.push(this.#slab!.subarray(this.#slabStart, this.#slabUsed));
+      this.#slabStart = this.#slabUsed;
+    }
   }
 }

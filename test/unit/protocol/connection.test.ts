@@ -832,8 +832,10 @@ describe('Connection: limits', () => {
     const events = feed(conn, pings);
     assert.equal(events.length, 6);
     const out = takeFrames(conn);
+    // Two pongs within the cap, then one answer for the newest of the pings past it.
     assert.deepEqual(out.map((f) => [f.opcode, text(f.payload)]), [
       [PONG, 'p0'],
+      [PONG, 'p1'],
       [PONG, 'p5'],
     ]);
     // Taking the output frees the budget again.
@@ -848,9 +850,20 @@ describe('Connection: limits', () => {
     const chunks = conn.takeOutput();
     assert.equal(bytes, joinChunks(chunks).length);
     const frames = decodeFrames(joinChunks(chunks));
-    assert.equal(frames.length, 1);
-    assert.equal(text(frames[0]!.payload), 'longer');
-    assert.equal(frames[0]!.masked, true);
+    assert.deepEqual(frames.map((f) => text(f.payload)), ['a', 'longer']);
+    assert.ok(frames.every((f) => f.masked));
+    assert.equal(conn.outputBytes, 0);
+  });
+
+  it('sends a pong waiting past the cap before its own close frame', () => {
+    const conn = serverConnection({ maxPendingPongs: 1 });
+    feed(conn, [clientFrame({ opcode: PING, payload: utf8('a') }), clientFrame({ opcode: PING, payload: utf8('b') })]);
+    conn.sendClose(1000);
+    assert.deepEqual(takeFrames(conn).map((f) => [f.opcode, text(f.payload)]), [
+      [PONG, 'a'],
+      [PONG, 'b'],
+      [0x8, text(new Uint8Array([0x03, 0xe8]))],
+    ]);
   });
 
   it('does not answer pings when autoPong is off', () => {
