@@ -72,7 +72,8 @@ export function validateRequest(request: HandshakeRequest): ValidRequest | Hands
   const protocolHeader = single(h['sec-websocket-protocol']);
   if (protocolHeader !== undefined) {
     const parsed = parseTokenList(protocolHeader);
-    if (parsed === null) return new HandshakeError('WS_ERR_HANDSHAKE_PROTOCOL');
+    // RFC 6455 §4.1 item 10: 1#token, so a header that is present lists at least one subprotocol.
+    if (parsed === null || parsed.length === 0) return new HandshakeError('WS_ERR_HANDSHAKE_PROTOCOL');
     protocols = parsed;
   }
   let extensions: ExtensionOffer[] = [];

@@ -161,7 +161,7 @@ describe('validateRequest', () => {
     assert.deepEqual(accepted(request()).protocols, []);
   });
 
-  for (const protocols of ['chat, chat', 'ch at', 'a/b', 'chat, "quoted"', 'x;y', 'é']) {
+  for (const protocols of ['chat, chat', 'ch at', 'a/b', 'chat, "quoted"', 'x;y', 'é', '', ' , ,']) {
     it(`answers 400 to Sec-WebSocket-Protocol: ${protocols}`, () =>
       rejected(request({ 'sec-websocket-protocol': protocols }), 'WS_ERR_HANDSHAKE_PROTOCOL', 400));
   }
