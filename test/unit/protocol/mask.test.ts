@@ -66,6 +66,27 @@ describe('applyMask', () => {
       }
     }
   });
+
+  it('matches the reference around the word-loop threshold and on large data, in reused and fresh buffers', () => {
+    const key = hex('a5 01 ff 3c');
+    const lengths = [370, 383, 384, 385, 386, 387, 400, 1021, 4096, 16387];
+    // Two backing buffers in turn, so cached 32-bit views must follow the buffer they belong to.
+    const backings = [pattern(16400, 5), pattern(16400, 9)];
+    let round = 0;
+    for (const length of lengths) {
+      for (let offset = 0; offset < 4; offset++) {
+        for (const phase of [0, 1, 3]) {
+          const original = backings[round++ % 2]!;
+          const copy = Buffer.from(original);
+          const view = copy.subarray(offset, offset + length);
+          const expected = reference(new Uint8Array(view), key, phase);
+          applyMask(view, key, phase);
+          assert.deepEqual(new Uint8Array(view), expected, `length ${length} offset ${offset} phase ${phase}`);
+          assert.deepEqual(new Uint8Array(copy.subarray(offset + length)), original.subarray(offset + length));
+        }
+      }
+    }
+  });
 });
 
 describe('maskInto', () => {
