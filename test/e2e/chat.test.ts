@@ -1,38 +1,24 @@
 /**
- * The chat demo end to end: the real server (apps/chat/server.ts) on 127.0.0.1, Debian's
- * Chromium driven by playwright-core, several tabs chatting through our WebSocketServer.
+ * The chat demo end to end, one process: the real server (apps/chat/server.ts, in-memory broker)
+ * on 127.0.0.1, Debian's Chromium driven by playwright-core, several tabs chatting in rooms, and
+ * fullduplex clients speaking the wire format directly, good input and bad.
  * Screenshots go to a fresh temp dir, removed afterwards unless FDX_KEEP_SCREENSHOTS=1
  * (the path is printed as a test diagnostic).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import WebSocket from '../../src/index.js';
-import { LIMITS, startChat, type Chat } from '../../apps/chat/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** Upper bound on any single wait for the page; a bound, not a timing assertion. */
-const WAIT_MS = 15_000;
+import type { Page } from 'playwright-core';
+import { LIMITS, ROOMS, startChat, type Chat } from '../../apps/chat/server.js';
+import { ChatClient, WAIT_MS, type ChatEvent } from '../support/chat-client.js';
+import { notices, openChat, say, shownMessages, waitForMessages, waitForMessageText, waitForOnline, waitForRoomCount, waitForText } from '../support/chat-page.js';
+import { launchChromium, type Browser } from '../support/chromium.js';
 
 let chat: Chat;
-let userDataDir = '';
 let screenshotDir = '';
-let context: BrowserContext | undefined;
+let chromium: Browser | undefined;
 /** Why the browser could not start; browser tests then fail with it (a missing browser never skips). */
 let missing: Error | null = null;
 
@@ -40,99 +26,55 @@ before(async () => {
   chat = await startChat({ port: 0, host: '127.0.0.1' });
   screenshotDir = await mkdtemp(path.join(os.tmpdir(), 'fdx-chat-screens-'));
   try {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} does not exist (install the Debian package chromium)`);
-    userDataDir = await mkdtemp(path.join(os.tmpdir(), 'fdx-chat-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 900, height: 640 },
-      timeout: 30_000,
-    });
+    chromium = await launchChromium();
   } catch (error) {
     missing = error as Error;
   }
 });
 
 after(async () => {
-  await context?.close().catch(() => undefined);
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await chromium?.close();
   if (screenshotDir && process.env.FDX_KEEP_SCREENSHOTS !== '1') await rm(screenshotDir, { recursive: true, force: true });
   await chat?.close();
 });
 
-function browser(): BrowserContext {
-  if (missing || !context) throw new Error(`Chromium could not start: ${missing?.message ?? 'unknown'}`);
-  return context;
+function tab(name: string, room?: string): Promise<Page> {
+  if (missing || !chromium) throw new Error(`Chromium could not start: ${missing?.message ?? 'unknown'}`);
+  return openChat(chromium.context, chat.url, name, room);
 }
 
-/** Opens a tab on the chat as `name` (the ?name= query skips the prompt) and waits until it is connected. */
-async function tab(name: string): Promise<Page> {
-  const page = await browser().newPage();
-  await page.goto(`${chat.url}?name=${encodeURIComponent(name)}`, { timeout: WAIT_MS });
-  await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
-  await waitForText(page, '#me', name);
-  return page;
+/** Waits (bounded) until the server has seen every connection go. */
+async function allGone(): Promise<void> {
+  for (let i = 0; i < WAIT_MS / 50 && chat.wss.clients.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(chat.wss.clients.size, 0, 'every connection is gone from the server');
 }
 
-/** Waits until an element matching `selector` has exactly the text `text`. */
-async function waitForText(page: Page, selector: string, text: string): Promise<void> {
-  await page.waitForSelector(`${selector}:text-is(${JSON.stringify(text)})`, { timeout: WAIT_MS });
-}
-
-async function waitForOnline(page: Page, count: number): Promise<void> {
-  await waitForText(page, '#online', `${count} online`);
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  await page.fill('#text', text);
-  await page.press('#text', 'Enter');
-}
-
-/** The messages a tab shows, as {name, text} read from the DOM. */
-function shownMessages(page: Page): Promise<Array<{ name: string; text: string; mine: boolean }>> {
-  return page.$$eval('#messages .message', (items) =>
-    items.map((item) => ({
-      name: item.querySelector('.name')?.textContent ?? '',
-      text: item.querySelector('.text')?.textContent ?? '',
-      mine: item.classList.contains('mine'),
-    })),
-  );
-}
-
-function notices(page: Page): Promise<string[]> {
-  return page.$$eval('#messages .notice', (items) => items.map((item) => item.textContent ?? ''));
-}
-
-/** Closes the tabs and waits (bounded) until the server has seen every connection go. */
 async function closeTabs(...pages: Page[]): Promise<void> {
   for (const page of pages) await page.close().catch(() => undefined);
-  for (let i = 0; i < WAIT_MS / 50 && chat.wss.clients.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(chat.wss.clients.size, 0, 'every tab disconnected from the server');
+  await allGone();
 }
 
 describe('chat page in Chromium', () => {
-  test('a message typed in one tab appears in the other, and both count two online', async (t) => {
+  test('a message typed in one tab appears in the other, and both count two in the room', async (t) => {
     const ada = await tab('Ada');
     const bob = await tab('Bob');
     try {
+      await waitForText(ada, '#room-title', '# general');
       await waitForOnline(ada, 2);
       await waitForOnline(bob, 2);
 
       await say(ada, 'Hello Bob, <b>bold</b> & <script>alert(1)</script>');
-      await bob.waitForSelector('#messages .message', { timeout: WAIT_MS });
-      const seenByBob = await shownMessages(bob);
+      const seenByBob = await waitForMessages(bob, 1);
       assert.deepEqual(seenByBob, [{ name: 'Ada', text: 'Hello Bob, <b>bold</b> & <script>alert(1)</script>', mine: false }]);
       // The text went in as text: no markup from the message reached the DOM.
       assert.equal(await bob.$$eval('#messages b, #messages script', (found) => found.length), 0);
 
       await say(bob, 'Hi Ada!');
-      await ada.locator('#messages .message').nth(1).waitFor({ timeout: WAIT_MS });
-      assert.deepEqual(await shownMessages(ada), [
+      assert.deepEqual(await waitForMessages(ada, 2), [
         { name: 'Ada', text: 'Hello Bob, <b>bold</b> & <script>alert(1)</script>', mine: true },
         { name: 'Bob', text: 'Hi Ada!', mine: false },
       ]);
-      assert.ok((await notices(ada)).includes('Bob joined'), 'Ada saw Bob join');
+      assert.ok((await notices(ada)).includes('Bob joined #general'), 'Ada saw Bob join');
 
       const file = path.join(screenshotDir, 'chat-two-tabs.png');
       await ada.screenshot({ path: file });
@@ -144,23 +86,68 @@ describe('chat page in Chromium', () => {
     }
   });
 
-  test('join and leave notices and the online count follow tabs opening and closing', async () => {
+  test('join and leave notices and the counts follow tabs opening and closing', async () => {
     const ada = await tab('Ada');
     try {
       await waitForOnline(ada, 1);
       const carol = await tab('Carol');
       await waitForOnline(ada, 2);
-      await waitForText(ada, '#messages .notice', 'Carol joined');
+      await waitForText(ada, '#messages .notice', 'Carol joined #general');
       await carol.close();
       await waitForOnline(ada, 1);
-      await waitForText(ada, '#messages .notice', 'Carol left');
+      await waitForText(ada, '#messages .notice', 'Carol left #general');
     } finally {
       await closeTabs(ada);
     }
   });
 
+  test('switching rooms moves the counts, keeps each room its own history, and leave empties the room', async (t) => {
+    const ada = await tab('Ada', 'general');
+    const bob = await tab('Bob', 'general');
+    const texts = async (page: Page): Promise<string[]> => (await shownMessages(page)).map((message) => message.text);
+    try {
+      await say(bob, 'said in general');
+      await waitForMessageText(ada, 'said in general');
+
+      await ada.click('.room-button[data-room="random"]');
+      await waitForText(ada, '#room-title', '# random');
+      await waitForText(bob, '#messages .notice', 'Ada left #general');
+      for (const page of [ada, bob]) {
+        await waitForRoomCount(page, 'general', 1);
+        await waitForRoomCount(page, 'random', 1);
+      }
+      assert.equal(await ada.getAttribute('.room-button[data-room="random"]', 'aria-current'), 'true');
+      assert.ok(!(await texts(ada)).includes('said in general'), "#random does not show #general's history");
+      await say(ada, 'said in random');
+      await waitForMessageText(ada, 'said in random');
+      await say(bob, 'general only');
+      await waitForMessageText(bob, 'general only');
+      assert.ok(!(await texts(ada)).includes('general only'), 'nothing said in #general reached #random');
+
+      await ada.click('.room-button[data-room="general"]');
+      await waitForText(ada, '#room-title', '# general');
+      await waitForMessageText(ada, 'general only');
+      const history = await texts(ada);
+      assert.deepEqual(history.slice(-2), ['said in general', 'general only'], 'the history of #general, oldest first');
+      assert.ok(!history.includes('said in random'));
+      await waitForOnline(ada, 2);
+
+      await bob.click('#leave');
+      await waitForText(bob, '#room-title', 'no room');
+      assert.equal(await bob.isDisabled('#text'), true, 'no typing outside a room');
+      await waitForOnline(ada, 1);
+      await waitForText(ada, '#messages .notice', 'Bob left #general');
+      const file = path.join(screenshotDir, 'chat-rooms.png');
+      await ada.screenshot({ path: file });
+      t.diagnostic(`screenshot: ${file}`);
+    } finally {
+      await closeTabs(ada, bob);
+    }
+  });
+
   test('without a name in the URL the page asks for a nickname and joins with it', async (t) => {
-    const page = await browser().newPage();
+    if (missing || !chromium) throw new Error(`Chromium could not start: ${missing?.message ?? 'unknown'}`);
+    const page = await chromium.context.newPage();
     try {
       await page.goto(chat.url, { timeout: WAIT_MS });
       await page.waitForSelector('#nickname[open]', { timeout: WAIT_MS });
@@ -169,7 +156,7 @@ describe('chat page in Chromium', () => {
       await page.fill('#nickname-input', 'Zed');
       await page.click('#join');
       await waitForText(page, '#me', 'Zed');
-      await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
+      await waitForText(page, '#room-title', `# ${ROOMS[0]}`);
       assert.equal(await page.isVisible('#nickname'), false);
     } finally {
       await closeTabs(page);
@@ -178,7 +165,8 @@ describe('chat page in Chromium', () => {
 
   test('an empty nickname gets a generated one and a taken one gets a suffix', async () => {
     const first = await tab('Ada');
-    const page = await browser().newPage();
+    if (!chromium) throw new Error('Chromium could not start');
+    const page = await chromium.context.newPage();
     try {
       await page.goto(`${chat.url}?name=Ada`, { timeout: WAIT_MS });
       await waitForText(page, '#me', 'Ada 2');
@@ -192,98 +180,175 @@ describe('chat page in Chromium', () => {
 });
 
 describe('chat server', () => {
-  const wsUrl = (): string => `ws://127.0.0.1:${chat.port}/ws`;
+  const clients: ChatClient[] = [];
+  const connect = async (name: string): Promise<ChatClient> => {
+    const client = await ChatClient.connect(chat.url, name);
+    clients.push(client);
+    return client;
+  };
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+    await allGone();
+  };
+  const error = (client: ChatClient, what: string): Promise<ChatEvent> => client.until((event) => event.type === 'error', what);
 
-  async function member(name: string): Promise<{ ws: WebSocket; next: () => Promise<Record<string, unknown>> }> {
-    const ws = new WebSocket(`${wsUrl()}?name=${encodeURIComponent(name)}`);
-    const queue: Array<Record<string, unknown>> = [];
-    const waiting: Array<(event: Record<string, unknown>) => void> = [];
-    ws.on('message', (data) => {
-      const event = JSON.parse(String(data)) as Record<string, unknown>;
-      const waiter = waiting.shift();
-      if (waiter) waiter(event);
-      else queue.push(event);
-    });
-    ws.on('error', () => {});
-    await once(ws, 'open');
-    const next = (): Promise<Record<string, unknown>> => {
-      const queued = queue.shift();
-      if (queued) return Promise.resolve(queued);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no event from the chat server')), WAIT_MS);
-        waiting.push((event) => {
-          clearTimeout(timer);
-          resolve(event);
-        });
-      });
-    };
-    return { ws, next };
-  }
-
-  async function leave(ws: WebSocket): Promise<void> {
-    if (ws.readyState === WebSocket.CLOSED) return;
-    const closed = once(ws, 'close');
-    ws.close();
-    await closed;
-  }
-
-  test('welcomes with the name and count, then broadcasts {type, name, text, ts} messages', async () => {
-    const a = await member('Eve');
+  test('welcomes with the name and every room, answers a join with members and history, and publishes {type, room, name, text, ts}', async () => {
     try {
-      const welcome = await a.next();
-      assert.equal(welcome.type, 'welcome');
+      const eve = await connect('Eve');
+      const welcome = eve.received[0]!;
       assert.equal(welcome.name, 'Eve');
       assert.equal(welcome.online, 1);
-      assert.ok(Array.isArray(welcome.history));
-      assert.deepEqual(await a.next(), { type: 'join', name: 'Eve', text: 'Eve joined', ts: welcome.ts, online: 1 });
+      assert.deepEqual(welcome.rooms, ROOMS.map((name) => ({ name, online: 0 })));
 
-      a.ws.send(JSON.stringify({ type: 'message', text: '  hi there \u0007 ' }));
-      const message = await a.next();
-      assert.equal(message.type, 'message');
-      assert.equal(message.name, 'Eve');
-      assert.equal(message.text, 'hi there', 'trimmed, control characters removed');
-      assert.equal(typeof message.ts, 'number');
+      const joined = await eve.join('tech');
+      assert.deepEqual(joined.members, ['Eve']);
+      assert.deepEqual(joined.history, []);
+      await eve.countsReach({ tech: 1 });
+
+      const finn = await connect('Finn');
+      await finn.join('tech');
+      const notice = await eve.until((event) => event.type === 'join', 'Finn joining');
+      assert.equal(notice.name, 'Finn');
+      assert.equal(notice.room, 'tech');
+
+      eve.send({ type: 'message', text: '  hi there \u0007 ' });
+      for (const client of [eve, finn]) {
+        const message = await client.until((event) => event.type === 'message', 'the message');
+        assert.equal(message.room, 'tech');
+        assert.equal(message.name, 'Eve');
+        assert.equal(message.text, 'hi there', 'trimmed, control characters removed');
+        assert.equal(typeof message.ts, 'number');
+      }
     } finally {
-      await leave(a.ws);
+      await closeAll();
     }
   });
 
-  test('refuses malformed, empty, binary and over-long input with an error event and keeps the connection', async () => {
-    const a = await member('Mallory');
+  test('each room is a topic: its subscriber count follows joins, switches, leaves and disconnections', async () => {
     try {
-      await a.next(); // welcome
-      await a.next(); // own join
-      const refused = [
-        'not json',
-        JSON.stringify(['message', 'hi']),
-        JSON.stringify({ type: 'shout', text: 'hi' }),
-        JSON.stringify({ type: 'message', text: 42 }),
-        JSON.stringify({ type: 'message', text: '   ' }),
-        JSON.stringify({ type: 'message', text: 'x'.repeat(LIMITS.maxTextLength + 1) }),
-      ];
-      for (const input of refused) {
-        a.ws.send(input);
-        const answer = await a.next();
-        assert.equal(answer.type, 'error', `refused: ${input.slice(0, 40)}`);
-      }
-      a.ws.send(Buffer.from('{"type":"message","text":"binary"}'), { binary: true });
-      assert.equal((await a.next()).type, 'error');
+      const a = await connect('Gus');
+      const b = await connect('Hal');
+      await a.join('games');
+      await b.join('games');
+      assert.equal(chat.wss.subscriberCount('room:games'), 2);
+      await b.join('random');
+      assert.equal(chat.wss.subscriberCount('room:games'), 1);
+      assert.equal(chat.wss.subscriberCount('room:random'), 1);
+      b.send({ type: 'leave' });
+      await b.until((event) => event.type === 'left', 'left');
+      assert.equal(chat.wss.subscriberCount('room:random'), 0);
+      await a.close();
+      await b.countsReach({ games: 0 });
+      assert.equal(chat.wss.subscriberCount('room:games'), 0);
+    } finally {
+      await closeAll();
+    }
+  });
 
-      a.ws.send(JSON.stringify({ type: 'message', text: 'x'.repeat(LIMITS.maxTextLength) }));
-      const accepted = await a.next();
-      assert.equal(accepted.type, 'message');
+  test('a newcomer to a room gets its recent history, oldest first, and no other room\'s', async () => {
+    try {
+      const ivy = await connect('Ivy');
+      await ivy.join('games');
+      for (const text of ['one', 'two', 'three']) ivy.send({ type: 'message', text });
+      await ivy.until((event) => event.type === 'message' && event.text === 'three', 'the third message');
+      const jay = await connect('Jay');
+      const joined = await jay.join('games');
+      assert.deepEqual((joined.history as ChatEvent[]).slice(-3).map((line) => [line.name, line.text]), [
+        ['Ivy', 'one'],
+        ['Ivy', 'two'],
+        ['Ivy', 'three'],
+      ]);
+      assert.deepEqual(joined.members, ['Ivy', 'Jay']);
+      const elsewhere = await jay.join('random');
+      assert.ok(!(elsewhere.history as ChatEvent[]).some((line) => line.name === 'Ivy'), 'no #games lines in #random');
+    } finally {
+      await closeAll();
+    }
+  });
+
+  test('refuses malformed, binary, misplaced and over-long input with a coded error and keeps the connection', async () => {
+    try {
+      const mallory = await connect('Mallory');
+      const refused: Array<[string | Buffer, string]> = [
+        ['not json', 'bad-json'],
+        [JSON.stringify(['message', 'hi']), 'bad-json'],
+        [JSON.stringify({ type: 'shout', text: 'hi' }), 'bad-type'],
+        [JSON.stringify({ text: 'hi' }), 'bad-type'],
+        [JSON.stringify({ type: 'message', text: 'before joining' }), 'not-in-room'],
+        [JSON.stringify({ type: 'leave' }), 'not-in-room'],
+        [JSON.stringify({ type: 'join', room: 'x'.repeat(5000) }), 'unknown-room'],
+        [JSON.stringify({ type: 'join', room: '__proto__' }), 'unknown-room'],
+        [JSON.stringify({ type: 'join' }), 'unknown-room'],
+        [Buffer.from('{"type":"join","room":"general"}'), 'binary'],
+      ];
+      for (const [input, code] of refused) {
+        mallory.ws.send(input, { binary: Buffer.isBuffer(input) });
+        const answer = await error(mallory, String(input).slice(0, 40));
+        assert.equal(answer.code, code, `refused: ${String(input).slice(0, 40)}`);
+        assert.ok(typeof answer.text === 'string' && answer.text.length < 300, 'a short sentence, not an echo of the input');
+      }
+      mallory.send({ type: 'join', room: 'general' });
+      await mallory.until((event) => event.type === 'joined', 'joined after the refusals');
+      // Another connection, so that the rate limit does not count the inputs above.
+      const trudy = await connect('Trudy');
+      await trudy.join('general');
+      for (const [input, code] of [
+        [JSON.stringify({ type: 'message', text: 42 }), 'bad-json'],
+        [JSON.stringify({ type: 'message', text: '   \u0001 ' }), 'empty'],
+        [JSON.stringify({ type: 'message', text: 'x'.repeat(LIMITS.maxTextLength + 1) }), 'too-long'],
+        [JSON.stringify({ type: 'join', room: 'general' }), 'already-in-room'],
+      ] as const) {
+        trudy.send(input);
+        assert.equal((await error(trudy, input.slice(0, 40))).code, code);
+      }
+      trudy.send({ type: 'message', text: 'x'.repeat(LIMITS.maxTextLength) });
+      const accepted = await trudy.until((event) => event.type === 'message', 'the longest message');
       assert.equal(accepted.text, 'x'.repeat(LIMITS.maxTextLength));
     } finally {
-      await leave(a.ws);
+      await closeAll();
+    }
+  });
+
+  test('shortens a huge name and says so, and strips control characters from names', async () => {
+    try {
+      const long = await connect('N'.repeat(4000));
+      assert.equal(long.name, 'N'.repeat(LIMITS.maxNameLength));
+      assert.match(long.received[0]!.text as string, new RegExp(`at most ${LIMITS.maxNameLength} characters`));
+      const odd = await connect('  Ze\u0000\u001bd \n ');
+      assert.equal(odd.name, 'Zed');
+    } finally {
+      await closeAll();
+    }
+  });
+
+  test('answers a flood with rate-limited errors, then closes it with 1008, and keeps serving the others', async () => {
+    try {
+      const flood = await connect('Flood');
+      const calm = await connect('Calm');
+      await flood.join('random');
+      await calm.join('random');
+      const closed = flood.closed();
+      for (let i = 0; i < 200; i++) flood.send({ type: 'message', text: `spam ${i}` });
+      assert.equal(await closed, 1008);
+      assert.ok(flood.received.some((event) => event.type === 'error' && event.code === 'rate-limited'), 'refusals came before the close');
+      const spam = calm.received.filter((event) => event.type === 'message').length;
+      assert.ok(spam < 100, `far fewer than were sent got through (${spam} of 200)`);
+      calm.send({ type: 'message', text: 'still here' });
+      await calm.until((event) => event.type === 'message' && event.text === 'still here', 'the calm message');
+    } finally {
+      await closeAll();
     }
   });
 
   test('closes with 1009 a frame over the chat maxPayload', async () => {
-    const a = await member('Big');
-    const closed = once(a.ws, 'close');
-    a.ws.send('x'.repeat(LIMITS.maxPayload + 1));
-    const [code] = await closed;
-    assert.equal(code, 1009);
+    try {
+      const big = await connect('Big');
+      const closed = big.closed();
+      big.send('x'.repeat(LIMITS.maxPayload + 1));
+      assert.equal(await closed, 1009);
+    } finally {
+      await closeAll();
+    }
   });
 
   test('serves the page, script and stylesheet, and nothing else', async () => {
@@ -297,7 +362,7 @@ describe('chat server', () => {
       assert.ok(res.headers.get('content-type')?.startsWith(type), file);
       assert.ok((await res.text()).length > 0);
     }
-    for (const bad of ['server.ts', '../server.ts', '%2e%2e/server.ts', 'public/index.html']) {
+    for (const bad of ['server.ts', '../server.ts', '%2e%2e/server.ts', 'public/index.html', 'room-directory.ts']) {
       const res = await fetch(`${chat.url}${bad}`);
       assert.equal(res.status, 404, bad);
       await res.arrayBuffer();

@@ -1,10 +1,16 @@
-// The chat page: asks for a nickname, connects to /ws with the browser's WebSocket, and shows
-// what the server broadcasts. Every piece of text from the network goes in with textContent,
-// never innerHTML, so a message cannot inject markup.
+// The chat page: asks for a nickname, connects to /ws with the browser's WebSocket, lists the
+// rooms with their counts, and shows what is said in the room it is in. Every piece of text from
+// the network goes in with textContent, never innerHTML, so a message cannot inject markup.
+// ?name=Ada skips the nickname prompt and ?room=tech picks the first room (handy for links and
+// tests); after a reconnection the page goes back to the room it was in.
 
 const $ = (id) => document.getElementById(id);
 const messages = $('messages');
+const roomList = $('rooms');
+const roomTitle = $('room-title');
 const online = $('online');
+const total = $('total');
+const leave = $('leave');
 const connection = $('connection');
 const me = $('me');
 const composer = $('composer');
@@ -19,19 +25,65 @@ const MAX_RECONNECT_DELAY_MS = 10_000;
 let socket = null;
 let wantedName = '';
 let myName = '';
+/** The room to be in: asked for in the URL, then the last one joined; null after leaving, undefined: the first. */
+let wantedRoom = new URLSearchParams(location.search).get('room') ?? undefined;
+let currentRoom = null;
+let rooms = [];
 let reconnectDelayMs = 500;
+
+function isOpen() {
+  return socket !== null && socket.readyState === WebSocket.OPEN;
+}
+
+function request(command) {
+  if (isOpen()) socket.send(JSON.stringify(command));
+}
 
 function setConnection(state, label) {
   connection.dataset.state = state;
   connection.textContent = label;
-  const open = state === 'open';
-  input.disabled = !open;
-  send.disabled = !open;
+  updateControls();
 }
 
-function setOnline(count) {
-  online.textContent = `${count} online`;
-  online.dataset.count = String(count);
+function updateControls() {
+  const inRoom = isOpen() && currentRoom !== null;
+  input.disabled = !inRoom;
+  send.disabled = !inRoom;
+  leave.disabled = !inRoom;
+  for (const button of roomList.querySelectorAll('button')) button.disabled = !isOpen();
+}
+
+function renderRooms() {
+  roomList.replaceChildren(
+    ...rooms.map(({ name, online: count }) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'room-button';
+      button.dataset.room = name;
+      if (name === currentRoom) button.setAttribute('aria-current', 'true');
+      const label = document.createElement('span');
+      label.className = 'room-name';
+      label.textContent = `# ${name}`;
+      const badge = document.createElement('span');
+      badge.className = 'count';
+      badge.textContent = String(count);
+      button.append(label, badge);
+      button.addEventListener('click', () => {
+        if (name !== currentRoom) request({ type: 'join', room: name });
+      });
+      const item = document.createElement('li');
+      item.append(button);
+      return item;
+    }),
+  );
+  const here = rooms.find((room) => room.name === currentRoom);
+  online.textContent = here ? `${here.online} online` : '';
+  online.dataset.count = here ? String(here.online) : '';
+  updateControls();
+}
+
+function setTotal(count) {
+  total.textContent = `${count} connected`;
 }
 
 function timeOf(ts) {
@@ -74,25 +126,59 @@ function showNotice(text, kind = 'notice') {
   append(item);
 }
 
+function enterRoom(event) {
+  currentRoom = event.room;
+  wantedRoom = event.room;
+  roomTitle.textContent = `# ${event.room}`;
+  messages.replaceChildren();
+  for (const past of event.history ?? []) showMessage(past);
+  showNotice(event.text);
+  const others = (event.members ?? []).filter((name) => name !== myName);
+  if (others.length > 0) showNotice(`Here: ${others.join(', ')}`);
+  renderRooms();
+  input.focus();
+}
+
 function onEvent(event) {
   switch (event.type) {
     case 'welcome':
       myName = event.name;
       me.textContent = myName;
-      setOnline(event.online);
+      currentRoom = null;
+      rooms = event.rooms ?? [];
+      setTotal(event.online);
       messages.replaceChildren();
-      for (const past of event.history ?? []) showMessage(past);
       showNotice(event.text);
+      renderRooms();
+      if (wantedRoom === undefined) wantedRoom = rooms[0]?.name ?? null;
+      if (wantedRoom !== null) request({ type: 'join', room: wantedRoom });
+      break;
+    case 'rooms':
+      rooms = event.rooms ?? [];
+      setTotal(event.online);
+      renderRooms();
+      break;
+    case 'joined':
+      enterRoom(event);
+      break;
+    case 'left':
+      currentRoom = null;
+      wantedRoom = null;
+      roomTitle.textContent = 'no room';
+      messages.replaceChildren();
+      showNotice(`${event.text}. Pick a room on the left.`);
+      renderRooms();
       break;
     case 'message':
-      showMessage(event);
+      if (event.room === currentRoom) showMessage(event);
       break;
     case 'join':
     case 'leave':
-      setOnline(event.online);
-      if (event.name !== myName) showNotice(event.text, `notice ${event.type}`);
+      if (event.room === currentRoom && event.name !== myName) showNotice(event.text, `notice ${event.type}`);
       break;
     case 'error':
+      // A room from the URL that does not exist is not asked for again after a reconnection.
+      if (event.code === 'unknown-room' && currentRoom === null) wantedRoom = null;
       showNotice(event.text, 'notice error');
       break;
   }
@@ -106,7 +192,6 @@ function connect() {
   socket.addEventListener('open', () => {
     reconnectDelayMs = 500;
     setConnection('open', 'connected');
-    input.focus();
   });
   socket.addEventListener('message', (message) => {
     let event;
@@ -119,6 +204,8 @@ function connect() {
   });
   socket.addEventListener('close', () => {
     socket = null;
+    currentRoom = null;
+    renderRooms();
     setConnection('closed', `offline, retrying in ${Math.round(reconnectDelayMs / 1000) || 1}s`);
     setTimeout(connect, reconnectDelayMs);
     reconnectDelayMs = Math.min(reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
@@ -128,10 +215,12 @@ function connect() {
 composer.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = input.value.trim();
-  if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
-  socket.send(JSON.stringify({ type: 'message', text }));
+  if (!text || !isOpen() || currentRoom === null) return;
+  request({ type: 'message', text });
   input.value = '';
 });
+
+leave.addEventListener('click', () => request({ type: 'leave' }));
 
 // Submitting the form or pressing Escape both close the dialog; either way, join.
 dialog.addEventListener('close', () => {
@@ -144,7 +233,6 @@ dialog.addEventListener('close', () => {
   connect();
 });
 
-// ?name=Ada skips the prompt (handy for links and tests).
 const fromQuery = new URLSearchParams(location.search).get('name');
 if (fromQuery !== null) {
   wantedName = fromQuery.trim();
