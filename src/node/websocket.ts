@@ -4,7 +4,8 @@
  * addEventListener). It pumps bytes between a Node socket and the Sans-I/O Connection of
  * protocol/ and turns core events into user events.
  *
- * Invariants: the socket is always read (unless the user pauses) so control frames are seen;
+ * Invariants: the socket is always read (unless the user pauses, or the peer leaves more than
+ * maxBackpressure bytes unread) so control frames are seen;
  * sends made in one tick leave in one socket write (cork until the next tick); a payload is copied
  * at most once on its way out; 'close' is emitted once, after the socket closed.
  * Must not: parse frames or handshakes (protocol/ does), know about servers or topics.
@@ -113,6 +114,8 @@ export class WebSocket extends EventEmitter {
   #url = '';
   #isServer = false;
   #paused = false;
+  /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
+  #readingHeld = false;
   #allowSynchronousEvents = true;
   #closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS;
   #closeTimer: NodeJS.Timeout | null = null;
@@ -312,6 +315,10 @@ export class WebSocket extends EventEmitter {
   }
 
   #onDrain(): void {
+    if (this.#readingHeld) {
+      this.#readingHeld = false;
+      if (!this.#paused && !this.#deferred && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
+    }
     const latest = this.#latest;
     if (latest !== null && latest.size > 0) {
       for (const [key, retry] of latest) {
@@ -522,7 +529,7 @@ export class WebSocket extends EventEmitter {
   resume(): void {
     if (this.#readyState === ReadyState.CONNECTING || this.#readyState === ReadyState.CLOSED) return;
     this.#paused = false;
-    if (!this.#deferred) this.#socket?.resume();
+    if (!this.#deferred && !this.#readingHeld) this.#socket?.resume();
   }
 
   #afterCloseSent(): void {
@@ -647,6 +654,15 @@ export class WebSocket extends EventEmitter {
     const connection = this.#connection!;
     connection.receiveData(chunk);
     this.#pump();
+    // A peer that leaves more than maxBackpressure bytes unread is not read either until they
+    // drain, so its input (pings above all) cannot make us queue replies without bound. At or
+    // above the high-water mark a 'drain' event is sure to follow and resumes reading.
+    const socket = this.#socket!;
+    const waiting = socket.writableLength;
+    if (waiting >= socket.writableHighWaterMark && waiting + connection.outputBytes > this.#maxBackpressure) {
+      this.#readingHeld = true;
+      socket.pause();
+    }
   }
 
   #pump(): void {
@@ -678,7 +694,7 @@ export class WebSocket extends EventEmitter {
         setImmediate(step);
       } else {
         this.#deferred = null;
-        if (!this.#paused && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
+        if (!this.#paused && !this.#readingHeld && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
       }
     };
     setImmediate(step);

@@ -344,4 +344,39 @@ describe('WebSocketServer', () => {
     assert.match(text, /101 Switching Protocols/);
     assert.ok(bytes.includes(Buffer.from([0x81, 0x05, ...Buffer.from('early')])), 'echo of the early message');
   });
+
+  it('stops reading a peer that leaves more than maxBackpressure unread, and reads it again once that drained', async () => {
+    const limit = 256 * 1024;
+    const { wss, port } = await startEchoServer({ maxBackpressure: limit, pingIntervalMs: 0 });
+    after(() => stopServer(wss));
+    const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const { socket } = await rawHandshake(port); // paused: the pongs stay unread
+    const ws = await serverSide;
+    const ping = clientFrame({ opcode: Opcode.PING, payload: new Uint8Array(125) });
+    const batch = Buffer.concat(Array.from({ length: 16 }, () => ping));
+    let peak = 0;
+    // Until the server stops taking our bytes (bounded: at most 400 MB of pings).
+    for (let i = 0; i < 200_000 && socket.writableLength < 4 * 1024 * 1024; i++) {
+      socket.write(batch);
+      if (i % 64 === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        peak = Math.max(peak, ws.bufferedAmount);
+      }
+    }
+    assert.ok(socket.writableLength >= 4 * 1024 * 1024, 'the server kept reading a peer that does not read');
+    assert.ok(peak <= limit + 17 * 127, `${peak} bytes buffered for the peer`);
+    // The peer reads again: the server drains, reads on, and answers what came after the pings.
+    socket.write(clientFrame({ opcode: Opcode.TEXT, payload: utf8('still here') }));
+    const echo = Buffer.from([0x81, 0x0a, ...Buffer.from('still here')]);
+    let seen = Buffer.alloc(0);
+    const echoed = new Promise<void>((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        seen = Buffer.concat([seen.subarray(-16), chunk]);
+        if (seen.includes(echo)) resolve();
+      });
+    });
+    socket.resume();
+    await echoed;
+    socket.destroy();
+  });
 });
