@@ -3,6 +3,7 @@
  * plus the masking-key and handshake-key sources (node:crypto).
  * Must not: copy bytes that can be viewed instead.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
@@ -34,6 +35,20 @@ export function convertMessage(bytes: Uint8Array, binaryType: BinaryType): Buffe
   }
   if (binaryType === 'fragments') return [buffer];
   return buffer;
+}
+
+/** Up to this length a JS scan for ASCII costs less than the call into node:buffer's isUtf8. */
+const ASCII_SCAN_LIMIT = 64;
+
+/** Whole-message UTF-8 check: short ASCII text is settled in JS, everything else natively. */
+export function isValidUtf8Message(bytes: Uint8Array): boolean {
+  const length = bytes.length;
+  if (length <= ASCII_SCAN_LIMIT) {
+    let high = 0;
+    for (let i = 0; i < length; i++) high |= bytes[i]!;
+    if (high < 0x80) return true;
+  }
+  return isUtf8(bytes);
 }
 
 const POOL_SIZE = 8192;

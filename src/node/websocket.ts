@@ -11,7 +11,6 @@
  * Must not: parse frames or handshakes (protocol/ does), know about servers or topics.
  */
 import { EventEmitter } from 'node:events';
-import { isUtf8 } from 'node:buffer';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../protocol/connection.js';
@@ -31,7 +30,7 @@ import {
 } from './events.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { PublishOptions, PublishResult, SendResult, TopicHub } from './topic-hub.js';
-import { asBuffer, convertMessage, generateMask, toBytes, type BinaryType, type SendData } from './payload.js';
+import { asBuffer, convertMessage, generateMask, isValidUtf8Message, toBytes, type BinaryType, type SendData } from './payload.js';
 
 export type { ClientOptions } from './dial.js';
 
@@ -627,7 +626,7 @@ export class WebSocket extends EventEmitter {
       autoPong: options.autoPong,
       autoCloseReply: false,
       generateMask: options.side === 'client' ? generateMask : undefined,
-      isUtf8,
+      isUtf8: isValidUtf8Message,
       allocate: allocUnsafe,
       codec: options.codec ?? null,
     });

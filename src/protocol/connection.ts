@@ -557,7 +557,9 @@ export class Connection {
 
   #messageEnd(): void {
     const opcode = this.#messageOpcode;
-    const data = this.#messageLength === 0 ? EMPTY : this.#messageBuffer!.subarray(0, this.#messageLength);
+    const buffer = this.#messageBuffer;
+    const length = this.#messageLength;
+    const data = length === 0 ? EMPTY : buffer!.length === length ? buffer! : buffer!.subarray(0, length);
     const compressed = this.#messageCompressed;
     const text = opcode === Opcode.TEXT;
     const checkedWhole = this.#messageFragments === 1 && this.#messageBuffer === data;
