@@ -167,6 +167,19 @@ export function parseFrames(bytes: Buffer): { frames: ServerFrame[]; rest: Buffe
   return { frames, rest: bytes.subarray(offset) };
 }
 
+/** Bytes the frame at the start of `bytes` needs in all (header and payload), as far as known. */
+function frameSize(bytes: Buffer): number {
+  if (bytes.length < 2) return 2;
+  const b1 = bytes[1]!;
+  const mask = b1 & 0x80 ? 4 : 0;
+  const length7 = b1 & 0x7f;
+  if (length7 < 126) return 2 + mask + length7;
+  const extra = length7 === 126 ? 2 : 8;
+  if (bytes.length < 2 + extra) return 2 + extra;
+  const length = length7 === 126 ? bytes.readUInt16BE(2) : Number(bytes.readBigUInt64BE(2));
+  return 2 + extra + mask + length;
+}
+
 export function connect(port: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1', localAddress });
@@ -184,7 +197,14 @@ export function connect(port: number, localAddress?: string): Promise<net.Socket
  */
 export class Peer {
   readonly socket: net.Socket;
-  #received: Buffer[] = [];
+  /** Bytes up to the end of the HTTP head (everything, while no head is complete). */
+  #headBytes: Buffer[] = [];
+  #head: string | null = null;
+  /** Bytes after the head not yet parsed into frames, and how many the next frame needs. */
+  #pending: Buffer[] = [];
+  #pendingLength = 0;
+  #need = 2;
+  #frames: ServerFrame[] = [];
   #size = 0;
   ended = false;
   closed = false;
@@ -194,8 +214,8 @@ export class Peer {
   constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      this.#received.push(chunk);
       this.#size += chunk.length;
+      this.#receive(chunk);
       this.#wake();
     });
     socket.on('end', () => {
@@ -217,9 +237,32 @@ export class Peer {
     return new Peer(await connect(port, localAddress));
   }
 
+  /** Frames are parsed as they arrive (once the HTTP head is complete), never all over again. */
+  #receive(chunk: Buffer): void {
+    if (this.#head === null) {
+      this.#headBytes.push(chunk);
+      const all = Buffer.concat(this.#headBytes);
+      this.#headBytes = [all];
+      const end = all.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      this.#head = all.subarray(0, end).toString('latin1');
+      this.#headBytes = [all.subarray(0, end + 4)];
+      chunk = all.subarray(end + 4);
+      if (chunk.length === 0) return;
+    }
+    this.#pending.push(chunk);
+    this.#pendingLength += chunk.length;
+    if (this.#pendingLength < this.#need) return;
+    const { frames, rest } = parseFrames(Buffer.concat(this.#pending));
+    for (const f of frames) this.#frames.push(f);
+    this.#pending = rest.length > 0 ? [rest] : [];
+    this.#pendingLength = rest.length;
+    this.#need = frameSize(rest);
+  }
+
+  /** Everything received up to the end of the HTTP head; all bytes received while there is none. */
   get bytes(): Buffer {
-    if (this.#received.length > 1) this.#received = [Buffer.concat(this.#received)];
-    return this.#received[0] ?? Buffer.alloc(0);
+    return Buffer.concat(this.#headBytes);
   }
 
   get receivedBytes(): number {
@@ -261,9 +304,7 @@ export class Peer {
 
   /** The HTTP head received so far (up to the blank line), or null if not complete yet. */
   httpHead(): string | null {
-    const bytes = this.bytes;
-    const end = bytes.indexOf('\r\n\r\n');
-    return end === -1 ? null : bytes.subarray(0, end).toString('latin1');
+    return this.#head;
   }
 
   /** Status code of the HTTP answer, or null. */
@@ -284,11 +325,9 @@ export class Peer {
     return undefined;
   }
 
-  /** Frames received after the 101 head (or from the start, when there is no head). */
+  /** Frames received after the HTTP head, parsed as they came. */
   frames(): ServerFrame[] {
-    const bytes = this.bytes;
-    const end = bytes.indexOf('\r\n\r\n');
-    return parseFrames(end === -1 ? bytes : bytes.subarray(end + 4)).frames;
+    return this.#frames;
   }
 
   /** The close frame the server sent, if any. */
