@@ -37,7 +37,9 @@ wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
     const command = JSON.parse(String(data)) as { op: string; topic: string; data?: string; binary?: boolean; everyone?: boolean };
-    const reply = (answer: object): void => ws.send(JSON.stringify(answer));
+    const reply = (answer: object): void => {
+      ws.send(JSON.stringify(answer));
+    };
     switch (command.op) {
       case 'subscribe':
         ws.subscribe(command.topic);
@@ -49,7 +51,7 @@ wss.on('connection', (ws) => {
         break;
       case 'publish': {
         const payload = command.binary ? Buffer.from(command.data ?? '', 'base64') : (command.data ?? '');
-        const failed = (error: Error | null): void => {
+        const failed = (error?: Error | null): void => {
           if (error) reply({ op: 'publish-failed', topic: command.topic, code: (error as Error & { code?: string }).code });
         };
         if (command.everyone) wss.publish(command.topic, payload, { binary: command.binary === true }, failed);
