@@ -80,6 +80,8 @@ const MERGE_LIMIT = 4096;
 const SLAB_SIZE = 2048;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
+/** The longest frame header: 2 bytes, a 64-bit length, a masking key. */
+const MAX_HEADER_SIZE = 14;
 
 const ReadState = { HEADER: 0, PAYLOAD: 1, DISCARD: 2 } as const;
 type ReadState = (typeof ReadState)[keyof typeof ReadState];
@@ -128,6 +130,7 @@ export class Connection {
   #sendOpcode = 0; // opcode of an outgoing fragmented message in progress (0: none)
   #sendCompressing = false; // the outgoing message in progress is compressed
   readonly #sendMaskingKey = new Uint8Array(4);
+  readonly #headerScratch = new Uint8Array(MAX_HEADER_SIZE);
   #output: Uint8Array[] = [];
   #outputBytes = 0;
   /** Small frames are written here; [#slabStart, #slabUsed) is queued but not yet taken. */
@@ -292,6 +295,7 @@ export class Connection {
     this.#buffered = 0;
     this.#offset = 0;
     this.#messageBuffer = null;
+    this.#messageWhole = false;
   }
 
   #failWith(code: ProtocolErrorCode): void {
@@ -305,6 +309,14 @@ export class Connection {
       i -= chunk.length;
     }
     return -1;
+  }
+
+  /** Copies up to MAX_HEADER_SIZE buffered bytes, across chunks, into the header scratch. */
+  #gatherHeader(): Uint8Array {
+    const scratch = this.#headerScratch;
+    const count = Math.min(MAX_HEADER_SIZE, this.#buffered);
+    for (let i = 0; i < count; i++) scratch[i] = this.#peek(i);
+    return scratch;
   }
 
   #skip(count: number): void {
@@ -334,8 +346,16 @@ export class Connection {
   /** Parses one frame header if it is all here; false when more bytes are needed or it failed. */
   #readHeader(): boolean {
     if (this.#buffered < 2) return false;
-    const b0 = this.#peek(0);
-    const b1 = this.#peek(1);
+    // The header's bytes: read in place when the first chunk holds a whole header, otherwise
+    // gathered into a scratch buffer (at most 14 bytes).
+    let h = this.#chunks[0]!;
+    let at = this.#offset;
+    if (h.length - at < MAX_HEADER_SIZE) {
+      h = this.#gatherHeader();
+      at = 0;
+    }
+    const b0 = h[at]!;
+    const b1 = h[at + 1]!;
     const fin = (b0 & 0x80) !== 0;
     const rsv1 = (b0 & 0x40) !== 0;
     const opcode = b0 & 0x0f;
@@ -375,12 +395,12 @@ export class Connection {
 
     let payloadLength = length7;
     if (length7 === 126) {
-      payloadLength = (this.#peek(2) << 8) | this.#peek(3);
+      payloadLength = (h[at + 2]! << 8) | h[at + 3]!;
       // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the length".
       if (payloadLength < 126) return this.#failWith('WS_ERR_NON_MINIMAL_LENGTH'), false;
     } else if (length7 === 127) {
-      const hi = ((this.#peek(2) << 24) | (this.#peek(3) << 16) | (this.#peek(4) << 8) | this.#peek(5)) >>> 0;
-      const lo = ((this.#peek(6) << 24) | (this.#peek(7) << 16) | (this.#peek(8) << 8) | this.#peek(9)) >>> 0;
+      const hi = ((h[at + 2]! << 24) | (h[at + 3]! << 16) | (h[at + 4]! << 8) | h[at + 5]!) >>> 0;
+      const lo = ((h[at + 6]! << 24) | (h[at + 7]! << 16) | (h[at + 8]! << 8) | h[at + 9]!) >>> 0;
       // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
       if (hi & 0x80000000) return this.#failWith('WS_ERR_INVALID_PAYLOAD_LENGTH'), false;
       // 2^40 bytes (1 TiB) and more is too big by any limit, maxPayload 0 included: such a length
@@ -410,10 +430,10 @@ export class Connection {
 
     if (masked) {
       const k = this.#maskingKey;
-      k[0] = this.#peek(headerSize - 4);
-      k[1] = this.#peek(headerSize - 3);
-      k[2] = this.#peek(headerSize - 2);
-      k[3] = this.#peek(headerSize - 1);
+      k[0] = h[at + headerSize - 4]!;
+      k[1] = h[at + headerSize - 3]!;
+      k[2] = h[at + headerSize - 2]!;
+      k[3] = h[at + headerSize - 1]!;
     }
     this.#fin = fin;
     this.#rsv1 = rsv1;
@@ -504,6 +524,9 @@ export class Connection {
     this.#discardInput();
   }
 
+  /** The current message arrived whole in one chunk and was checked as a whole. */
+  #messageWhole = false;
+
   /** Returns false when the piece failed the connection. */
   #dataPiece(piece: Uint8Array, whole: boolean): boolean {
     const text = this.#messageOpcode === Opcode.TEXT && !this.#messageCompressed && !this.#skipUtf8;
@@ -515,6 +538,7 @@ export class Connection {
       }
       this.#messageBuffer = piece;
       this.#messageLength = piece.length;
+      this.#messageWhole = true;
       return true;
     }
     // RFC 6455 §8.1: fail as soon as an invalid byte arrives, not at the end of the message.
@@ -562,7 +586,8 @@ export class Connection {
     const data = length === 0 ? EMPTY : buffer!.length === length ? buffer! : buffer!.subarray(0, length);
     const compressed = this.#messageCompressed;
     const text = opcode === Opcode.TEXT;
-    const checkedWhole = this.#messageFragments === 1 && this.#messageBuffer === data;
+    const checkedWhole = this.#messageWhole;
+    this.#messageWhole = false;
     this.#messageOpcode = 0;
     this.#messageCompressed = false;
     this.#messageLength = 0;
