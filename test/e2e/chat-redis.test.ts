@@ -5,16 +5,19 @@
  * must be one chat across the processes; a process that stops or dies takes its members along.
  *
  * Redis: REDIS_URL, default redis://127.0.0.1:6379 (CI starts it). Every channel of this run
- * carries a prefix unique to it, so parallel runs on one Redis never see each other.
+ * carries a prefix unique to it, so parallel runs on one Redis never see each other. The outage
+ * test kills and restarts a private redis-server of its own instead.
  * Every child is killed by PID in `after`, whatever happened.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ChatClient, type ChatEvent } from '../support/chat-client.js';
+import { startChat } from '../../apps/chat/server.js';
+import { ChatClient, WAIT_MS, type ChatEvent } from '../support/chat-client.js';
 import { openChat, say, shownMessages, waitForMessageText, waitForOnline } from '../support/chat-page.js';
 import { startChildServer, stopAllChildren, type ChildServer } from '../support/child-server.js';
 import { launchChromium, type Browser } from '../support/chromium.js';
+import { startRedisServer } from '../support/redis-server.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `fdx-chat-test-${randomUUID()}:`;
@@ -156,6 +159,46 @@ describe('the chat page on two processes in Chromium', () => {
     } finally {
       await pia.close();
       await quinn.close();
+    }
+  });
+});
+
+describe('a Redis outage under two chat servers', () => {
+  test('the sender is told its message stayed on its server, nothing crashes, and rooms join up again once Redis is back', async () => {
+    const redis = await startRedisServer();
+    const options = { port: 0, host: '127.0.0.1', redisUrl: redis.url, redisPrefix: PREFIX, heartbeatMs: 200 };
+    const chats = await Promise.all([startChat(options), startChat(options)]);
+    const [ada, bob] = await Promise.all([ChatClient.connect(chats[0].url, 'Ada'), ChatClient.connect(chats[1].url, 'Bob')]);
+    const warn = console.warn;
+    console.warn = () => {}; // the servers' notes about the outage
+    try {
+      await ada.join('tech');
+      await bob.join('tech');
+      await notice(ada, 'join', 'Bob', 'tech');
+
+      await redis.kill();
+      ada.send({ type: 'message', text: 'during the outage' });
+      await said(ada, 'during the outage');
+      const refusal = await ada.until((event) => event.type === 'error', 'the broker refusal');
+      assert.equal(refusal.code, 'broker-unavailable');
+
+      await redis.restart();
+      // The brokers reconnect and resubscribe on their own; keep talking (within the rate limit)
+      // until a message crosses again.
+      let crossed = false;
+      for (let i = 0; i < WAIT_MS / 500 && !crossed; i++) {
+        ada.send({ type: 'message', text: `after the outage ${i}` });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        crossed = bob.received.some((event) => event.type === 'message' && String(event.text).startsWith('after the outage'));
+      }
+      assert.ok(crossed, 'a message crossed between the servers after Redis came back');
+      assert.ok(!bob.received.some((event) => event.text === 'during the outage'), 'nothing published during the outage arrived later');
+      await bob.countsReach({ tech: 2 });
+    } finally {
+      console.warn = warn;
+      await Promise.all([ada.close(), bob.close()]);
+      await Promise.all(chats.map((chat) => chat.close()));
+      await redis.kill();
     }
   });
 });
