@@ -83,7 +83,7 @@ function renderRooms() {
 }
 
 function setTotal(count) {
-  total.textContent = `${count} connected`;
+  total.textContent = `${count} ${count === 1 ? 'person' : 'people'} online`;
 }
 
 function timeOf(ts) {
