@@ -23,8 +23,11 @@ export class SubscriptionTracker implements Broker {
   subscribe(channel: string, handler: BrokerMessageHandler): Promise<void> {
     const subscribed = this.#inner.subscribe(channel, handler);
     this.#subscriptions.set(channel, subscribed);
-    // The caller handles the rejection; this copy is kept only for whenSubscribed().
-    subscribed.catch(() => undefined);
+    // The caller handles the rejection. A failed subscription is forgotten here: the broker
+    // makes it again by itself once it can (RedisBroker does), without telling anyone.
+    subscribed.catch(() => {
+      if (this.#subscriptions.get(channel) === subscribed) this.#subscriptions.delete(channel);
+    });
     return subscribed;
   }
 
@@ -40,7 +43,8 @@ export class SubscriptionTracker implements Broker {
 
   /**
    * Settles once the broker confirmed the latest subscription to `channel` (at once if there is
-   * none); rejects as that subscription did, e.g. with BROKER_UNAVAILABLE while Redis is down.
+   * none pending); rejects as that subscription did, e.g. with BROKER_UNAVAILABLE while Redis is
+   * down, for those who asked before it failed.
    */
   whenSubscribed(channel: string): Promise<void> {
     return this.#subscriptions.get(channel) ?? Promise.resolve();
