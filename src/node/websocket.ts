@@ -88,6 +88,18 @@ let heartbeatTick: (ws: WebSocket) => boolean;
 let sendPrepared: (ws: WebSocket, message: PreparedMessage, key: string | undefined) => SendResult;
 let flushTick: (ws: WebSocket) => void;
 
+/**
+ * Socket listeners are shared by every connection and find theirs through this property, so
+ * an idle connection carries no closures of its own.
+ */
+const OWNER = Symbol('fullduplex.websocket');
+type OwnedSocket = Duplex & { [OWNER]: WebSocket };
+let onSocketData: (this: OwnedSocket, chunk: Buffer) => void;
+let onSocketEnd: (this: OwnedSocket) => void;
+let onSocketClose: (this: OwnedSocket) => void;
+let onSocketError: (this: OwnedSocket) => void;
+let onSocketDrain: (this: OwnedSocket) => void;
+
 export class WebSocket extends EventEmitter {
   static readonly CONNECTING = ReadyState.CONNECTING;
   static readonly OPEN = ReadyState.OPEN;
@@ -472,6 +484,23 @@ export class WebSocket extends EventEmitter {
   }
 
   static {
+    onSocketData = function (chunk) {
+      this[OWNER].#onData(chunk);
+    };
+    onSocketEnd = function () {
+      this[OWNER].#onEnd();
+    };
+    onSocketClose = function () {
+      this[OWNER].#onSocketClose();
+    };
+    onSocketError = function () {
+      // Resets and the like: the socket closes next and 'close' reports 1006.
+      this[OWNER].#readyState = ReadyState.CLOSING;
+      this.destroy();
+    };
+    onSocketDrain = function () {
+      this[OWNER].#onDrain();
+    };
     flushTick = (ws: WebSocket) => {
       ws.#flushScheduled = false;
       if (ws.#socket !== null && ws.#socket.writable) ws.#flush();
@@ -635,15 +664,12 @@ export class WebSocket extends EventEmitter {
     net.setTimeout?.(0);
     net.setNoDelay?.(true);
     if (head.length > 0) socket.unshift(head);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('close', () => this.#onSocketClose());
-    socket.on('error', () => {
-      // Resets and the like: the socket closes next and 'close' reports 1006.
-      this.#readyState = ReadyState.CLOSING;
-      socket.destroy();
-    });
-    socket.on('drain', () => this.#onDrain());
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    socket.on('drain', onSocketDrain);
     this.#readyState = ReadyState.OPEN;
     this.emit('open');
   }

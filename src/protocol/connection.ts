@@ -83,6 +83,11 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 /** The longest frame header: 2 bytes, a 64-bit length, a masking key. */
 const MAX_HEADER_SIZE = 14;
 
+// Scratch space shared by every connection: each use is synchronous and holds nothing across
+// calls, so an idle connection carries no typed arrays of its own.
+const headerScratch = new Uint8Array(MAX_HEADER_SIZE);
+const keyScratch = new Uint8Array(4);
+
 const ReadState = { HEADER: 0, PAYLOAD: 1, DISCARD: 2 } as const;
 type ReadState = (typeof ReadState)[keyof typeof ReadState];
 
@@ -112,7 +117,8 @@ export class Connection {
   #masked = false;
   #payloadLength = 0;
   #payloadRead = 0;
-  readonly #maskingKey = new Uint8Array(4);
+  /** The current frame's masking key, its four bytes packed little-end first. */
+  #maskingKey = 0;
 
   // The data message being assembled.
   #messageOpcode = 0;
@@ -120,17 +126,17 @@ export class Connection {
   #messageLength = 0;
   #messageFragments = 0;
   #messageBuffer: Uint8Array | null = null;
-  readonly #utf8 = new Utf8Validator();
+  /** Made when a text message first arrives in pieces. */
+  #utf8: Utf8Validator | null = null;
 
   // The control frame being assembled when it spans chunks.
-  readonly #controlBuffer = new Uint8Array(MAX_CONTROL_PAYLOAD);
+  /** Made when a control frame first arrives in pieces. */
+  #controlBuffer: Uint8Array | null = null;
   #controlLength = 0;
 
   // Sending.
   #sendOpcode = 0; // opcode of an outgoing fragmented message in progress (0: none)
   #sendCompressing = false; // the outgoing message in progress is compressed
-  readonly #sendMaskingKey = new Uint8Array(4);
-  readonly #headerScratch = new Uint8Array(MAX_HEADER_SIZE);
   #output: Uint8Array[] = [];
   #outputBytes = 0;
   /** Small frames are written here; [#slabStart, #slabUsed) is queued but not yet taken. */
@@ -313,7 +319,7 @@ export class Connection {
 
   /** Copies up to MAX_HEADER_SIZE buffered bytes, across chunks, into the header scratch. */
   #gatherHeader(): Uint8Array {
-    const scratch = this.#headerScratch;
+    const scratch = headerScratch;
     const count = Math.min(MAX_HEADER_SIZE, this.#buffered);
     for (let i = 0; i < count; i++) scratch[i] = this.#peek(i);
     return scratch;
@@ -421,7 +427,7 @@ export class Connection {
       if (opcode !== Opcode.CONTINUATION) {
         this.#messageOpcode = opcode;
         this.#messageCompressed = rsv1;
-        this.#utf8.reset();
+        this.#utf8?.reset();
       }
       this.#messageFragments++;
     } else {
@@ -429,11 +435,8 @@ export class Connection {
     }
 
     if (masked) {
-      const k = this.#maskingKey;
-      k[0] = h[at + headerSize - 4]!;
-      k[1] = h[at + headerSize - 3]!;
-      k[2] = h[at + headerSize - 2]!;
-      k[3] = h[at + headerSize - 1]!;
+      const k = at + headerSize - 4;
+      this.#maskingKey = (h[k]! | (h[k + 1]! << 8) | (h[k + 2]! << 16) | (h[k + 3]! << 24)) >>> 0;
     }
     this.#fin = fin;
     this.#rsv1 = rsv1;
@@ -454,7 +457,14 @@ export class Connection {
       const start = this.#offset;
       const take = Math.min(remaining, chunk.length - start);
       const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
-      if (this.#masked) applyMask(piece, this.#maskingKey, this.#payloadRead);
+      if (this.#masked) {
+        const key = this.#maskingKey;
+        keyScratch[0] = key & 0xff;
+        keyScratch[1] = (key >>> 8) & 0xff;
+        keyScratch[2] = (key >>> 16) & 0xff;
+        keyScratch[3] = key >>> 24;
+        applyMask(piece, keyScratch, this.#payloadRead);
+      }
       const whole = this.#payloadRead === 0 && take === this.#payloadLength;
       this.#payloadRead += take;
       this.#skip(take);
@@ -475,7 +485,7 @@ export class Connection {
       return;
     }
     this.#controlWhole = null;
-    this.#controlBuffer.set(piece, this.#controlLength);
+    (this.#controlBuffer ??= new Uint8Array(MAX_CONTROL_PAYLOAD)).set(piece, this.#controlLength);
     this.#controlLength += piece.length;
   }
 
@@ -485,7 +495,7 @@ export class Connection {
     const payload =
       this.#payloadLength === 0
         ? EMPTY
-        : (this.#controlWhole ?? this.#controlBuffer.slice(0, this.#controlLength));
+        : (this.#controlWhole ?? this.#controlBuffer!.slice(0, this.#controlLength));
     this.#controlWhole = null;
     switch (this.#opcode) {
       case Opcode.PING:
@@ -542,7 +552,7 @@ export class Connection {
       return true;
     }
     // RFC 6455 §8.1: fail as soon as an invalid byte arrives, not at the end of the message.
-    if (text && !this.#utf8.update(piece)) {
+    if (text && !(this.#utf8 ??= new Utf8Validator()).update(piece)) {
       this.#failWith('WS_ERR_INVALID_UTF8');
       return false;
     }
@@ -597,7 +607,7 @@ export class Connection {
       this.#inflateMessage(data, text);
       return;
     }
-    if (text && !this.#skipUtf8 && !checkedWhole && !this.#utf8.isComplete()) {
+    if (text && !this.#skipUtf8 && !checkedWhole && this.#utf8 !== null && !this.#utf8.isComplete()) {
       // The message ended inside a multi-byte sequence.
       return this.#failWith('WS_ERR_INVALID_UTF8');
     }
@@ -739,8 +749,9 @@ export class Connection {
 
   #nextMask(): Uint8Array | null {
     if (this.#generateMask === null) return null;
-    this.#generateMask(this.#sendMaskingKey);
-    return this.#sendMaskingKey;
+    // The key is used at once, for the frame being queued.
+    this.#generateMask(keyScratch);
+    return keyScratch;
   }
 
   #queueFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean, owned: boolean): void {
