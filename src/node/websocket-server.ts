@@ -117,6 +117,11 @@ export class WebSocketServer extends EventEmitter {
   #removeListeners: (() => void) | null = null;
   readonly #deflate: PerMessageDeflateOptions | null;
   readonly #topics: TopicServer;
+  /** One function for every connection (no closure per connection). */
+  readonly #connectionClosed = (ws: WebSocket): void => {
+    this.#connections.delete(ws);
+    if (this.#state === CLOSING && this.#connections.size === 0) this.#finishClose();
+  };
   /** Publications the broker failed to take, when no callback was given. */
   brokerFailures = 0;
 
@@ -320,12 +325,9 @@ export class WebSocketServer extends EventEmitter {
       protocol,
       extensions: deflate?.response ?? '',
       codec: deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null,
+      onClosed: this.#connectionClosed,
     });
     this.#connections.add(ws);
-    ws.once('close', () => {
-      this.#connections.delete(ws);
-      if (this.#state === CLOSING && this.#connections.size === 0) this.#finishClose();
-    });
     callback(ws, req);
   }
 

@@ -71,6 +71,8 @@ export interface AttachOptions {
   maxBackpressure?: number;
   backpressurePolicy?: BackpressurePolicy;
   topicServer?: TopicServer | null;
+  /** Called once when the connection is closed, before its 'close' event (the server's books). */
+  onClosed?: ((ws: WebSocket) => void) | null;
 }
 
 type Callback = (error?: Error | null) => void;
@@ -140,6 +142,7 @@ export class WebSocket extends EventEmitter {
   #dial: DialResult | null = null;
   #deferred: ConnectionEvent[] | null = null;
   #maxBackpressure = Infinity;
+  #onClosed: ((ws: WebSocket) => void) | null = null;
   #policy: BackpressurePolicy = 'close';
   /** 'latest' policy: the newest waiting send per key. */
   #latest: Map<string, () => void> | null = null;
@@ -645,6 +648,7 @@ export class WebSocket extends EventEmitter {
     this.#maxBackpressure = options.maxBackpressure || Infinity;
     this.#policy = options.backpressurePolicy ?? 'close';
     this.#topicServer = options.topicServer ?? null;
+    this.#onClosed = options.onClosed ?? null;
     this.#codec = options.codec instanceof DeflateCodec ? options.codec : null;
     this.#connection = new Connection({
       side: options.side,
@@ -806,6 +810,9 @@ export class WebSocket extends EventEmitter {
     const code = this.#closeFrameReceived
       ? this.#closeCode
       : (this.#connection?.error?.closeCode ?? CloseCode.ABNORMAL_CLOSURE);
+    const onClosed = this.#onClosed;
+    this.#onClosed = null;
+    onClosed?.(this);
     this.emit('close', code, this.#closeReason);
   }
 }
