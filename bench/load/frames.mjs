@@ -1,0 +1,214 @@
+// Client-side wire bytes for the load generator, made once before a run: the upgrade request,
+// masked frames (optionally compressed for permessage-deflate), and a reader that counts the
+// server's messages without copying or unmasking them (RFC 6455 §5.2: server frames are
+// unmasked). Pings are answered with pongs so servers with heartbeats keep the connection.
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, deflateRawSync } from 'node:zlib';
+
+export const KEY = randomBytes(16).toString('base64');
+export const ACCEPT = createHash('sha1').update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+
+/** The opening handshake (RFC 6455 §4.1). With deflate, the offer a browser makes. */
+export function upgradeRequest(host, port, { deflate = false } = {}) {
+  const lines = [
+    'GET / HTTP/1.1',
+    `Host: ${host}:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${KEY}`,
+    'Sec-WebSocket-Version: 13',
+  ];
+  if (deflate) lines.push('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits');
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+}
+
+/**
+ * Checks a complete response head. Returns null when it is a valid 101 (with the extension
+ * answered when it was offered), else the reason.
+ */
+export function checkUpgradeResponse(head, { deflate = false } = {}) {
+  if (!head.startsWith('HTTP/1.1 101')) return `expected 101, got "${head.split('\r\n', 1)[0]}"`;
+  if (!head.includes(ACCEPT)) return 'Sec-WebSocket-Accept does not match the key';
+  const extension = /\r\nsec-websocket-extensions:\s*permessage-deflate/i.test(head);
+  if (deflate && !extension) return 'permessage-deflate was offered but not accepted';
+  if (!deflate && extension) return 'permessage-deflate was accepted but not offered';
+  return null;
+}
+
+export const OPCODE = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 };
+
+/** One masked client frame (RFC 6455 §5.3), final, with RSV1 set when `compressed`. */
+export function maskedFrame(opcode, payload, { compressed = false } = {}) {
+  const length = payload.length;
+  const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
+  const header = 2 + lengthBytes + 4;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x80 | (compressed ? 0x40 : 0) | opcode;
+  if (lengthBytes === 0) frame[1] = 0x80 | length;
+  else if (lengthBytes === 2) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  const mask = randomBytes(4);
+  mask.copy(frame, header - 4);
+  for (let i = 0; i < length; i += 1) frame[header + i] = payload[i] ^ mask[i & 3];
+  return frame;
+}
+
+/**
+ * A message compressed on its own (RFC 7692 §7.2.1): a fresh deflate stream flushed with
+ * Z_SYNC_FLUSH, the trailing 00 00 ff ff removed. It never refers to earlier messages and never
+ * ends the stream, so it is valid with and without context takeover.
+ */
+export function compressMessage(payload) {
+  const out = deflateRawSync(payload, { finishFlush: constants.Z_SYNC_FLUSH });
+  const tail = out.subarray(out.length - 4);
+  if (tail.toString('hex') !== '0000ffff') throw new Error('deflate output does not end with a sync flush');
+  return out.subarray(0, out.length - 4);
+}
+
+/** A client message as a frame: text or binary, compressed when deflate is on. */
+export function messageFrame(payload, { binary = false, deflate = false } = {}) {
+  const opcode = binary ? OPCODE.binary : OPCODE.text;
+  return deflate
+    ? maskedFrame(opcode, compressMessage(payload), { compressed: true })
+    : maskedFrame(opcode, payload);
+}
+
+/**
+ * Frames written back to back, cycling through `variants`, long enough that any run of up to
+ * `window` frames starting at any variant is one contiguous slice: ring.subarray(offsets[v],
+ * offsets[v + k]).
+ */
+export function frameRing(variants, window) {
+  const count = variants.length + window;
+  const offsets = new Array(count + 1);
+  let size = 0;
+  for (let i = 0; i < count; i += 1) {
+    offsets[i] = size;
+    size += variants[i % variants.length].length;
+  }
+  offsets[count] = size;
+  const ring = Buffer.allocUnsafe(size);
+  for (let i = 0; i < count; i += 1) variants[i % variants.length].copy(ring, offsets[i]);
+  return { ring, offsets, variants: variants.length };
+}
+
+/**
+ * Counts complete messages in the server's byte stream. Data payloads are skipped, never
+ * copied; control frames are handed to `onControl(opcode, payload)` whole.
+ */
+export class MessageCounter {
+  #carry = null;
+  #skip = 0;
+  #fin = false;
+  compressed = 0;
+  #onControl;
+  protocolErrors = 0;
+
+  constructor(onControl) {
+    this.#onControl = onControl;
+  }
+
+  /** Consumes a chunk; returns how many messages it completed. */
+  push(chunk) {
+    let buf = chunk;
+    if (this.#carry !== null) {
+      buf = Buffer.concat([this.#carry, chunk]);
+      this.#carry = null;
+    }
+    const n = buf.length;
+    let i = 0;
+    let messages = 0;
+    while (i < n) {
+      if (this.#skip > 0) {
+        const take = Math.min(this.#skip, n - i);
+        this.#skip -= take;
+        i += take;
+        if (this.#skip === 0 && this.#fin) messages += 1;
+        continue;
+      }
+      if (n - i < 2) break;
+      const b0 = buf[i];
+      const b1 = buf[i + 1];
+      let length = b1 & 0x7f;
+      let header = 2;
+      if (length === 126) {
+        if (n - i < 4) break;
+        length = buf.readUInt16BE(i + 2);
+        header = 4;
+      } else if (length === 127) {
+        if (n - i < 10) break;
+        length = buf.readUInt32BE(i + 2) * 2 ** 32 + buf.readUInt32BE(i + 6);
+        header = 10;
+      }
+      if (b1 & 0x80) {
+        // RFC 6455 §5.1: a server must not mask. Count it and step over the key.
+        this.protocolErrors += 1;
+        header += 4;
+      }
+      const opcode = b0 & 0x0f;
+      if (opcode >= 8) {
+        if (n - i < header + length) break;
+        this.#onControl(opcode, buf.subarray(i + header, i + header + length));
+        i += header + length;
+        continue;
+      }
+      if (n - i < header) break;
+      if (opcode !== 0 && (b0 & 0x40) !== 0) this.compressed += 1;
+      this.#fin = (b0 & 0x80) !== 0;
+      i += header;
+      const available = n - i;
+      if (available >= length) {
+        i += length;
+        if (this.#fin) messages += 1;
+      } else {
+        this.#skip = length - available;
+        i = n;
+      }
+    }
+    // Chunks live in a read buffer that the next read overwrites: keep a copy.
+    if (i < n) this.#carry = Buffer.from(buf.subarray(i));
+    return messages;
+  }
+}
+
+/**
+ * Message payloads from a spec, the same in every process:
+ *   { type: 'text', size }      ASCII text
+ *   { type: 'binary', size }    random bytes (incompressible, as most binary payloads are)
+ *   { type: 'json', size, variants }  JSON records of about `size` bytes, each different,
+ *                               compressible as real JSON is
+ */
+export function makePayloads({ type, size, variants = 1 }) {
+  if (type === 'binary') return Array.from({ length: variants }, () => randomBytes(size));
+  if (type === 'text') {
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    return Array.from({ length: variants }, (_, v) =>
+      Buffer.from(Array.from({ length: size }, (_, i) => alphabet[(i * 7 + v) % alphabet.length]).join('')),
+    );
+  }
+  if (type === 'json') {
+    const names = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'ken', 'dennis'];
+    return Array.from({ length: variants }, (_, v) => {
+      const items = [];
+      let text = '';
+      for (let i = 0; text.length < size; i += 1) {
+        items.push({
+          id: v * 1000 + i,
+          user: names[(v + i) % names.length],
+          price: Math.round(((v * 31 + i * 17) % 1000) * 1.37) / 100,
+          tags: ['market', i % 2 ? 'bid' : 'ask'],
+          at: 1_700_000_000_000 + v * 60_000 + i * 250,
+        });
+        text = JSON.stringify({ type: 'update', seq: v, items });
+      }
+      return Buffer.from(text);
+    });
+  }
+  throw new Error(`unknown payload type ${type}`);
+}
