@@ -1,0 +1,21 @@
+// fullduplex, as built (../../dist): echo, or every message published to one topic that all
+// connections join. Library defaults otherwise.
+import { WebSocketServer } from '../../dist/index.js';
+import { serve, TOPIC } from './control.mjs';
+
+serve(({ port, host, mode, deflate }) => {
+  const wss = new WebSocketServer({ port, host, perMessageDeflate: deflate });
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    if (mode === 'fanout') {
+      ws.subscribe(TOPIC);
+      ws.on('message', (data, isBinary) => wss.publish(TOPIC, data, { binary: isBinary }));
+    } else {
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    }
+  });
+  return new Promise((resolve, reject) => {
+    wss.once('error', reject);
+    wss.once('listening', () => resolve({ port: wss.address().port, connections: () => wss.clients.size }));
+  });
+});
