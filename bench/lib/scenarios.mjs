@@ -1,0 +1,146 @@
+// The scenarios of `npm run bench`, and the short versions `npm run bench:smoke` runs (the same
+// code paths with fewer connections and shorter windows).
+//
+// kind 'load': connect, start the load, warm up, measure a window, report.
+// kind 'idle': connect as fast as allowed (handshakes per second), wait, read the server's
+//              memory, then prove every connection is still held with one echo each.
+
+const ECHO_METRICS = [
+  { key: 'msgsPerSec', label: 'messages/s', better: 'higher', compare: true },
+  { key: 'p50Us', label: 'p50 µs', better: 'lower' },
+  { key: 'p99Us', label: 'p99 µs', better: 'lower' },
+  { key: 'p999Us', label: 'p99.9 µs', better: 'lower' },
+];
+const FANOUT_METRICS = [
+  { key: 'deliveriesPerSec', label: 'deliveries/s', better: 'higher', compare: true },
+  { key: 'p50Us', label: 'p50 µs to all', better: 'lower' },
+  { key: 'p99Us', label: 'p99 µs to all', better: 'lower' },
+];
+const IDLE_METRICS = [
+  { key: 'rssPerConnKiB', label: 'RSS KiB/conn', better: 'lower', compare: true },
+  { key: 'handshakesPerSec', label: 'handshakes/s', better: 'higher', compare: true },
+  { key: 'heapPerConnKiB', label: 'JS heap KiB/conn', better: 'lower' },
+];
+const CAPACITY_METRICS = [
+  { key: 'held', label: 'connections held', better: 'higher', compare: true },
+  { key: 'rssPerConnKiB', label: 'RSS KiB/conn', better: 'lower', compare: true },
+  { key: 'handshakesPerSec', label: 'handshakes/s', better: 'higher', compare: true },
+];
+
+export const FULL_TIMING = { rounds: 3, capacityRounds: 1, warmupMs: 1000, measureMs: 3000, settleMs: 1000 };
+export const SMOKE_TIMING = { rounds: 1, capacityRounds: 1, warmupMs: 150, measureMs: 400, settleMs: 150 };
+
+export function scenarioList({ smoke }) {
+  const pick = (full, short) => (smoke ? short : full);
+  return [
+    {
+      id: 'echo-text-32',
+      title: 'Echo, 32 B text',
+      what: `${pick(100, 8)} connections × ${pick(16, 4)} messages in flight`,
+      kind: 'load',
+      mode: 'echo',
+      deflate: false,
+      connections: pick(100, 8),
+      load: { kind: 'echo', inflight: pick(16, 4), payload: { type: 'text', size: 32 } },
+      metrics: ECHO_METRICS,
+    },
+    {
+      id: 'echo-binary-16k',
+      title: 'Echo, 16 KiB binary',
+      what: `${pick(50, 4)} connections × ${pick(4, 2)} messages in flight`,
+      kind: 'load',
+      mode: 'echo',
+      deflate: false,
+      connections: pick(50, 4),
+      load: { kind: 'echo', inflight: pick(4, 2), payload: { type: 'binary', size: 16384 } },
+      metrics: [ECHO_METRICS[0], { key: 'mibPerSec', label: 'MiB/s each way', better: 'higher' }, ...ECHO_METRICS.slice(1)],
+    },
+    {
+      id: 'latency-32',
+      title: 'Latency at a steady rate, 32 B text',
+      what: `${pick(100, 4)} connections, ${pick('10,000', '500')} messages/s in total, open loop`,
+      kind: 'load',
+      mode: 'echo',
+      deflate: false,
+      connections: pick(100, 4),
+      load: { kind: 'paced', rate: pick(10_000, 500), payload: { type: 'text', size: 32 } },
+      metrics: [ECHO_METRICS[1], ECHO_METRICS[2], ECHO_METRICS[3], { key: 'maxUs', label: 'max µs', better: 'lower' }],
+    },
+    {
+      id: 'idle-10k',
+      title: 'Idle connections: memory and handshakes',
+      what: `${pick('10,000', '200')} connections opened (${pick(128, 16)} handshakes at a time), then idle`,
+      kind: 'idle',
+      mode: 'echo',
+      deflate: false,
+      connections: pick(10_000, 200),
+      concurrency: pick(128, 16),
+      metrics: IDLE_METRICS,
+    },
+    {
+      id: 'capacity-1-process',
+      title: 'Most idle connections in one server process',
+      what: `${pick('19,000', '300')} connections from ${pick(2, 2)} client processes (the machine allows 20,000 open files per process)`,
+      kind: 'idle',
+      capacity: true,
+      mode: 'echo',
+      deflate: false,
+      connections: pick(19_000, 300),
+      generators: 2,
+      concurrency: pick(128, 16),
+      metrics: CAPACITY_METRICS,
+    },
+    {
+      id: 'capacity-4-processes',
+      title: 'Idle connections across server processes behind one port',
+      what: `${pick('60,000', '400')} connections to ${pick(4, 2)} server processes (Node cluster, or SO_REUSEPORT for uWS and Bun), from ${pick(4, 2)} client processes`,
+      kind: 'idle',
+      capacity: true,
+      mode: 'echo',
+      deflate: false,
+      connections: pick(60_000, 400),
+      generators: pick(4, 2),
+      serverProcesses: pick(4, 2),
+      concurrency: pick(128, 16),
+      metrics: CAPACITY_METRICS,
+    },
+    {
+      id: 'fanout-10k',
+      title: 'Publish to 10,000 subscribers, 32 B text',
+      what: `${pick('10,000', '200')} connections on one topic; one publication at a time, the next once all got it`,
+      kind: 'load',
+      mode: 'fanout',
+      deflate: false,
+      connections: pick(10_000, 200),
+      concurrency: pick(128, 16),
+      load: { kind: 'fanout', inflight: 1, payload: { type: 'text', size: 32 } },
+      minCompleted: pick(3, 1),
+      metrics: FANOUT_METRICS,
+    },
+    {
+      id: 'echo-deflate-json',
+      title: 'Echo with permessage-deflate, 2 KiB JSON',
+      what: `${pick(50, 4)} connections × ${pick(4, 2)} in flight, 64 different JSON messages, browser's offer`,
+      kind: 'load',
+      mode: 'echo',
+      deflate: true,
+      connections: pick(50, 4),
+      load: { kind: 'echo', inflight: pick(4, 2), payload: { type: 'json', size: 2048, variants: 64 } },
+      metrics: ECHO_METRICS,
+    },
+    {
+      id: 'fanout-deflate-json',
+      title: 'Publish to 10,000 subscribers with permessage-deflate, 2 KiB JSON',
+      what: `${pick('10,000', '200')} connections on one topic, 64 different JSON messages, browser's offer`,
+      kind: 'load',
+      mode: 'fanout',
+      deflate: true,
+      connections: pick(10_000, 200),
+      concurrency: pick(128, 16),
+      load: { kind: 'fanout', inflight: 1, payload: { type: 'json', size: 2048, variants: 64 } },
+      minCompleted: pick(3, 1),
+      maxWaitMs: pick(30_000, 10_000),
+      metrics: FANOUT_METRICS,
+    },
+  ];
+}
