@@ -91,6 +91,26 @@ let sendPrepared: (ws: WebSocket, message: PreparedMessage, key: string | undefi
 let flushTick: (ws: WebSocket) => void;
 
 /**
+ * Connections with output to write at the end of this tick. One nextTick callback writes them
+ * all, so a publication to many subscribers costs one scheduled callback, not one each.
+ */
+let flushQueue: WebSocket[] = [];
+function flushAll(): void {
+  const queue = flushQueue;
+  flushQueue = [];
+  let failure: unknown = null;
+  for (let i = 0; i < queue.length; i++) {
+    try {
+      flushTick(queue[i]!);
+    } catch (error) {
+      // One connection's failure must not leave the others unwritten.
+      failure ??= error;
+    }
+  }
+  if (failure !== null) throw failure;
+}
+
+/**
  * Socket listeners are shared by every connection and find theirs through this property, so
  * an idle connection carries no closures of its own.
  */
@@ -454,7 +474,7 @@ export class WebSocket extends EventEmitter {
     if (cb) (this.#callbacks ??= []).push(cb);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      process.nextTick(flushTick, this);
+      if (flushQueue.push(this) === 1) process.nextTick(flushAll);
     }
     const socket = this.#socket!;
     return socket.writableLength + this.#connection!.outputBytes < socket.writableHighWaterMark;
