@@ -223,8 +223,8 @@ export class WebSocketServer extends EventEmitter {
    */
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback): void {
     socket.on('error', onSocketErrorDuringHandshake);
-    const timer = setTimeout(() => this.#refuse(req, socket, new HandshakeError('WS_ERR_HANDSHAKE_TIMEOUT')), this.options.handshakeTimeoutMs);
-    timer.unref();
+    // Only an asynchronous verifyClient lets the handshake wait; the timer is armed for it.
+    let timer: NodeJS.Timeout | undefined;
     const refuse = (code: HandshakeErrorCode | HandshakeError, message?: string, headers?: Record<string, string>): void => {
       clearTimeout(timer);
       this.#refuse(req, socket, code instanceof HandshakeError ? code : new HandshakeError(code, message), headers);
@@ -269,6 +269,8 @@ export class WebSocketServer extends EventEmitter {
       req,
     };
     if (verify.length === 2) {
+      timer = setTimeout(() => this.#refuse(req, socket, new HandshakeError('WS_ERR_HANDSHAKE_TIMEOUT')), this.options.handshakeTimeoutMs);
+      timer.unref();
       this.#pending++;
       let answered = false;
       verify(info, (verified, code, message, headers) => {
