@@ -4,7 +4,9 @@
  * Must not: copy bytes that can be viewed instead.
  */
 import { isUtf8 } from 'node:buffer';
-import { randomFillSync } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
+import { WEBSOCKET_GUID } from '../protocol/constants.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
 
@@ -50,6 +52,16 @@ export function isValidUtf8Message(bytes: Uint8Array): boolean {
   }
   return isUtf8(bytes);
 }
+
+/** RFC 6455 §4.2.2: the Sec-WebSocket-Accept value of a key, hashed by node:crypto. */
+export function acceptKey(key: string): string {
+  return oneShotHash !== undefined
+    ? oneShotHash('sha1', key + WEBSOCKET_GUID, 'base64')
+    : createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+}
+
+/** crypto.hash (Node 20.12 and later) hashes in one call, without a Hash object. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
 
 const POOL_SIZE = 8192;
 const pool = Buffer.allocUnsafe(POOL_SIZE);

@@ -19,7 +19,7 @@ import {
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './deflate-codec.js';
 import { PreparedMessage } from './prepared-message.js';
-import { toBytes, type SendData } from './payload.js';
+import { acceptKey, toBytes, type SendData } from './payload.js';
 import type { Broker } from '../broker/broker.js';
 import { TopicHub, type PublishOptions, type PublishResult } from './topic-hub.js';
 import { WebSocket, attachSocket, sendPrepared, heartbeatTick, type BackpressurePolicy, type TopicServer } from './websocket.js';
@@ -306,7 +306,7 @@ export class WebSocketServer extends EventEmitter {
       this.#refuse(req, socket, new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN'));
       return;
     }
-    const headers = acceptHeaders({ key, protocol, extensions: deflate?.response });
+    const headers = acceptHeaders({ accept: acceptKey(key), protocol, extensions: deflate?.response });
     this.emit('headers', headers, req);
     socket.write(formatHead(headers));
     socket.removeListener('error', onSocketErrorDuringHandshake);
