@@ -1,14 +1,16 @@
 // The floor: node:net and nothing else. It answers the upgrade without checking the request
 // (beyond finding Sec-WebSocket-Key, whose SHA-1 every server must compute), then turns each
-// masked client frame into an unmasked server frame with the same opcode: unmask, prepend a
-// header, write. No UTF-8 check, no limits, no fragmentation support, no extensions. No
-// WebSocket server on Node can do less work per message than this.
+// masked client frame into an unmasked server frame with the same opcode as the bytes stream
+// through: unmask in place, write a header, write the received bytes (all of one read in one
+// writev), copying only small frames and header bytes split across reads. No UTF-8 check, no
+// limits, no fragmentation rules, no extensions; unmasking is plain JavaScript, 32 bits at a time.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { serve } from './control.mjs';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY_PATTERN = /\r\nsec-websocket-key:[ \t]*([^\r\n]+)/i;
+const SMALL = 1024;
 
 function upgradeResponse(head) {
   const key = KEY_PATTERN.exec(head)?.[1]?.trim() ?? '';
@@ -16,10 +18,10 @@ function upgradeResponse(head) {
   return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
 }
 
-/** XORs buf[start, end) in place with the 4-byte mask, a 32-bit word at a time where aligned. */
-function unmask(buf, start, end, mask) {
+/** XORs buf[start, end) in place with the mask, starting at mask byte `phase`. */
+function unmask(buf, start, end, mask, phase) {
   let i = start;
-  let k = 0;
+  let k = phase;
   while (i < end && ((buf.byteOffset + i) & 3) !== 0) {
     buf[i] ^= mask[k & 3];
     i += 1;
@@ -41,10 +43,10 @@ function unmask(buf, start, end, mask) {
   }
 }
 
-/** An unmasked server frame holding src[start, start + length) unmasked. */
-function serverFrame(b0, src, start, length, mask) {
+/** A server frame header for `length` payload bytes, with room for `extra` bytes after it. */
+function serverHeader(b0, length, extra) {
   const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(header + length);
+  const out = Buffer.allocUnsafe(header + extra);
   out[0] = b0;
   if (header === 2) out[1] = length;
   else if (header === 4) {
@@ -55,9 +57,92 @@ function serverFrame(b0, src, start, length, mask) {
     out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     out.writeUInt32BE(length >>> 0, 6);
   }
-  src.copy(out, header, start, start + length);
-  unmask(out, header, header + length, mask);
   return out;
+}
+
+/** A client frame header at buf[at]: { b0, length, size } or null when incomplete. */
+function readHeader(buf, at) {
+  const available = buf.length - at;
+  if (available < 2) return null;
+  let length = buf[at + 1] & 0x7f;
+  let size = 2;
+  if (length === 126) {
+    if (available < 4) return null;
+    length = buf.readUInt16BE(at + 2);
+    size = 4;
+  } else if (length === 127) {
+    if (available < 10) return null;
+    length = buf.readUInt32BE(at + 2) * 2 ** 32 + buf.readUInt32BE(at + 6);
+    size = 10;
+  }
+  size += 4;
+  return available < size ? null : { b0: buf[at], length, size };
+}
+
+/** One connection's frame stream: payload bytes pass through, unmasked in place. */
+class Turnaround {
+  #partialHeader = null;
+  #remaining = 0;
+  #mask = Buffer.alloc(4);
+  #phase = 0;
+  #keep = false;
+  closed = false;
+
+  /** Turns a chunk into output buffers (server frames and pieces of them), in order. */
+  push(chunk, out) {
+    let i = 0;
+    while (i < chunk.length && !this.closed) {
+      if (this.#remaining > 0) {
+        const n = Math.min(this.#remaining, chunk.length - i);
+        if (this.#keep) {
+          unmask(chunk, i, i + n, this.#mask, this.#phase);
+          out.push(chunk.subarray(i, i + n));
+        }
+        this.#phase = (this.#phase + n) & 3;
+        this.#remaining -= n;
+        i += n;
+        continue;
+      }
+      let buf = chunk;
+      let at = i;
+      const carried = this.#partialHeader?.length ?? 0;
+      if (carried > 0) {
+        buf = Buffer.concat([this.#partialHeader, chunk.subarray(i, i + 14)]);
+        at = 0;
+      }
+      const header = readHeader(buf, at);
+      if (header === null) {
+        this.#partialHeader = Buffer.from(buf.subarray(at));
+        return;
+      }
+      this.#partialHeader = null;
+      i += header.size - carried;
+      buf.copy(this.#mask, 0, at + header.size - 4, at + header.size);
+      const opcode = header.b0 & 0x0f;
+      if (opcode === 8) {
+        this.closed = true;
+        return;
+      }
+      const b0 = opcode === 9 ? 0x8a : header.b0;
+      this.#keep = opcode !== 10;
+      this.#phase = 0;
+      if (!this.#keep) {
+        this.#remaining = header.length;
+        continue;
+      }
+      if (header.length < SMALL && chunk.length - i >= header.length) {
+        // Small and whole: one buffer for header and payload.
+        unmask(chunk, i, i + header.length, this.#mask, 0);
+        const frame = serverHeader(b0, header.length, header.length);
+        chunk.copy(frame, frame.length - header.length, i, i + header.length);
+        out.push(frame);
+        i += header.length;
+        continue;
+      }
+      out.push(serverHeader(b0, header.length, 0));
+      this.#remaining = header.length;
+    }
+  }
 }
 
 serve(({ port, host, mode }) => {
@@ -65,59 +150,35 @@ serve(({ port, host, mode }) => {
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {});
-    let pending = null;
-    let open = false;
     socket.on('close', () => sockets.delete(socket));
+    let head = null;
+    const frames = new Turnaround();
     socket.on('data', (chunk) => {
-      let buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
-      pending = null;
-      let i = 0;
-      if (!open) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) {
-          pending = buf;
-          return;
-        }
-        socket.write(upgradeResponse(buf.toString('latin1', 0, end)));
-        open = true;
+      if (head !== false) {
+        head = head === null ? chunk : Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        socket.write(upgradeResponse(head.toString('latin1', 0, end)));
         sockets.add(socket);
-        i = end + 4;
+        chunk = head.subarray(end + 4);
+        head = false;
       }
       const out = [];
-      while (buf.length - i >= 2) {
-        const b0 = buf[i];
-        let length = buf[i + 1] & 0x7f;
-        let header = 2;
-        if (length === 126) {
-          if (buf.length - i < 4) break;
-          length = buf.readUInt16BE(i + 2);
-          header = 4;
-        } else if (length === 127) {
-          if (buf.length - i < 10) break;
-          length = buf.readUInt32BE(i + 2) * 2 ** 32 + buf.readUInt32BE(i + 6);
-          header = 10;
-        }
-        header += 4;
-        if (buf.length - i < header + length) break;
-        const mask = buf.subarray(i + header - 4, i + header);
-        const opcode = b0 & 0x0f;
-        if (opcode === 8) {
-          socket.end(Buffer.from([0x88, 0]));
-          return;
-        }
-        if (opcode === 9) out.push(serverFrame(0x8a, buf, i + header, length, mask));
-        else if (opcode !== 10) out.push(serverFrame(b0, buf, i + header, length, mask));
-        i += header + length;
+      frames.push(chunk, out);
+      if (frames.closed) {
+        socket.end(Buffer.from([0x88, 0]));
+        return;
       }
-      if (i < buf.length) pending = buf.subarray(i);
       if (out.length === 0) return;
       if (mode === 'fanout') {
-        for (const frame of out) for (const s of sockets) s.write(frame);
+        // Messages here are small and whole; publish each read's frames as one buffer.
+        const bytes = out.length === 1 ? out[0] : Buffer.concat(out);
+        for (const s of sockets) s.write(bytes);
       } else if (out.length === 1) {
         socket.write(out[0]);
       } else {
         socket.cork();
-        for (const frame of out) socket.write(frame);
+        for (const piece of out) socket.write(piece);
         socket.uncork();
       }
     });
