@@ -221,6 +221,7 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
         serverRssMiB: round(stats.rss / 2 ** 20),
         ...cpuShare(before, afterConnect),
       };
+      result.serverCpuUs = opened > 0 ? round((result.serverCpu * connectMs * 1000) / opened) : null;
     } else {
       if (failed > 0) throw new Error(`${failed} of ${scenario.connections} connections failed`);
       await Promise.all(generators.map((gen) => gen.call({ type: 'start', load: scenario.load })));
@@ -259,6 +260,8 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
         protocolErrors: reports.reduce((s, r) => s + r.protocolErrors, 0),
         ...cpuShare(start, end),
       };
+      const rate = result.deliveriesPerSec ?? result.msgsPerSec;
+      result.serverCpuUs = rate > 0 ? round((result.serverCpu * 1e6) / rate) : null;
     }
     const closed = await Promise.all(generators.map((gen) => gen.call({ type: 'close' })));
     const exits = server.exited();
