@@ -256,7 +256,12 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
         p999Us: latency.p999Us,
         maxUs: latency.maxUs,
         samples: latency.samples,
-        ...(scenario.deflate ? { compressedShare: round(received > 0 ? compressed / received : 0) } : {}),
+        ...(scenario.deflate
+          ? {
+              compressedShare: round(received > 0 ? compressed / received : 0),
+              wireBytesPerMsg: received > 0 ? round(reports.reduce((s, r) => s + r.payloadBytes, 0) / received) : null,
+            }
+          : {}),
         protocolErrors: reports.reduce((s, r) => s + r.protocolErrors, 0),
         ...cpuShare(start, end),
       };

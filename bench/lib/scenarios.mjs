@@ -26,6 +26,8 @@ const IDLE_METRICS = [
   { key: 'serverCpuUs', label: 'server CPU µs/handshake', better: 'lower', compare: true },
   { key: 'heapPerConnKiB', label: 'JS heap KiB/conn', better: 'lower' },
 ];
+// With permessage-deflate: how small the server made each message (payload bytes received).
+const WIRE_BYTES = { key: 'wireBytesPerMsg', label: 'bytes sent/msg', better: 'lower' };
 const CAPACITY_METRICS = [
   { key: 'held', label: 'connections held', better: 'higher', compare: true },
   { key: 'rssPerConnKiB', label: 'RSS KiB/conn', better: 'lower', compare: true },
@@ -131,7 +133,7 @@ export function scenarioList({ smoke }) {
       deflate: true,
       connections: pick(50, 4),
       load: { kind: 'echo', inflight: pick(4, 2), payload: { type: 'json', size: 2048, variants: 64 } },
-      metrics: ECHO_METRICS,
+      metrics: [...ECHO_METRICS, WIRE_BYTES],
     },
     {
       id: 'fanout-deflate-json',
@@ -145,7 +147,7 @@ export function scenarioList({ smoke }) {
       load: { kind: 'fanout', inflight: 1, payload: { type: 'json', size: 2048, variants: 64 } },
       minCompleted: pick(3, 1),
       maxWaitMs: pick(30_000, 10_000),
-      metrics: FANOUT_METRICS,
+      metrics: [...FANOUT_METRICS, WIRE_BYTES],
     },
   ];
 }

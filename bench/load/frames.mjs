@@ -106,7 +106,9 @@ export class MessageCounter {
   #carry = null;
   #skip = 0;
   #fin = false;
+  /** Messages that arrived compressed (RSV1), and the payload bytes of all data frames. */
   compressed = 0;
+  payloadBytes = 0;
   #onControl;
   protocolErrors = 0;
 
@@ -160,6 +162,7 @@ export class MessageCounter {
       }
       if (n - i < header) break;
       if (opcode !== 0 && (b0 & 0x40) !== 0) this.compressed += 1;
+      this.payloadBytes += length;
       this.#fin = (b0 & 0x80) !== 0;
       i += header;
       const available = n - i;

@@ -301,7 +301,10 @@ const phases = {
     counters.messages = 0;
     counters.deliveries = 0;
     counters.completed = 0;
-    for (const client of clients) client.counter.compressed = 0;
+    for (const client of clients) {
+      client.counter.compressed = 0;
+      client.counter.payloadBytes = 0;
+    }
     measureStart = performance.now();
     return {};
   },
@@ -312,6 +315,7 @@ const phases = {
     const elapsedMs = performance.now() - measureStart;
     const compressed = clients.reduce((sum, c) => sum + c.counter.compressed, 0);
     const protocolErrors = clients.reduce((sum, c) => sum + c.counter.protocolErrors, 0);
+    const payloadBytes = clients.reduce((sum, c) => sum + c.counter.payloadBytes, 0);
     return {
       elapsedMs,
       messages: counters.messages,
@@ -319,6 +323,7 @@ const phases = {
       completed: counters.completed,
       published: counters.published,
       compressedMessages: compressed,
+      payloadBytes,
       protocolErrors,
       histogram: histogram.toJSON(),
       ...errorReport(),
