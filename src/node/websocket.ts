@@ -168,6 +168,8 @@ export class WebSocket extends EventEmitter {
   #latest: Map<string, () => void> | null = null;
   #dropped = 0;
   #sendingFragments = false;
+  /** The first fragment of the message being sent was dropped by the backpressure policy. */
+  #droppingFragments = false;
   #topicServer: TopicServer | null = null;
   #topics: Set<string> | null = null;
 
@@ -301,14 +303,26 @@ export class WebSocket extends EventEmitter {
       return 'dropped';
     }
     const key = options?.key;
+    const fin = options?.fin ?? true;
+    if (this.#droppingFragments) {
+      // The first fragment of this message was dropped: the rest goes with it, or the peer
+      // would get the message's tail as a whole message.
+      if (fin) this.#droppingFragments = false;
+      return 'dropped';
+    }
     if (!this.#sendingFragments) {
+      if (!fin && this.#overLimit(bytes.length)) {
+        // A fragmented message is dropped whole (never kept as the 'latest' of its key).
+        const result = this.#overflow(undefined, () => undefined);
+        this.#droppingFragments = result === 'dropped' && this.#readyState === ReadyState.OPEN;
+        return result;
+      }
       if (this.#latest !== null && key !== undefined && this.#latest.has(key)) {
         return this.#overflow(key, () => this.send(data, options, cb));
       }
       if (this.#overLimit(bytes.length)) return this.#overflow(key, () => this.send(data, options, cb));
     }
     const binary = options?.binary ?? typeof data !== 'string';
-    const fin = options?.fin ?? true;
     this.#sendingFragments = !fin;
     this.#connection!.send(bytes, binary, fin, owned, options?.compress ?? true);
     return this.#scheduleFlush(cb) ? 'sent' : 'buffered';

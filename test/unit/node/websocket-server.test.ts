@@ -379,4 +379,35 @@ describe('WebSocketServer', () => {
     await echoed;
     socket.destroy();
   });
+
+  it("drops the rest of a fragmented message whose first fragment the 'drop' policy dropped", async () => {
+    const { wss, port } = await startEchoServer({ maxBackpressure: 64 * 1024, backpressurePolicy: 'drop', pingIntervalMs: 0 });
+    after(() => stopServer(wss));
+    const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const { socket, rest } = await rawHandshake(port); // paused: the backlog builds up
+    after(() => socket.destroy());
+    const ws = await serverSide;
+    // Fill the send buffer up to the limit (bounded: at most 4000 sends).
+    for (let i = 0; i < 4000 && ws.bufferedAmount + 16 * 1024 <= 64 * 1024; i++) {
+      ws.send(Buffer.alloc(16 * 1024, 0x61));
+      if (i % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(ws.send(Buffer.alloc(32 * 1024, 0x48), { binary: true, fin: false }), 'dropped');
+    const drained = once(ws, 'drain');
+    const chunks: Buffer[] = [rest];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.resume();
+    await drained;
+    // The backlog is gone, yet the tail of the dropped message must not go out on its own.
+    assert.equal(ws.send(Buffer.from('TAIL'), { binary: true, fin: true }), 'dropped');
+    ws.send(Buffer.from('after'), { binary: true });
+    const next = Buffer.from([0x82, 0x05, ...Buffer.from('after')]);
+    // Bounded: at most 200 polls of 10 ms for the next message.
+    for (let i = 0; i < 200 && !Buffer.concat(chunks).includes(next); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const all = Buffer.concat(chunks);
+    assert.ok(all.includes(next), 'the message after the dropped one never arrived');
+    assert.ok(!all.includes(Buffer.from('TAIL')), 'the tail of a dropped message went out');
+    assert.ok(!all.includes(Buffer.from([0x48, 0x48, 0x48, 0x48])), 'the dropped fragment went out');
+    socket.destroy();
+  });
 });
