@@ -9,9 +9,8 @@ import net from 'node:net';
 import zlib from 'node:zlib';
 
 export const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** RFC 6455 §1.3's example key. */
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-/** RFC 6455 §1.3 example: the accept value of KEY. */
-export const ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
 
 export const OP = { CONT: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const;
 
@@ -419,9 +418,4 @@ export async function eventually(condition: () => boolean, timeoutMs = 5000, ste
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return true;
-}
-
-/** Collects garbage if the process allows it (run with --expose-gc, or flags set at startup). */
-export function collect(): void {
-  (globalThis as { gc?: () => void }).gc?.();
 }
