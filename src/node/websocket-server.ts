@@ -166,6 +166,12 @@ export class WebSocketServer extends EventEmitter {
           res.end(body);
         },
       );
+      // CONNECT is no opening handshake either (RFC 6455 §4.2.1: the method must be GET).
+      server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+        socket.on('error', onSocketErrorDuringHandshake);
+        const error = new HandshakeError('WS_ERR_HANDSHAKE_METHOD');
+        abortHandshake(socket, error.status!, error.message);
+      });
       this.#server = server;
       this.#ownServer = true;
       server.listen(options.port, options.host, options.backlog, callback);

@@ -94,12 +94,12 @@ describe('hostile handshakes', () => {
     });
   }
 
-  it('never upgrades a CONNECT request, and closes it', async () => {
-    // Node's HTTP server destroys a CONNECT request's socket when nobody handles 'connect'.
+  it('answers a CONNECT request with 405 and Allow: GET, and closes it', async () => {
     const accepted = target.accepted.length;
     const outcome = await rejection(target.port, request(g, 'CONNECT 127.0.0.1:80 HTTP/1.1'));
     assert.ok(outcome.closed);
-    assert.notEqual(outcome.status, 101);
+    assert.equal(outcome.status, 405);
+    assert.equal(outcome.peer.header('Allow'), 'GET');
     assert.equal(target.accepted.length, accepted);
     await assertStillServing(target);
   });
