@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../protocol/connection.js';
+import { applyMaskFast } from './wasm-mask.js';
 import { CloseCode, ReadyState, isValidCloseCode } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
 import type { MessageCodec } from '../protocol/codec.js';
@@ -695,6 +696,7 @@ export class WebSocket extends EventEmitter {
       generateMask: options.side === 'client' ? generateMask : undefined,
       isUtf8: isValidUtf8Message,
       allocate: allocUnsafe,
+      mask: applyMaskFast,
       codec: options.codec ?? null,
     });
     this.#socket = socket;

@@ -45,6 +45,11 @@ export interface ConnectionOptions {
   skipUtf8Validation?: boolean;
   /** Fills a 4-byte masking key; required on the client (RFC 6455 §5.3: unpredictable keys). */
   generateMask?: (maskingKey: Uint8Array) => void;
+  /**
+   * Masks bytes in place with the contract of applyMask (Node passes a WebAssembly SIMD one for
+   * long payloads). Default: applyMask.
+   */
+  mask?: (data: Uint8Array, maskingKey: Uint8Array, phase: number) => void;
   /** Allocates output buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
   allocate?: (size: number) => Uint8Array;
   /** A faster whole-buffer UTF-8 check to use on complete messages (the incremental one is kept for pieces). */
@@ -144,6 +149,7 @@ export class Connection {
   #slabStart = 0;
   #slabUsed = 0;
   readonly #allocate: (size: number) => Uint8Array;
+  readonly #mask: (data: Uint8Array, maskingKey: Uint8Array, phase: number) => void;
   #pendingPongs = 0;
   /** Past maxPendingPongs: the payload of the newest unanswered ping, answered at the next take. */
   #deferredPong: Uint8Array | null = null;
@@ -171,6 +177,7 @@ export class Connection {
     this.#skipUtf8 = options.skipUtf8Validation ?? false;
     this.#isUtf8 = options.isUtf8 ?? null;
     this.#allocate = options.allocate ?? ((size) => new Uint8Array(size));
+    this.#mask = options.mask ?? applyMask;
     this.#codec = options.codec ?? null;
     this.#expectMasked = this.side === 'server';
     if (this.side === 'client') {
@@ -463,7 +470,7 @@ export class Connection {
         keyScratch[1] = (key >>> 8) & 0xff;
         keyScratch[2] = (key >>> 16) & 0xff;
         keyScratch[3] = key >>> 24;
-        applyMask(piece, keyScratch, this.#payloadRead);
+        this.#mask(piece, keyScratch, this.#payloadRead);
       }
       const whole = this.#payloadRead === 0 && take === this.#payloadLength;
       this.#payloadRead += take;
@@ -775,7 +782,7 @@ export class Connection {
     writeFrameHeader(slab, this.#slabUsed, fin, rsv1, opcode, length, key);
     this.#slabUsed += headerSize;
     this.#closeSlabRegion();
-    if (key) applyMask(payload, key);
+    if (key) this.#mask(payload, key, 0);
     this.#output.push(payload);
     this.#outputBytes += headerSize + length;
   }
