@@ -1,15 +1,19 @@
 /**
  * permessage-deflate compression (RFC 7692 §7.2) over node:zlib, as the core's MessageCodec.
  *
- * No zlib stream is kept per connection. Each message is one synchronous zlib call; context
- * takeover is carried by the LZ77 window itself: the last 2^windowBits bytes of plaintext are
- * kept and handed to zlib as a preset dictionary, which is exactly what the peer's sliding window
- * holds. A connection therefore costs at most its window tails (none with no_context_takeover),
- * zlib work never interleaves, and the inflated size is bounded by zlib's maxOutputLength while
- * inflating (a bomb fails with 1009 before its memory is spent).
+ * zlib streams are driven synchronously (./zlib-sync.ts: one call compresses or inflates a
+ * whole message, so zlib work never interleaves and needs no thread pool). Where a direction keeps its context
+ * (context takeover), the connection holds a zlib stream while it is active; a heartbeat period
+ * without traffic releases it. The sending side then simply starts afresh (a sender never has
+ * to refer back); the receiving side keeps the last 2^windowBits bytes it inflated and hands
+ * them to the next stream as a preset dictionary, which is exactly what the peer's window
+ * holds. Directions without context takeover use one stream per process and parameter set,
+ * reset after every message, so they cost a connection nothing. The inflated size is bounded by
+ * zlib's maxOutputLength while inflating (a bomb fails with 1009 before its memory is spent).
  * Must not: decide negotiation (protocol/permessage-deflate.ts does), or touch sockets.
  */
 import zlib from 'node:zlib';
+import { SyncZlib, ZlibSyncError, syncZlibAvailable } from './zlib-sync.js';
 import type { MessageCodec } from '../protocol/codec.js';
 import { ProtocolError } from '../protocol/errors.js';
 import type { DeflateConfig, DeflateParams } from '../protocol/permessage-deflate.js';
@@ -72,17 +76,110 @@ class WindowTail {
   }
 }
 
+/** What the codec needs of a zlib stream. */
+interface ZStream {
+  /** Output for `input` (then `extra`), sync-flushed; throws ZlibSyncError. */
+  process(input: Uint8Array, maxOutput: number, extra?: Uint8Array): Buffer;
+  reset(): void;
+  close(): void;
+}
+
+/** The send dictionary of the one-shot fallback: a short tail keeps most of the gain for little hashing. */
+const ONE_SHOT_DICTIONARY = 4096;
+
+/**
+ * The fallback where zlib streams cannot be driven synchronously: one-shot calls, with the
+ * stream's history carried as a preset dictionary (the last bytes of plaintext).
+ */
+class OneShotStream implements ZStream {
+  readonly #deflate: boolean;
+  readonly #options: zlib.ZlibOptions;
+  readonly #history: WindowTail;
+
+  constructor(deflate: boolean, options: zlib.ZlibOptions, dictionary?: Uint8Array) {
+    this.#deflate = deflate;
+    this.#options = { ...options, finishFlush: SYNC };
+    delete this.#options.dictionary;
+    this.#history = new WindowTail(deflate ? ONE_SHOT_DICTIONARY : 1 << (options.windowBits ?? 15));
+    if (dictionary) this.#history.push(dictionary);
+  }
+
+  process(input: Uint8Array, maxOutput: number, extra?: Uint8Array): Buffer {
+    const options: zlib.ZlibOptions = { ...this.#options };
+    const history = this.#history.bytes;
+    if (history) options.dictionary = history;
+    if (maxOutput > 0) options.maxOutputLength = maxOutput;
+    const data = extra ? Buffer.concat([input, extra]) : input;
+    let out: Buffer;
+    try {
+      out = this.#deflate ? zlib.deflateRawSync(data, options) : zlib.inflateRawSync(data, options);
+    } catch (error) {
+      const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+      throw new ZlibSyncError(tooLarge ? 'too-large' : 'zlib', (error as Error).message);
+    }
+    this.#history.push(this.#deflate ? input : out);
+    return out;
+  }
+
+  reset(): void {
+    this.#history.clear();
+  }
+
+  close(): void {
+    this.#history.clear();
+  }
+}
+
+function createStream(deflate: boolean, options: zlib.ZlibOptions): ZStream {
+  if (syncZlibAvailable()) return deflate ? SyncZlib.deflate(options) : SyncZlib.inflate(options);
+  return new OneShotStream(deflate, options, options.dictionary as Uint8Array | undefined);
+}
+
+/**
+ * Streams for directions without context takeover, one per parameter set, shared by every
+ * connection and reset after each message.
+ */
+const sharedStreams = new Map<string, ZStream>();
+
+function sharedStream(key: string, deflate: boolean, options: zlib.ZlibOptions): ZStream {
+  let stream = sharedStreams.get(key);
+  if (stream === undefined) {
+    stream = createStream(deflate, options);
+    sharedStreams.set(key, stream);
+  }
+  return stream;
+}
+
+/** zlib's memory for one deflate stream (zconf.h: 2^(windowBits+2) + 2^(memLevel+9)). */
+export function deflateStreamBytes(windowBits: number, memLevel = 8): number {
+  return (1 << (windowBits + 2)) + (1 << (memLevel + 9));
+}
+
+/** zlib's memory for one inflate stream (zconf.h: 2^windowBits + about 7 KiB). */
+export function inflateStreamBytes(windowBits: number): number {
+  return (1 << windowBits) + 7 * 1024;
+}
+
 export class DeflateCodec implements MessageCodec {
   readonly params: DeflateParams;
   readonly #threshold: number;
   readonly #deflateOptions: zlib.ZlibOptions;
   readonly #inflateOptions: zlib.ZlibOptions;
+  readonly #deflateKey: string;
+  readonly #inflateKey: string;
   /** zlib cannot deflate raw streams with a 256-byte window: with 8 bits we never compress. */
   readonly #canCompress: boolean;
-  readonly #outgoing: WindowTail | null;
+  /** Context takeover, per direction. */
+  readonly #sendTakeover: boolean;
+  readonly #receiveTakeover: boolean;
+  /** This connection's own streams, while active. */
+  #deflater: ZStream | null = null;
+  #inflater: ZStream | null = null;
+  /** The receiving window, to restore a released inflater from. */
   readonly #incoming: WindowTail | null;
   #fragmenting = false;
   #sentSinceIdleCheck = false;
+  #receivedSinceIdleCheck = false;
 
   constructor(params: DeflateParams, side: 'server' | 'client', options: PerMessageDeflateOptions = {}) {
     this.params = params;
@@ -92,9 +189,13 @@ export class DeflateCodec implements MessageCodec {
     const theirsReset = side === 'server' ? params.clientNoContextTakeover : params.serverNoContextTakeover;
     this.#threshold = options.threshold ?? 1024;
     this.#canCompress = ours >= 9;
-    this.#deflateOptions = { ...options.zlibDeflateOptions, windowBits: Math.max(9, ours), finishFlush: SYNC };
-    this.#inflateOptions = { ...options.zlibInflateOptions, windowBits: Math.max(9, theirs), finishFlush: SYNC };
-    this.#outgoing = oursReset || !this.#canCompress ? null : new WindowTail(1 << ours);
+    this.#deflateOptions = { ...options.zlibDeflateOptions, windowBits: Math.max(9, ours) };
+    this.#inflateOptions = { ...options.zlibInflateOptions, windowBits: Math.max(9, theirs) };
+    const d = this.#deflateOptions;
+    this.#deflateKey = `deflate/${d.windowBits}/${d.level ?? ''}/${d.memLevel ?? ''}/${d.strategy ?? ''}`;
+    this.#inflateKey = `inflate/${this.#inflateOptions.windowBits}`;
+    this.#sendTakeover = !oursReset;
+    this.#receiveTakeover = !theirsReset;
     this.#incoming = theirsReset ? null : new WindowTail(1 << theirs);
   }
 
@@ -112,20 +213,28 @@ export class DeflateCodec implements MessageCodec {
    * the next fragment continues after; RFC 7692 §7.2.1 strips it from the message's end only).
    */
   compress(data: Uint8Array, fin = true): Uint8Array {
-    const history = this.#fragmenting ? undefined : this.#outgoing?.bytes;
-    const options = history ? { ...this.#deflateOptions, dictionary: history } : this.#deflateOptions;
-    let out = zlib.deflateRawSync(data, options);
+    // A whole message without context takeover goes through the process's shared stream; a
+    // fragmented one needs a stream of its own until its last fragment.
+    const shared = !this.#sendTakeover && fin && !this.#fragmenting;
+    const stream = shared
+      ? sharedStream(this.#deflateKey, true, this.#deflateOptions)
+      : (this.#deflater ??= createStream(true, this.#deflateOptions));
+    let out: Buffer;
+    try {
+      out = stream.process(data, 0);
+    } catch (error) {
+      // Deflating never fails on valid input; should zlib fail anyway, forget that stream.
+      if (shared) sharedStreams.delete(this.#deflateKey);
+      else this.#deflater = null;
+      throw error;
+    }
+    if (shared) stream.reset();
+    else if (fin && !this.#sendTakeover) this.#dropDeflater();
     if (fin) {
       if (out.length >= 4 && out[out.length - 4] === 0 && out[out.length - 3] === 0 && out[out.length - 2] === 0xff && out[out.length - 1] === 0xff) {
         out = out.subarray(0, out.length - 4);
       }
       if (out.length === 0) out = EMPTY_BLOCK;
-    }
-    if (this.#outgoing) {
-      // Fragments are compressed without history, so the window we track would drift from the
-      // peer's: forget it after a fragmented message (always allowed for the sender).
-      if (this.#fragmenting || !fin) this.#outgoing.clear();
-      else this.#outgoing.push(data);
     }
     this.#fragmenting = !fin;
     this.#sentSinceIdleCheck = true;
@@ -134,38 +243,75 @@ export class DeflateCodec implements MessageCodec {
 
   /** A frame compressed elsewhere (a broadcast) went out on this connection. */
   sentShared(): void {
-    this.#outgoing?.clear();
+    // The peer's window now holds that message and ours does not: start afresh.
+    if (!this.#fragmenting) this.#dropDeflater();
   }
 
   decompress(data: Uint8Array, maxLength: number): Uint8Array | ProtocolError {
-    const history = this.#incoming?.bytes;
-    const options: zlib.ZlibOptions = { ...this.#inflateOptions };
-    if (history) options.dictionary = history;
-    if (maxLength > 0) options.maxOutputLength = maxLength;
+    this.#receivedSinceIdleCheck = true;
+    const shared = !this.#receiveTakeover;
+    const key = `${this.#inflateKey}`;
+    let stream: ZStream;
+    if (shared) {
+      stream = sharedStream(key, false, this.#inflateOptions);
+    } else {
+      if (this.#inflater === null) {
+        const history = this.#incoming!.bytes;
+        this.#inflater = createStream(false, history ? { ...this.#inflateOptions, dictionary: history } : this.#inflateOptions);
+      }
+      stream = this.#inflater;
+    }
     let out: Buffer;
     try {
-      out = zlib.inflateRawSync(Buffer.concat([data, TAIL]), options);
+      out = stream.process(data, maxLength, TAIL);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') return new ProtocolError('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+      // zlib closed the stream; the connection fails with it.
+      if (shared) sharedStreams.delete(key);
+      else this.#inflater = null;
+      if (error instanceof ZlibSyncError && error.reason === 'too-large') {
+        return new ProtocolError('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+      }
       return new ProtocolError('WS_ERR_INFLATE_FAILED', `compressed data could not be inflated: ${(error as Error).message}`);
     }
-    this.#incoming?.push(out);
+    if (shared) stream.reset();
+    else this.#incoming!.push(out);
     return out;
   }
 
   /**
-   * Called periodically: drops our sending window if nothing was compressed since the previous
-   * call (a sender may always stop referring back, so this is safe at any time).
+   * Called once per heartbeat period: a direction with no traffic since the previous call
+   * releases its zlib stream (the receiving window is kept as plain bytes to restore it from).
    */
   releaseIdle(): void {
-    if (!this.#sentSinceIdleCheck && !this.#fragmenting) this.#outgoing?.clear();
+    if (!this.#sentSinceIdleCheck && !this.#fragmenting) this.#dropDeflater();
+    if (!this.#receivedSinceIdleCheck && this.#inflater !== null) {
+      this.#inflater.close();
+      this.#inflater = null;
+    }
     this.#sentSinceIdleCheck = false;
+    this.#receivedSinceIdleCheck = false;
   }
 
-  /** Bytes of window history held (for memory accounting). */
+  #dropDeflater(): void {
+    if (this.#deflater !== null) {
+      this.#deflater.close();
+      this.#deflater = null;
+    }
+  }
+
+  /** Estimated bytes held for this connection: its zlib streams and its receiving window. */
   get retainedBytes(): number {
-    return (this.#outgoing?.retainedBytes ?? 0) + (this.#incoming?.retainedBytes ?? 0);
+    let bytes = this.#incoming?.retainedBytes ?? 0;
+    if (this.#deflater) bytes += deflateStreamBytes(this.#deflateOptions.windowBits!, this.#deflateOptions.memLevel);
+    if (this.#inflater) bytes += inflateStreamBytes(this.#inflateOptions.windowBits!);
+    return bytes;
+  }
+
+  /** Releases the zlib streams (the connection closed). */
+  close(): void {
+    this.#dropDeflater();
+    this.#inflater?.close();
+    this.#inflater = null;
   }
 }
 

@@ -842,6 +842,7 @@ export class WebSocket extends EventEmitter {
       this.#topics = null;
     }
     this.#latest = null;
+    this.#codec?.close();
     // As in `ws`: the peer's close code, else the code we failed the connection with, else 1006.
     const code = this.#closeFrameReceived
       ? this.#closeCode

@@ -5,7 +5,7 @@ import type net from 'node:net';
 import { WebSocket as WsClient } from 'ws';
 import WebSocket from '../../../src/index.js';
 import { Connection, Opcode } from '../../../src/protocol/index.js';
-import { DeflateCodec } from '../../../src/node/deflate-codec.js';
+import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/deflate-codec.js';
 import { clientFrame, closePayload, concat } from '../../support/frames.js';
 import { rawHandshake, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
 
@@ -157,7 +157,7 @@ describe('permessage-deflate in the core with the zlib codec', () => {
     assert.equal(Buffer.from(inflated as Uint8Array).toString(), 'still fine');
   });
 
-  it('holds no window history with no context takeover, and at most the window otherwise', () => {
+  it('holds no zlib state with no context takeover, and releases idle streams otherwise', () => {
     const shared = new DeflateCodec({ ...PARAMS, serverNoContextTakeover: true, clientNoContextTakeover: true }, 'server', { threshold: 0 });
     shared.compress(Buffer.alloc(100_000, 1), true);
     shared.decompress(deflateMessage(Buffer.alloc(100_000, 2)), 0);
@@ -165,11 +165,23 @@ describe('permessage-deflate in the core with the zlib codec', () => {
     const full = new DeflateCodec({ ...PARAMS, clientMaxWindowBits: 10 }, 'server', { threshold: 0 });
     full.compress(Buffer.alloc(100_000, 1), true);
     full.decompress(deflateMessage(Buffer.alloc(100_000, 2)), 0);
-    assert.equal(full.retainedBytes, (1 << 15) + (1 << 10));
-    full.releaseIdle(); // something was sent since the last check: kept
-    assert.equal(full.retainedBytes, (1 << 15) + (1 << 10));
-    full.releaseIdle(); // idle for a whole period: the sending window goes
+    const active = deflateStreamBytes(15) + inflateStreamBytes(10) + (1 << 10);
+    assert.equal(full.retainedBytes, active);
+    full.releaseIdle(); // traffic since the last check: kept
+    assert.equal(full.retainedBytes, active);
+    full.releaseIdle(); // idle for a whole period: both streams go, the receiving window stays
     assert.equal(full.retainedBytes, 1 << 10);
+    // The released inflater is restored from the window: a message referring back still inflates.
+    const window = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) & 0xff));
+    full.decompress(deflateMessage(window), 0);
+    full.releaseIdle();
+    full.releaseIdle();
+    assert.equal(full.retainedBytes, 1 << 10);
+    const referring = zlib.deflateRawSync(window, { windowBits: 10, dictionary: window, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    assert.ok(referring.length < 100, 'the test message must refer back into the window');
+    const again = full.decompress(referring.subarray(0, referring.length - 4), 0);
+    assert.ok(Buffer.from(again as Uint8Array).equals(window));
+    full.close();
   });
 });
 
