@@ -22,7 +22,10 @@ import type { DeflateConfig, DeflateParams } from '../protocol/permessage-deflat
 export interface PerMessageDeflateOptions extends DeflateConfig {
   /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
   threshold?: number;
-  /** level, memLevel, strategy for compression (windowBits comes from negotiation). */
+  /**
+   * level, memLevel, strategy for compression (windowBits comes from negotiation). The level
+   * defaults to DEFAULT_LEVEL, not zlib's 6.
+   */
   zlibDeflateOptions?: Pick<zlib.ZlibOptions, 'level' | 'memLevel' | 'strategy' | 'chunkSize'>;
   zlibInflateOptions?: Pick<zlib.ZlibOptions, 'chunkSize'>;
   /**
@@ -33,6 +36,11 @@ export interface PerMessageDeflateOptions extends DeflateConfig {
 }
 
 const SYNC = zlib.constants.Z_SYNC_FLUSH;
+/**
+ * Compression level when none is given. Real-time messages favour speed: on 2 KiB JSON, level
+ * 3 takes about half the time of zlib's default 6 for about 18% more bytes.
+ */
+export const DEFAULT_LEVEL = 3;
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY_BLOCK = Buffer.from([0x00]);
 
@@ -189,7 +197,7 @@ export class DeflateCodec implements MessageCodec {
     const theirsReset = side === 'server' ? params.clientNoContextTakeover : params.serverNoContextTakeover;
     this.#threshold = options.threshold ?? 1024;
     this.#canCompress = ours >= 9;
-    this.#deflateOptions = { ...options.zlibDeflateOptions, windowBits: Math.max(9, ours) };
+    this.#deflateOptions = { level: DEFAULT_LEVEL, ...options.zlibDeflateOptions, windowBits: Math.max(9, ours) };
     this.#inflateOptions = { ...options.zlibInflateOptions, windowBits: Math.max(9, theirs) };
     const d = this.#deflateOptions;
     this.#deflateKey = `deflate/${d.windowBits}/${d.level ?? ''}/${d.memLevel ?? ''}/${d.strategy ?? ''}`;
@@ -317,7 +325,7 @@ export class DeflateCodec implements MessageCodec {
 
 /** One compressed payload shared by every connection that compresses with the same window. */
 export function compressShared(data: Uint8Array, windowBits: number, options: PerMessageDeflateOptions = {}): Uint8Array {
-  let out = zlib.deflateRawSync(data, { ...options.zlibDeflateOptions, windowBits, finishFlush: SYNC });
+  let out = zlib.deflateRawSync(data, { level: DEFAULT_LEVEL, ...options.zlibDeflateOptions, windowBits, finishFlush: SYNC });
   if (out.length >= 4) out = out.subarray(0, out.length - 4);
   return out.length === 0 ? EMPTY_BLOCK : out;
 }

@@ -11,7 +11,13 @@
 import zlib from 'node:zlib';
 
 const SYNC_FLUSH = zlib.constants.Z_SYNC_FLUSH;
-const OUT_CHUNK = 16 * 1024;
+/**
+ * zlib writes into this scratch buffer, shared by every stream (calls are synchronous), and
+ * each call's output is copied out at its exact size: small messages then come from Node's
+ * buffer pool instead of a fresh 64 KiB allocation each.
+ */
+const OUT_CHUNK = 64 * 1024;
+const scratch = Buffer.allocUnsafe(OUT_CHUNK);
 
 interface NativeHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
@@ -70,8 +76,7 @@ export class SyncZlib {
       let inOff = 0;
       let inLen = data.length;
       for (;;) {
-        const out = Buffer.allocUnsafe(OUT_CHUNK);
-        this.#handle.writeSync(SYNC_FLUSH, data, inOff, inLen, out, 0, OUT_CHUNK);
+        this.#handle.writeSync(SYNC_FLUSH, data, inOff, inLen, scratch, 0, OUT_CHUNK);
         if (this.#error !== null) {
           const message = this.#error;
           this.close();
@@ -81,12 +86,14 @@ export class SyncZlib {
         const availIn = this.#state[1]!;
         const have = OUT_CHUNK - availOut;
         if (have > 0) {
-          chunks.push(out.subarray(0, have));
           total += have;
           if (maxOutput > 0 && total > maxOutput) {
             this.close();
             throw new ZlibSyncError('too-large', `output larger than ${maxOutput} bytes`);
           }
+          const out = Buffer.allocUnsafe(have);
+          scratch.copy(out, 0, 0, have);
+          chunks.push(out);
         }
         inOff += inLen - availIn;
         inLen = availIn;
