@@ -32,6 +32,8 @@ const PAGE_SCRIPT = readFileSync(new URL('./chromium/peer-page.js', import.meta.
 const PAGE_HTML = '<!doctype html><meta charset="utf-8"><title>fullduplex interop</title><script src="/peer-page.js"></script>';
 
 let ours: OurServer;
+/** The same, with permessage-deflate on (Chromium offers it on every connection). */
+let oursDeflate: OurServer;
 let origin: http.Server;
 let originUrl = '';
 let userDataDir = '';
@@ -42,6 +44,7 @@ let missing: Error | null = null;
 
 before(async () => {
   ours = await startOurServer();
+  oursDeflate = await startOurServer({ deflate: true });
   try {
     await startBrowser();
   } catch (error) {
@@ -80,6 +83,7 @@ after(async () => {
     await new Promise<void>((resolve) => origin.close(() => resolve()));
   }
   await ours?.stop();
+  await oursDeflate?.stop();
 });
 
 type PagePeer = {
@@ -130,22 +134,26 @@ describe('Chromium peer', () => {
   });
 });
 
-describePeerMatrix('Chromium WebSocket → fullduplex server', {
-  // Chromium echoes the close frame it received, reason included.
-  echoedCloseReason: 'done',
-  cannotPing: 'the browser WebSocket API has no way to send a ping',
-  cannotFragment: 'the browser WebSocket API sends each message in one frame',
-  async connect() {
-    if (missing) throw missing;
-    const peer = await openInPage(ours.url);
-    const accepted = await ours.nextConnection();
-    return {
-      ours: accepted.endpoint,
-      peer,
-      dispose: async () => {
-        await dropIfOpen(accepted.endpoint, accepted.socket);
-        await within(peer.closed, 5000, 'browser close').catch(() => undefined);
-      },
-    };
-  },
-});
+for (const deflate of [false, true]) {
+  describePeerMatrix(`Chromium WebSocket → fullduplex server${deflate ? ', permessage-deflate' : ''}`, {
+    // Chromium echoes the close frame it received, reason included.
+    echoedCloseReason: 'done',
+    cannotPing: 'the browser WebSocket API has no way to send a ping',
+    cannotFragment: 'the browser WebSocket API sends each message in one frame',
+    deflate,
+    async connect() {
+      if (missing) throw missing;
+      const server = deflate ? oursDeflate : ours;
+      const peer = await openInPage(server.url);
+      const accepted = await server.nextConnection();
+      return {
+        ours: accepted.endpoint,
+        peer,
+        dispose: async () => {
+          await dropIfOpen(accepted.endpoint, accepted.socket);
+          await within(peer.closed, 5000, 'browser close').catch(() => undefined);
+        },
+      };
+    },
+  });
+}

@@ -23,6 +23,8 @@ export interface Closed {
 export interface Endpoint {
   /** The subprotocol this end agreed on ('' for none). */
   readonly protocol: string;
+  /** The extensions this end agreed on, as in Sec-WebSocket-Extensions (where the API tells). */
+  readonly extensions?: string;
   send(message: MessageCase): Promise<void>;
   nextMessage(): Promise<Received>;
   /** Sends a ping and resolves with the payload of the pong that answers it. Absent when the API cannot ping. */
@@ -51,6 +53,7 @@ export interface Session {
 /** The EventEmitter surface of fullduplex's WebSocket and of ws's. */
 export interface EmitterSocket {
   readonly protocol: string;
+  readonly extensions: string;
   readonly readyState: number;
   send(data: string | Buffer, options: { binary: boolean; fin?: boolean }, cb: (error?: Error | null) => void): void;
   ping(data: Buffer): void;
@@ -86,6 +89,9 @@ export function emitterEndpoint(socket: EmitterSocket, label: string): Endpoint 
     });
   });
   return {
+    get extensions() {
+      return socket.extensions;
+    },
     get protocol() {
       return socket.protocol;
     },

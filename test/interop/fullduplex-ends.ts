@@ -17,8 +17,13 @@ export interface OurServer {
   stop(): Promise<void>;
 }
 
-export async function startOurServer(): Promise<OurServer> {
-  const { wss, url, port } = await startServer({ handleProtocols: pickB, closeTimeoutMs: 2000 });
+/** With `deflate`, permessage-deflate is on and every message is compressed (threshold 0). */
+export async function startOurServer(options: { deflate?: boolean } = {}): Promise<OurServer> {
+  const { wss, url, port } = await startServer({
+    handleProtocols: pickB,
+    closeTimeoutMs: 2000,
+    perMessageDeflate: options.deflate ? { threshold: 0 } : false,
+  });
   const accepted = new Inbox<{ endpoint: Endpoint; socket: WebSocket }>('fullduplex server connections');
   wss.on('connection', (socket) => {
     accepted.push({ endpoint: emitterEndpoint(socket, 'fullduplex server'), socket });
@@ -32,9 +37,13 @@ export async function startOurServer(): Promise<OurServer> {
   };
 }
 
-/** Dials `url` offering ['a', 'b'] and resolves once open. */
-export async function dialOurs(url: string): Promise<{ endpoint: Endpoint; socket: WebSocket }> {
-  const socket = new WebSocket(url, OFFERED_PROTOCOLS, { handshakeTimeout: 10_000, closeTimeoutMs: 2000 });
+/** Dials `url` offering ['a', 'b'] (and permessage-deflate with `deflate`) and resolves once open. */
+export async function dialOurs(url: string, options: { deflate?: boolean } = {}): Promise<{ endpoint: Endpoint; socket: WebSocket }> {
+  const socket = new WebSocket(url, OFFERED_PROTOCOLS, {
+    handshakeTimeout: 10_000,
+    closeTimeoutMs: 2000,
+    perMessageDeflate: options.deflate ? { threshold: 0 } : false,
+  });
   const endpoint = emitterEndpoint(socket, 'fullduplex client');
   await within(
     new Promise<void>((resolve, reject) => {

@@ -25,6 +25,11 @@ export interface MatrixOptions {
    * that the code be echoed; some peers echo the reason too, some send none.
    */
   echoedCloseReason: string;
+  /**
+   * permessage-deflate is on at both ends: fullduplex's end must report it negotiated, and every
+   * behaviour below then runs over compressed messages.
+   */
+  deflate?: boolean;
   /** Why the peer cannot send pings, when its API has no way to. */
   cannotPing?: string;
   /** Why the peer cannot send a message in several frames, when its API has no way to. */
@@ -70,6 +75,17 @@ export function describePeerMatrix(title: string, options: MatrixOptions): void 
       await withSession(options, async ({ ours, peer }) => {
         assert.equal(ours.protocol, PICKED_PROTOCOL);
         assert.equal(peer.protocol, PICKED_PROTOCOL);
+      });
+    });
+
+    it(options.deflate ? 'negotiates permessage-deflate' : 'negotiates no extension', { timeout: TEST_TIMEOUT_MS }, async () => {
+      await withSession(options, async ({ ours, peer }) => {
+        if (options.deflate) {
+          assert.match(ours.extensions ?? '', /^permessage-deflate(;|$)/);
+          if (peer.extensions !== undefined) assert.match(peer.extensions, /^permessage-deflate(;|$)/);
+        } else {
+          assert.equal(ours.extensions ?? '', '');
+        }
       });
     });
 

@@ -9,6 +9,8 @@ import { OFFERED_PROTOCOLS, describePeerMatrix } from './peer-matrix.js';
 import { PythonPeer } from './python-peer.js';
 
 let ours: OurServer;
+/** The same, with permessage-deflate on (websockets offers and accepts it by default). */
+let oursDeflate: OurServer;
 let pyClient: PythonPeer;
 let pyServer: PythonPeer;
 let pyServerUrl = '';
@@ -22,6 +24,7 @@ function requirePeer(): void {
 
 before(async () => {
   ours = await startOurServer();
+  oursDeflate = await startOurServer({ deflate: true });
   try {
     const client = await PythonPeer.start('client.py');
     pyClient = client.peer;
@@ -37,6 +40,7 @@ before(async () => {
 after(async () => {
   await Promise.all([pyClient?.stop(), pyServer?.stop()]);
   await ours?.stop();
+  await oursDeflate?.stop();
 });
 
 describe('python websockets peer', () => {
@@ -46,40 +50,46 @@ describe('python websockets peer', () => {
   });
 });
 
-describePeerMatrix('python websockets client → fullduplex server', {
-  // websockets echoes the close frame it received, reason included.
-  echoedCloseReason: 'done',
-  cannotCloseWithoutCode: "websockets' close() always sends a status code",
-  async connect() {
-    requirePeer();
-    pyClient.command({ op: 'connect', url: ours.url, protocols: OFFERED_PROTOCOLS });
-    const peer = await pyClient.nextEndpoint();
-    const accepted = await ours.nextConnection();
-    return {
-      ours: accepted.endpoint,
-      peer,
-      dispose: async () => {
-        await pyClient.abort(peer);
-        await dropIfOpen(accepted.endpoint, accepted.socket);
-      },
-    };
-  },
-});
+for (const deflate of [false, true]) {
+  const suffix = deflate ? ', permessage-deflate' : '';
+  describePeerMatrix(`python websockets client → fullduplex server${suffix}`, {
+    // websockets echoes the close frame it received, reason included.
+    echoedCloseReason: 'done',
+    cannotCloseWithoutCode: "websockets' close() always sends a status code",
+    deflate,
+    async connect() {
+      requirePeer();
+      const server = deflate ? oursDeflate : ours;
+      pyClient.command({ op: 'connect', url: server.url, protocols: OFFERED_PROTOCOLS });
+      const peer = await pyClient.nextEndpoint();
+      const accepted = await server.nextConnection();
+      return {
+        ours: accepted.endpoint,
+        peer,
+        dispose: async () => {
+          await pyClient.abort(peer);
+          await dropIfOpen(accepted.endpoint, accepted.socket);
+        },
+      };
+    },
+  });
 
-describePeerMatrix('fullduplex client → python websockets server', {
-  echoedCloseReason: 'done',
-  cannotCloseWithoutCode: "websockets' close() always sends a status code",
-  async connect() {
-    requirePeer();
-    const client = await dialOurs(pyServerUrl);
-    const peer = await pyServer.nextEndpoint();
-    return {
-      ours: client.endpoint,
-      peer,
-      dispose: async () => {
-        await dropIfOpen(client.endpoint, client.socket);
-        await pyServer.abort(peer);
-      },
-    };
-  },
-});
+  describePeerMatrix(`fullduplex client → python websockets server${suffix}`, {
+    echoedCloseReason: 'done',
+    cannotCloseWithoutCode: "websockets' close() always sends a status code",
+    deflate,
+    async connect() {
+      requirePeer();
+      const client = await dialOurs(pyServerUrl, { deflate });
+      const peer = await pyServer.nextEndpoint();
+      return {
+        ours: client.endpoint,
+        peer,
+        dispose: async () => {
+          await dropIfOpen(client.endpoint, client.socket);
+          await pyServer.abort(peer);
+        },
+      };
+    },
+  });
+}

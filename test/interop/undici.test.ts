@@ -70,38 +70,42 @@ function undiciEndpoint(socket: UndiciWebSocket): { endpoint: Endpoint; dispose(
   };
 }
 
-let ours: OurServer;
-before(async () => {
-  ours = await startOurServer();
-});
-after(() => ours.stop());
+for (const deflate of [false, true]) {
+  let ours: OurServer;
+  before(async () => {
+    ours = await startOurServer({ deflate });
+  });
+  after(() => ours.stop());
 
-describePeerMatrix('undici WebSocket client → fullduplex server', {
-  // undici answers a close frame with the code alone.
-  echoedCloseReason: '',
-  cannotFragment: 'the WHATWG WebSocket API sends each message in one frame',
-  async connect() {
-    const client = new UndiciWebSocket(ours.url, OFFERED_PROTOCOLS);
-    const peer = undiciEndpoint(client);
-    await within(
-      new Promise<void>((resolve, reject) => {
-        client.addEventListener('open', () => resolve());
-        client.addEventListener('error', (event) => reject(new Error(`undici could not open: ${event.message}`)));
-      }),
-      10_000,
-      'undici client opening',
-    );
-    const accepted = await ours.nextConnection();
-    return {
-      ours: accepted.endpoint,
-      peer: peer.endpoint,
-      dispose: async () => {
-        if (client.readyState === UndiciWebSocket.OPEN) client.close();
-        // Our side terminating ends undici's socket too.
-        await dropIfOpen(accepted.endpoint, accepted.socket);
-        await within(peer.endpoint.closed, 5000, 'undici close').catch(() => undefined);
-        peer.dispose();
-      },
-    };
-  },
-});
+  // undici offers permessage-deflate on every connection.
+  describePeerMatrix(`undici WebSocket client → fullduplex server${deflate ? ', permessage-deflate' : ''}`, {
+    // undici answers a close frame with the code alone.
+    echoedCloseReason: '',
+    cannotFragment: 'the WHATWG WebSocket API sends each message in one frame',
+    deflate,
+    async connect() {
+      const client = new UndiciWebSocket(ours.url, OFFERED_PROTOCOLS);
+      const peer = undiciEndpoint(client);
+      await within(
+        new Promise<void>((resolve, reject) => {
+          client.addEventListener('open', () => resolve());
+          client.addEventListener('error', (event) => reject(new Error(`undici could not open: ${event.message}`)));
+        }),
+        10_000,
+        'undici client opening',
+      );
+      const accepted = await ours.nextConnection();
+      return {
+        ours: accepted.endpoint,
+        peer: peer.endpoint,
+        dispose: async () => {
+          if (client.readyState === UndiciWebSocket.OPEN) client.close();
+          // Our side terminating ends undici's socket too.
+          await dropIfOpen(accepted.endpoint, accepted.socket);
+          await within(peer.endpoint.closed, 5000, 'undici close').catch(() => undefined);
+          peer.dispose();
+        },
+      };
+    },
+  });
+}
