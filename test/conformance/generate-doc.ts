@@ -186,9 +186,14 @@ ${failures === 0 ? 'None: every case passes on every runner it applies to.' : `$
 
 - The opening handshake (§4) is tested in \`test/unit/protocol/server-handshake.test.ts\`,
   \`test/unit/protocol/client-handshake.test.ts\` and the node-layer unit tests.
-- Compression (RFC 7692, Autobahn sections 12 and 13) is tested in
-  \`test/unit/node/deflate-codec.test.ts\`; every case here runs without an extension, so RSV1 is
-  always a violation.
+- Compression (RFC 7692, Autobahn sections 12 and 13): every case above runs without an
+  extension, so RSV1 is always a violation there. \`test/conformance/deflate.test.ts\` runs our
+  server with compression against a raw client for 48 combinations of the four parameters
+  (context takeover each way, both window sizes): the negotiated answer, context kept or reset as
+  negotiated, a compressed message fragmented around a ping, an uncompressed message in between,
+  RSV1 only on first frames, and the server's compressed echoes inflated independently.
+  \`test/unit/node/deflate-codec.test.ts\`, \`test/hostile/deflate.test.ts\` and the interop
+  suites (the whole matrix with compression on) cover the rest.
 `;
   return { page, failures };
 }
