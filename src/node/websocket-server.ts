@@ -241,6 +241,7 @@ export class WebSocketServer extends EventEmitter {
       httpVersion: req.httpVersion,
       headers: req.headers,
       rawHeaders: req.rawHeaders,
+      url: req.url,
     });
     if (valid instanceof HandshakeError) return refuse(valid);
     if (!this.shouldHandle(req)) return refuse('WS_ERR_HANDSHAKE_PATH');

@@ -77,6 +77,7 @@ export const HANDSHAKE_ERRORS = {
   WS_ERR_HANDSHAKE_PROTOCOL: { status: 400, message: 'invalid Sec-WebSocket-Protocol header' },
   WS_ERR_HANDSHAKE_EXTENSIONS: { status: 400, message: 'invalid Sec-WebSocket-Extensions header' },
   WS_ERR_HANDSHAKE_PATH: { status: 400, message: 'no WebSocket endpoint at this path' },
+  WS_ERR_HANDSHAKE_TARGET: { status: 400, message: 'the request target must be a path or an absolute URI' },
   WS_ERR_HANDSHAKE_ORIGIN: { status: 403, message: 'origin not allowed' },
   WS_ERR_HANDSHAKE_REJECTED: { status: 401, message: 'the server refused the connection' },
   WS_ERR_HANDSHAKE_CAPACITY: { status: 503, message: 'the server is at maxConnections' },

@@ -18,6 +18,8 @@ export interface HandshakeRequest {
   headers: Record<string, HeaderValue>;
   /** Name/value pairs as received, for counting repeated headers (Node's req.rawHeaders). */
   rawHeaders?: string[];
+  /** The request target (Node's req.url), checked when given. */
+  url?: string;
 }
 
 export interface ValidRequest {
@@ -47,10 +49,16 @@ function countHeader(raw: string[] | undefined, name: string): number {
  * Checks a client's opening handshake (RFC 6455 §4.2.1). Returns what the request offers, or
  * the HandshakeError whose `status` the server must answer with.
  */
+/** Origin form ("/path?query") or absolute form ("ws://host/path", "https://host/path"). */
+const TARGET_PATTERN = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+([/?][^\s]*)?$)/i;
+
 export function validateRequest(request: HandshakeRequest): ValidRequest | HandshakeError {
   if (request.method !== 'GET') return new HandshakeError('WS_ERR_HANDSHAKE_METHOD');
   const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
   if (!(major > 1 || (major === 1 && minor >= 1))) return new HandshakeError('WS_ERR_HANDSHAKE_HTTP_VERSION');
+  // RFC 6455 §4.1 item 2 and §3: the target names a resource, as a path or an absolute URI
+  // (not "*", not an authority).
+  if (request.url !== undefined && !TARGET_PATTERN.test(request.url)) return new HandshakeError('WS_ERR_HANDSHAKE_TARGET');
   const h = request.headers;
   const raw = request.rawHeaders;
   const host = single(h['host']);

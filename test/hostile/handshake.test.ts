@@ -51,6 +51,8 @@ const REFUSALS: RefusalCase[] = [
   { name: 'OPTIONS', bytes: request(g, 'OPTIONS / HTTP/1.1'), status: 405, header: 'Allow: GET' },
   { name: 'a lower-case method', bytes: request(g, 'get / HTTP/1.1'), status: 400 },
   { name: 'HTTP/1.0', bytes: request(g, 'GET / HTTP/1.0'), status: 505 },
+  { name: 'the asterisk request target', bytes: request(g, 'GET * HTTP/1.1'), status: 400 },
+  { name: 'an authority as the request target', bytes: request(g, 'GET 127.0.0.1:80 HTTP/1.1'), status: 400 },
   // Offers the server cannot parse (§4.1 items 10 and 9; §9.1 grammar).
   { name: 'a subprotocol list with a space inside a token', bytes: request([...g, 'Sec-WebSocket-Protocol: a b']), status: 400 },
   { name: 'an empty subprotocol list', bytes: request([...g, 'Sec-WebSocket-Protocol:']), status: 400 },

@@ -87,6 +87,16 @@ describe('validateRequest', () => {
     it(`answers 505 to HTTP/${version || '(empty)'}`, () => rejected(request({}, { httpVersion: version }), 'WS_ERR_HANDSHAKE_HTTP_VERSION', 505));
   }
 
+  for (const url of ['*', 'example.com:443', 'chat', 'ws:/x', 'http://']) {
+    it(`answers 400 to the request target ${JSON.stringify(url)}`, () => rejected(request({}, { url }), 'WS_ERR_HANDSHAKE_TARGET', 400));
+  }
+
+  it('accepts a path or an absolute URI as the request target', () => {
+    for (const url of ['/', '/chat?room=1', 'ws://server.example.com/chat', 'https://server.example.com', 'WSS://h:8443/x?y']) {
+      accepted(request({}, { url }));
+    }
+  });
+
   it('accepts HTTP/1.1 and later versions', () => {
     for (const httpVersion of ['1.1', '1.2', '2.0', '2']) accepted(request({}, { httpVersion }));
   });
