@@ -14,20 +14,10 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Closed, Endpoint } from './endpoint.js';
 import { dropIfOpen, startOurServer, type OurServer } from './fullduplex-ends.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 import { within } from './inbox.js';
 import { OFFERED_PROTOCOLS, describePeerMatrix } from './peer-matrix.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PAGE_SCRIPT = readFileSync(new URL('./chromium/peer-page.js', import.meta.url), 'utf8');
 const PAGE_HTML = '<!doctype html><meta charset="utf-8"><title>fullduplex interop</title><script src="/peer-page.js"></script>';
 

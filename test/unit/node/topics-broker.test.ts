@@ -1,33 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket, { WebSocketServer } from '../../../src/index.js';
 import { MemoryBroker, MemoryHub } from '../../../src/broker/memory-broker.js';
 import { startServer, stopServer } from '../../support/servers.js';
-
-async function connect(url: string, count: number): Promise<WebSocket[]> {
-  const clients = Array.from({ length: count }, () => new WebSocket(url));
-  await Promise.all(clients.map((c) => new Promise((r, j) => { c.once('open', r); c.once('error', j); })));
-  return clients;
-}
-
-async function serverSides(wss: WebSocketServer, count: number): Promise<WebSocket[]> {
-  while (wss.clients.size < count) await new Promise((r) => setImmediate(r));
-  return [...wss.clients];
-}
-
-function collect(ws: WebSocket): string[] {
-  const out: string[] = [];
-  ws.on('message', (d) => out.push(d.toString()));
-  return out;
-}
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { collect, connect, serverSides, until } from '../../support/clients.js';
 
 describe('topics across servers through a broker', () => {
   it('delivers publications to subscribers of other servers, once each, in order', async () => {

@@ -3,31 +3,7 @@ import assert from 'node:assert/strict';
 import type net from 'node:net';
 import WebSocket, { WebSocketServer, type PublishResult } from '../../../src/index.js';
 import { rawHandshake, startServer, stopServer } from '../../support/servers.js';
-
-async function connect(url: string, count: number): Promise<WebSocket[]> {
-  const clients = Array.from({ length: count }, () => new WebSocket(url));
-  await Promise.all(clients.map((c) => new Promise((r, j) => { c.once('open', r); c.once('error', j); })));
-  return clients;
-}
-
-async function serverSides(wss: WebSocketServer, count: number): Promise<WebSocket[]> {
-  while (wss.clients.size < count) await new Promise((r) => setImmediate(r));
-  return [...wss.clients];
-}
-
-function collect(ws: WebSocket): string[] {
-  const out: string[] = [];
-  ws.on('message', (d) => out.push(d.toString()));
-  return out;
-}
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { collect, connect, serverSides, until } from '../../support/clients.js';
 
 describe('topics', () => {
   it('subscribes, reports subscriptions, and publishes to subscribers only', async () => {
