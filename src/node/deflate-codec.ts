@@ -45,38 +45,63 @@ export const DEFAULT_LEVEL = 1;
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY_BLOCK = Buffer.from([0x00]);
 
-/** Keeps the last `capacity` bytes written to it: the LZ77 window of one direction. */
+/**
+ * Keeps the last `capacity` bytes written to it: the LZ77 window of one direction. A ring, so
+ * keeping a message costs a copy of that message only; the window is put in order when read.
+ */
 class WindowTail {
   readonly #capacity: number;
   #buffer: Buffer | null = null;
+  /** Where the oldest byte is. */
+  #start = 0;
   #length = 0;
 
   constructor(capacity: number) {
     this.#capacity = capacity;
   }
 
+  /** The window, oldest byte first (a view, valid until the next push). */
   get bytes(): Buffer | undefined {
-    return this.#length === 0 ? undefined : this.#buffer!.subarray(0, this.#length);
+    if (this.#length === 0) return undefined;
+    const buffer = this.#buffer!;
+    const start = this.#start;
+    if (start + this.#length <= this.#capacity) return buffer.subarray(start, start + this.#length);
+    const ordered = Buffer.allocUnsafe(this.#capacity);
+    buffer.copy(ordered, 0, start);
+    buffer.copy(ordered, this.#capacity - start, 0, start);
+    this.#buffer = ordered;
+    this.#start = 0;
+    return ordered;
   }
 
   push(data: Uint8Array): void {
     const cap = this.#capacity;
-    if (data.length === 0) return;
+    const n = data.length;
+    if (n === 0) return;
     const buffer = (this.#buffer ??= Buffer.allocUnsafe(cap));
-    if (data.length >= cap) {
-      buffer.set(data.subarray(data.length - cap));
+    if (n >= cap) {
+      buffer.set(data.subarray(n - cap));
+      this.#start = 0;
       this.#length = cap;
       return;
     }
-    const keep = Math.min(this.#length, cap - data.length);
-    if (keep < this.#length) buffer.copyWithin(0, this.#length - keep, this.#length);
-    buffer.set(data, keep);
-    this.#length = keep + data.length;
+    const end = (this.#start + this.#length) % cap;
+    const first = Math.min(n, cap - end);
+    buffer.set(data.subarray(0, first), end);
+    if (first < n) buffer.set(data.subarray(first), 0);
+    const length = this.#length + n;
+    if (length > cap) {
+      this.#start = (this.#start + length - cap) % cap;
+      this.#length = cap;
+    } else {
+      this.#length = length;
+    }
   }
 
   /** Forgets the history (always allowed for our own sending: references are optional). */
   clear(): void {
     this.#buffer = null;
+    this.#start = 0;
     this.#length = 0;
   }
 

@@ -366,7 +366,7 @@ export class WebSocket extends EventEmitter {
   #onDrain(): void {
     if (this.#readingHeld) {
       this.#readingHeld = false;
-      if (!this.#paused && !this.#deferred && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
+      this.#resumeReading();
     }
     const latest = this.#latest;
     if (latest !== null && latest.size > 0) {
@@ -491,8 +491,7 @@ export class WebSocket extends EventEmitter {
       this.#flushScheduled = true;
       if (flushQueue.push(this) === 1) process.nextTick(flushAll);
     }
-    const socket = this.#socket!;
-    return socket.writableLength + this.#connection!.outputBytes < socket.writableHighWaterMark;
+    return this.bufferedAmount < this.#socket!.writableHighWaterMark;
   }
 
   /** Writes everything the core queued, now. */
@@ -595,7 +594,13 @@ export class WebSocket extends EventEmitter {
   resume(): void {
     if (this.#readyState === ReadyState.CONNECTING || this.#readyState === ReadyState.CLOSED) return;
     this.#paused = false;
-    if (!this.#deferred && !this.#readingHeld) this.#socket?.resume();
+    this.#resumeReading();
+  }
+
+  /** Reads the socket again unless something still holds it: the user, deferred events, the peer's backlog. */
+  #resumeReading(): void {
+    if (this.#paused || this.#deferred || this.#readingHeld || this.#readyState === ReadyState.CLOSED) return;
+    this.#socket?.resume();
   }
 
   #afterCloseSent(): void {
@@ -759,7 +764,7 @@ export class WebSocket extends EventEmitter {
         setImmediate(step);
       } else {
         this.#deferred = null;
-        if (!this.#paused && !this.#readingHeld && this.#readyState !== ReadyState.CLOSED) this.#socket?.resume();
+        this.#resumeReading();
       }
     };
     setImmediate(step);

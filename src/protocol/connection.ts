@@ -133,6 +133,8 @@ export class Connection {
   #messageLength = 0;
   #messageFragments = 0;
   #messageBuffer: Uint8Array | null = null;
+  /** The current message arrived whole in one chunk and was checked as a whole. */
+  #messageWhole = false;
   /** Made when a text message first arrives in pieces. */
   #utf8: Utf8Validator | null = null;
 
@@ -542,9 +544,6 @@ export class Connection {
     // RFC 6455 §5.5.1: nothing after a close frame counts.
     this.#discardInput();
   }
-
-  /** The current message arrived whole in one chunk and was checked as a whole. */
-  #messageWhole = false;
 
   /** Returns false when the piece failed the connection. */
   #dataPiece(piece: Uint8Array, whole: boolean): boolean {

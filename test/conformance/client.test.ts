@@ -17,6 +17,7 @@ import { casesFor, type Case } from './cases.js';
 import { CASE_TIMEOUT_MS, collectUntilClose, writeDelivery } from './loopback.js';
 import { assertOutcome, summarizeFrames, type Observed } from './outcome.js';
 import { caseFrameBytes, parseFrames } from './wire.js';
+import { readHead } from '../support/servers.js';
 
 interface ServerRun {
   /** The client half-closed before this server closed the connection. */
@@ -30,17 +31,10 @@ let handle: ((socket: net.Socket, head: string, rest: Buffer) => void) | null = 
 
 before(async () => {
   server = net.createServer((socket) => {
-    let buffered = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.removeListener('data', onData);
-      socket.pause();
-      if (handle) handle(socket, buffered.subarray(0, end).toString('latin1'), buffered.subarray(end + 4));
+    readHead(socket, (head, rest) => {
+      if (handle) handle(socket, head, rest);
       else socket.destroy();
-    };
-    socket.on('data', onData);
+    });
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -41,19 +41,27 @@ export async function rawHandshake(port: number, extraHeaders = ''): Promise<{ s
       extraHeaders +
       '\r\n',
   );
-  let buffered = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.removeListener('data', onData);
-      socket.pause();
-      resolve({ socket, head: buffered.subarray(0, end).toString('latin1'), rest: buffered.subarray(end + 4) });
-    };
-    socket.on('data', onData);
+    readHead(socket, (head, rest) => resolve({ socket, head, rest }));
     socket.once('error', reject);
   });
+}
+
+/**
+ * Reads an HTTP head (up to the blank line) from `socket`, then pauses it and hands over the head
+ * as text and the bytes that came after it.
+ */
+export function readHead(socket: net.Socket, onHead: (head: string, rest: Buffer) => void): void {
+  let buffered = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    socket.removeListener('data', onData);
+    socket.pause();
+    onHead(buffered.subarray(0, end).toString('latin1'), buffered.subarray(end + 4));
+  };
+  socket.on('data', onData);
 }
 
 /** Collects everything a raw socket receives until it closes. */

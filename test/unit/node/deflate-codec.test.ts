@@ -157,6 +157,26 @@ describe('permessage-deflate in the core with the zlib codec', () => {
     assert.equal(Buffer.from(inflated as Uint8Array).toString(), 'still fine');
   });
 
+  it('restores a released inflater from a window that wrapped around many messages', () => {
+    const codec = new DeflateCodec({ ...PARAMS, clientMaxWindowBits: 10 }, 'server', { threshold: 0 });
+    let plain = Buffer.alloc(0);
+    const parts = Array.from({ length: 7 }, (_, i) => Buffer.from(Array.from({ length: 300 + i * 13 }, (_, j) => (i * 31 + j * 7) & 0xff)));
+    for (const part of parts) {
+      // Each message compressed on its own, so the window the codec keeps is all it needs.
+      const inflated = codec.decompress(deflateMessage(part), 0);
+      assert.ok(Buffer.from(inflated as Uint8Array).equals(part));
+      plain = Buffer.concat([plain, part]);
+    }
+    codec.releaseIdle();
+    codec.releaseIdle();
+    const window = plain.subarray(plain.length - 1024);
+    const referring = zlib.deflateRawSync(window, { windowBits: 10, dictionary: window, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    assert.ok(referring.length < 100, 'the test message must refer back into the window');
+    const again = codec.decompress(referring.subarray(0, referring.length - 4), 0);
+    assert.ok(Buffer.from(again as Uint8Array).equals(window));
+    codec.close();
+  });
+
   it('holds no zlib state with no context takeover, and releases idle streams otherwise', () => {
     const shared = new DeflateCodec({ ...PARAMS, serverNoContextTakeover: true, clientNoContextTakeover: true }, 'server', { threshold: 0 });
     shared.compress(Buffer.alloc(100_000, 1), true);
