@@ -5,7 +5,6 @@
  */
 import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
-import { createHash, randomFillSync } from 'node:crypto';
 import { WEBSOCKET_GUID } from '../protocol/constants.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
@@ -53,15 +52,14 @@ export function isValidUtf8Message(bytes: Uint8Array): boolean {
   return isUtf8(bytes);
 }
 
-/** RFC 6455 §4.2.2: the Sec-WebSocket-Accept value of a key, hashed by node:crypto. */
-export function acceptKey(key: string): string {
-  return oneShotHash !== undefined
-    ? oneShotHash('sha1', key + WEBSOCKET_GUID, 'base64')
-    : createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
-}
-
 /** crypto.hash (Node 20.12 and later) hashes in one call, without a Hash object. */
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+
+/** RFC 6455 §4.2.2: the Sec-WebSocket-Accept value of a key, hashed by node:crypto. */
+export function acceptKey(key: string): string {
+  const input = key + WEBSOCKET_GUID;
+  return oneShotHash ? oneShotHash('sha1', input, 'base64') : crypto.createHash('sha1').update(input).digest('base64');
+}
 
 const POOL_SIZE = 8192;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
@@ -70,7 +68,7 @@ let poolOffset = POOL_SIZE;
 /** RFC 6455 §5.3: fresh, unpredictable masking keys, drawn from a pooled CSPRNG buffer. */
 export function generateMask(key: Uint8Array): void {
   if (poolOffset + 4 > POOL_SIZE) {
-    randomFillSync(pool);
+    crypto.randomFillSync(pool);
     poolOffset = 0;
   }
   key[0] = pool[poolOffset]!;
@@ -81,5 +79,5 @@ export function generateMask(key: Uint8Array): void {
 }
 
 export function randomBytes16(): Uint8Array {
-  return randomFillSync(new Uint8Array(16));
+  return crypto.randomFillSync(new Uint8Array(16));
 }
