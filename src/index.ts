@@ -12,10 +12,10 @@ export type { PublishOptions, PublishResult, SendResult } from './node/topic-hub
 export type { Broker, BrokerMessageHandler } from './broker/broker.js';
 export { BrokerError } from './broker/broker.js';
 export { MemoryBroker, MemoryHub } from './broker/memory-broker.js';
-export type { PerMessageDeflateOptions } from './node/deflate-codec.js';
+export type { PerMessageDeflateOptions } from './node/compression/deflate-codec.js';
 export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/websocket-server.js';
 export { SERVER_DEFAULTS } from './node/websocket-server.js';
-export { CloseEvent, ErrorEvent, MessageEvent } from './node/events.js';
+export { CloseEvent, ErrorEvent, MessageEvent } from './node/browser-api.js';
 export {
   CloseCode,
   FullduplexError,
@@ -24,7 +24,7 @@ export {
   ReadyState,
   UsageError,
 } from './protocol/index.js';
-export type { BinaryType } from './node/payload.js';
+export type { BinaryType } from './node/bytes/convert-message.js';
 
 // `ws` exposes these on its default export; so do we.
 WebSocket.WebSocket = WebSocket;

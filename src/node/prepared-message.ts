@@ -8,7 +8,7 @@
  */
 import { Opcode } from '../protocol/constants.js';
 import { frameHeaderSize, writeFrameHeader } from '../protocol/frame-writer.js';
-import { compressShared, type PerMessageDeflateOptions } from './deflate-codec.js';
+import { compressShared, type PerMessageDeflateOptions } from './compression/deflate-codec.js';
 
 export class PreparedMessage {
   readonly payload: Buffer;

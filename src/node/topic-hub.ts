@@ -9,7 +9,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import type { Broker } from '../broker/broker.js';
-import type { PerMessageDeflateOptions } from './deflate-codec.js';
+import type { PerMessageDeflateOptions } from './compression/deflate-codec.js';
 import { PreparedMessage } from './prepared-message.js';
 
 /** What happened to a message on one connection. */

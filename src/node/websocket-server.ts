@@ -17,9 +17,10 @@ import {
   validateRequest,
 } from '../protocol/server-handshake.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
-import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './deflate-codec.js';
+import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './compression/deflate-codec.js';
 import { PreparedMessage } from './prepared-message.js';
-import { acceptKey, toBytes, type SendData } from './payload.js';
+import { acceptKey } from './bytes/accept-key.js';
+import { toBytes, type SendData } from './bytes/to-bytes.js';
 import type { Broker } from '../broker/broker.js';
 import { TopicHub, type PublishOptions, type PublishResult } from './topic-hub.js';
 import { WebSocket, attachSocket, sendPrepared, heartbeatTick, type BackpressurePolicy, type TopicServer } from './websocket.js';

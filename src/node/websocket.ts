@@ -14,26 +14,29 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../protocol/connection.js';
-import { applyMaskFast } from './wasm-mask.js';
+import { applyMaskFast } from './bytes/apply-mask-fast.js';
 import { CloseCode, ReadyState, isValidCloseCode } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
 import type { MessageCodec } from '../protocol/codec.js';
 import { HandshakeError } from '../protocol/errors.js';
 import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
-import { DeflateCodec, resolveDeflateOptions } from './deflate-codec.js';
-import { dial, parseTarget, type ClientOptions, type DialResult } from './dial.js';
+import { DeflateCodec, resolveDeflateOptions } from './compression/deflate-codec.js';
+import { dial, parseTarget, type ClientOptions, type DialResult } from './client.js';
 import {
   addEventListener,
   getAttributeListener,
   removeEventListener,
   setAttributeListener,
   type EventListenerLike,
-} from './events.js';
+} from './browser-api.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { PublishOptions, PublishResult, SendResult, TopicHub } from './topic-hub.js';
-import { asBuffer, convertMessage, generateMask, isValidUtf8Message, toBytes, type BinaryType, type SendData } from './payload.js';
+import { asBuffer, convertMessage, type BinaryType } from './bytes/convert-message.js';
+import { generateMask } from './bytes/generate-mask.js';
+import { isValidUtf8Message } from './bytes/is-valid-utf8-message.js';
+import { toBytes, type SendData } from './bytes/to-bytes.js';
 
-export type { ClientOptions } from './dial.js';
+export type { ClientOptions } from './client.js';
 
 export interface SendOptions {
   binary?: boolean;

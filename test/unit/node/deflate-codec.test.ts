@@ -5,7 +5,7 @@ import type net from 'node:net';
 import { WebSocket as WsClient } from 'ws';
 import WebSocket from '../../../src/index.js';
 import { Connection, Opcode } from '../../../src/protocol/index.js';
-import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/deflate-codec.js';
+import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/compression/deflate-codec.js';
 import { clientFrame, closePayload, concat } from '../../support/frames.js';
 import { rawHandshake, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
 

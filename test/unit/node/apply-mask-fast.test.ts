@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyMaskFast } from '../../../src/node/wasm-mask.js';
+import { applyMaskFast } from '../../../src/node/bytes/apply-mask-fast.js';
 
 function reference(data: Uint8Array, key: Uint8Array, phase: number): Uint8Array {
   return Uint8Array.from(data, (b, i) => b ^ key[(phase + i) & 3]!);

@@ -14,9 +14,9 @@
  */
 import zlib from 'node:zlib';
 import { SyncZlib, ZlibSyncError, syncZlibAvailable } from './zlib-sync.js';
-import type { MessageCodec } from '../protocol/codec.js';
-import { ProtocolError } from '../protocol/errors.js';
-import type { DeflateConfig, DeflateParams } from '../protocol/permessage-deflate.js';
+import type { MessageCodec } from '../../protocol/codec.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import type { DeflateConfig, DeflateParams } from '../../protocol/permessage-deflate.js';
 
 /** The `perMessageDeflate` option, in `ws`'s shape. */
 export interface PerMessageDeflateOptions extends DeflateConfig {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { acceptKey, isValidUtf8Message } from '../../../src/node/payload.js';
-import { acceptValue } from '../../../src/protocol/index.js';
+import { isValidUtf8Message } from '../../../src/node/bytes/is-valid-utf8-message.js';
 
 describe('isValidUtf8Message', () => {
   it('accepts short ASCII, short multi-byte text, and long text', () => {
@@ -22,14 +21,5 @@ describe('isValidUtf8Message', () => {
       [...Buffer.from('x'.repeat(10)), 0xe2, 0x82],
     ];
     for (const bytes of cases) assert.equal(isValidUtf8Message(Uint8Array.from(bytes)), false, Buffer.from(bytes).toString('hex'));
-  });
-});
-
-describe('acceptKey', () => {
-  it('computes the accept value of RFC 6455 §1.3 and agrees with the core for other keys', () => {
-    assert.equal(acceptKey('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
-    for (const key of ['AQIDBAUGBwgJCgsMDQ4PEA==', 'x3JJHMbDL1EzLkh9GBhXDw==', '////////////////////w==']) {
-      assert.equal(acceptKey(key), acceptValue(key));
-    }
   });
 });

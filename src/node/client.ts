@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
 import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/client-handshake.js';
-import { randomBytes16 } from './payload.js';
+import { randomFillSync } from 'node:crypto';
 
 export interface ClientOptions extends SecureContextOptions, Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'> {
   /** Extra request headers. */
@@ -36,7 +36,7 @@ export interface ClientOptions extends SecureContextOptions, Pick<TlsConnectionO
   /** ms to wait for the server's close frame and TCP close after ours. */
   closeTimeoutMs?: number;
   /** permessage-deflate (RFC 7692): offered by default, as in `ws`. */
-  perMessageDeflate?: boolean | import('./deflate-codec.js').PerMessageDeflateOptions;
+  perMessageDeflate?: boolean | import('./compression/deflate-codec.js').PerMessageDeflateOptions;
   family?: number;
   localAddress?: string;
   lookup?: http.RequestOptions['lookup'];
@@ -114,7 +114,7 @@ export function dial(
   if (options.protocolVersion !== undefined && options.protocolVersion !== 13) {
     throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: 13)`);
   }
-  const key = generateKey(randomBytes16());
+  const key = generateKey(randomFillSync(new Uint8Array(16)));
   const headers: Record<string, string> = {
     ...requestHeaders({ key, protocols, extensions: extensionOffer, origin: options.origin }),
     ...options.headers,

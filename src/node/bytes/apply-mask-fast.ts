@@ -1,12 +1,12 @@
 /**
- * Masking at memory speed: a WebAssembly SIMD loop (src/node/wasm/mask.wat, assembled with
+ * Masking at memory speed: a WebAssembly SIMD loop (src/node/bytes/wasm/mask.wat, assembled with
  * wat2wasm from Debian's wabt into the bytes below) XORs 16 bytes per instruction. Payloads are
  * copied into the module's memory, masked there and copied back, 64 KiB at a time; for the
  * payload sizes where that pays (see MIN_LENGTH) it is several times faster than the 32-bit JS
  * loop. Where WebAssembly SIMD is missing, the JS loop of the core does the work.
  * Must not: keep any payload bytes between calls.
  */
-import { applyMask } from '../protocol/mask.js';
+import { applyMask } from '../../protocol/mask.js';
 
 /** Below this the copies cost more than the SIMD loop saves. */
 const MIN_LENGTH = 512;
