@@ -1,20 +1,36 @@
 /**
  * fullduplex: the Node.js entry point. A drop-in for `ws`:
  *   import WebSocket, { WebSocketServer } from 'fullduplex';
+ * The only place that adds `ws`'s statics to the WebSocket class.
  */
 import { WebSocket } from './node/websocket.js';
-import { WebSocketServer } from './node/websocket-server.js';
+import { WebSocketServer } from './node/server.js';
 import { createWebSocketStream } from './node/stream.js';
+
+// `ws` exposes these on its default export; so do we.
+declare module './node/websocket.js' {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace WebSocket {
+    let WebSocket: typeof import('./node/websocket.js').WebSocket;
+    let WebSocketServer: typeof import('./node/server.js').WebSocketServer;
+    let Server: typeof import('./node/server.js').WebSocketServer;
+    let createWebSocketStream: typeof import('./node/stream.js').createWebSocketStream;
+  }
+}
+WebSocket.WebSocket = WebSocket;
+WebSocket.WebSocketServer = WebSocketServer;
+WebSocket.Server = WebSocketServer;
+WebSocket.createWebSocketStream = createWebSocketStream;
 
 export { WebSocket, WebSocketServer, createWebSocketStream };
 export type { BackpressurePolicy, ClientOptions, RawData, SendOptions } from './node/websocket.js';
-export type { PublishOptions, PublishResult, SendResult } from './node/topic-hub.js';
+export type { PublishOptions, PublishResult, SendResult } from './pubsub/pubsub.js';
 export type { Broker, BrokerMessageHandler } from './broker/broker.js';
 export { BrokerError } from './broker/broker.js';
 export { MemoryBroker, MemoryHub } from './broker/memory-broker.js';
 export type { PerMessageDeflateOptions } from './node/compression/deflate-codec.js';
-export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/websocket-server.js';
-export { SERVER_DEFAULTS } from './node/websocket-server.js';
+export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/server.js';
+export { SERVER_DEFAULTS } from './node/server.js';
 export { CloseEvent, ErrorEvent, MessageEvent } from './node/browser-api.js';
 export {
   CloseCode,
@@ -25,12 +41,6 @@ export {
   UsageError,
 } from './protocol/index.js';
 export type { BinaryType } from './node/bytes/convert-message.js';
-
-// `ws` exposes these on its default export; so do we.
-WebSocket.WebSocket = WebSocket;
-WebSocket.WebSocketServer = WebSocketServer;
-WebSocket.Server = WebSocketServer;
-WebSocket.createWebSocketStream = createWebSocketStream;
 
 export { WebSocketServer as Server };
 export default WebSocket;

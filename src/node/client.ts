@@ -1,49 +1,23 @@
 /**
- * The client's opening handshake over Node's http/https (RFC 6455 §4.1): URL rules, the upgrade
- * request, redirects, the handshake timeout, and the checks of the 101 answer. Hands the upgraded
- * socket back; knows nothing of frames.
- * Must not: emit WebSocket events itself (the WebSocket decides what its users see).
+ * The client side of a connection: the opening handshake over Node's http/https (RFC 6455
+ * §4.1: URL rules, the upgrade request, redirects, the handshake timeout, the checks of the 101
+ * answer), permessage-deflate's answer checked (RFC 7692 §5), and the upgraded socket attached
+ * to the connection's link.
+ * Must not: know of frames (the link and the core do), or decide what users see beyond the
+ * handshake's own events ('upgrade', 'redirect', 'unexpected-response').
  */
+import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { HandshakeError, UsageError } from '../protocol/errors.js';
 import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/client-handshake.js';
-import { randomFillSync } from 'node:crypto';
-
-export interface ClientOptions extends SecureContextOptions, Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'> {
-  /** Extra request headers. */
-  headers?: Record<string, string>;
-  /** Milliseconds allowed for the whole opening handshake (0: none). */
-  handshakeTimeout?: number;
-  /** Largest message accepted, in bytes (0: no limit). */
-  maxPayload?: number;
-  maxFragments?: number;
-  followRedirects?: boolean;
-  maxRedirects?: number;
-  /** Value of the Origin header. */
-  origin?: string;
-  agent?: http.Agent;
-  /** Sec-WebSocket-Version; only 13 is spoken. */
-  protocolVersion?: number;
-  skipUTF8Validation?: boolean;
-  autoPong?: boolean;
-  allowSynchronousEvents?: boolean;
-  /** Bytes allowed to wait in the send buffer before backpressurePolicy applies. Default: no limit. */
-  maxBackpressure?: number;
-  backpressurePolicy?: 'close' | 'drop' | 'latest';
-  /** ms to wait for the server's close frame and TCP close after ours. */
-  closeTimeoutMs?: number;
-  /** permessage-deflate (RFC 7692): offered by default, as in `ws`. */
-  perMessageDeflate?: boolean | import('./compression/deflate-codec.js').PerMessageDeflateOptions;
-  family?: number;
-  localAddress?: string;
-  lookup?: http.RequestOptions['lookup'];
-  createConnection?: http.RequestOptions['createConnection'];
-  timeout?: number;
-  auth?: string;
-}
+import { HandshakeError, UsageError } from '../protocol/errors.js';
+import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
+import { DeflateCodec, resolveDeflateOptions } from './compression/deflate-codec.js';
+import type { ConnectionHost, ConnectionOwner } from './internal.js';
+import type { Link } from './link.js';
+import { CLIENT_DEFAULTS, resolveConnectionSettings, type ClientOptions } from './options.js';
+import { SendPolicy } from './send-policy.js';
 
 export interface DialTarget {
   url: URL;
@@ -167,7 +141,7 @@ export function dial(
       if (!finish()) return;
       response.resume();
       request.destroy();
-      const maxRedirects = options.maxRedirects ?? 10;
+      const maxRedirects = options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects;
       if (redirects >= maxRedirects) {
         handlers.onError(new HandshakeError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'));
         return;
@@ -240,4 +214,71 @@ function tlsOptions(options: ClientOptions): https.RequestOptions {
   const out: Record<string, unknown> = {};
   for (const k of keys) if ((options as Record<string, unknown>)[k] !== undefined) out[k] = (options as Record<string, unknown>)[k];
   return out as https.RequestOptions;
+}
+
+/** The host of one client connection: its settings and send policy; no topics, no books. */
+export function clientHost(options: ClientOptions): ConnectionHost {
+  const settings = resolveConnectionSettings('client', options);
+  return {
+    settings,
+    sendPolicy: new SendPolicy(settings.maxBackpressure, settings.backpressurePolicy),
+    topics: null,
+    connectionClosed: () => {},
+  };
+}
+
+/** How a client's WebSocket follows its opening handshake. */
+export interface ClientOpening {
+  /** The URL changed by a redirect. */
+  redirected(url: string): void;
+  /** The handshake ended, one way or the other. */
+  settled(): void;
+}
+
+/**
+ * Dials `target` for the client WebSocket `owner` and attaches `link` to the upgraded socket;
+ * a failure closes `link` with the handshake's error.
+ */
+export function openClient(
+  owner: ConnectionOwner,
+  link: Link,
+  target: DialTarget,
+  protocols: readonly string[],
+  options: ClientOptions,
+  opening: ClientOpening,
+): DialResult {
+  const deflate = resolveDeflateOptions(options.perMessageDeflate ?? true);
+  const handlers: DialHandlers = {
+    onUpgrade: (response) => owner.emit('upgrade', response),
+    onRedirect: (url, request) => {
+      opening.redirected(url.href);
+      owner.emit('redirect', url.href, request);
+    },
+    onUnexpectedResponse: (request, response) => {
+      if (owner.listenerCount('unexpected-response') === 0) return false;
+      owner.emit('unexpected-response', request, response);
+      return true;
+    },
+    onError: (error) => {
+      opening.settled();
+      link.failOpening(error);
+    },
+    onOpen: (socket, head, response, accepted) => {
+      opening.settled();
+      let codec: DeflateCodec | null = null;
+      if (accepted.extensions.length > 0) {
+        // RFC 7692 §5: the client fails the connection on an answer it cannot accept.
+        const params = deflate ? acceptDeflateResponse(accepted.extensions, deflate) : null;
+        if (params === null || params instanceof HandshakeError) {
+          socket.destroy();
+          link.failOpening(params ?? new HandshakeError('WS_ERR_SERVER_EXTENSIONS'));
+          return;
+        }
+        codec = new DeflateCodec(params, 'client', deflate!);
+      }
+      const extensions = codec ? String(response.headers['sec-websocket-extensions']) : '';
+      link.attach(socket, head, accepted.protocol, extensions, codec);
+    },
+  };
+  return dial(target, protocols, options, handlers, deflate ? deflateOffer(deflate) : undefined, deflate ? [PERMESSAGE_DEFLATE] : []);
 }

@@ -223,6 +223,11 @@ export class Connection {
     return this.#error;
   }
 
+  /** A fragmented message is being sent: its first frame went out, its last (fin) not yet. */
+  get sendingFragments(): boolean {
+    return this.#sendOpcode !== 0;
+  }
+
   /** Bytes queued by send calls and not yet taken. */
   get outputBytes(): number {
     return this.#outputBytes;

@@ -1,0 +1,129 @@
+/**
+ * Every default of the Node layer, and the one resolver that turns the options a user gives (to
+ * a server or to a client) into the settings its connections run with. The README's limits
+ * table lists and justifies each default.
+ * Must not: hold state, or let server and client resolve the same option differently (where
+ * their defaults differ, the tables below say so).
+ */
+import type http from 'node:http';
+import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { Side } from '../protocol/connection.js';
+import type { PerMessageDeflateOptions } from './compression/deflate-codec.js';
+import type { BackpressurePolicy } from './send-policy.js';
+
+/** Options every connection reads, whoever made it (server or client). */
+export interface WebSocketOptions {
+  /** Largest message accepted, in bytes (0: no limit). Default 16 MiB. */
+  maxPayload?: number;
+  /** Most frames one message may have (0: no limit). Default 131072. */
+  maxFragments?: number;
+  /** Most automatic pongs queued at once. Default 16. */
+  maxPendingPongs?: number;
+  skipUTF8Validation?: boolean;
+  autoPong?: boolean;
+  allowSynchronousEvents?: boolean;
+  /** How long to wait for the close handshake before destroying the socket. Server 5000, client 30000. */
+  closeTimeoutMs?: number;
+  /** Bytes allowed to wait in a connection's send buffer before backpressurePolicy applies (0: no limit). Server 16 MiB, client none. */
+  maxBackpressure?: number;
+  /** 'close' (1008, default), 'drop', or 'latest' (newest message per key). */
+  backpressurePolicy?: BackpressurePolicy;
+  /** permessage-deflate (RFC 7692) in `ws`'s shape: off by default on a server, offered by default by a client, as in `ws`. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+}
+
+export interface ClientOptions
+  extends WebSocketOptions,
+    SecureContextOptions,
+    Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'> {
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Milliseconds allowed for the whole opening handshake (0: none). */
+  handshakeTimeout?: number;
+  followRedirects?: boolean;
+  /** Most redirects followed. Default 10. */
+  maxRedirects?: number;
+  /** Value of the Origin header. */
+  origin?: string;
+  agent?: http.Agent;
+  /** Sec-WebSocket-Version; only 13 is spoken. */
+  protocolVersion?: number;
+  family?: number;
+  localAddress?: string;
+  lookup?: http.RequestOptions['lookup'];
+  createConnection?: http.RequestOptions['createConnection'];
+  timeout?: number;
+  auth?: string;
+}
+
+/** Defaults of the server's limits. */
+export const SERVER_DEFAULTS = {
+  maxPayload: 16 * 1024 * 1024,
+  maxFragments: 131072,
+  maxPendingPongs: 16,
+  handshakeTimeoutMs: 10_000,
+  maxHeaderSize: 16 * 1024,
+  pingIntervalMs: 30_000,
+  closeTimeoutMs: 5_000,
+  maxConnections: 0,
+  maxBackpressure: 16 * 1024 * 1024,
+};
+
+/**
+ * Defaults of a client connection: the server's message limits; a longer close wait (the
+ * client waits for the server to close TCP, RFC 6455 §7.1.1) and no send limit (a client has
+ * one connection, its buffer is its user's business), as `ws` has.
+ */
+export const CLIENT_DEFAULTS = {
+  maxPayload: SERVER_DEFAULTS.maxPayload,
+  maxFragments: SERVER_DEFAULTS.maxFragments,
+  maxPendingPongs: SERVER_DEFAULTS.maxPendingPongs,
+  closeTimeoutMs: 30_000,
+  maxBackpressure: 0,
+  maxRedirects: 10,
+};
+
+/** What a connection runs with: every option of WebSocketOptions resolved. */
+export interface ConnectionSettings {
+  readonly side: Side;
+  readonly maxPayload: number;
+  readonly maxFragments: number;
+  readonly maxPendingPongs: number;
+  readonly skipUTF8Validation: boolean;
+  readonly autoPong: boolean;
+  readonly allowSynchronousEvents: boolean;
+  readonly closeTimeoutMs: number;
+  /** 0: no limit. */
+  readonly maxBackpressure: number;
+  readonly backpressurePolicy: BackpressurePolicy;
+}
+
+/** The one resolver of connection options, for both sides. */
+export function resolveConnectionSettings(side: Side, options: WebSocketOptions): ConnectionSettings {
+  const defaults = side === 'server' ? SERVER_DEFAULTS : CLIENT_DEFAULTS;
+  return {
+    side,
+    maxPayload: options.maxPayload ?? defaults.maxPayload,
+    maxFragments: options.maxFragments ?? defaults.maxFragments,
+    maxPendingPongs: options.maxPendingPongs ?? defaults.maxPendingPongs,
+    skipUTF8Validation: options.skipUTF8Validation ?? false,
+    autoPong: options.autoPong ?? true,
+    allowSynchronousEvents: options.allowSynchronousEvents ?? true,
+    closeTimeoutMs: options.closeTimeoutMs ?? defaults.closeTimeoutMs,
+    maxBackpressure: options.maxBackpressure ?? defaults.maxBackpressure,
+    backpressurePolicy: options.backpressurePolicy ?? 'close',
+  };
+}
+
+/** A server's options with every default filled in (`wss.options`, as in `ws`). */
+export type ResolvedServerOptions<T> = T & typeof SERVER_DEFAULTS & { clientTracking: boolean };
+
+export function resolveServerOptions<T extends Partial<typeof SERVER_DEFAULTS> & { clientTracking?: boolean }>(
+  options: T,
+): ResolvedServerOptions<T> {
+  const resolved = { ...SERVER_DEFAULTS, clientTracking: true, ...options } as ResolvedServerOptions<T>;
+  for (const key of Object.keys(SERVER_DEFAULTS) as Array<keyof typeof SERVER_DEFAULTS>) {
+    if (resolved[key] === undefined) (resolved as typeof SERVER_DEFAULTS)[key] = SERVER_DEFAULTS[key];
+  }
+  return resolved;
+}
