@@ -39,6 +39,15 @@ export interface ConnectionOwner {
   readonly binaryType: BinaryType;
 }
 
+/** What a connection's socket listeners call (socket-listeners.ts). */
+export interface SocketHandlers {
+  receive(chunk: Buffer): void;
+  socketEnded(): void;
+  socketClosed(): void;
+  socketErrored(): void;
+  socketDrained(): void;
+}
+
 export interface HostedConnection {
   readonly owner: ConnectionOwner;
   readonly readyState: ReadyState;

@@ -17,16 +17,15 @@ import { Connection, type ConnectionEvent } from '../protocol/connection.js';
 import { CloseCode, ReadyState } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
 import type { SendResult } from '../pubsub/pubsub.js';
-import { applyMaskFast } from './bytes/apply-mask-fast.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
-import { generateMask } from './bytes/generate-mask.js';
-import { isValidUtf8Message } from './bytes/is-valid-utf8-message.js';
 import { toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
-import type { ConnectionHost, ConnectionOwner, HostedConnection } from './internal.js';
+import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers } from './internal.js';
+import { coreOptions } from './options.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
-import { writeScheduler, type ScheduledWriter } from './write-scheduler.js';
+import { listenTo } from './socket-listeners.js';
+import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 export interface SendOptions {
   binary?: boolean;
@@ -40,16 +39,9 @@ export interface SendOptions {
 export type Callback = (error?: Error | null) => void;
 
 const EMPTY_BUFFER = Buffer.alloc(0);
-const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
-/**
- * A socket attached to a link. Socket listeners are shared by every connection and find theirs
- * through this one typed field, so an idle connection carries no closures of its own.
- */
-type LinkedSocket = Duplex & { fullduplexLink: Link };
-
-export class Link implements HostedConnection, Backpressured, ScheduledWriter {
+export class Link implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
   readonly host: ConnectionHost;
   /** The WebSocket this link serves; bound once, by the WebSocket's constructor. */
   owner!: ConnectionOwner;
@@ -80,35 +72,16 @@ export class Link implements HostedConnection, Backpressured, ScheduledWriter {
 
   /** The opening handshake succeeded: reads and writes `socket` from now on. */
   attach(socket: Duplex, head: Buffer, protocol: string, extensions: string, codec: DeflateCodec | null): void {
-    const settings = this.host.settings;
     this.protocol = protocol;
     this.extensions = extensions;
     this.#codec = codec;
-    this.#connection = new Connection({
-      side: settings.side,
-      maxPayload: settings.maxPayload,
-      maxFragments: settings.maxFragments,
-      maxPendingPongs: settings.maxPendingPongs,
-      skipUtf8Validation: settings.skipUTF8Validation,
-      autoPong: settings.autoPong,
-      autoCloseReply: false,
-      generateMask: settings.side === 'client' ? generateMask : undefined,
-      isUtf8: isValidUtf8Message,
-      allocate: allocUnsafe,
-      mask: applyMaskFast,
-      codec,
-    });
+    this.#connection = new Connection(coreOptions(this.host.settings, codec));
     this.#socket = socket;
     const net = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
     net.setTimeout?.(0);
     net.setNoDelay?.(true);
     if (head.length > 0) socket.unshift(head);
-    (socket as LinkedSocket).fullduplexLink = this;
-    socket.on('data', onSocketData);
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
-    socket.on('error', onSocketError);
-    socket.on('drain', onSocketDrain);
+    listenTo(socket, this);
     this.readyState = ReadyState.OPEN;
     this.owner.emit('open');
   }
@@ -233,29 +206,11 @@ export class Link implements HostedConnection, Backpressured, ScheduledWriter {
 
   /** Writes everything the core queued, now. */
   #flush(): void {
-    const socket = this.#socket!;
-    const output = this.#connection!.takeOutput();
     const callbacks = this.#callbacks;
     this.#callbacks = null;
-    if (output.length === 0) {
-      if (callbacks) for (const cb of callbacks) process.nextTick(cb);
-      return;
-    }
-    const done = callbacks
-      ? (error?: Error | null) => {
-          for (const cb of callbacks) cb(error);
-        }
-      : undefined;
-    if (output.length === 1) {
-      socket.write(output[0]!, done);
-      return;
-    }
-    socket.cork();
-    const last = output.length - 1;
-    for (let i = 0; i < last; i++) socket.write(output[i]!);
-    socket.write(output[last]!, done);
-    socket.uncork();
+    writeOutput(this.#socket!, this.#connection!.takeOutput(), callbacks);
   }
+
 
   // ------------------------------------------------------------------ reading
 
@@ -449,6 +404,12 @@ export class Link implements HostedConnection, Backpressured, ScheduledWriter {
     this.#emitClose();
   }
 
+  socketErrored(): void {
+    // Resets and the like: the socket closes next and 'close' reports 1006.
+    this.readyState = ReadyState.CLOSING;
+    this.#socket?.destroy();
+  }
+
   socketDrained(): void {
     if (this.#readingHeld) {
       this.#readingHeld = false;
@@ -457,26 +418,4 @@ export class Link implements HostedConnection, Backpressured, ScheduledWriter {
     this.host.sendPolicy.drained(this);
     this.owner.emit('drain');
   }
-}
-
-function onSocketData(this: LinkedSocket, chunk: Buffer): void {
-  this.fullduplexLink.receive(chunk);
-}
-
-function onSocketEnd(this: LinkedSocket): void {
-  this.fullduplexLink.socketEnded();
-}
-
-function onSocketClose(this: LinkedSocket): void {
-  this.fullduplexLink.socketClosed();
-}
-
-function onSocketError(this: LinkedSocket): void {
-  // Resets and the like: the socket closes next and 'close' reports 1006.
-  this.fullduplexLink.readyState = ReadyState.CLOSING;
-  this.destroy();
-}
-
-function onSocketDrain(this: LinkedSocket): void {
-  this.fullduplexLink.socketDrained();
 }

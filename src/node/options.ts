@@ -7,8 +7,11 @@
  */
 import type http from 'node:http';
 import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import type { Side } from '../protocol/connection.js';
-import type { PerMessageDeflateOptions } from './compression/deflate-codec.js';
+import type { ConnectionOptions as CoreOptions, Side } from '../protocol/connection.js';
+import { applyMaskFast } from './bytes/apply-mask-fast.js';
+import { generateMask } from './bytes/generate-mask.js';
+import { isValidUtf8Message } from './bytes/is-valid-utf8-message.js';
+import type { DeflateCodec, PerMessageDeflateOptions } from './compression/deflate-codec.js';
 import type { BackpressurePolicy } from './send-policy.js';
 
 /** Options every connection reads, whoever made it (server or client). */
@@ -112,6 +115,30 @@ export function resolveConnectionSettings(side: Side, options: WebSocketOptions)
     closeTimeoutMs: options.closeTimeoutMs ?? defaults.closeTimeoutMs,
     maxBackpressure: options.maxBackpressure ?? defaults.maxBackpressure,
     backpressurePolicy: options.backpressurePolicy ?? 'close',
+  };
+}
+
+const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
+
+/**
+ * The core Connection's options for a connection with `settings`: Node's fast paths (pooled
+ * output buffers, the SIMD mask, native UTF-8 checks, CSPRNG masking keys on the client), and
+ * close frames answered by the link once the events before them were dispatched.
+ */
+export function coreOptions(settings: ConnectionSettings, codec: DeflateCodec | null): CoreOptions {
+  return {
+    side: settings.side,
+    maxPayload: settings.maxPayload,
+    maxFragments: settings.maxFragments,
+    maxPendingPongs: settings.maxPendingPongs,
+    skipUtf8Validation: settings.skipUTF8Validation,
+    autoPong: settings.autoPong,
+    autoCloseReply: false,
+    generateMask: settings.side === 'client' ? generateMask : undefined,
+    isUtf8: isValidUtf8Message,
+    allocate: allocUnsafe,
+    mask: applyMaskFast,
+    codec,
   };
 }
 

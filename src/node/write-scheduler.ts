@@ -2,9 +2,13 @@
  * One write per tick for all connections: the first send of a tick queues its connection here,
  * and one process.nextTick callback then writes every queued connection's output, so that
  * sends made in one tick leave in one socket write each, and a publication to many subscribers
- * costs one scheduled callback, not one per subscriber.
+ * costs one scheduled callback, not one per subscriber. writeOutput hands one connection's
+ * output to its socket as one (corked) write.
  * Must not: know what a connection writes, or let one connection's failure skip the others.
  */
+import type { Duplex } from 'node:stream';
+
+type WriteCallback = (error?: Error | null) => void;
 
 /** A connection with output to write at the end of the tick. */
 export interface ScheduledWriter {
@@ -36,3 +40,28 @@ class WriteScheduler {
 }
 
 export const writeScheduler = new WriteScheduler();
+
+/**
+ * Writes `output` (the core's takeOutput()) to `socket` in one go; `callbacks` run once it is
+ * out (at once, in the next tick, when there was nothing to write).
+ */
+export function writeOutput(socket: Duplex, output: Uint8Array[], callbacks: WriteCallback[] | null): void {
+  if (output.length === 0) {
+    if (callbacks) for (const cb of callbacks) process.nextTick(cb);
+    return;
+  }
+  const done = callbacks
+    ? (error?: Error | null) => {
+        for (const cb of callbacks) cb(error);
+      }
+    : undefined;
+  if (output.length === 1) {
+    socket.write(output[0]!, done);
+    return;
+  }
+  socket.cork();
+  const last = output.length - 1;
+  for (let i = 0; i < last; i++) socket.write(output[i]!);
+  socket.write(output[last]!, done);
+  socket.uncork();
+}
