@@ -3,24 +3,18 @@
  *   import WebSocket, { WebSocketServer } from 'fullduplex';
  * The only place that adds `ws`'s statics to the WebSocket class.
  */
-import { WebSocket } from './node/websocket.js';
+import { WebSocket as NodeWebSocket } from './node/websocket.js';
 import { WebSocketServer } from './node/server.js';
 import { createWebSocketStream } from './node/stream.js';
 
-// `ws` exposes these on its default export; so do we.
-declare module './node/websocket.js' {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace WebSocket {
-    let WebSocket: typeof import('./node/websocket.js').WebSocket;
-    let WebSocketServer: typeof import('./node/server.js').WebSocketServer;
-    let Server: typeof import('./node/server.js').WebSocketServer;
-    let createWebSocketStream: typeof import('./node/stream.js').createWebSocketStream;
-  }
-}
-WebSocket.WebSocket = WebSocket;
-WebSocket.WebSocketServer = WebSocketServer;
-WebSocket.Server = WebSocketServer;
-WebSocket.createWebSocketStream = createWebSocketStream;
+/** The WebSocket class, with the statics `ws` exposes on its default export. */
+const WebSocket = Object.assign(NodeWebSocket, {
+  WebSocket: NodeWebSocket,
+  WebSocketServer,
+  Server: WebSocketServer,
+  createWebSocketStream,
+});
+type WebSocket = NodeWebSocket;
 
 export { WebSocket, WebSocketServer, createWebSocketStream };
 export type { BackpressurePolicy, ClientOptions, RawData, SendOptions } from './node/websocket.js';
