@@ -1,7 +1,7 @@
 /**
  * The Broker port: how servers in many processes share publications. Any broker reduces to
  * publishing bytes on a channel and a callback for what arrives; envelopes, origin filtering
- * and delivery to sockets are written once above this port (node/topic-hub.ts).
+ * and delivery to sockets are written once above this port (pubsub/pubsub.ts).
  * Must not: know about WebSockets.
  */
 
