@@ -21,22 +21,11 @@ import { asBuffer, convertMessage } from './bytes/convert-message.js';
 import { toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers } from './internal.js';
-import { coreOptions } from './options.js';
+import { coreOptions, type Callback, type SendOptions } from './options.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
-import { listenTo } from './socket-listeners.js';
+import { takeOver } from './socket-listeners.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
-
-export interface SendOptions {
-  binary?: boolean;
-  compress?: boolean;
-  fin?: boolean;
-  mask?: boolean;
-  /** With the 'latest' backpressure policy: a newer message with the same key replaces this one while it waits. */
-  key?: string;
-}
-
-export type Callback = (error?: Error | null) => void;
 
 const EMPTY_BUFFER = Buffer.alloc(0);
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
@@ -77,11 +66,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.#codec = codec;
     this.#connection = new Connection(coreOptions(this.host.settings, codec));
     this.#socket = socket;
-    const net = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
-    net.setTimeout?.(0);
-    net.setNoDelay?.(true);
-    if (head.length > 0) socket.unshift(head);
-    listenTo(socket, this);
+    takeOver(socket, head, this);
     this.readyState = ReadyState.OPEN;
     this.owner.emit('open');
   }
@@ -211,7 +196,6 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     writeOutput(this.#socket!, this.#connection!.takeOutput(), callbacks);
   }
 
-
   // ------------------------------------------------------------------ reading
 
   /** Stops reading from the socket (inbound backpressure). */
@@ -328,6 +312,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
 
   /** Destroys the connection at once, without a closing handshake. */
   terminate(): void {
+    if (this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSING;
     this.#socket?.destroy();
   }

@@ -59,6 +59,19 @@ export interface ClientOptions
   auth?: string;
 }
 
+/** Options of one send (`ws.send(data, options)`). */
+export interface SendOptions {
+  binary?: boolean;
+  compress?: boolean;
+  fin?: boolean;
+  mask?: boolean;
+  /** With the 'latest' backpressure policy: a newer message with the same key replaces this one while it waits. */
+  key?: string;
+}
+
+/** Called once a send left (or could not). */
+export type Callback = (error?: Error | null) => void;
+
 /** Defaults of the server's limits. */
 export const SERVER_DEFAULTS = {
   maxPayload: 16 * 1024 * 1024,

@@ -24,13 +24,12 @@ import type { BinaryType } from './bytes/convert-message.js';
 import type { SendData } from './bytes/to-bytes.js';
 import { clientHost, openClient, parseTarget, type DialResult } from './client.js';
 import type { ServerTopics } from './internal.js';
-import { Link, type Callback, type SendOptions } from './link.js';
-import type { ClientOptions } from './options.js';
+import { Link } from './link.js';
+import type { Callback, ClientOptions, SendOptions } from './options.js';
 import { publishTo } from './topic-bridge.js';
 
-export type { SendOptions } from './link.js';
+export type { ClientOptions, SendOptions } from './options.js';
 export type { BackpressurePolicy } from './send-policy.js';
-export type { ClientOptions } from './options.js';
 
 export type RawData = Buffer | ArrayBuffer | Buffer[];
 
