@@ -9,7 +9,7 @@ import http from 'node:http';
 import { HandshakeError } from '../protocol/errors.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import type { ValidRequest } from '../protocol/server-handshake.js';
-import type { PerMessageDeflateOptions } from './compression/deflate-codec.js';
+import type { PerMessageDeflateOptions } from './options.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;

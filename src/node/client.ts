@@ -13,10 +13,10 @@ import type { Duplex } from 'node:stream';
 import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/client-handshake.js';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
 import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
-import { DeflateCodec, resolveDeflateOptions } from './compression/deflate-codec.js';
+import { DeflateCodec } from './compression/deflate-codec.js';
 import type { ConnectionHost, ConnectionOwner } from './internal.js';
 import type { Link } from './link.js';
-import { CLIENT_DEFAULTS, resolveConnectionSettings, type ClientOptions } from './options.js';
+import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, type ClientOptions } from './options.js';
 import { SendPolicy } from './send-policy.js';
 
 export interface DialTarget {

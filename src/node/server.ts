@@ -18,11 +18,18 @@ import { HandshakeError } from '../protocol/errors.js';
 import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';
 import { decide, type AcceptOptions, type Agreement, type Refusal, type VerifyClient } from './accept-policy.js';
 import { toBytes, type SendData } from './bytes/to-bytes.js';
-import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './compression/deflate-codec.js';
+import { DeflateCodec } from './compression/deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
 import type { ConnectionHost, HostedConnection } from './internal.js';
 import { Link } from './link.js';
-import { resolveConnectionSettings, resolveServerOptions, type ResolvedServerOptions, type WebSocketOptions } from './options.js';
+import {
+  resolveConnectionSettings,
+  resolveDeflateOptions,
+  resolveServerOptions,
+  type PerMessageDeflateOptions,
+  type ResolvedServerOptions,
+  type WebSocketOptions,
+} from './options.js';
 import { PreparedMessage } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';

@@ -9,7 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import { PubSub, type PublishOptions, type PublishResult } from '../pubsub/pubsub.js';
 import { asBuffer } from './bytes/convert-message.js';
 import { toBytes, type SendData } from './bytes/to-bytes.js';
-import type { PerMessageDeflateOptions } from './compression/deflate-codec.js';
+import type { PerMessageDeflateOptions } from './options.js';
 import type { HostedConnection, ServerTopics } from './internal.js';
 import { PreparedMessage } from './prepared-message.js';
 

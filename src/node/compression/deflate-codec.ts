@@ -16,32 +16,11 @@ import zlib from 'node:zlib';
 import { SyncZlib, ZlibSyncError, syncZlibAvailable } from './zlib-sync.js';
 import type { MessageCodec } from '../../protocol/codec.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import type { DeflateConfig, DeflateParams } from '../../protocol/permessage-deflate.js';
-
-/** The `perMessageDeflate` option, in `ws`'s shape. */
-export interface PerMessageDeflateOptions extends DeflateConfig {
-  /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
-  threshold?: number;
-  /**
-   * level, memLevel, strategy for compression (windowBits comes from negotiation). The level
-   * defaults to DEFAULT_LEVEL, not zlib's 6.
-   */
-  zlibDeflateOptions?: Pick<zlib.ZlibOptions, 'level' | 'memLevel' | 'strategy' | 'chunkSize'>;
-  zlibInflateOptions?: Pick<zlib.ZlibOptions, 'chunkSize'>;
-  /**
-   * Accepted for `ws` compatibility. zlib work here is synchronous, so exactly one zlib job runs
-   * at a time per process whatever this says.
-   */
-  concurrencyLimit?: number;
-}
+import type { DeflateParams } from '../../protocol/permessage-deflate.js';
+import { DEFLATE_DEFAULTS, type PerMessageDeflateOptions } from '../options.js';
 
 const SYNC = zlib.constants.Z_SYNC_FLUSH;
-/**
- * Compression level when none is given: zlib's best speed. Real-time messages favour speed: on
- * 2 KiB JSON records (50 streams in turn) level 1 takes about 40% of the time of zlib's
- * default 6 for about 25% more bytes; `zlibDeflateOptions.level` picks another.
- */
-export const DEFAULT_LEVEL = 1;
+const DEFAULT_LEVEL = DEFLATE_DEFAULTS.level;
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const EMPTY_BLOCK = Buffer.from([0x00]);
 
@@ -221,7 +200,7 @@ export class DeflateCodec implements MessageCodec {
     const theirs = side === 'server' ? params.clientMaxWindowBits : params.serverMaxWindowBits;
     const oursReset = side === 'server' ? params.serverNoContextTakeover : params.clientNoContextTakeover;
     const theirsReset = side === 'server' ? params.clientNoContextTakeover : params.serverNoContextTakeover;
-    this.#threshold = options.threshold ?? 1024;
+    this.#threshold = options.threshold ?? DEFLATE_DEFAULTS.threshold;
     this.#canCompress = ours >= 9;
     this.#deflateOptions = { level: DEFAULT_LEVEL, ...options.zlibDeflateOptions, windowBits: Math.max(9, ours) };
     this.#inflateOptions = { ...options.zlibInflateOptions, windowBits: Math.max(9, theirs) };
@@ -354,9 +333,4 @@ export function compressShared(data: Uint8Array, windowBits: number, options: Pe
   let out = zlib.deflateRawSync(data, { level: DEFAULT_LEVEL, ...options.zlibDeflateOptions, windowBits, finishFlush: SYNC });
   if (out.length >= 4) out = out.subarray(0, out.length - 4);
   return out.length === 0 ? EMPTY_BLOCK : out;
-}
-
-export function resolveDeflateOptions(option: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | null {
-  if (!option) return null;
-  return option === true ? {} : option;
 }
