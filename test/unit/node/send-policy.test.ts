@@ -5,6 +5,80 @@ import WebSocket, { WebSocketServer, type PublishResult } from '../../../src/ind
 import { connect, serverSides, until } from '../../support/clients.js';
 import { rawHandshake, startEchoServer, startServer, stopServer } from '../../support/servers.js';
 import { clientFrame, Opcode, utf8 } from '../../support/frames.js';
+import { ReadyState } from '../../../src/protocol/index.js';
+import { SendPolicy, type Backlog, type Backpressured, type DropReason } from '../../../src/node/send-policy.js';
+
+/** A connection as the policy sees it: `buffered` bytes waiting. */
+function target(buffered: number) {
+  const log: string[] = [];
+  const t: Backpressured & { buffered: number; log: string[] } = {
+    readyState: ReadyState.OPEN,
+    buffered,
+    log,
+    backlog: null as Backlog | null,
+    get bufferedAmount() {
+      return this.buffered;
+    },
+    dropped(reason: DropReason) {
+      this.backlog!.dropped++;
+      log.push(`dropped ${reason}`);
+    },
+    close(code: number) {
+      (this as { readyState: ReadyState }).readyState = ReadyState.CLOSING;
+      log.push(`close ${code}`);
+    },
+  };
+  return t;
+}
+
+describe('SendPolicy', () => {
+  it('holds a message only when bytes already wait and it would pass the limit; 0 means no limit', () => {
+    const policy = new SendPolicy(100, 'drop');
+    assert.equal(policy.mustHold(target(0), 1000, undefined), false, 'an empty buffer takes any message');
+    assert.equal(policy.mustHold(target(50), 50, undefined), false);
+    assert.equal(policy.mustHold(target(50), 51, undefined), true);
+    assert.equal(new SendPolicy(0, 'drop').mustHold(target(1e9), 1e9, undefined), false);
+  });
+
+  it("'drop' drops and counts, 'close' also closes with 1008", () => {
+    const dropping = target(10);
+    assert.equal(new SendPolicy(1, 'drop').overflow(dropping, undefined, () => {}), 'dropped');
+    assert.deepEqual(dropping.log, ['dropped backpressure']);
+    assert.equal(dropping.backlog!.dropped, 1);
+    const closing = target(10);
+    assert.equal(new SendPolicy(1, 'close').overflow(closing, 'k', () => {}), 'dropped');
+    assert.deepEqual(closing.log, ['dropped backpressure', 'close 1008']);
+  });
+
+  it("'latest' keeps the newest message per key, holds later ones of that key, and sends them as the buffer drains", () => {
+    const policy = new SendPolicy(100, 'latest');
+    const t = target(150);
+    const sent: string[] = [];
+    assert.equal(policy.overflow(t, 'cpu', () => sent.push('cpu=1')), 'buffered');
+    assert.equal(policy.overflow(t, 'mem', () => sent.push('mem=1')), 'buffered');
+    assert.equal(policy.mustHold(target(0), 1, 'cpu'), false, 'another connection is not concerned');
+    assert.equal(policy.mustHold(t, 1, 'cpu'), true, 'a key that waits holds newer messages of it');
+    assert.equal(policy.overflow(t, 'cpu', () => sent.push('cpu=2')), 'buffered');
+    assert.deepEqual(t.log, ['dropped replaced']);
+    assert.equal(policy.overflow(t, undefined, () => sent.push('no key')), 'dropped');
+    policy.drained(t);
+    assert.deepEqual(sent, [], 'nothing goes while the buffer is over the limit');
+    t.buffered = 0;
+    policy.drained(t);
+    assert.deepEqual(sent, ['mem=1', 'cpu=2'], 'the order of the newest values');
+  });
+
+  it('drops a fragmented message whole, and keeps dropping its fragments only while the connection stays open', () => {
+    const dropping = target(10);
+    assert.equal(new SendPolicy(1, 'drop').overflowFragmented(dropping), 'dropped');
+    assert.equal(dropping.backlog!.droppingFragments, true);
+    const closing = target(10);
+    new SendPolicy(1, 'close').overflowFragmented(closing);
+    assert.equal(closing.backlog!.droppingFragments, false);
+    const latest = target(10);
+    assert.equal(new SendPolicy(1, 'latest').overflowFragmented(latest), 'dropped', 'never kept as the latest of a key');
+  });
+});
 
 describe('send policy on a server connection', () => {
   it('stops reading a peer that leaves more than maxBackpressure unread, and reads it again once that drained', async () => {
