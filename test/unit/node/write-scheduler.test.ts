@@ -4,6 +4,38 @@ import net from 'node:net';
 import { startServer, stopServer } from '../../support/servers.js';
 import { connect, openClient, serverSides } from '../../support/clients.js';
 
+import { writeScheduler } from '../../../src/node/write-scheduler.js';
+
+describe('writeScheduler', () => {
+  it('writes every writer queued in a tick from one callback at the end of the tick, in order', async () => {
+    const order: string[] = [];
+    const writer = (name: string) => ({ writeScheduled: () => order.push(name) });
+    writeScheduler.schedule(writer('a'));
+    writeScheduler.schedule(writer('b'));
+    assert.equal(order.length, 0, 'nothing is written before the end of the tick');
+    process.nextTick(() => order.push('later tick callback'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(order, ['a', 'b', 'later tick callback']);
+  });
+
+  it('writes the others when one writer throws, then throws its error', () => {
+    const written: string[] = [];
+    const failure = new Error('broken writer');
+    // Catch the end-of-tick callback to run it here, where its error can be seen.
+    const nextTick = process.nextTick;
+    let endOfTick: (() => void) | undefined;
+    process.nextTick = ((callback: () => void) => (endOfTick = callback)) as typeof process.nextTick;
+    try {
+      writeScheduler.schedule({ writeScheduled: () => { throw failure; } });
+      writeScheduler.schedule({ writeScheduled: () => written.push('second') });
+    } finally {
+      process.nextTick = nextTick;
+    }
+    assert.throws(() => endOfTick!(), failure);
+    assert.deepEqual(written, ['second']);
+  });
+});
+
 describe('write scheduler', () => {
   it('batches many sends in one tick into one socket write', async () => {
     const { wss, url } = await startServer();
