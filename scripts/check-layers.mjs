@@ -11,7 +11,7 @@ const src = join(root, 'src');
 const RULES = {
   protocol: { layers: ['protocol'], builtins: false, packages: false },
   node: { layers: ['node', 'protocol', 'broker'], builtins: true, packages: false },
-  broker: { layers: ['broker'], builtins: true, packages: true },
+  broker: { layers: ['broker', 'protocol'], builtins: true, packages: true },
   realtime: { layers: ['realtime', 'broker'], builtins: false, packages: false },
   cli: { layers: ['cli'], builtins: true, packages: false, entries: ['index.ts'] },
   '.': { layers: ['node', 'protocol', 'broker'], builtins: false, packages: false },

@@ -9,7 +9,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
-import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/client-handshake.js';
+import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/handshake/client.js';
 import { randomBytes16 } from './payload.js';
 
 export interface ClientOptions extends SecureContextOptions, Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'> {

@@ -10,12 +10,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HandshakeError, type HandshakeErrorCode } from '../protocol/errors.js';
-import {
-  acceptHeaders,
-  formatHead,
-  rejectResponse,
-  validateRequest,
-} from '../protocol/server-handshake.js';
+import { acceptHeaders, formatHead, rejectResponse } from '../protocol/handshake/http-answer.js';
+import { validateRequest } from '../protocol/handshake/server.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import { DeflateCodec, resolveDeflateOptions, type PerMessageDeflateOptions } from './deflate-codec.js';
 import { PreparedMessage } from './prepared-message.js';

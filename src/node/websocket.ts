@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Connection, type ConnectionEvent } from '../protocol/connection.js';
+import { Connection, sendFrameOptions, type ConnectionEvent } from '../protocol/connection.js';
 import { applyMaskFast } from './wasm-mask.js';
 import { CloseCode, ReadyState, isValidCloseCode } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
@@ -325,7 +325,7 @@ export class WebSocket extends EventEmitter {
     }
     const binary = options?.binary ?? typeof data !== 'string';
     this.#sendingFragments = !fin;
-    this.#connection!.send(bytes, binary, fin, owned, options?.compress ?? true);
+    this.#connection!.send(bytes, sendFrameOptions(binary, fin, owned, options?.compress ?? true));
     return this.#scheduleFlush(cb) ? 'sent' : 'buffered';
   }
 
@@ -460,7 +460,7 @@ export class WebSocket extends EventEmitter {
     }
     const codec = this.#codec;
     if (!this.#isServer) {
-      this.#connection!.send(message.payload, message.binary, true, false, message.compress);
+      this.#connection!.send(message.payload, sendFrameOptions(message.binary, true, false, message.compress));
     } else if (codec && message.compress && codec.shouldCompress(message.payload.length)) {
       this.#connection!.sendFrame(message.compressedFrame(codec.sendWindowBits));
       codec.sentShared();

@@ -5,6 +5,9 @@
  * Must not: know any extension's meaning (that is negotiation's job).
  */
 
+/** A header's value as an HTTP parser hands it over: repeated headers may come as an array. */
+export type HeaderValue = string | string[] | undefined;
+
 /** RFC 9110 §5.6.2 tchar. */
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {

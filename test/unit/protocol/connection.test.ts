@@ -631,7 +631,7 @@ describe('Connection: close frames (RFC 6455 §5.5.1, §7.4)', () => {
     assert.equal(conn.closeCode, 1006);
     conn.receiveData(hex('81 01 61'));
     assert.deepEqual(conn.takeEvents(), []);
-    assert.throws(() => conn.send(utf8('x'), false), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_CLOSED');
+    assert.throws(() => conn.send(utf8('x'), { binary: false }), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_CLOSED');
     conn.sendClose(1000);
     conn.fail(new ProtocolError('WS_ERR_INVALID_OPCODE'));
     assert.deepEqual(conn.takeOutput(), []);
@@ -883,8 +883,8 @@ describe('Connection: sending', () => {
         k.set([n, 0x80 | n, 0x40 + n, 0xff - n]);
       },
     });
-    conn.send(utf8('hello'), false);
-    conn.send(new Uint8Array(3000).fill(7), true);
+    conn.send(utf8('hello'), { binary: false });
+    conn.send(new Uint8Array(3000).fill(7), { binary: true });
     conn.sendPing(utf8('pi'));
     conn.sendPong(utf8('po'));
     conn.sendClose(1000, utf8('bye'));
@@ -902,14 +902,14 @@ describe('Connection: sending', () => {
 
   it('writes the exact masked bytes of RFC 6455 §5.7 with its masking key', () => {
     const conn = clientConnection({ generateMask: (k) => k.set(MASK) });
-    conn.send(utf8('Hello'), false);
+    conn.send(utf8('Hello'), { binary: false });
     assert.equal(toHex(joinChunks(conn.takeOutput())), '81 85 37 fa 21 3d 7f 9f 4d 51 58');
   });
 
   it('never masks server frames', () => {
     const conn = serverConnection();
-    conn.send(utf8('Hello'), false);
-    conn.send(new Uint8Array(70000), true);
+    conn.send(utf8('Hello'), { binary: false });
+    conn.send(new Uint8Array(70000), { binary: true });
     conn.sendPing();
     conn.sendClose(1000);
     const bytes = joinChunks(conn.takeOutput());
@@ -923,18 +923,18 @@ describe('Connection: sending', () => {
   it('leaves the caller\'s buffer untouched when a client masks a payload it does not own', () => {
     const data = new Uint8Array(5000).fill(0x41);
     const conn = clientConnection();
-    conn.send(data, true);
+    conn.send(data, { binary: true });
     assert.ok(data.every((b) => b === 0x41));
     assert.ok(takeFrames(conn)[0]!.payload.every((b) => b === 0x41));
   });
 
   it('sends a fragmented message with fin: false then continuation frames', () => {
     const conn = clientConnection();
-    conn.send(utf8('one '), false, false);
+    conn.send(utf8('one '), { binary: false, fin: false });
     conn.sendPing(utf8('mid'));
-    conn.send(utf8('two '), true, false);
-    conn.send(utf8('three'), true, true);
-    conn.send(utf8('next'), true);
+    conn.send(utf8('two '), { binary: true, fin: false });
+    conn.send(utf8('three'), { binary: true, fin: true });
+    conn.send(utf8('next'), { binary: true });
     const frames = takeFrames(conn);
     assert.deepEqual(
       frames.map((f) => [f.opcode, f.fin, text(f.payload)]),
@@ -953,9 +953,9 @@ describe('Connection: sending', () => {
 
   it('produces frames that a peer connection reads back as the same messages', () => {
     const client = clientConnection();
-    client.send(utf8('héllo'), false, false);
-    client.send(utf8(' wörld'), false);
-    client.send(new Uint8Array(66000).fill(3), true);
+    client.send(utf8('héllo'), { binary: false, fin: false });
+    client.send(utf8(' wörld'), { binary: false });
+    client.send(new Uint8Array(66000).fill(3), { binary: true });
     const server = serverConnection();
     const events = feed(server, client.takeOutput());
     assert.deepEqual(
@@ -965,17 +965,17 @@ describe('Connection: sending', () => {
         [true, 66000],
       ],
     );
-    server.send(utf8('back'), false);
+    server.send(utf8('back'), { binary: false });
     assert.equal(text((feed(client, server.takeOutput())[0] as { data: Uint8Array }).data), 'back');
   });
 
   it('compresses messages through the codec with RSV1 on the first frame only, and small ones plain', () => {
     const conn = serverConnection({ codec: reversingCodec() });
-    conn.send(utf8('abcdef'), false);
-    conn.send(utf8('ab'), false);
-    conn.send(utf8('abcdef'), false, false);
-    conn.send(utf8('gh'), false);
-    conn.send(utf8('uncompressed'), true, true, false, false);
+    conn.send(utf8('abcdef'), { binary: false });
+    conn.send(utf8('ab'), { binary: false });
+    conn.send(utf8('abcdef'), { binary: false, fin: false });
+    conn.send(utf8('gh'), { binary: false });
+    conn.send(utf8('uncompressed'), { binary: true, fin: true, owned: false, compress: false });
     const frames = takeFrames(conn);
     assert.deepEqual(
       frames.map((f) => [f.rsv1, f.opcode, f.fin, text(f.payload)]),
@@ -994,7 +994,7 @@ describe('Connection: sending', () => {
     const server = serverConnection();
     server.sendFrame(frame);
     assert.equal(toHex(joinChunks(server.takeOutput())), '81 02 68 69');
-    server.send(utf8('a'), false, false);
+    server.send(utf8('a'), { binary: false, fin: false });
     assert.throws(() => server.sendFrame(frame), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_FRAGMENT_OPEN');
     assert.throws(() => clientConnection().sendFrame(frame), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_PREPARED_CLIENT');
     server.sendClose(1000);
@@ -1005,7 +1005,7 @@ describe('Connection: sending', () => {
     const conn = serverConnection();
     conn.sendClose(1000);
     takeFrames(conn);
-    for (const call of [() => conn.send(utf8('x'), false), () => conn.sendPing(), () => conn.sendPong()]) {
+    for (const call of [() => conn.send(utf8('x'), { binary: false }), () => conn.sendPing(), () => conn.sendPong()]) {
       assert.throws(call, (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_CLOSE_SENT');
     }
     assert.deepEqual(conn.takeOutput(), []);
@@ -1014,7 +1014,7 @@ describe('Connection: sending', () => {
   it('throws UsageError WS_ERR_CLOSE_SENT when sending after the connection failed', () => {
     const conn = serverConnection();
     feed(conn, [hex('81 00')]);
-    assert.throws(() => conn.send(utf8('x'), false), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_CLOSE_SENT');
+    assert.throws(() => conn.send(utf8('x'), { binary: false }), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_CLOSE_SENT');
   });
 
   it('throws UsageError WS_ERR_CONTROL_TOO_LONG on a control payload over 125 bytes, and queues nothing', () => {
@@ -1062,7 +1062,7 @@ describe('Connection: sending', () => {
 
   it('counts queued bytes in outputBytes and resets it when output is taken', () => {
     const conn = serverConnection();
-    conn.send(new Uint8Array(2000), true);
+    conn.send(new Uint8Array(2000), { binary: true });
     conn.sendPing(utf8('x'));
     assert.equal(conn.outputBytes, 4 + 2000 + 3);
     conn.takeOutput();

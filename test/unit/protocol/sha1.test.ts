@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { base64Encode, sha1 } from '../../../src/protocol/index.js';
 import { toHex, utf8 } from '../../support/frames.js';
-import { asciiBytes } from '../../../src/protocol/sha1.js';
+import { asciiBytes } from '../../../src/protocol/handshake/accept-key.js';
 
 const digest = (bytes: Uint8Array) => toHex(sha1(bytes)).replace(/ /g, '');
 
