@@ -276,19 +276,23 @@ export class Connection {
     for (;;) {
       const step = reader.next();
       if (step === ReadStep.PIECE) {
-        if (reader.opcode >= 0x8) assembler.controlPiece(reader.piece);
-        else if (!assembler.dataPiece(reader.piece)) return this.#fail(assembler.error!, this.#autoCloseReply);
-      } else if (step === ReadStep.HEADER) {
-        if (reader.opcode >= 0x8) assembler.controlStart(reader.payloadLength);
-        else if (!assembler.frameStart(reader.opcode, reader.rsv1, reader.fin, reader.payloadLength)) {
-          return this.#fail(assembler.error!, this.#autoCloseReply);
+        if (reader.opcode < 0x8) {
+          if (!assembler.dataPiece(reader.piece)) return this.#fail(assembler.error!, this.#autoCloseReply);
+          if (reader.frameEnded && reader.fin && !this.#messageEnd()) return;
+        } else {
+          assembler.controlPiece(reader.piece);
+          if (reader.frameEnded) this.#controlFrame(reader.opcode, assembler.controlPayload());
         }
-      } else if (step === ReadStep.END) {
-        if (reader.opcode >= 0x8) this.#controlFrame(reader.opcode, assembler.controlPayload());
-        else if (reader.fin) {
-          const data = assembler.finish();
-          if (data === null) return this.#fail(assembler.error!, this.#autoCloseReply);
-          this.#events.push({ type: 'message', data, binary: assembler.binary });
+      } else if (step === ReadStep.HEADER) {
+        const opcode = reader.opcode;
+        if (opcode < 0x8) {
+          if (!assembler.frameStart(opcode, reader.rsv1, reader.fin, reader.payloadLength)) {
+            return this.#fail(assembler.error!, this.#autoCloseReply);
+          }
+          if (reader.frameEnded && reader.fin && !this.#messageEnd()) return;
+        } else {
+          assembler.controlStart(reader.payloadLength);
+          if (reader.frameEnded) this.#controlFrame(opcode, assembler.controlPayload());
         }
       } else if (step === ReadStep.ERROR) {
         return this.#fail(reader.error!, this.#autoCloseReply);
@@ -296,6 +300,17 @@ export class Connection {
         return;
       }
     }
+  }
+
+  /** The last frame of a data message ended; false when the message failed the connection. */
+  #messageEnd(): boolean {
+    const data = this.#assembler.finish();
+    if (data === null) {
+      this.#fail(this.#assembler.error!, this.#autoCloseReply);
+      return false;
+    }
+    this.#events.push({ type: 'message', data, binary: this.#assembler.binary });
+    return true;
   }
 
   #controlFrame(opcode: number, payload: Uint8Array): void {
@@ -346,8 +361,9 @@ export class Connection {
    * Throws UsageError after a close frame was sent (RFC 6455 §5.5.1: no data after close).
    */
   send(data: Uint8Array, options: SendFrameOptions): void {
-    this.#assertCanSend();
-    this.#output.message(data, options.binary, options.fin ?? true, options.owned ?? false, options.compress ?? true);
+    const output = this.#output;
+    if (output.closeSent || this.#eof) this.#assertCanSend();
+    output.message(data, options.binary, options.fin !== false, options.owned === true, options.compress !== false);
   }
 
   /**

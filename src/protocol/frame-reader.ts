@@ -4,9 +4,9 @@
  * fragments) and §5.5 (control frames are short and whole), with RFC 7692 §6 for RSV1.
  *
  * A pull parser: the caller pushes chunks, then calls `next()` until it answers MORE. Each call
- * reports one step (a header, a piece of payload, the end of a frame, or a violation) through
- * its return value and the reader's getters, so nothing is allocated per frame beyond the view
- * a piece needs when it is part of a chunk. Payload pieces are unmasked in place, in the chunk
+ * reports one step (a header, a piece of payload, or a violation) through its return value and
+ * the reader's getters, `frameEnded` telling when a step completed its frame; nothing is
+ * allocated per frame beyond the view a piece needs when it is part of a chunk. Payload pieces are unmasked in place, in the chunk
  * the caller gave up, and handed out as views without copying.
  * Must not: assemble messages, apply message limits, know about UTF-8 or compression, allocate
  * per frame on the happy path, or throw on any input.
@@ -23,10 +23,8 @@ export const ReadStep = {
   HEADER: 1,
   /** `piece` holds the next unmasked part of the current frame's payload. */
   PIECE: 2,
-  /** The current frame's payload is complete. */
-  END: 3,
   /** The bytes broke a framing rule: `error` says which. Input is discarded from now on. */
-  ERROR: 4,
+  ERROR: 3,
 } as const;
 export type ReadStep = (typeof ReadStep)[keyof typeof ReadStep];
 
@@ -109,6 +107,14 @@ export class FrameReader {
     return this.#piece.length === this.#payloadLength;
   }
 
+  /**
+   * After HEADER or PIECE: the current frame's payload is complete (at once for an empty one),
+   * and the next step starts a new frame.
+   */
+  get frameEnded(): boolean {
+    return this.#state !== State.PAYLOAD;
+  }
+
   /** After ERROR: the violation. */
   get error(): ProtocolError | null {
     return this.#error;
@@ -138,14 +144,8 @@ export class FrameReader {
   /** Reads the next step from the buffered bytes. Never throws on any input. */
   next(): ReadStep {
     if (this.#state === State.PAYLOAD) {
-      const remaining = this.#payloadLength - this.#payloadRead;
-      if (remaining === 0) {
-        this.#state = State.HEADER;
-        this.#piece = EMPTY;
-        return ReadStep.END;
-      }
       if (this.#buffered === 0) return ReadStep.MORE;
-      this.#readPiece(remaining);
+      this.#readPiece(this.#payloadLength - this.#payloadRead);
       return ReadStep.PIECE;
     }
     if (this.#state === State.HEADER) return this.#readHeader();
@@ -266,7 +266,8 @@ export class FrameReader {
     this.#payloadLength = payloadLength;
     this.#payloadRead = 0;
     this.#skip(headerSize);
-    this.#state = State.PAYLOAD;
+    this.#piece = EMPTY;
+    this.#state = payloadLength === 0 ? State.HEADER : State.PAYLOAD;
     return ReadStep.HEADER;
   }
 
@@ -287,5 +288,6 @@ export class FrameReader {
     this.#payloadRead += take;
     this.#skip(take);
     this.#piece = piece;
+    if (this.#payloadRead === this.#payloadLength) this.#state = State.HEADER;
   }
 }

@@ -260,44 +260,50 @@ describe('FrameReader: never throws while receiving', () => {
 
 describe('FrameReader: its own contract', () => {
   const serverReader = () => new FrameReader({ expectMasked: true, allowRsv1: false, mask: applyMask });
+  const NAMES = ['more', 'header', 'piece', 'error'];
 
-  it('reports a header, one piece unmasked in place in the chunk it was given, then the end of the frame', () => {
+  /** Runs the reader to MORE; each step as a word, its piece as text, and "end" when it ended a frame. */
+  function steps(reader: FrameReader): string[] {
+    const out: string[] = [];
+    for (let step = reader.next(); step !== ReadStep.MORE; step = reader.next()) {
+      let word = NAMES[step]!;
+      if (step === ReadStep.PIECE) word += ` ${text(reader.piece)}${reader.whole ? ' (whole)' : ''}`;
+      if (step !== ReadStep.ERROR && reader.frameEnded) word += ' end';
+      out.push(word);
+    }
+    return out;
+  }
+
+  it('reports a header, then one piece unmasked in place in the chunk it was given, which ends the frame', () => {
     const reader = serverReader();
     const chunk = hex('81 85 37 fa 21 3d 7f 9f 4d 51 58');
     reader.push(chunk);
     assert.equal(reader.next(), ReadStep.HEADER);
-    assert.deepEqual([reader.fin, reader.rsv1, reader.opcode, reader.payloadLength], [true, false, TEXT, 5]);
+    assert.deepEqual([reader.fin, reader.rsv1, reader.opcode, reader.payloadLength, reader.frameEnded], [true, false, TEXT, 5, false]);
     assert.equal(reader.next(), ReadStep.PIECE);
     assert.equal(text(reader.piece), 'Hello');
     assert.equal(reader.whole, true);
+    assert.equal(reader.frameEnded, true);
     assert.equal(reader.piece.buffer, chunk.buffer);
     assert.equal(toHex(chunk.subarray(6)), toHex(utf8('Hello')));
-    assert.equal(reader.next(), ReadStep.END);
     assert.equal(reader.next(), ReadStep.MORE);
   });
 
   it('answers MORE until a header is complete, and hands a payload split across chunks out piece by piece', () => {
     const reader = serverReader();
-    const steps: number[] = [];
-    const pieces: string[] = [];
+    const seen: string[] = [];
     for (const byte of clientFrame({ opcode: BINARY, payload: utf8('abc') })) {
       reader.push(Uint8Array.of(byte));
-      for (let step = reader.next(); step !== ReadStep.MORE; step = reader.next()) {
-        steps.push(step);
-        if (step === ReadStep.PIECE) pieces.push(text(reader.piece) + (reader.whole ? '!' : ''));
-      }
+      seen.push(...steps(reader));
     }
-    assert.deepEqual(steps, [ReadStep.HEADER, ReadStep.PIECE, ReadStep.PIECE, ReadStep.PIECE, ReadStep.END]);
-    assert.deepEqual(pieces, ['a', 'b', 'c']);
+    assert.deepEqual(seen, ['header', 'piece a', 'piece b', 'piece c end']);
   });
 
-  it('reports an empty frame as a header followed by its end, with no piece', () => {
+  it('reports an empty frame as a header that ends its frame, with no piece', () => {
     const reader = serverReader();
     reader.push(clientFrame({ opcode: PING }));
-    assert.equal(reader.next(), ReadStep.HEADER);
+    assert.deepEqual(steps(reader), ['header end']);
     assert.equal(reader.payloadLength, 0);
-    assert.equal(reader.next(), ReadStep.END);
-    assert.equal(reader.next(), ReadStep.MORE);
   });
 
   it('reports a violation once, with its error, and then ignores all input', () => {
@@ -314,11 +320,9 @@ describe('FrameReader: its own contract', () => {
   it('tracks the order of fragments itself: a continuation after a final frame is a violation', () => {
     const reader = serverReader();
     reader.push(concat([clientFrame({ opcode: TEXT, fin: false, payload: utf8('a') }), clientFrame({ opcode: CONT, payload: utf8('b') })]));
-    const steps: number[] = [];
-    for (let step = reader.next(); step !== ReadStep.MORE; step = reader.next()) steps.push(step);
-    assert.deepEqual(steps, [ReadStep.HEADER, ReadStep.PIECE, ReadStep.END, ReadStep.HEADER, ReadStep.PIECE, ReadStep.END]);
+    assert.deepEqual(steps(reader), ['header', 'piece a (whole) end', 'header', 'piece b (whole) end']);
     reader.push(clientFrame({ opcode: CONT, payload: utf8('c') }));
-    assert.equal(reader.next(), ReadStep.ERROR);
+    assert.deepEqual(steps(reader), ['error']);
     assert.equal(reader.error?.code, 'WS_ERR_UNEXPECTED_CONTINUATION');
   });
 });
