@@ -13,7 +13,8 @@
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Connection, sendFrameOptions, type ConnectionEvent } from '../protocol/connection.js';
+import { Connection, type ConnectionEvent } from '../protocol/connection.js';
+import { sendFrameOptions } from '../protocol/send-frame-options.js';
 import { applyMaskFast } from './wasm-mask.js';
 import { CloseCode, ReadyState, isValidCloseCode } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';

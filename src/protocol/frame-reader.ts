@@ -6,8 +6,8 @@
  * A pull parser: the caller pushes chunks, then calls `next()` until it answers MORE. Each call
  * reports one step (a header, a piece of payload, or a violation) through its return value and
  * the reader's getters, `frameEnded` telling when a step completed its frame; nothing is
- * allocated per frame beyond the view a piece needs when it is part of a chunk. Payload pieces are unmasked in place, in the chunk
- * the caller gave up, and handed out as views without copying.
+ * allocated per frame beyond the view a piece needs when it is part of a chunk. Payload pieces
+ * are unmasked in place, in the chunk the caller gave up, and handed out as views, uncopied.
  * Must not: assemble messages, apply message limits, know about UTF-8 or compression, allocate
  * per frame on the happy path, or throw on any input.
  */

@@ -10,9 +10,10 @@ export {
   DEFAULT_MAX_FRAGMENTS,
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_MAX_PENDING_PONGS,
-  sendFrameOptions,
 } from './connection.js';
-export type { ConnectionEvent, ConnectionOptions, ConnectionState, SendFrameOptions, Side } from './connection.js';
+export type { ConnectionEvent, ConnectionOptions, ConnectionState, Side } from './connection.js';
+export { sendFrameOptions } from './send-frame-options.js';
+export type { SendFrameOptions } from './send-frame-options.js';
 export type { MessageCodec } from './codec.js';
 export { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode, ReadyState, WEBSOCKET_GUID, isValidCloseCode } from './constants.js';
 export {
