@@ -12,7 +12,7 @@ const RULES = {
   protocol: { layers: ['protocol'], builtins: false, packages: false },
   node: { layers: ['node', 'protocol', 'pubsub', 'broker'], builtins: true, packages: false },
   pubsub: { layers: ['pubsub', 'broker'], builtins: false, packages: false, files: ['protocol/errors.ts'] },
-  broker: { layers: ['broker'], builtins: true, packages: true },
+  broker: { layers: ['broker', 'protocol'], builtins: true, packages: true },
   realtime: { layers: ['realtime', 'broker'], builtins: false, packages: false },
   cli: { layers: ['cli'], builtins: true, packages: false, entries: ['index.ts'] },
   '.': { layers: ['node', 'protocol', 'pubsub', 'broker'], builtins: false, packages: false },

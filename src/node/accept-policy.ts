@@ -8,7 +8,7 @@
 import http from 'node:http';
 import { HandshakeError } from '../protocol/errors.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
-import type { ValidRequest } from '../protocol/server-handshake.js';
+import type { ValidRequest } from '../protocol/handshake/server.js';
 import type { PerMessageDeflateOptions } from './options.js';
 
 export interface VerifyClientInfo {

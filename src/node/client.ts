@@ -10,7 +10,7 @@ import { randomFillSync } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/client-handshake.js';
+import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/handshake/client.js';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
 import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
 import { DeflateCodec } from './compression/deflate-codec.js';

@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../protocol/connection.js';
 import { CloseCode, ReadyState } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
+import { sendFrameOptions } from '../protocol/send-frame-options.js';
 import type { SendResult } from '../pubsub/pubsub.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
 import { toBytes, type SendData } from './bytes/to-bytes.js';
@@ -117,7 +118,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       const key = options?.key;
       if (policy.mustHold(this, bytes.length, key)) return policy.overflow(this, key, () => this.send(data, options, cb));
     }
-    connection.send(bytes, options?.binary ?? typeof data !== 'string', fin, owned, options?.compress ?? true);
+    connection.send(bytes, sendFrameOptions(options?.binary ?? typeof data !== 'string', fin, owned, options?.compress ?? true));
     return this.#scheduleFlush(cb) ? 'sent' : 'buffered';
   }
 
@@ -128,7 +129,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     if (policy.mustHold(this, message.payload.length, key)) return policy.overflow(this, key, () => this.deliver(message, key));
     const codec = this.#codec;
     if (connection.side === 'client') {
-      connection.send(message.payload, message.binary, true, false, message.compress);
+      connection.send(message.payload, sendFrameOptions(message.binary, true, false, message.compress));
     } else if (codec !== null && message.compress && codec.shouldCompress(message.payload.length)) {
       connection.sendFrame(message.compressedFrame(codec.sendWindowBits));
       codec.sentShared();

@@ -9,7 +9,8 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HandshakeError } from '../../protocol/errors.js';
-import { acceptHeaders, formatHead, rejectResponse, validateRequest, type ValidRequest } from '../../protocol/server-handshake.js';
+import { acceptHeaders, formatHead, rejectResponse } from '../../protocol/handshake/http-answer.js';
+import { validateRequest, type ValidRequest } from '../../protocol/handshake/server.js';
 import { acceptKey } from '../bytes/accept-key.js';
 
 export interface OwnServerOptions {

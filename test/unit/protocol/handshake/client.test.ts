@@ -10,8 +10,8 @@ import {
   validateResponse,
   type AcceptedResponse,
   type ServerResponse,
-} from '../../../src/protocol/index.js';
-import { hex } from '../../support/frames.js';
+} from '../../../../src/protocol/index.js';
+import { hex } from '../../../support/frames.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';

@@ -1,6 +1,6 @@
 /**
- * SHA-1 (FIPS 180-4) and base64 (RFC 4648 §4), just enough for Sec-WebSocket-Accept
- * (RFC 6455 §4.2.2) without reaching for a platform crypto module.
+ * SHA-1 (FIPS 180-4), just enough for Sec-WebSocket-Accept (RFC 6455 §4.2.2) without reaching
+ * for a platform crypto module, so the core runs anywhere.
  * Must not: be used for anything security-related: SHA-1 here only proves the server read the key.
  */
 
@@ -68,32 +68,5 @@ export function sha1(data: Uint8Array): Uint8Array {
   outView.setInt32(8, h2);
   outView.setInt32(12, h3);
   outView.setInt32(16, h4);
-  return out;
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-export function base64Encode(data: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < data.length; i += 3) {
-    const n = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
-    out += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + ALPHABET[(n >>> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const rest = data.length - i;
-  if (rest === 1) {
-    const n = data[i]! << 16;
-    out += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + '==';
-  } else if (rest === 2) {
-    const n = (data[i]! << 16) | (data[i + 1]! << 8);
-    out += ALPHABET[n >>> 18]! + ALPHABET[(n >>> 12) & 63]! + ALPHABET[(n >>> 6) & 63]! + '=';
-  }
-  return out;
-}
-
-/** ASCII/Latin-1 text to bytes (header values are ASCII). */
-export function asciiBytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
   return out;
 }

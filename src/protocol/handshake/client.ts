@@ -3,10 +3,10 @@
  * request headers, and the checks of the server's 101 answer.
  * Must not: open connections or pick random bytes itself (the caller gives 16 random bytes).
  */
-import { HandshakeError, UsageError } from './errors.js';
-import { isToken, listHasToken, parseExtensions, type ExtensionOffer } from './header-tokens.js';
-import { base64Encode } from './sha1.js';
-import { acceptValue, type HeaderValue } from './server-handshake.js';
+import { HandshakeError, UsageError } from '../errors.js';
+import { isToken, listHasToken, parseExtensions, type ExtensionOffer, type HeaderValue } from '../header-tokens.js';
+import { acceptValue } from './accept-key.js';
+import { base64Encode } from './base64.js';
 
 /** RFC 6455 §4.1 item 7: a key is 16 random bytes in base64. */
 export function generateKey(random16: Uint8Array): string {

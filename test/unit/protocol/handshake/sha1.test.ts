@@ -1,9 +1,9 @@
+/** SHA-1 (FIPS 180-4) as the accept value uses it. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { base64Encode, sha1 } from '../../../src/protocol/index.js';
-import { toHex, utf8 } from '../../support/frames.js';
-import { asciiBytes } from '../../../src/protocol/sha1.js';
+import { sha1 } from '../../../../src/protocol/index.js';
+import { toHex, utf8 } from '../../../support/frames.js';
 
 const digest = (bytes: Uint8Array) => toHex(sha1(bytes)).replace(/ /g, '');
 
@@ -23,32 +23,4 @@ describe('sha1', () => {
   });
 
   it('returns 20 bytes', () => assert.equal(sha1(utf8('x')).length, 20));
-});
-
-describe('base64Encode', () => {
-  it('matches Buffer base64 for lengths 0-40', () => {
-    for (let length = 0; length <= 40; length++) {
-      const data = new Uint8Array(length).map((_, i) => (i * 97 + 255 - length) & 0xff);
-      assert.equal(base64Encode(data), Buffer.from(data).toString('base64'));
-    }
-  });
-
-  it('gives the RFC 4648 §10 test vectors', () => {
-    const vectors: Array<[string, string]> = [
-      ['', ''],
-      ['f', 'Zg=='],
-      ['fo', 'Zm8='],
-      ['foo', 'Zm9v'],
-      ['foob', 'Zm9vYg=='],
-      ['fooba', 'Zm9vYmE='],
-      ['foobar', 'Zm9vYmFy'],
-    ];
-    for (const [input, output] of vectors) assert.equal(base64Encode(utf8(input)), output);
-  });
-});
-
-describe('asciiBytes', () => {
-  it('turns each character into its low byte', () => {
-    assert.equal(toHex(asciiBytes('A z~')), '41 20 7a 7e');
-  });
 });

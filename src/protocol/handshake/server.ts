@@ -1,14 +1,11 @@
 /**
- * The server side of the opening handshake, RFC 6455 §4.2, as pure functions: check a client's
- * request, pick a subprotocol, and write the 101 answer or an HTTP error answer.
- * Must not: touch sockets or parse raw HTTP (the transport's HTTP parser does that).
+ * The server side of the opening handshake, RFC 6455 §4.2.1, as pure functions: check a
+ * client's request and pick a subprotocol (§4.2.2 item 5.4). The answers themselves are written
+ * by http-answer.ts, the accept value computed by accept-key.ts.
+ * Must not: touch sockets, parse raw HTTP (the transport's HTTP parser does that) or write answers.
  */
-import { WEBSOCKET_GUID } from './constants.js';
-import { HandshakeError } from './errors.js';
-import { listHasToken, parseExtensions, parseTokenList, type ExtensionOffer } from './header-tokens.js';
-import { asciiBytes, base64Encode, sha1 } from './sha1.js';
-
-export type HeaderValue = string | string[] | undefined;
+import { HandshakeError } from '../errors.js';
+import { listHasToken, parseExtensions, parseTokenList, type ExtensionOffer, type HeaderValue } from '../header-tokens.js';
 
 export interface HandshakeRequest {
   method: string;
@@ -45,13 +42,13 @@ function countHeader(raw: string[] | undefined, name: string): number {
   return count;
 }
 
+/** Origin form ("/path?query") or absolute form ("ws://host/path", "https://host/path"). */
+const TARGET_PATTERN = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+([/?][^\s]*)?$)/i;
+
 /**
  * Checks a client's opening handshake (RFC 6455 §4.2.1). Returns what the request offers, or
  * the HandshakeError whose `status` the server must answer with.
  */
-/** Origin form ("/path?query") or absolute form ("ws://host/path", "https://host/path"). */
-const TARGET_PATTERN = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+([/?][^\s]*)?$)/i;
-
 export function validateRequest(request: HandshakeRequest): ValidRequest | HandshakeError {
   if (request.method !== 'GET') return new HandshakeError('WS_ERR_HANDSHAKE_METHOD');
   const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
@@ -93,85 +90,6 @@ export function validateRequest(request: HandshakeRequest): ValidRequest | Hands
   }
   const origin = single(h['origin']) ?? single(h['sec-websocket-origin']);
   return { key, protocols, extensions, origin };
-}
-
-/** RFC 6455 §4.2.2 item 5.4: base64(SHA-1(key + GUID)). */
-export function acceptValue(key: string): string {
-  return base64Encode(sha1(asciiBytes(key + WEBSOCKET_GUID)));
-}
-
-export interface AcceptOptions {
-  /** The key from the request, or its accept value already computed. */
-  key?: string;
-  accept?: string;
-  protocol?: string | undefined;
-  extensions?: string | undefined;
-  /** Extra header lines, "Name: value" each. */
-  headers?: string[];
-}
-
-/** The header lines of the 101 answer, first line included (no final blank line). */
-export function acceptHeaders(options: AcceptOptions): string[] {
-  const accept = options.accept ?? acceptValue(options.key!);
-  const lines = [
-    'HTTP/1.1 101 Switching Protocols',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    `Sec-WebSocket-Accept: ${accept}`,
-  ];
-  if (options.protocol) lines.push(`Sec-WebSocket-Protocol: ${options.protocol}`);
-  if (options.extensions) lines.push(`Sec-WebSocket-Extensions: ${options.extensions}`);
-  if (options.headers) lines.push(...options.headers);
-  return lines;
-}
-
-/** Joins header lines into a full HTTP head. */
-export function formatHead(lines: string[]): string {
-  return lines.join('\r\n') + '\r\n\r\n';
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-  505: 'HTTP Version Not Supported',
-};
-
-/**
- * A complete HTTP error answer that ends the connection. A 426 carries Sec-WebSocket-Version: 13
- * (RFC 6455 §4.4), a 405 carries Allow: GET.
- */
-export function rejectResponse(status: number, message?: string, headers: Record<string, string> = {}): string {
-  const reason = REASONS[status] ?? 'Error';
-  const body = message ?? reason;
-  const lines = [`HTTP/1.1 ${status} ${reason}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8'];
-  if (status === 426) lines.push('Sec-WebSocket-Version: 13');
-  if (status === 405) lines.push('Allow: GET');
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  lines.push(`Content-Length: ${utf8Length(body)}`);
-  return formatHead(lines) + body;
-}
-
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 /**
