@@ -360,14 +360,9 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.#codec?.close();
     // As in `ws`: the peer's close code, else the code we failed the connection with, else 1006.
     const connection = this.#connection;
-    let code: number = CloseCode.ABNORMAL_CLOSURE;
-    let reason = EMPTY_BUFFER;
-    if (connection !== null && connection.closeReceived) {
-      code = connection.closeCode;
-      reason = Buffer.from(connection.closeReason);
-    } else if (connection?.error) {
-      code = connection.error.closeCode;
-    }
+    const received = connection !== null && connection.closeReceived;
+    const code = received ? connection.closeCode : (connection?.error?.closeCode ?? CloseCode.ABNORMAL_CLOSURE);
+    const reason = received ? Buffer.from(connection.closeReason) : EMPTY_BUFFER;
     this.host.connectionClosed(this);
     this.owner.emit('close', code, reason);
   }
@@ -382,10 +377,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   }
 
   socketClosed(): void {
-    if (this.#closeTimer) {
-      clearTimeout(this.#closeTimer);
-      this.#closeTimer = null;
-    }
+    clearTimeout(this.#closeTimer ?? undefined);
+    this.#closeTimer = null;
     this.#connection?.receiveEof();
     this.#emitClose();
   }
