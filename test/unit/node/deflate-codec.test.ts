@@ -6,16 +6,11 @@ import { WebSocket as WsClient } from 'ws';
 import WebSocket from '../../../src/index.js';
 import { Connection, Opcode } from '../../../src/protocol/index.js';
 import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/deflate-codec.js';
-import { clientFrame, closePayload, concat } from '../../support/frames.js';
+import { deflateMessage } from '../../support/deflate-message.js';
+import { clientFrame, closePayload, concat, parseFrames } from '../../support/frames.js';
 import { rawHandshake, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
 
 const PARAMS = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
-
-/** What a peer would put on the wire for `text` with a fresh context: deflate, sync flush, tail removed. */
-function deflateMessage(data: Uint8Array): Uint8Array {
-  const out = zlib.deflateRawSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
-}
 
 function serverConnection(options: { maxPayload?: number; params?: typeof PARAMS } = {}) {
   return new Connection({
@@ -23,28 +18,6 @@ function serverConnection(options: { maxPayload?: number; params?: typeof PARAMS
     maxPayload: options.maxPayload,
     codec: new DeflateCodec(options.params ?? PARAMS, 'server', { threshold: 0 }),
   });
-}
-
-/** Parses unmasked server frames from raw bytes. */
-function parseFrames(bytes: Buffer): Array<{ fin: boolean; rsv1: boolean; opcode: number; payload: Buffer }> {
-  const frames = [];
-  let i = 0;
-  while (i + 2 <= bytes.length) {
-    const b0 = bytes[i]!;
-    let len = bytes[i + 1]! & 0x7f;
-    let o = i + 2;
-    if (len === 126) {
-      len = bytes.readUInt16BE(o);
-      o += 2;
-    } else if (len === 127) {
-      len = Number(bytes.readBigUInt64BE(o));
-      o += 8;
-    }
-    if (o + len > bytes.length) break;
-    frames.push({ fin: (b0 & 0x80) !== 0, rsv1: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, payload: bytes.subarray(o, o + len) });
-    i = o + len;
-  }
-  return frames;
 }
 
 describe('permessage-deflate in the core with the zlib codec', () => {
@@ -142,7 +115,7 @@ describe('permessage-deflate in the core with the zlib codec', () => {
     const c = serverConnection();
     c.send(Buffer.from('part one '), false, false);
     c.send(Buffer.from('part two'), false, true);
-    const frames = parseFrames(Buffer.from(concat(c.takeOutput())));
+    const frames = parseFrames(Buffer.from(concat(c.takeOutput()))).frames;
     assert.deepEqual(frames.map((f) => [f.opcode, f.rsv1, f.fin]), [[1, true, false], [0, false, true]]);
     const inflated = zlib.inflateRawSync(Buffer.concat([frames[0]!.payload, frames[1]!.payload, Buffer.from([0, 0, 0xff, 0xff])]), {
       finishFlush: zlib.constants.Z_SYNC_FLUSH,
@@ -243,7 +216,7 @@ describe('permessage-deflate over loopback', () => {
     const { socket, head, rest } = await rawHandshake(port, 'Sec-WebSocket-Extensions: permessage-deflate\r\n');
     assert.match(head, /Sec-WebSocket-Extensions: permessage-deflate/);
     const { bytes } = await readUntilClose(socket, rest);
-    const frames = parseFrames(bytes);
+    const frames = parseFrames(bytes).frames;
     assert.deepEqual(frames.map((f) => f.rsv1), [false, true, false, false]);
     socket.destroy();
   });
@@ -263,7 +236,7 @@ describe('permessage-deflate over loopback', () => {
     assert.equal(wss.broadcast(text), 3);
     for (const ws of wss.clients) ws.close();
     const received = await Promise.all(sockets.map((s, i) => readUntilClose(s, rests[i])));
-    const frames = received.map((r) => parseFrames(r.bytes)[0]!);
+    const frames = received.map((r) => parseFrames(r.bytes).frames[0]!);
     for (const f of frames) {
       assert.equal(f.rsv1, true);
       assert.deepEqual(f.payload, frames[0]!.payload);

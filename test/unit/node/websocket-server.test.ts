@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer, HandshakeError } from '../../../src/index.js';
 import { rawHandshake, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
-import { clientFrame, closePayload, Opcode, utf8 } from '../../support/frames.js';
+import { clientFrame, closePayload, OP, serverFrame, utf8 } from '../../support/frames.js';
 
 /** Sends a raw HTTP request and resolves with the full answer once the server closes. */
 async function rawRequest(port: number, request: string): Promise<string> {
@@ -335,14 +335,14 @@ describe('WebSocketServer', () => {
     socket.write(
       Buffer.concat([
         Buffer.from(`GET / HTTP/1.1\r\n${GOOD_HEAD}\r\n`),
-        clientFrame({ opcode: Opcode.TEXT, payload: utf8('early') }),
-        clientFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000) }),
+        clientFrame({ opcode: OP.TEXT, payload: utf8('early') }),
+        clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000) }),
       ]),
     );
     const { bytes } = await readUntilClose(socket);
     const text = bytes.toString('latin1');
     assert.match(text, /101 Switching Protocols/);
-    assert.ok(bytes.includes(Buffer.from([0x81, 0x05, ...Buffer.from('early')])), 'echo of the early message');
+    assert.ok(bytes.includes(Buffer.from(serverFrame({ opcode: OP.TEXT, payload: 'early' }))), 'echo of the early message');
   });
 
   it('stops reading a peer that leaves more than maxBackpressure unread, and reads it again once that drained', async () => {
@@ -352,7 +352,7 @@ describe('WebSocketServer', () => {
     const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
     const { socket } = await rawHandshake(port); // paused: the pongs stay unread
     const ws = await serverSide;
-    const ping = clientFrame({ opcode: Opcode.PING, payload: new Uint8Array(125) });
+    const ping = clientFrame({ opcode: OP.PING, payload: new Uint8Array(125) });
     const batch = Buffer.concat(Array.from({ length: 16 }, () => ping));
     let peak = 0;
     // Until the server stops taking our bytes (bounded: at most 400 MB of pings).
@@ -366,8 +366,8 @@ describe('WebSocketServer', () => {
     assert.ok(socket.writableLength >= 4 * 1024 * 1024, 'the server kept reading a peer that does not read');
     assert.ok(peak <= limit + 17 * 127, `${peak} bytes buffered for the peer`);
     // The peer reads again: the server drains, reads on, and answers what came after the pings.
-    socket.write(clientFrame({ opcode: Opcode.TEXT, payload: utf8('still here') }));
-    const echo = Buffer.from([0x81, 0x0a, ...Buffer.from('still here')]);
+    socket.write(clientFrame({ opcode: OP.TEXT, payload: utf8('still here') }));
+    const echo = Buffer.from(serverFrame({ opcode: OP.TEXT, payload: 'still here' }));
     let seen = Buffer.alloc(0);
     const echoed = new Promise<void>((resolve) => {
       socket.on('data', (chunk: Buffer) => {
@@ -401,7 +401,7 @@ describe('WebSocketServer', () => {
     // The backlog is gone, yet the tail of the dropped message must not go out on its own.
     assert.equal(ws.send(Buffer.from('TAIL'), { binary: true, fin: true }), 'dropped');
     ws.send(Buffer.from('after'), { binary: true });
-    const next = Buffer.from([0x82, 0x05, ...Buffer.from('after')]);
+    const next = Buffer.from(serverFrame({ opcode: OP.BINARY, payload: 'after' }));
     // Bounded: at most 200 polls of 10 ms for the next message.
     for (let i = 0; i < 200 && !Buffer.concat(chunks).includes(next); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     const all = Buffer.concat(chunks);
