@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer, createWebSocketStream, type RawData } from '../../../src/index.js';
 import { acceptValue } from '../../../src/protocol/index.js';
+import { serverFrame } from '../../support/frames.js';
 import { startEchoServer, startRawUpgradeServer, startServer, stopServer } from '../../support/servers.js';
 
 const fixtures = path.join(import.meta.dirname, '..', '..', 'fixtures');
@@ -331,7 +332,7 @@ describe('WebSocket client', () => {
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
           `Sec-WebSocket-Accept: ${acceptValue(req.headers['sec-websocket-key'] as string)}\r\n\r\n`,
       );
-      socket.write(Buffer.from([0x83, 0x00])); // reserved opcode 3
+      socket.write(serverFrame({ opcode: 0x3 })); // reserved opcode 3
       socket.on('data', () => {});
       socket.on('end', () => socket.end());
     });
