@@ -8,8 +8,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionEvent, ConnectionOptions } from '../../src/protocol/index.js';
-import { clientConnection, serverConnection } from '../support/connections.js';
-import { bytewise, closeCodeOf, concat, decodeFrames, hex, splitAt, text } from '../support/frames.js';
+import { closeCodeOf, concat, decodeFrames, hex, splitAt, text } from '../support/frames.js';
+import { bytewise, clientConnection, serverConnection } from '../unit/protocol/wire.js';
 
 const dir = fileURLToPath(new URL('./corpus/', import.meta.url));
 

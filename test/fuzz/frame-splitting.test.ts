@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { clientConnection, feed, serverConnection, summarize } from '../support/connections.js';
-import { bytewise, concat, splitAt } from '../support/frames.js';
+import { concat, splitAt } from '../support/frames.js';
+import { bytewise, clientConnection, feed, serverConnection, summarize } from '../unit/protocol/wire.js';
 import { assertProperty, runs } from './fuzz-options.js';
 import { encodeStream, expectedEvents, splitArb, streamArb } from './stream-model.js';
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Opcode, PROTOCOL_ERRORS, ProtocolError, type Connection, type ConnectionEvent, type MessageCodec } from '../../src/protocol/index.js';
-import { clientConnection, serverConnection, summarize } from '../support/connections.js';
 import { clientFrame, closeCodeOf, concat, decodeFrames, splitAt } from '../support/frames.js';
+import { clientConnection, serverConnection, summarize } from '../unit/protocol/wire.js';
 import { assertProperty, runs } from './fuzz-options.js';
 import { encodeStream, filler, streamArb } from './stream-model.js';
 

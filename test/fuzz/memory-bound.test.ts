@@ -10,8 +10,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { Opcode, type Connection } from '../../src/protocol/index.js';
-import { clientConnection, serverConnection } from '../support/connections.js';
 import { clientFrame } from '../support/frames.js';
+import { clientConnection, serverConnection } from '../unit/protocol/wire.js';
 import { assertProperty, runs } from './fuzz-options.js';
 import { filler } from './stream-model.js';
 

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { Opcode } from '../../src/protocol/index.js';
-import type { EventSummary } from '../support/connections.js';
 import { clientFrame, closePayload, concat, toHex, utf8 } from '../support/frames.js';
+import type { EventSummary } from '../unit/protocol/wire.js';
 
 export interface ControlSpec {
   opcode: typeof Opcode.PING | typeof Opcode.PONG;

@@ -92,8 +92,13 @@ export interface ParsedFrame<T extends Uint8Array = Uint8Array> {
   lengthBytes: 0 | 2 | 8;
 }
 
-/** Parses the whole frames at the start of `bytes`; `rest` holds the bytes of a frame not complete yet. */
-export function parseFrames<T extends Uint8Array>(bytes: T): { frames: Array<ParsedFrame<T>>; rest: T } {
+/** Parses the whole frames at the start of `bytes`; an incomplete frame at the end is left out. */
+export function parseFrames<T extends Uint8Array>(bytes: T): Array<ParsedFrame<T>> {
+  return splitFrames(bytes).frames;
+}
+
+/** The whole frames at the start of `bytes`, and the bytes of the frame not complete yet. */
+function splitFrames<T extends Uint8Array>(bytes: T): { frames: Array<ParsedFrame<T>>; rest: T } {
   const frames: Array<ParsedFrame<T>> = [];
   let offset = 0;
   for (;;) {
@@ -129,7 +134,7 @@ export function parseFrames<T extends Uint8Array>(bytes: T): { frames: Array<Par
  * non-minimal length (RFC 6455 §5.2), so a test that decodes what an endpoint wrote also checks it.
  */
 export function decodeFrames<T extends Uint8Array>(bytes: T): Array<ParsedFrame<T>> {
-  const { frames, rest } = parseFrames(bytes);
+  const { frames, rest } = splitFrames(bytes);
   if (rest.length > 0) throw new Error(`truncated frame at ${bytes.length - rest.length}`);
   for (const f of frames) {
     if (f.lengthBytes === 2 && f.payload.length < 126) throw new Error('non-minimal 16-bit length');
@@ -164,7 +169,7 @@ export class FrameStream {
     this.#pending.push(chunk);
     this.#pendingLength += chunk.length;
     if (this.#pendingLength < this.#need) return [];
-    const { frames, rest } = parseFrames(Buffer.concat(this.#pending));
+    const { frames, rest } = splitFrames(Buffer.concat(this.#pending));
     this.#pending = rest.length > 0 ? [rest] : [];
     this.#pendingLength = rest.length;
     this.#need = frameSize(rest);
@@ -216,9 +221,4 @@ export function splitAt(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   }
   out.push(bytes.slice(start));
   return out;
-}
-
-/** One-byte chunks. */
-export function bytewise(bytes: Uint8Array): Uint8Array[] {
-  return Array.from(bytes, (b) => Uint8Array.of(b));
 }

@@ -6,9 +6,10 @@ import { WebSocket as WsClient } from 'ws';
 import WebSocket from '../../../src/index.js';
 import { Connection, Opcode } from '../../../src/protocol/index.js';
 import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/deflate-codec.js';
-import { deflateMessage } from '../../support/deflate-message.js';
-import { clientFrame, closePayload, concat, parseFrames } from '../../support/frames.js';
+import { clientFrame, closePayload, concat } from '../../support/frames.js';
 import { rawHandshake, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
+import { deflateMessage } from '../../support/deflate-message.js';
+import { parseFrames } from '../../support/frames.js';
 
 const PARAMS = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
 
@@ -115,7 +116,7 @@ describe('permessage-deflate in the core with the zlib codec', () => {
     const c = serverConnection();
     c.send(Buffer.from('part one '), false, false);
     c.send(Buffer.from('part two'), false, true);
-    const frames = parseFrames(Buffer.from(concat(c.takeOutput()))).frames;
+    const frames = parseFrames(Buffer.from(concat(c.takeOutput())));
     assert.deepEqual(frames.map((f) => [f.opcode, f.rsv1, f.fin]), [[1, true, false], [0, false, true]]);
     const inflated = zlib.inflateRawSync(Buffer.concat([frames[0]!.payload, frames[1]!.payload, Buffer.from([0, 0, 0xff, 0xff])]), {
       finishFlush: zlib.constants.Z_SYNC_FLUSH,
@@ -216,7 +217,7 @@ describe('permessage-deflate over loopback', () => {
     const { socket, head, rest } = await rawHandshake(port, 'Sec-WebSocket-Extensions: permessage-deflate\r\n');
     assert.match(head, /Sec-WebSocket-Extensions: permessage-deflate/);
     const { bytes } = await readUntilClose(socket, rest);
-    const frames = parseFrames(bytes).frames;
+    const frames = parseFrames(bytes);
     assert.deepEqual(frames.map((f) => f.rsv1), [false, true, false, false]);
     socket.destroy();
   });
@@ -236,7 +237,7 @@ describe('permessage-deflate over loopback', () => {
     assert.equal(wss.broadcast(text), 3);
     for (const ws of wss.clients) ws.close();
     const received = await Promise.all(sockets.map((s, i) => readUntilClose(s, rests[i])));
-    const frames = received.map((r) => parseFrames(r.bytes).frames[0]!);
+    const frames = received.map((r) => parseFrames(r.bytes)[0]!);
     for (const f of frames) {
       assert.equal(f.rsv1, true);
       assert.deepEqual(f.payload, frames[0]!.payload);

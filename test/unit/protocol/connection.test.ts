@@ -8,11 +8,22 @@ import {
   PROTOCOL_ERRORS,
   ProtocolError,
   UsageError,
+  encodeFrame,
   type ConnectionEvent,
   type MessageCodec,
 } from '../../../src/protocol/index.js';
-import { clientConnection, feed, serverConnection, summarize, takeFrames } from '../../support/connections.js';
-import { MASK, bytewise, clientFrame, closeCodeOf, closePayload, concat, decodeFrames, hex, serverFrame, text, toHex, utf8 } from '../../support/frames.js';
+import { MASK, clientFrame, closePayload, concat, hex, serverFrame, text, toHex, utf8 } from '../../support/frames.js';
+import {
+  bytewise,
+  clientConnection,
+  closeCodeOf,
+  decodeFrames,
+  feed,
+  joinChunks,
+  serverConnection,
+  summarize,
+  takeFrames,
+} from './wire.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -765,7 +776,7 @@ describe('Connection: limits', () => {
     const wire = new Uint8Array((total / size) * frameSize);
     for (let f = 0, o = 0; f < total / size; f++, o += frameSize) {
       wire.set(
-        clientFrame({
+        encodeFrame({
           opcode: f === 0 ? BINARY : CONT,
           fin: f === total / size - 1,
           payload: expected.subarray(f * size, (f + 1) * size),
@@ -837,8 +848,8 @@ describe('Connection: limits', () => {
     feed(conn, [serverFrame({ opcode: PING, payload: utf8('a') }), serverFrame({ opcode: PING, payload: utf8('longer') })]);
     const bytes = conn.outputBytes;
     const chunks = conn.takeOutput();
-    assert.equal(bytes, concat(chunks).length);
-    const frames = decodeFrames(concat(chunks));
+    assert.equal(bytes, joinChunks(chunks).length);
+    const frames = decodeFrames(joinChunks(chunks));
     assert.deepEqual(frames.map((f) => text(f.payload)), ['a', 'longer']);
     assert.ok(frames.every((f) => f.masked));
     assert.equal(conn.outputBytes, 0);
@@ -892,7 +903,7 @@ describe('Connection: sending', () => {
   it('writes the exact masked bytes of RFC 6455 §5.7 with its masking key', () => {
     const conn = clientConnection({ generateMask: (k) => k.set(MASK) });
     conn.send(utf8('Hello'), false);
-    assert.equal(toHex(concat(conn.takeOutput())), '81 85 37 fa 21 3d 7f 9f 4d 51 58');
+    assert.equal(toHex(joinChunks(conn.takeOutput())), '81 85 37 fa 21 3d 7f 9f 4d 51 58');
   });
 
   it('never masks server frames', () => {
@@ -901,7 +912,7 @@ describe('Connection: sending', () => {
     conn.send(new Uint8Array(70000), true);
     conn.sendPing();
     conn.sendClose(1000);
-    const bytes = concat(conn.takeOutput());
+    const bytes = joinChunks(conn.takeOutput());
     assert.equal(toHex(bytes.subarray(0, 7)), '81 05 48 65 6c 6c 6f');
     const frames = decodeFrames(bytes);
     assert.ok(frames.every((f) => !f.masked));
@@ -937,7 +948,7 @@ describe('Connection: sending', () => {
     );
     // What this side sends, the other side reads back.
     const server = serverConnection();
-    server.receiveData(concat(conn.takeOutput()));
+    server.receiveData(joinChunks(conn.takeOutput()));
   });
 
   it('produces frames that a peer connection reads back as the same messages', () => {
@@ -982,7 +993,7 @@ describe('Connection: sending', () => {
     const frame = hex('81 02 68 69');
     const server = serverConnection();
     server.sendFrame(frame);
-    assert.equal(toHex(concat(server.takeOutput())), '81 02 68 69');
+    assert.equal(toHex(joinChunks(server.takeOutput())), '81 02 68 69');
     server.send(utf8('a'), false, false);
     assert.throws(() => server.sendFrame(frame), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_FRAGMENT_OPEN');
     assert.throws(() => clientConnection().sendFrame(frame), (e: unknown) => e instanceof UsageError && e.code === 'WS_ERR_PREPARED_CLIENT');
@@ -1042,7 +1053,7 @@ describe('Connection: sending', () => {
   it('sends an empty close frame for sendClose() with no code', () => {
     const conn = serverConnection();
     conn.sendClose();
-    assert.equal(toHex(concat(conn.takeOutput())), '88 00');
+    assert.equal(toHex(joinChunks(conn.takeOutput())), '88 00');
   });
 
   it('throws UsageError when a client has no mask source', () => {

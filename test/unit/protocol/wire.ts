@@ -1,11 +1,9 @@
 /**
- * The pure core under test, driven in memory: connection factories with a deterministic mask
- * source, feeding bytes and taking what a Connection wrote as parsed frames, and its events as
- * plain values that compare with deepStrictEqual. Shared by the protocol unit tests and the
- * fuzz properties.
+ * Shared by the protocol unit tests and the fuzz properties: connection factories, a strict
+ * frame decoder for what a Connection writes, and event summaries that compare by value.
  */
-import { Connection, type ConnectionEvent, type ConnectionOptions } from '../../src/protocol/index.js';
-import { concat, decodeFrames, toHex, type ParsedFrame } from './frames.js';
+import { Connection, type ConnectionEvent, type ConnectionOptions } from '../../../src/protocol/index.js';
+import { toHex } from '../../support/frames.js';
 
 /** A deterministic mask source: each call gives the next key of a fixed cycle. */
 export function cyclingMask(): (key: Uint8Array) => void {
@@ -27,9 +25,13 @@ export function clientConnection(options: Partial<ConnectionOptions> = {}): Conn
   return new Connection({ generateMask: cyclingMask(), ...options, side: 'client' });
 }
 
-/** Takes everything the connection queued to send and decodes it strictly (whole frames, minimal lengths). */
-export function takeFrames(conn: Connection): ParsedFrame[] {
-  return decodeFrames(concat(conn.takeOutput()));
+// Frames are decoded by the tests' one parser; these names stay for the tests that use them.
+import { closeCodeOf, concat as joinChunks, decodeFrames, type ParsedFrame as DecodedFrame } from '../../support/frames.js';
+export { closeCodeOf, decodeFrames, joinChunks, type DecodedFrame };
+
+/** Takes and decodes everything the connection queued to send. */
+export function takeFrames(conn: Connection): DecodedFrame[] {
+  return decodeFrames(joinChunks(conn.takeOutput()));
 }
 
 export type EventSummary =
@@ -63,4 +65,9 @@ export function feed(conn: Connection, chunks: Uint8Array[]): ConnectionEvent[] 
     events.push(...conn.takeEvents());
   }
   return events;
+}
+
+/** One-byte chunks. */
+export function bytewise(bytes: Uint8Array): Uint8Array[] {
+  return Array.from(bytes, (b) => Uint8Array.of(b));
 }
