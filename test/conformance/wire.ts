@@ -4,7 +4,8 @@
  * reserved opcodes, truncated frames), cut those bytes into deliveries, and parse what the
  * endpoint under test sends back.
  * Must not: import the implementation under test beyond its constants, so a bug there cannot hide
- * itself in the oracle.
+ * itself in the oracle; nor test/support/frames.ts, the other tests' frame builder: the oracle is
+ * independent of them by design, so one mistake in a shared helper cannot pass both suites.
  */
 import type { CaseFrame, Case, Delivery } from './cases.js';
 

@@ -8,8 +8,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionEvent, ConnectionOptions } from '../../src/protocol/index.js';
-import { hex, splitAt, text } from '../support/frames.js';
-import { bytewise, clientConnection, closeCodeOf, decodeFrames, joinChunks, serverConnection } from '../unit/protocol/wire.js';
+import { closeCodeOf, concat, decodeFrames, hex, splitAt, text } from '../support/frames.js';
+import { bytewise, clientConnection, serverConnection } from '../unit/protocol/wire.js';
 
 const dir = fileURLToPath(new URL('./corpus/', import.meta.url));
 
@@ -64,7 +64,7 @@ function replay(entry: Entry, chunks: Uint8Array[]) {
     if (errorAt < 0 && got.some((e) => e.type === 'error')) errorAt = fed - 1;
     events.push(...got);
   }
-  const frames = decodeFrames(joinChunks(conn.takeOutput()));
+  const frames = decodeFrames(concat(conn.takeOutput()));
   for (const f of frames) assert.equal(f.masked, entry.side === 'client');
   const output = frames.map((f) => {
     if (f.opcode === 0x8) {

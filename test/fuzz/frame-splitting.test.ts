@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { splitAt } from '../support/frames.js';
-import { bytewise, clientConnection, feed, joinChunks, serverConnection, summarize } from '../unit/protocol/wire.js';
+import { concat, splitAt } from '../support/frames.js';
+import { bytewise, clientConnection, feed, serverConnection, summarize } from '../unit/protocol/wire.js';
 import { assertProperty, runs } from './fuzz-options.js';
 import { encodeStream, expectedEvents, splitArb, streamArb } from './stream-model.js';
 
@@ -31,12 +31,12 @@ for (const receiver of ['server', 'client'] as const) {
           const whole = open();
           const wholeEvents = summarize(feed(whole, [wire]));
           assert.deepEqual(wholeEvents, expected);
-          const wholeOutput = joinChunks(whole.takeOutput());
+          const wholeOutput = concat(whole.takeOutput());
 
           const pieces = open();
           const pieceEvents = summarize(feed(pieces, chunksOf(wire, split)));
           assert.deepEqual(pieceEvents, expected);
-          assert.deepEqual(joinChunks(pieces.takeOutput()), wholeOutput, 'output differs with the split');
+          assert.deepEqual(concat(pieces.takeOutput()), wholeOutput, 'output differs with the split');
           assert.equal(pieces.state, whole.state);
         }),
         runs(150),
@@ -51,7 +51,7 @@ for (const receiver of ['server', 'client'] as const) {
           const a = open();
           const b = open();
           assert.deepEqual(summarize(feed(b, bytewise(wire))), summarize(feed(a, [wire])));
-          assert.deepEqual(joinChunks(b.takeOutput()), joinChunks(a.takeOutput()));
+          assert.deepEqual(concat(b.takeOutput()), concat(a.takeOutput()));
         }),
         runs(60),
       );

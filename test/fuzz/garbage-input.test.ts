@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Opcode, PROTOCOL_ERRORS, ProtocolError, encodeFrame, type Connection, type ConnectionEvent, type MessageCodec } from '../../src/protocol/index.js';
-import { concat, splitAt } from '../support/frames.js';
-import { closeCodeOf, clientConnection, decodeFrames, joinChunks, serverConnection, summarize } from '../unit/protocol/wire.js';
+import { Opcode, PROTOCOL_ERRORS, ProtocolError, type Connection, type ConnectionEvent, type MessageCodec } from '../../src/protocol/index.js';
+import { clientFrame, closeCodeOf, concat, decodeFrames, splitAt } from '../support/frames.js';
+import { clientConnection, serverConnection, summarize } from '../unit/protocol/wire.js';
 import { assertProperty, runs } from './fuzz-options.js';
 import { encodeStream, filler, streamArb } from './stream-model.js';
 
@@ -81,7 +81,7 @@ const smallFrameArb = fc
   });
 
 const encodeSmall = (frame: { opcode: number; fin: boolean; rsv1: boolean; payload: Uint8Array }, masked: boolean) =>
-  encodeFrame({ ...frame, maskingKey: masked ? Uint8Array.of(1, 2, 3, 4) : null });
+  clientFrame({ ...frame, maskingKey: masked ? Uint8Array.of(1, 2, 3, 4) : null });
 
 const bytesArb = fc.oneof(
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 600 }) },
@@ -124,7 +124,7 @@ function run(open: () => Connection, chunks: Uint8Array[], eof: boolean) {
     if (eof) conn.receiveEof();
     events.push(...conn.takeEvents());
   });
-  return { conn, events, output: joinChunks(conn.takeOutput()) };
+  return { conn, events, output: concat(conn.takeOutput()) };
 }
 
 function checkOutcome(side: 'server' | 'client', options: { maxPayload?: number; skipUtf8Validation?: boolean }, outcome: ReturnType<typeof run>) {

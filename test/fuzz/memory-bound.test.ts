@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { Opcode, encodeFrame, type Connection } from '../../src/protocol/index.js';
+import { Opcode, type Connection } from '../../src/protocol/index.js';
+import { clientFrame } from '../support/frames.js';
 import { clientConnection, serverConnection } from '../unit/protocol/wire.js';
 import { assertProperty, runs } from './fuzz-options.js';
 import { filler } from './stream-model.js';
@@ -57,19 +58,19 @@ function materialize(segment: Segment, sender: 'client' | 'server'): Uint8Array[
       segment.fragments.forEach((size, i) => {
         const last = i === segment.fragments.length - 1;
         out.push(
-          encodeFrame({
+          clientFrame({
             opcode: i === 0 ? Opcode.BINARY : Opcode.CONTINUATION,
             fin: last && segment.finish,
             payload: filler(size, segment.seed + i),
             maskingKey: key(segment.seed + i),
           }),
         );
-        if (i < segment.pings) out.push(encodeFrame({ opcode: Opcode.PING, payload: filler(i * 30, i), maskingKey: key(i) }));
+        if (i < segment.pings) out.push(clientFrame({ opcode: Opcode.PING, payload: filler(i * 30, i), maskingKey: key(i) }));
       });
       return out;
     }
     case 'partial': {
-      const frame = encodeFrame({ opcode: Opcode.BINARY, payload: filler(segment.declared, segment.seed), maskingKey: key(segment.seed) });
+      const frame = clientFrame({ opcode: Opcode.BINARY, payload: filler(segment.declared, segment.seed), maskingKey: key(segment.seed) });
       const header = frame.length - segment.declared;
       return [frame.subarray(0, header + Math.min(segment.sent, segment.declared - 1))];
     }
@@ -150,7 +151,7 @@ for (const side of ['server', 'client'] as const) {
       const baseline = retained(0);
       const fragment = 1000;
       for (let i = 0; i < MAX_PAYLOAD / fragment - 1; i++) {
-        const frame = encodeFrame({
+        const frame = clientFrame({
           opcode: i === 0 ? Opcode.BINARY : Opcode.CONTINUATION,
           fin: false,
           payload: filler(fragment, i),

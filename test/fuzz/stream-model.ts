@@ -4,10 +4,9 @@
  * either side would send them, together with the events a receiver must report.
  */
 import fc from 'fast-check';
-import { Opcode, encodeFrame } from '../../src/protocol/index.js';
-import { closePayload, concat, utf8 } from '../support/frames.js';
+import { Opcode } from '../../src/protocol/index.js';
+import { clientFrame, closePayload, concat, toHex, utf8 } from '../support/frames.js';
 import type { EventSummary } from '../unit/protocol/wire.js';
-import { toHex } from '../support/frames.js';
 
 export interface ControlSpec {
   opcode: typeof Opcode.PING | typeof Opcode.PONG;
@@ -87,7 +86,7 @@ export function encodeStream(spec: StreamSpec, sender: 'client' | 'server', keyS
     const count = bounds.length - 1;
     for (let i = 0; i < count; i++) {
       frames.push(
-        encodeFrame({
+        clientFrame({
           opcode: i === 0 ? (m.binary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION,
           fin: i === count - 1,
           payload: m.payload.subarray(bounds[i]!, bounds[i + 1]!),
@@ -95,11 +94,11 @@ export function encodeStream(spec: StreamSpec, sender: 'client' | 'server', keyS
         }),
       );
       for (const c of m.controls) {
-        if (Math.min(c.after, count - 1) === i) frames.push(encodeFrame({ opcode: c.frame.opcode, payload: c.frame.data, maskingKey: key() }));
+        if (Math.min(c.after, count - 1) === i) frames.push(clientFrame({ opcode: c.frame.opcode, payload: c.frame.data, maskingKey: key() }));
       }
     }
   }
-  if (spec.close) frames.push(encodeFrame({ opcode: Opcode.CLOSE, payload: closePayload(spec.close.code, spec.close.reason), maskingKey: key() }));
+  if (spec.close) frames.push(clientFrame({ opcode: Opcode.CLOSE, payload: closePayload(spec.close.code, spec.close.reason), maskingKey: key() }));
   return concat(frames);
 }
 

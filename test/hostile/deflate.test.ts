@@ -10,7 +10,9 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { closeBody, deflateFilled, deflateMessage, frame, OP, upgradedPeer, violation } from './raw-peer.js';
+import { deflateFilled, deflateMessage } from '../support/deflate-message.js';
+import { clientFrame, closePayload, OP } from '../support/frames.js';
+import { upgradedPeer, violation } from './raw-peer.js';
 import { assertStillServing, startTarget, type Target } from './target.js';
 
 const MAX_PAYLOAD = 1024 * 1024;
@@ -43,7 +45,7 @@ describe('decompression bombs', () => {
   it('fails a 256 KB frame that inflates to 256 MiB with 1009 without allocating it', async () => {
     assert.ok(bomb.length < MAX_PAYLOAD / 2, `the bomb is ${bomb.length} bytes on the wire`);
     const before = peakRss();
-    const outcome = await violation(target.port, frame({ opcode: OP.BINARY, payload: bomb, rsv1: true }), DEFLATE, 20_000);
+    const outcome = await violation(target.port, clientFrame({ opcode: OP.BINARY, payload: bomb, rsv1: true }), DEFLATE, 20_000);
     const grew = peakRss() - before;
     assert.equal(outcome.code, 1009);
     assert.ok(outcome.closed);
@@ -55,7 +57,7 @@ describe('decompression bombs', () => {
   it('fails the same bomb split into fragments, as text, with 1009', async () => {
     const quarter = Math.ceil(bomb.length / 4);
     const parts = [0, 1, 2, 3].map((i) => bomb.subarray(i * quarter, (i + 1) * quarter));
-    const wire = Buffer.concat(parts.map((payload, i) => frame({ opcode: i === 0 ? OP.TEXT : OP.CONT, rsv1: i === 0, fin: i === 3, payload })));
+    const wire = Buffer.concat(parts.map((payload, i) => clientFrame({ opcode: i === 0 ? OP.TEXT : OP.CONTINUATION, rsv1: i === 0, fin: i === 3, payload })));
     const outcome = await violation(target.port, wire, DEFLATE, 20_000);
     assert.equal(outcome.code, 1009);
     assert.ok(outcome.closed);
@@ -65,7 +67,7 @@ describe('decompression bombs', () => {
   it('fails twenty bombs on twenty connections at once, each with 1009, within bounded memory', async () => {
     const before = peakRss();
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, () => violation(target.port, frame({ opcode: OP.BINARY, payload: bomb, rsv1: true }), DEFLATE, 30_000)),
+      Array.from({ length: 20 }, () => violation(target.port, clientFrame({ opcode: OP.BINARY, payload: bomb, rsv1: true }), DEFLATE, 30_000)),
     );
     const grew = peakRss() - before;
     assert.deepEqual(outcomes.map((o) => o.code), Array(20).fill(1009));
@@ -77,14 +79,14 @@ describe('decompression bombs', () => {
   it('delivers a message that inflates to exactly maxPayload, and fails one byte more with 1009', async () => {
     const exact = Buffer.alloc(MAX_PAYLOAD, 0x61);
     const peer = await upgradedPeer(target.port, DEFLATE);
-    peer.write(frame({ opcode: OP.TEXT, payload: deflateMessage(exact), rsv1: true }));
+    peer.write(clientFrame({ opcode: OP.TEXT, payload: deflateMessage(exact), rsv1: true }));
     assert.ok(await peer.until(() => peer.frames().some((f) => f.opcode === OP.TEXT), 10_000), 'no echo');
     const echoed = peer.frames().find((f) => f.opcode === OP.TEXT)!;
-    assert.ok((echoed.rsv & 4 ? inflate(echoed.payload) : echoed.payload).equals(exact), 'the echo differs');
-    peer.write(frame({ opcode: OP.CLOSE, payload: closeBody(1000) }));
+    assert.ok((echoed.rsv1 ? inflate(echoed.payload) : echoed.payload).equals(exact), 'the echo differs');
+    peer.write(clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000) }));
     assert.ok(await peer.waitClosed(5000));
 
-    const over = await violation(target.port, frame({ opcode: OP.TEXT, payload: deflateMessage(Buffer.alloc(MAX_PAYLOAD + 1, 0x61)), rsv1: true }), DEFLATE);
+    const over = await violation(target.port, clientFrame({ opcode: OP.TEXT, payload: deflateMessage(Buffer.alloc(MAX_PAYLOAD + 1, 0x61)), rsv1: true }), DEFLATE);
     assert.equal(over.code, 1009);
     assert.ok(over.closed);
     await assertStillServing(target);
@@ -98,16 +100,16 @@ describe('corrupt and misplaced compression', () => {
   });
   after(() => target.stop());
 
-  const cases: Array<[name: string, wire: Buffer, code: number, headers?: string[]]> = [
-    ['a reserved DEFLATE block type (corrupt data)', frame({ opcode: OP.BINARY, payload: Buffer.of(0xff, 0xff, 0xff, 0xff), rsv1: true }), 1007],
-    ['a stored block whose length check fails', frame({ opcode: OP.BINARY, payload: Buffer.of(0x00, 0x05, 0x00, 0x00, 0x00, 0x61), rsv1: true }), 1007],
+  const cases: Array<[name: string, wire: Uint8Array, code: number, headers?: string[]]> = [
+    ['a reserved DEFLATE block type (corrupt data)', clientFrame({ opcode: OP.BINARY, payload: Buffer.of(0xff, 0xff, 0xff, 0xff), rsv1: true }), 1007],
+    ['a stored block whose length check fails', clientFrame({ opcode: OP.BINARY, payload: Buffer.of(0x00, 0x05, 0x00, 0x00, 0x00, 0x61), rsv1: true }), 1007],
     // A fixed-Huffman block whose first symbol copies from distance 1, before any output.
-    ['a distance that reaches before the start of the window', frame({ opcode: OP.BINARY, payload: Buffer.of(0x03, 0x02, 0x00), rsv1: true }), 1007],
-    ['a compressed text that inflates to invalid UTF-8', frame({ opcode: OP.TEXT, payload: deflateMessage(Buffer.of(0x61, 0xff, 0x62)), rsv1: true }), 1007],
-    ['RSV1 on a continuation frame', Buffer.concat([frame({ opcode: OP.TEXT, payload: deflateMessage('abc'), rsv1: true, fin: false }), frame({ opcode: OP.CONT, payload: deflateMessage('def'), rsv1: true })]), 1002],
-    ['RSV1 on a ping', frame({ opcode: OP.PING, payload: 'p', rsv1: true }), 1002],
-    ['RSV1 on a close frame', frame({ opcode: OP.CLOSE, payload: closeBody(1000), rsv1: true }), 1002],
-    ['RSV1 when the client did not offer permessage-deflate', frame({ opcode: OP.TEXT, payload: deflateMessage('abc'), rsv1: true }), 1002, []],
+    ['a distance that reaches before the start of the window', clientFrame({ opcode: OP.BINARY, payload: Buffer.of(0x03, 0x02, 0x00), rsv1: true }), 1007],
+    ['a compressed text that inflates to invalid UTF-8', clientFrame({ opcode: OP.TEXT, payload: deflateMessage(Buffer.of(0x61, 0xff, 0x62)), rsv1: true }), 1007],
+    ['RSV1 on a continuation frame', Buffer.concat([clientFrame({ opcode: OP.TEXT, payload: deflateMessage('abc'), rsv1: true, fin: false }), clientFrame({ opcode: OP.CONTINUATION, payload: deflateMessage('def'), rsv1: true })]), 1002],
+    ['RSV1 on a ping', clientFrame({ opcode: OP.PING, payload: 'p', rsv1: true }), 1002],
+    ['RSV1 on a close frame', clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000), rsv1: true }), 1002],
+    ['RSV1 when the client did not offer permessage-deflate', clientFrame({ opcode: OP.TEXT, payload: deflateMessage('abc'), rsv1: true }), 1002, []],
   ];
 
   for (const [name, wire, code, headers] of cases) {
@@ -124,12 +126,12 @@ describe('corrupt and misplaced compression', () => {
     const cut = Math.floor(compressed.length / 2);
     const peer = await upgradedPeer(target.port, DEFLATE);
     peer.write(Buffer.concat([
-      frame({ opcode: OP.TEXT, payload: compressed.subarray(0, cut), rsv1: true, fin: false }),
-      frame({ opcode: OP.CONT, payload: compressed.subarray(cut) }),
+      clientFrame({ opcode: OP.TEXT, payload: compressed.subarray(0, cut), rsv1: true, fin: false }),
+      clientFrame({ opcode: OP.CONTINUATION, payload: compressed.subarray(cut) }),
     ]));
     assert.ok(await peer.until(() => peer.frames().some((f) => f.opcode === OP.TEXT), 5000));
     const echoed = peer.frames().find((f) => f.opcode === OP.TEXT)!;
-    const text = (echoed.rsv & 4 ? inflate(echoed.payload) : echoed.payload).toString();
+    const text = (echoed.rsv1 ? inflate(echoed.payload) : echoed.payload).toString();
     assert.equal(text, 'compressed and fragmented, '.repeat(10));
     peer.destroy();
     await assertStillServing(target);

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { closeBody, closeOutcome, echoOnce, eventually, frame, OP, upgradedPeer, violation } from './raw-peer.js';
+import { clientFrame, closePayload, OP } from '../support/frames.js';
+import { closeOutcome, echoOnce, eventually, upgradedPeer, violation } from './raw-peer.js';
 import { assertStillServing, startTarget, type Target } from './target.js';
 
 const TOO_BIG = 1009;
@@ -14,17 +15,17 @@ const TOO_BIG = 1009;
 /** `count` fragments of one byte each: the message is 'abc...zabc...' of `count` bytes. */
 function oneByteFragments(count: number, fin = true): { wire: Buffer; text: string } {
   const text = Array.from({ length: count }, (_, i) => String.fromCharCode(0x61 + (i % 26))).join('');
-  const frames: Buffer[] = [];
+  const frames: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
-    frames.push(frame({ opcode: i === 0 ? OP.TEXT : OP.CONT, fin: fin && i === count - 1, payload: text[i]!, maskingKey: Buffer.of(i & 0xff, 1, 2, 3) }));
+    frames.push(clientFrame({ opcode: i === 0 ? OP.TEXT : OP.CONTINUATION, fin: fin && i === count - 1, payload: text[i]!, maskingKey: Buffer.of(i & 0xff, 1, 2, 3) }));
   }
   return { wire: Buffer.concat(frames), text };
 }
 
 /** `count` empty fragments opening a text message that never ends. */
 function emptyFragments(count: number): Buffer {
-  const first = frame({ opcode: OP.TEXT, fin: false });
-  const next = frame({ opcode: OP.CONT, fin: false });
+  const first = clientFrame({ opcode: OP.TEXT, fin: false });
+  const next = clientFrame({ opcode: OP.CONTINUATION, fin: false });
   return Buffer.concat([first, ...Array.from({ length: count - 1 }, () => next)]);
 }
 
@@ -43,7 +44,7 @@ describe('fragment floods', () => {
     const echoed = peer.frames().find((f) => f.opcode === OP.TEXT)!;
     assert.equal(echoed.payload.length, 100_000);
     assert.equal(echoed.payload.toString(), text);
-    peer.write(frame({ opcode: OP.CLOSE, payload: closeBody(1000) }));
+    peer.write(clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000) }));
     assert.equal((await closeOutcome(peer)).code, 1000);
     await assertStillServing(target);
   });
@@ -72,10 +73,10 @@ describe('fragment floods', () => {
 
   it('delivers 200,000 empty messages in a row and still serves everyone', async () => {
     const peer = await upgradedPeer(target.port);
-    const empty = frame({ opcode: OP.BINARY });
+    const empty = clientFrame({ opcode: OP.BINARY });
     const burst = Buffer.concat(Array.from({ length: 20_000 }, () => empty));
     for (let i = 0; i < 10; i++) peer.write(burst);
-    peer.write(frame({ opcode: OP.TEXT, payload: 'after the flood' }));
+    peer.write(clientFrame({ opcode: OP.TEXT, payload: 'after the flood' }));
     assert.ok(await peer.until(() => peer.frames().some((f) => f.opcode === OP.TEXT), 20_000), 'no echo after the flood');
     const frames = peer.frames();
     assert.equal(frames.filter((f) => f.opcode === OP.BINARY && f.payload.length === 0).length, 200_000);
@@ -126,21 +127,21 @@ describe('ping floods', () => {
     let pingEvents = 0;
     server.on('ping', () => pingEvents++);
     const COUNT = 10_000;
-    const pings: Buffer[] = [];
+    const pings: Uint8Array[] = [];
     for (let i = 0; i < COUNT; i++) {
       const payload = Buffer.alloc(4);
       payload.writeUInt32BE(i);
-      pings.push(frame({ opcode: OP.PING, payload }));
+      pings.push(clientFrame({ opcode: OP.PING, payload }));
     }
     // One write of 100 KB: the server reads it in a few large chunks, so the cap applies.
-    peer.write(Buffer.concat([...pings, frame({ opcode: OP.TEXT, payload: 'after the pings' })]));
+    peer.write(Buffer.concat([...pings, clientFrame({ opcode: OP.TEXT, payload: 'after the pings' })]));
     assert.ok(await peer.until(() => peer.frames().some((f) => f.opcode === OP.TEXT), 10_000), 'no echo after the pings');
     const pongs = peer.frames().filter((f) => f.opcode === OP.PONG).map((f) => f.payload.readUInt32BE(0));
     assert.ok(pongs.length >= 1 && pongs.length < COUNT, `${pongs.length} pongs for ${COUNT} pings`);
     for (let i = 1; i < pongs.length; i++) assert.ok(pongs[i]! > pongs[i - 1]!, 'pongs out of order or repeated');
     assert.equal(pongs.at(-1), COUNT - 1, 'the newest ping was not answered');
     assert.equal(pingEvents, COUNT, 'the application saw every ping');
-    peer.write(frame({ opcode: OP.CLOSE, payload: closeBody(1000) }));
+    peer.write(clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000) }));
     assert.equal((await closeOutcome(peer)).code, 1000);
     await assertStillServing(target);
   });
@@ -158,7 +159,7 @@ describe('a ping flood from a client that never reads', () => {
     const peer = await upgradedPeer(target.port);
     const server = await waitForServerSide(target);
     peer.socket.pause(); // never reads a pong
-    const ping = frame({ opcode: OP.PING, payload: Buffer.alloc(125, 0x70) });
+    const ping = clientFrame({ opcode: OP.PING, payload: Buffer.alloc(125, 0x70) });
     // Sixteen pings per write, each write its own read on the server: every ping is answered
     // while the kernel's buffers still take the pongs, then the server's own buffer fills.
     const batch = Buffer.concat(Array.from({ length: 16 }, () => ping));

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { acceptFor, closeOutcome, echoOnce, eventually, frame, goodHeaders, OP, Peer, rejection, request, upgradedPeer } from './raw-peer.js';
+import { clientFrame, OP } from '../support/frames.js';
+import { acceptFor, closeOutcome, echoOnce, eventually, goodHeaders, Peer, rejection, request, upgradedPeer } from './raw-peer.js';
 import { assertStillServing, startTarget, type Target } from './target.js';
 
 const g = goodHeaders();
@@ -119,7 +120,7 @@ describe('hostile handshakes', () => {
   it('takes frames sent in the same packet as the handshake as the first frames', async () => {
     const key = 'AAAAAAAAAAAAAAAAAAAAAA==';
     const peer = await Peer.open(target.port);
-    peer.write(Buffer.concat([Buffer.from(request(goodHeaders(key))), frame({ opcode: OP.TEXT, payload: 'early bird' })]));
+    peer.write(Buffer.concat([Buffer.from(request(goodHeaders(key))), clientFrame({ opcode: OP.TEXT, payload: 'early bird' })]));
     assert.ok(await peer.until(() => peer.frames().some((f) => f.opcode === OP.TEXT), 5000));
     assert.equal(peer.header('sec-websocket-accept'), acceptFor(key));
     assert.equal(peer.frames().find((f) => f.opcode === OP.TEXT)!.payload.toString(), 'early bird');
@@ -129,7 +130,7 @@ describe('hostile handshakes', () => {
 
   it('fails a connection whose handshake packet carries a bad frame after the head with 1002', async () => {
     const peer = await Peer.open(target.port);
-    peer.write(Buffer.concat([Buffer.from(request(goodHeaders())), frame({ opcode: OP.TEXT, payload: 'x', mask: false })]));
+    peer.write(Buffer.concat([Buffer.from(request(goodHeaders())), clientFrame({ opcode: OP.TEXT, payload: 'x', maskingKey: null })]));
     const outcome = await closeOutcome(peer);
     peer.destroy();
     assert.equal(peer.status(), 101);

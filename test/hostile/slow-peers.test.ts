@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WebSocket } from 'fullduplex';
-import { closeBody, echoOnce, eventually, frame, goodHeaders, OP, Peer, request, upgradedPeer } from './raw-peer.js';
+import { clientFrame, closePayload, OP } from '../support/frames.js';
+import { echoOnce, eventually, goodHeaders, Peer, request, upgradedPeer } from './raw-peer.js';
 import { activeTimers, assertStillServing, openSockets, startTarget, type Target } from './target.js';
 
 const baseline = { sockets: 0, timers: 0 };
@@ -125,7 +126,7 @@ describe('clients that stop reading', () => {
       return n;
     });
     for (let i = 1; i < numbers.length; i++) assert.ok(numbers[i]! > numbers[i - 1]!, 'messages out of order');
-    peer.write(frame({ opcode: OP.CLOSE, payload: closeBody(1000) }));
+    peer.write(clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000) }));
     assert.ok(await peer.waitClosed(5000));
     await assertStillServing(target);
   });
@@ -151,7 +152,7 @@ describe('clients that vanish without a close', () => {
     const target = await startTarget();
     after(() => target.stop());
     const peer = await upgradedPeer(target.port);
-    peer.write(frame({ opcode: OP.BINARY, payload: Buffer.alloc(10_000) }).subarray(0, 5000));
+    peer.write(clientFrame({ opcode: OP.BINARY, payload: Buffer.alloc(10_000) }).subarray(0, 5000));
     await sleep(50);
     peer.socket.resetAndDestroy();
     assert.ok(await eventually(() => target.wss.clients.size === 0), 'the server kept a reset connection');
@@ -187,11 +188,11 @@ describe('clients that vanish without a close', () => {
     const pings = (): number => lively.frames().filter((f) => f.opcode === OP.PING).length;
     while (answered < 5 && (await lively.until(() => pings() > answered, 20 * PING_INTERVAL_MS + 5000))) {
       answered++;
-      lively.write(frame({ opcode: OP.PONG }));
+      lively.write(clientFrame({ opcode: OP.PONG }));
     }
     assert.equal(answered, 5, 'the heartbeat stopped pinging');
     assert.equal(lively.closed, false, 'a live client was terminated');
-    lively.write(frame({ opcode: OP.CLOSE, payload: closeBody(1000) }));
+    lively.write(clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000) }));
     assert.ok(await lively.waitClosed(5000));
     await assertStillServing(target);
   });

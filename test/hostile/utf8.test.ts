@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { closeBody, closeOutcome, fragmented, frame, OP, upgradedPeer, violation } from './raw-peer.js';
+import { clientFrame, closePayload, fragmented, OP } from '../support/frames.js';
+import { closeOutcome, upgradedPeer, violation } from './raw-peer.js';
 import { assertStillServing, startTarget, type Target } from './target.js';
 
 const bytes = (hex: string): Buffer => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
@@ -37,7 +38,7 @@ describe('invalid UTF-8', () => {
   });
   after(() => target.stop());
 
-  const failsWith1007 = async (parts: Buffer | Buffer[]): Promise<void> => {
+  const failsWith1007 = async (parts: Uint8Array | Uint8Array[]): Promise<void> => {
     const outcome = await violation(target.port, parts);
     assert.equal(outcome.code, INVALID_UTF8);
     assert.ok(outcome.closed, 'the server did not close the connection');
@@ -46,7 +47,7 @@ describe('invalid UTF-8', () => {
   };
 
   for (const [name, payload] of INVALID) {
-    it(`fails a text frame with ${name} with 1007`, () => failsWith1007(frame({ opcode: OP.TEXT, payload })));
+    it(`fails a text frame with ${name} with 1007`, () => failsWith1007(clientFrame({ opcode: OP.TEXT, payload })));
   }
 
   it('fails with 1007 when a valid first fragment is followed by an invalid one', () =>
@@ -69,24 +70,24 @@ describe('invalid UTF-8', () => {
 
   it('fails with 1007 as soon as the bad byte arrives, before the message is finished', async () => {
     // Only the first fragment is ever sent: the server must not wait for the end of the message.
-    await failsWith1007(frame({ opcode: OP.TEXT, payload: Buffer.concat([Buffer.from('abc'), bytes('c0 80')]), fin: false }));
+    await failsWith1007(clientFrame({ opcode: OP.TEXT, payload: Buffer.concat([Buffer.from('abc'), bytes('c0 80')]), fin: false }));
   });
 
   it('fails with 1007 when the bad byte arrives in a later TCP write of the same frame', async () => {
-    const whole = frame({ opcode: OP.TEXT, payload: Buffer.concat([Buffer.alloc(3000, 0x62), bytes('ed a0 80'), Buffer.alloc(3000, 0x62)]) });
+    const whole = clientFrame({ opcode: OP.TEXT, payload: Buffer.concat([Buffer.alloc(3000, 0x62), bytes('ed a0 80'), Buffer.alloc(3000, 0x62)]) });
     // Split inside the surrogate: the server sees the frame in pieces (or joined: the same answer).
     const cut = whole.length - 3000 - 2;
     await failsWith1007([whole.subarray(0, cut), whole.subarray(cut)]);
   });
 
   it('fails with 1007 on invalid UTF-8 in a close reason', () =>
-    failsWith1007(frame({ opcode: OP.CLOSE, payload: Buffer.concat([closeBody(1000), bytes('ff fe')]) })));
+    failsWith1007(clientFrame({ opcode: OP.CLOSE, payload: Buffer.concat([closePayload(1000), bytes('ff fe')]) })));
 
   it('fails with 1007 on a close reason that ends inside a sequence', () =>
-    failsWith1007(frame({ opcode: OP.CLOSE, payload: Buffer.concat([closeBody(4000, 'bye '), bytes('e2 82')]) })));
+    failsWith1007(clientFrame({ opcode: OP.CLOSE, payload: Buffer.concat([closePayload(4000, 'bye '), bytes('e2 82')]) })));
 
   it('fails with 1007 on a surrogate in a close reason', () =>
-    failsWith1007(frame({ opcode: OP.CLOSE, payload: Buffer.concat([closeBody(1001), bytes('ed b0 80')]) })));
+    failsWith1007(clientFrame({ opcode: OP.CLOSE, payload: Buffer.concat([closePayload(1001), bytes('ed b0 80')]) })));
 });
 
 describe('valid UTF-8 split in hostile places', () => {
@@ -96,12 +97,12 @@ describe('valid UTF-8 split in hostile places', () => {
   });
   after(() => target.stop());
 
-  const echoed = async (parts: Buffer[]): Promise<Buffer> => {
+  const echoed = async (parts: Uint8Array[]): Promise<Buffer> => {
     const peer = await upgradedPeer(target.port);
     for (const part of parts) peer.write(part);
     assert.ok(await peer.until(() => peer.frames().some((f) => f.opcode === OP.TEXT || f.opcode === OP.BINARY), 5000), 'no echo');
     const message = peer.frames().find((f) => f.opcode === OP.TEXT || f.opcode === OP.BINARY)!;
-    peer.write(frame({ opcode: OP.CLOSE, payload: closeBody(1000) }));
+    peer.write(clientFrame({ opcode: OP.CLOSE, payload: closePayload(1000) }));
     assert.equal((await closeOutcome(peer)).code, 1000);
     return message.payload;
   };
@@ -120,18 +121,18 @@ describe('valid UTF-8 split in hostile places', () => {
   });
 
   it('delivers text split inside a character across TCP writes', async () => {
-    const whole = frame({ opcode: OP.TEXT, payload: '€€€€' });
+    const whole = clientFrame({ opcode: OP.TEXT, payload: '€€€€' });
     assert.equal((await echoed([whole.subarray(0, whole.length - 2), whole.subarray(whole.length - 2)])).toString(), '€€€€');
   });
 
   it('delivers invalid UTF-8 in a binary message untouched', async () => {
     const payload = bytes('ff fe c0 80 ed a0 80');
-    assert.deepEqual(await echoed([frame({ opcode: OP.BINARY, payload })]), payload);
+    assert.deepEqual(await echoed([clientFrame({ opcode: OP.BINARY, payload })]), payload);
   });
 
   it('answers a ping whose payload is not UTF-8 with the same bytes', async () => {
     const peer = await upgradedPeer(target.port);
-    peer.write(frame({ opcode: OP.PING, payload: bytes('ff c0 80') }));
+    peer.write(clientFrame({ opcode: OP.PING, payload: bytes('ff c0 80') }));
     assert.ok(await peer.until(() => peer.frames().some((f) => f.opcode === OP.PONG), 5000));
     assert.deepEqual(peer.frames()[0]!.payload, bytes('ff c0 80'));
     peer.destroy();

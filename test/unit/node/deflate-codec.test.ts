@@ -8,14 +8,10 @@ import { Connection, Opcode } from '../../../src/protocol/index.js';
 import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/compression/deflate-codec.js';
 import { clientFrame, closePayload, concat } from '../../support/frames.js';
 import { rawHandshake, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
+import { deflateMessage } from '../../support/deflate-message.js';
+import { parseFrames } from '../../support/frames.js';
 
 const PARAMS = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
-
-/** What a peer would put on the wire for `text` with a fresh context: deflate, sync flush, tail removed. */
-function deflateMessage(data: Uint8Array): Uint8Array {
-  const out = zlib.deflateRawSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  return out.subarray(0, out.length - 4);
-}
 
 function serverConnection(options: { maxPayload?: number; params?: typeof PARAMS } = {}) {
   return new Connection({
@@ -23,28 +19,6 @@ function serverConnection(options: { maxPayload?: number; params?: typeof PARAMS
     maxPayload: options.maxPayload,
     codec: new DeflateCodec(options.params ?? PARAMS, 'server', { threshold: 0 }),
   });
-}
-
-/** Parses unmasked server frames from raw bytes. */
-function parseFrames(bytes: Buffer): Array<{ fin: boolean; rsv1: boolean; opcode: number; payload: Buffer }> {
-  const frames = [];
-  let i = 0;
-  while (i + 2 <= bytes.length) {
-    const b0 = bytes[i]!;
-    let len = bytes[i + 1]! & 0x7f;
-    let o = i + 2;
-    if (len === 126) {
-      len = bytes.readUInt16BE(o);
-      o += 2;
-    } else if (len === 127) {
-      len = Number(bytes.readBigUInt64BE(o));
-      o += 8;
-    }
-    if (o + len > bytes.length) break;
-    frames.push({ fin: (b0 & 0x80) !== 0, rsv1: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, payload: bytes.subarray(o, o + len) });
-    i = o + len;
-  }
-  return frames;
 }
 
 describe('permessage-deflate in the core with the zlib codec', () => {

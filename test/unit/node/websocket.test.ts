@@ -2,6 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from '../../../src/index.js';
 import { acceptValue } from '../../../src/protocol/index.js';
+import { serverFrame } from '../../support/frames.js';
 import { startEchoServer, startRawUpgradeServer, startServer, stopServer } from '../../support/servers.js';
 import { closed, nextMessage, opened } from '../../support/clients.js';
 
@@ -152,7 +153,7 @@ describe('WebSocket', () => {
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
           `Sec-WebSocket-Accept: ${acceptValue(req.headers['sec-websocket-key'] as string)}\r\n\r\n`,
       );
-      socket.write(Buffer.from([0x83, 0x00])); // reserved opcode 3
+      socket.write(serverFrame({ opcode: 0x3 })); // reserved opcode 3
       socket.on('data', () => {});
       socket.on('end', () => socket.end());
     });

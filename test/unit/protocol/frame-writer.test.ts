@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeFrame, frameHeaderSize, writeFrameHeader } from '../../../src/protocol/index.js';
-import { MASK, hex, toHex, utf8 } from '../../support/frames.js';
-import { decodeFrames } from './wire.js';
+import { MASK, decodeFrames, hex, toHex, utf8 } from '../../support/frames.js';
 
 describe('frameHeaderSize', () => {
   it('picks the 7-bit, 16-bit and 64-bit length forms at their boundaries', () => {

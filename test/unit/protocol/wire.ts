@@ -35,92 +35,13 @@ export function clientConnection(options: Partial<ConnectionOptions> = {}): Conn
   return new Connection({ generateMask: cyclingMask(), ...options, side: 'client' });
 }
 
-export interface DecodedFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  masked: boolean;
-  maskingKey: Uint8Array | null;
-  /** Unmasked payload. */
-  payload: Uint8Array;
-  /** Bytes used by the length field: 0 (7-bit), 2 or 8. */
-  lengthBytes: number;
-}
-
-/**
- * Decodes a byte stream into frames, strictly: throws on a truncated frame or a non-minimal
- * length, so a test that decodes output also checks it is well formed.
- */
-export function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
-  const frames: DecodedFrame[] = [];
-  let i = 0;
-  while (i < bytes.length) {
-    if (bytes.length - i < 2) throw new Error(`truncated header at ${i}`);
-    const b0 = bytes[i]!;
-    const b1 = bytes[i + 1]!;
-    const masked = (b1 & 0x80) !== 0;
-    let length = b1 & 0x7f;
-    let lengthBytes = 0;
-    let p = i + 2;
-    if (length === 126) {
-      lengthBytes = 2;
-      length = (bytes[p]! << 8) | bytes[p + 1]!;
-      if (length < 126) throw new Error('non-minimal 16-bit length');
-      p += 2;
-    } else if (length === 127) {
-      lengthBytes = 8;
-      let n = 0;
-      for (let k = 0; k < 8; k++) n = n * 256 + bytes[p + k]!;
-      if (n < 0x10000) throw new Error('non-minimal 64-bit length');
-      length = n;
-      p += 8;
-    }
-    let maskingKey: Uint8Array | null = null;
-    if (masked) {
-      maskingKey = bytes.slice(p, p + 4);
-      p += 4;
-    }
-    if (p + length > bytes.length) throw new Error(`truncated payload at ${i}`);
-    const payload = bytes.slice(p, p + length);
-    if (maskingKey) for (let k = 0; k < payload.length; k++) payload[k]! ^= maskingKey[k & 3]!;
-    frames.push({
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      opcode: b0 & 0x0f,
-      masked,
-      maskingKey,
-      payload,
-      lengthBytes,
-    });
-    i = p + length;
-  }
-  return frames;
-}
-
-export function joinChunks(chunks: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
+// Frames are decoded by the tests' one parser; these names stay for the tests that use them.
+import { closeCodeOf, concat as joinChunks, decodeFrames, type ParsedFrame as DecodedFrame } from '../../support/frames.js';
+export { closeCodeOf, decodeFrames, joinChunks, type DecodedFrame };
 
 /** Takes and decodes everything the connection queued to send. */
 export function takeFrames(conn: Connection): DecodedFrame[] {
   return decodeFrames(joinChunks(conn.takeOutput()));
-}
-
-/** The close code a close frame carries, or null for an empty one. */
-export function closeCodeOf(frame: DecodedFrame): number | null {
-  return frame.payload.length >= 2 ? (frame.payload[0]! << 8) | frame.payload[1]! : null;
 }
 
 export type EventSummary =

@@ -3,7 +3,7 @@
  * the server sends and the latest room counts, with bounded waits (bounds, not measurements).
  */
 import { once } from 'node:events';
-import WebSocket from '../../src/index.js';
+import WebSocket from '../../../src/index.js';
 
 /** Longest wait for one expected event. */
 export const WAIT_MS = 15_000;

@@ -11,10 +11,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { LIMITS, ROOMS, startChat, type Chat } from '../../apps/chat/server.js';
-import { ChatClient, WAIT_MS, type ChatEvent } from '../support/chat-client.js';
-import { notices, openChat, say, shownMessages, waitForMessages, waitForMessageText, waitForOnline, waitForRoomCount, waitForText } from '../support/chat-page.js';
-import { launchChromium, type Browser } from '../support/chromium.js';
+import { LIMITS, ROOMS, startChat, type Chat } from '../../../../apps/chat/server.js';
+import { ChatClient, WAIT_MS, type ChatEvent } from '../chat-client.js';
+import { notices, openChat, say, shownMessages, waitForMessages, waitForMessageText, waitForOnline, waitForRoomCount, waitForText } from '../chat-page.js';
+import { launchChromium, type Browser } from '../../../support/chromium.js';
 
 let chat: Chat;
 let screenshotDir = '';

@@ -12,12 +12,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startChat } from '../../apps/chat/server.js';
-import { ChatClient, WAIT_MS, type ChatEvent } from '../support/chat-client.js';
-import { openChat, say, shownMessages, waitForMessageText, waitForOnline } from '../support/chat-page.js';
-import { startChildServer, stopAllChildren, type ChildServer } from '../support/child-server.js';
-import { launchChromium, type Browser } from '../support/chromium.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { startChat } from '../../../../apps/chat/server.js';
+import { ChatClient, WAIT_MS, type ChatEvent } from '../chat-client.js';
+import { openChat, say, shownMessages, waitForMessageText, waitForOnline } from '../chat-page.js';
+import { startChildServer, stopAllChildren, type ChildServer } from '../../../support/child-server.js';
+import { launchChromium, type Browser } from '../../../support/chromium.js';
+import { startRedisServer } from '../../../support/redis-server.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `fdx-chat-test-${randomUUID()}:`;
