@@ -26,6 +26,8 @@ export interface EnginePublication {
   offset: string;
   epoch: string;
   data: unknown;
+  /** The id of a connection that must not receive this publication live (publish's `except`). */
+  origin?: string;
 }
 
 export interface EnginePublishResult {
@@ -40,10 +42,17 @@ export interface HistoryResult {
   publications: PublicationBody[];
 }
 
+export interface PublishOptions {
+  /** Idempotency key: a key seen within the window is not published again. */
+  key?: string;
+  /** Carried to live handlers as `origin` (not kept in history). */
+  origin?: string;
+}
+
 export type LiveHandler = (publication: EnginePublication) => void;
 
 export interface Engine {
-  publish(channel: string, data: unknown, options?: { key?: string }): Promise<EnginePublishResult>;
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<EnginePublishResult>;
   /** Calls `handler` for each publication from now on; resolves once that is in effect. */
   subscribe(channel: string, handler: LiveHandler): Promise<() => Promise<void>>;
   history(channel: string, since?: Position): Promise<HistoryResult>;

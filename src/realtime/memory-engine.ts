@@ -5,7 +5,7 @@
  * Must not: keep anything unbounded (history by size and age, keys by window and count).
  */
 import { systemClock, type Clock } from './clock.js';
-import type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler } from './engine.js';
+import type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from './engine.js';
 import type { Position, PublicationBody } from './protocol.js';
 import { RealtimeError } from './realtime-error.js';
 
@@ -65,7 +65,7 @@ export class MemoryEngine implements Engine {
     };
   }
 
-  async publish(channel: string, data: unknown, options: { key?: string } = {}): Promise<EnginePublishResult> {
+  async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<EnginePublishResult> {
     this.#check();
     const now = this.#clock.now();
     const state = this.#state(channel, now);
@@ -85,6 +85,7 @@ export class MemoryEngine implements Engine {
       if (state.keys.size > this.#options.maxIdempotencyKeys) state.keys.delete(state.keys.keys().next().value!);
     }
     const publication: EnginePublication = { channel, offset: stored.offset, epoch: state.epoch, data };
+    if (options.origin !== undefined) publication.origin = options.origin;
     for (const handler of state.handlers) handler(publication);
     return { offset: stored.offset, epoch: state.epoch, duplicate: false };
   }
