@@ -141,6 +141,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
   let draining = false;
   let attempt = 0;
   let nextId = 0;
+  let keys = 0;
   let clientId = '';
   let retryTimer: TimerHandle;
   let beatTimer: TimerHandle;
@@ -160,10 +161,11 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     if (state !== next) fire('state', (state = next));
   }
 
+  /** An idempotency key: 16 random characters, unique across clients, plus a counter, unique within one. */
   function key(): string {
     let out = '';
-    for (let i = 0; i < 20; i++) out += 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[Math.floor(random() * 62)];
-    return out;
+    for (let i = 0; i < 16; i++) out += 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[Math.floor(random() * 62)];
+    return out + (++keys).toString(36);
   }
 
   function send(message: object): void {
