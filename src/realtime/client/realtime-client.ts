@@ -48,8 +48,10 @@ export interface ClientOptions {
   retries?: number;
   /** Time a publish or request may take in all, queued offline included. Default 30000. */
   deadlineMs?: number;
-  /** Publishes and requests kept while offline. Default 100. */
+  /** Publishes and requests kept while offline (or waiting for room in flight). Default 100. */
   maxOutbox?: number;
+  /** Requests awaiting replies at once; more wait in the outbox. Default 32 (the server allows 64). */
+  maxInflight?: number;
   /** Keep positions across page reloads: true for sessionStorage, or a Storage-like object. */
   persist?: boolean | PositionStorage;
   clock?: Clock;
@@ -126,6 +128,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
   const WS = options.WebSocket ?? ((globalThis as any).WebSocket as WebSocketConstructor);
   const minDelay = options.minDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 20_000;
+  const maxInflight = options.maxInflight ?? 32;
   const storage = options.persist === true ? ((globalThis as any).sessionStorage as PositionStorage | undefined) : options.persist || undefined;
   const storageKey = 'fdx:' + url;
   const subs = new Map<string, Sub>();
@@ -211,8 +214,11 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
       if (!p) return;
       inflight.delete(m.id);
       clock.clearTimeout(p.timer);
-      if (m.error) p.reject(new RealtimeError(m.error.code, m.error.message));
+      // A draining server refused it: it goes on the next connection.
+      if (m.error?.code === 'SHUTTING_DOWN' && p.m.type !== 'subscribe') transmit(p, true);
+      else if (m.error) p.reject(new RealtimeError(m.error.code, m.error.message));
       else p.resolve(m.result);
+      pump();
     } else if (m.type === 'pub') {
       deliver(m.channel, m.data, m.offset, m.epoch);
     } else if (m.type === 'event') {
@@ -249,9 +255,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     fire('online');
     beat();
     for (const channel of subs.keys()) resubscribe(channel);
-    const queued = outbox;
-    outbox = [];
-    for (const p of queued) transmit(p);
+    pump();
   }
 
   /** Heartbeat: a ping per interval; silence for two intervals means the connection is dead. */
@@ -320,28 +324,42 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     send({ ...p.m, id });
     p.timer = clock.setTimeout(() => {
       inflight.delete(id);
-      if (p.retries-- > 0) transmit(p);
+      if (p.retries-- > 0) transmit(p, true);
       else p.reject(new RealtimeError('TIMEOUT', 'no reply in time'));
+      pump();
     }, Math.min(p.timeoutMs, p.deadline - clock.now()));
   }
 
-  /** Sends a request, or keeps it in the outbox until a connection is ready. */
-  function transmit(p: Pending): void {
-    if (clock.now() >= p.deadline) return p.reject(new RealtimeError('DEADLINE_EXCEEDED', 'the deadline passed'));
-    if (ready && !draining) return write(p);
-    p.id = undefined;
-    outbox.push(p);
+  /**
+   * Queues a request in the outbox (at the front for one that was already sent) and sends what
+   * the connection can take: at most maxInflight requests await replies at once, so a long
+   * outbox does not hit the server's pending-request limit when it is flushed.
+   */
+  function transmit(p: Pending, first?: boolean): void {
     clock.clearTimeout(p.timer);
+    if (clock.now() >= p.deadline) return p.reject(new RealtimeError('DEADLINE_EXCEEDED', 'the deadline passed'));
+    p.id = undefined;
+    if (first) outbox.unshift(p);
+    else outbox.push(p);
     p.timer = clock.setTimeout(() => {
       outbox = outbox.filter((q) => q !== p);
-      p.reject(new RealtimeError('DEADLINE_EXCEEDED', 'the deadline passed while offline'));
+      p.reject(new RealtimeError('DEADLINE_EXCEEDED', 'the deadline passed while queued'));
     }, p.deadline - clock.now());
+    pump();
+  }
+
+  function pump(): void {
+    while (ready && !draining && outbox.length > 0 && inflight.size < maxInflight) {
+      const p = outbox.shift()!;
+      clock.clearTimeout(p.timer);
+      write(p);
+    }
   }
 
   function enqueue<T>(m: Pending['m'], o: RequestOptions = {}, resend = 0): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (state === 'closed') return reject(new RealtimeError('CLOSED', 'the client is closed'));
-      if (!ready && outbox.length >= (options.maxOutbox ?? 100)) return reject(new RealtimeError('OUTBOX_FULL', 'the offline outbox is full'));
+      if (outbox.length >= (options.maxOutbox ?? 100)) return reject(new RealtimeError('OUTBOX_FULL', 'the outbox is full'));
       transmit({
         m,
         resolve,
@@ -359,14 +377,16 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     ready = draining = false;
     ws = null;
     clientId = '';
-    // Sent but unanswered: publications (idempotent) and requests with retries left go again.
-    for (const p of inflight.values()) {
+    // Sent but unanswered: publications (idempotent) and requests with retries left go again,
+    // ahead of what was queued after them.
+    const sent = [...inflight.values()].reverse();
+    inflight.clear();
+    for (const p of sent) {
       clock.clearTimeout(p.timer);
       if (p.m.type === 'subscribe') p.reject(new RealtimeError('DISCONNECTED', 'disconnected'));
-      else if (p.m.type === 'publish' || p.retries-- > 0) transmit(p);
+      else if (p.m.type === 'publish' || p.retries-- > 0) transmit(p, true);
       else p.reject(new RealtimeError('DISCONNECTED', 'the connection dropped before the reply'));
     }
-    inflight.clear();
     if (wasReady) fire('offline', code);
     if (state === 'closed') return;
     if (!spoke || !shouldReconnect(code)) {

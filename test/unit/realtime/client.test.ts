@@ -421,6 +421,35 @@ describe('client: outbox, acks and timeouts', () => {
     await assert.rejects(done, { code: 'RATE_LIMITED', message: 'slow down' });
   });
 
+  it('keeps at most maxInflight requests awaiting replies, sending the rest as replies come', async () => {
+    const { client, socket } = await connected({ maxInflight: 2 });
+    const done = [1, 2, 3, 4].map((n) => client.publish('c', n));
+    let sent = socket.take();
+    assert.deepEqual(sent.map((m) => m.data), [1, 2]);
+    socket.push({ type: 'reply', id: sent[0].id, result: { offset: '1', epoch: 'e' } });
+    sent = [...sent.slice(1), ...socket.take()];
+    assert.deepEqual(sent.map((m) => m.data), [2, 3]);
+    for (const m of sent) socket.push({ type: 'reply', id: m.id, result: { offset: String(m.data), epoch: 'e' } });
+    const last4 = socket.take();
+    assert.deepEqual(last4.map((m) => m.data), [4]);
+    socket.push({ type: 'reply', id: last4[0].id, result: { offset: '4', epoch: 'e' } });
+    assert.deepEqual((await Promise.all(done)).map((r) => r.offset), ['1', '2', '3', '4']);
+  });
+
+  it('sends again on the next connection what a draining server refused with SHUTTING_DOWN', async () => {
+    const { client, socket } = await connected();
+    const done = client.request('e', 1);
+    const m = socket.take()[0];
+    socket.push({ type: 'drain' });
+    socket.push({ type: 'reply', id: m.id, error: { code: 'SHUTTING_DOWN' } });
+    assert.deepEqual(socket.take(), []);
+    const next = await reconnect(socket, 1012);
+    const again = next.take().find((x) => x.type === 'event');
+    assert.equal(again.key, m.key);
+    next.push({ type: 'reply', id: again.id, result: 'done' });
+    assert.equal(await done, 'done');
+  });
+
   it('emits pushes without an id', async () => {
     const { client, socket } = await connected();
     client.emit('typing', { on: true });
