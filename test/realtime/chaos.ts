@@ -52,15 +52,14 @@ export function summary(r: ChaosResult): string {
   );
 }
 
-/** mulberry32: a small seeded generator, so that a failing run can be repeated. */
+/** xorshift32: a small seeded generator, so that a failing run can be repeated with its seed. */
 function generator(seed: number): () => number {
-  let a = seed >>> 0;
+  let x = seed >>> 0 || 1;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    x = (x ^ (x << 13)) >>> 0;
+    x = (x ^ (x >>> 17)) >>> 0;
+    x = (x ^ (x << 5)) >>> 0;
+    return x / 4294967296;
   };
 }
 
