@@ -26,14 +26,19 @@ export interface Loopback<ToServer extends EventMap = EventMap, ToClient extends
 }
 
 export async function startLoopback<ToServer extends EventMap = EventMap, ToClient extends EventMap = EventMap>(
-  options: RealtimeServerOptions<any> & { setup?: (realtime: RealtimeServer<ToServer, ToClient, any>) => void; port?: number } = {},
+  options: RealtimeServerOptions<any> & {
+    setup?: (realtime: RealtimeServer<ToServer, ToClient, any>) => void;
+    port?: number;
+    /** Answers plain HTTP requests (default: 404). */
+    http?: http.RequestListener;
+  } = {},
 ): Promise<Loopback<ToServer, ToClient>> {
   // The engine outlives a server restart (it stands for a shared store such as Redis).
   let engine: Engine = options.engine ?? new MemoryEngine();
   let server!: http.Server;
   const loop = {} as Loopback<ToServer, ToClient>;
   async function start(port: number): Promise<void> {
-    server = http.createServer((_req, res) => res.writeHead(404).end());
+    server = http.createServer(options.http ?? ((_req, res) => res.writeHead(404).end()));
     const realtime = new RealtimeServer<ToServer, ToClient, any>({ ...options, engine });
     options.setup?.(realtime);
     const wss = mountRealtime(realtime, { server, path: '/rt', pingIntervalMs: 0 });
