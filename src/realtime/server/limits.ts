@@ -7,7 +7,7 @@
 export const REALTIME_DEFAULTS = {
   /** Channels one connection may be subscribed to (TOO_MANY_CHANNELS). */
   maxChannelsPerConnection: 128,
-  /** Largest message, in UTF-16 code units of its text (MESSAGE_TOO_LARGE). */
+  /** Largest message, in UTF-8 bytes of its text (MESSAGE_TOO_LARGE). */
   maxMessageBytes: 65_536,
   /** Publications and events per second per connection, sustained (RATE_LIMITED). */
   publishRatePerSecond: 50,

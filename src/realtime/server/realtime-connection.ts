@@ -152,8 +152,10 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
       this.#answerBad(undefined, 'BAD_MESSAGE', 'binary frames are not part of fdx.v1');
       return;
     }
-    if (data.length > this.#host.limits.maxMessageBytes) {
-      this.#answerBad(undefined, 'MESSAGE_TOO_LARGE', `messages are limited to ${this.#host.limits.maxMessageBytes} characters`);
+    const max = this.#host.limits.maxMessageBytes;
+    // A UTF-16 unit is 1 to 3 UTF-8 bytes: count bytes only when the length leaves a doubt.
+    if (data.length > max || (data.length * 3 > max && utf8Length(data) > max)) {
+      this.#answerBad(undefined, 'MESSAGE_TOO_LARGE', `messages are limited to ${max} bytes`);
       return;
     }
     if (this.#state === 'authenticating') {
@@ -338,4 +340,15 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     if (this.#idle) this.#idle();
     if (wasOpen) this.#host.closed(this, code, reason);
   }
+}
+
+/** The UTF-8 length of a string (a surrogate pair is 4 bytes: 2 units counted 2 each). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x800) bytes += unit >= 0xd800 && unit <= 0xdfff ? 1 : 2;
+    else if (unit >= 0x80) bytes += 1;
+  }
+  return bytes;
 }

@@ -153,6 +153,11 @@ describe('RealtimeServer: bad input', () => {
     assert.equal((await request(t, new Uint8Array([1])))[0].code, 'BAD_MESSAGE');
     assert.equal((await request(t, { type: 'pub', channel: 'a', offset: '1', epoch: 'e' }))[0].code, 'BAD_MESSAGE');
     assert.equal((await request(t, 'x'.repeat(101)))[0].code, 'MESSAGE_TOO_LARGE');
+    // 40 characters, 120 bytes of UTF-8: too large; 33 three-byte characters plus the quotes: 101.
+    assert.equal((await request(t, `"${'€'.repeat(40)}"`))[0].code, 'MESSAGE_TOO_LARGE');
+    assert.equal((await request(t, `"${'€'.repeat(33)}"`))[0].code, 'MESSAGE_TOO_LARGE');
+    assert.equal((await request(t, `"${'€'.repeat(32)}"`))[0].code, 'BAD_MESSAGE');
+    assert.equal((await request(t, `"${'😀'.repeat(24)}"`))[0].code, 'BAD_MESSAGE'); // 98 bytes
     const withId = await request(t, { type: 'subscribe', id: 4, channel: 'no spaces' });
     assert.deepEqual([withId[0].type, withId[0].id, withId[0].error.code], ['reply', 4, 'CHANNEL_INVALID']);
     assert.deepEqual(await request(t, { type: 'ping' }), [{ type: 'pong' }]);
