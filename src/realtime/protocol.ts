@@ -81,7 +81,7 @@ export interface ReplyMessage { type: 'reply'; id: Id; result?: unknown; error?:
 export interface PingMessage { type: 'ping' }
 export interface PongMessage { type: 'pong' }
 export interface PubMessage { type: 'pub'; channel: string; offset: string; epoch: string; data: unknown }
-export interface JoinMessage { type: 'join'; channel: string; position: Position }
+export interface JoinMessage { type: 'join'; channel: string; position: Position; recovered?: false }
 export interface LeaveMessage { type: 'leave'; channel: string; reason?: string }
 export interface DrainMessage { type: 'drain' }
 export interface ErrorMessage { type: 'error'; code: string; message?: string }
@@ -196,7 +196,7 @@ export function parseMessage(input: unknown): ParseResult {
       return ok({ type: 'pub', channel: m.channel, offset: m.offset, epoch: m.epoch, data: m.data ?? null });
     case 'join':
       if (channelProblem(m.channel) || !isPosition(m.position)) return fail('"join" needs "channel" and "position"');
-      return ok({ type: 'join', channel: m.channel, position: m.position });
+      return ok(m.recovered === false ? { type: 'join', channel: m.channel, position: m.position, recovered: false } : { type: 'join', channel: m.channel, position: m.position });
     case 'leave':
       if (channelProblem(m.channel)) return fail('"leave" needs "channel"');
       return ok({ type: 'leave', channel: m.channel, reason: typeof m.reason === 'string' ? m.reason : undefined });

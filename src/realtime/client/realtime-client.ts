@@ -235,6 +235,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
       sub.pos = m.position;
       subs.set(m.channel, sub);
       store(m.channel, m.position);
+      fire('subscribed', m.channel, m.recovered !== false);
     } else if (m.type === 'leave') {
       subs.delete(m.channel);
     } else if (m.type === 'drain') {

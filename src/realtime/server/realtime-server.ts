@@ -300,7 +300,13 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
 
   #deliverTo(membership: Membership, publication: EnginePublication, text: string): void {
     const offset = Number(publication.offset);
-    if (publication.epoch === membership.epoch && offset <= membership.offset) return; // already sent (history or earlier)
+    if (publication.epoch === membership.epoch) {
+      if (offset <= membership.offset) return; // already sent (history or earlier)
+    } else {
+      // The engine lost the channel's history (a new epoch): the client cannot recover what
+      // it had not received, and is told so before the new epoch's first publication.
+      membership.connection.sendMessage({ type: 'join', channel: publication.channel, position: { offset: String(offset - 1), epoch: publication.epoch }, recovered: false });
+    }
     membership.offset = offset;
     membership.epoch = publication.epoch;
     membership.connection.sendText(text);

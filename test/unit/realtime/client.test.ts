@@ -313,6 +313,20 @@ describe('client: channels and recovery', () => {
     assert.equal(pubs.length, 1);
   });
 
+  it('reports recovered: false when the server says the channel lost its history', async () => {
+    const { client, socket } = await connected();
+    const recovery: boolean[] = [];
+    const got: unknown[] = [];
+    client.on('subscribed', (_c, recovered) => recovery.push(recovered));
+    client.subscribe('room', (d) => got.push(d));
+    socket.reply('subscribe', { recovered: true, position: { offset: '5', epoch: 'e' }, publications: [] });
+    socket.push({ type: 'join', channel: 'room', position: { offset: '0', epoch: 'f' }, recovered: false });
+    socket.push({ type: 'pub', channel: 'room', offset: '1', epoch: 'f', data: 'x' });
+    assert.deepEqual(recovery, [true, false]);
+    assert.deepEqual(got, ['x']);
+    assert.deepEqual(client.position('room'), { offset: '1', epoch: 'f' });
+  });
+
   it('keeps positions in storage so that a new client resumes from them', async () => {
     const items = new Map<string, string>();
     const storage: PositionStorage = { getItem: (k) => items.get(k) ?? null, setItem: (k, v) => void items.set(k, v) };

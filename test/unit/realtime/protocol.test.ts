@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { channelProblem, parseMessage, serialize, shouldReconnect, type Message } from '../../../src/realtime/protocol.js';
 
 function code(input: unknown): string {
@@ -34,6 +35,19 @@ describe('fdx.v1 protocol', () => {
     for (const text of examples) {
       const result = parseMessage(text);
       assert.ok(result.ok, text);
+      assert.deepEqual(parseMessage(serialize(result.message)), result, text);
+    }
+  });
+
+  it('parses every JSON example of docs/protocol.md, and each survives a round trip', () => {
+    const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const lines = blocks.flatMap((block) => block.split('\n').filter((line) => line.trim() !== ''));
+    const session = doc.slice(doc.indexOf('## 10.')).split('\n').filter((line) => /^[<>] \{/.test(line)).map((line) => line.slice(2));
+    assert.ok(lines.length >= 20 && session.length >= 10);
+    for (const text of [...lines, ...session]) {
+      const result = parseMessage(text);
+      assert.ok(result.ok, `${text}: ${!result.ok && result.reason}`);
       assert.deepEqual(parseMessage(serialize(result.message)), result, text);
     }
   });

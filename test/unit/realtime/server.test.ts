@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { RealtimeServer, type RealtimeServerOptions } from '../../../src/realtime/server/realtime-server.js';
 import { MemoryEngine } from '../../../src/realtime/memory-engine.js';
 import type { Position } from '../../../src/realtime/protocol.js';
+import type { LiveHandler } from '../../../src/realtime/engine.js';
 import { RealtimeError } from '../../../src/realtime/realtime-error.js';
 import type { StandardSchemaV1 } from '../../../src/realtime/server/standard-schema.js';
 import { FakeClock, FakeTransport, settle } from './fakes.js';
@@ -300,6 +301,30 @@ describe('RealtimeServer: history and recovery', () => {
     assert.deepEqual(out.map((m) => m.type), ['reply', 'pub']);
     assert.equal(out[0].result.position.offset, '0');
     assert.equal(out[1].offset, '1');
+  });
+
+  it('tells a subscriber recovered: false when the live feed moves to a new epoch', async () => {
+    const engine = new MemoryEngine();
+    let live!: LiveHandler;
+    const subscribe = engine.subscribe.bind(engine);
+    engine.subscribe = async (channel, handler) => {
+      live = handler;
+      return subscribe(channel, handler);
+    };
+    const { connect, request, server } = setup({ engine });
+    const t = await connect();
+    await request(t, { type: 'subscribe', id: 1, channel: 'c' });
+    const first = await server.publish('c', 'a');
+    t.take();
+    // The engine lost the channel (e.g. its store restarted empty): offsets restart, new epoch.
+    live({ channel: 'c', offset: '1', epoch: 'fresh', data: 'b' });
+    live({ channel: 'c', offset: '2', epoch: 'fresh', data: 'c' });
+    assert.notEqual(first.epoch, 'fresh');
+    assert.deepEqual(t.take(), [
+      { type: 'join', channel: 'c', position: { offset: '0', epoch: 'fresh' }, recovered: false },
+      { type: 'pub', channel: 'c', offset: '1', epoch: 'fresh', data: 'b' },
+      { type: 'pub', channel: 'c', offset: '2', epoch: 'fresh', data: 'c' },
+    ]);
   });
 
   it('does not store or deliver twice a publication whose key was seen', async () => {
