@@ -126,6 +126,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const WS = options.WebSocket ?? ((globalThis as any).WebSocket as WebSocketConstructor);
+  if (!WS) throw new TypeError('no WebSocket: pass options.WebSocket (in Node 20, WebSocket from "fullduplex")');
   const minDelay = options.minDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 20_000;
   const maxInflight = options.maxInflight ?? 32;

@@ -91,12 +91,20 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
           return;
         }
         this.#connections.set(connection.id, connection);
-        options.onConnection?.(connection);
+        try {
+          options.onConnection?.(connection);
+        } catch {
+          connection.close(1011, 'internal error'); // the application's hook failed: not this peer's doing
+        }
       },
       closed: (connection, code, reason) => {
         this.#connections.delete(connection.id);
         for (const channel of [...connection.channels]) this.#removeMembership(connection, channel);
-        options.onDisconnect?.(connection, code, reason);
+        try {
+          options.onDisconnect?.(connection, code, reason);
+        } catch {
+          // The connection is gone either way; a failing hook must not reach the transport.
+        }
       },
       channelRequest: (connection, message, reply) => this.#channelRequest(connection, message, reply),
       event: (connection, event, data, key) => this.#event(connection, event, data, key),

@@ -203,6 +203,10 @@ describe('client: connecting', () => {
     assert.equal(FakeSocket.all.length, 1);
   });
 
+  it('throws a clear TypeError when there is no WebSocket to use', () => {
+    assert.throws(() => createClient('ws://test/rt', { WebSocket: undefined, clock }), TypeError);
+  });
+
   it('keeps trying while the server is unreachable', async () => {
     const client = make();
     await settle();

@@ -509,6 +509,35 @@ describe('RealtimeServer: pushes', () => {
   });
 });
 
+describe('RealtimeServer: application hooks that fail', () => {
+  it('closes with 1011 a connection whose onConnection hook throws, and survives a throwing onDisconnect', async () => {
+    const { server } = setup({
+      onConnection: () => {
+        throw new Error('bug');
+      },
+      onDisconnect: () => {
+        throw new Error('bug');
+      },
+    });
+    const t = new FakeTransport();
+    server.accept(t);
+    t.receive({ type: 'connect', id: 1 });
+    await settle();
+    assert.equal(codeOf(t), 1011);
+    assert.equal(server.connections.size, 0);
+  });
+
+  it('refuses a channel when the authorization hook throws', async () => {
+    const { connect, request } = setup({
+      authorize: () => {
+        throw new Error('bug');
+      },
+    });
+    const t = await connect();
+    assert.equal((await request(t, { type: 'subscribe', id: 1, channel: 'a' }))[0].error.code, 'CHANNEL_FORBIDDEN');
+  });
+});
+
 describe('RealtimeServer: drain', () => {
   it('spreads drains over the period, lets running handlers reply, then closes with 1012', async () => {
     const { connect, request, server, clock } = setup();
