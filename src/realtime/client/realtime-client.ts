@@ -202,6 +202,12 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     socket.onmessage = (event) => socket === ws && receive(event.data);
     socket.onclose = (event) => socket === ws && dropped(event.code, !foreign);
     socket.onerror = null;
+    // No welcome within the request timeout (a dead network, a server that never answers): retry.
+    beatTimer = clock.setTimeout(() => {
+      if (ws !== socket) return;
+      dropped(1006);
+      socket.close();
+    }, options.timeoutMs ?? 10_000);
   }
 
   function receive(text: unknown): void {
@@ -253,6 +259,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     attempt = 0;
     clientId = result.client;
     pingMs = result.pingIntervalMs;
+    clock.clearTimeout(beatTimer);
     setState('connected');
     fire('online');
     beat();

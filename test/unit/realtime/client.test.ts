@@ -207,6 +207,19 @@ describe('client: connecting', () => {
     assert.throws(() => createClient('ws://test/rt', { WebSocket: undefined, clock }), TypeError);
   });
 
+  it('gives up on a connection that is not welcomed within timeoutMs, and tries again', async () => {
+    const client = make({ timeoutMs: 3000 });
+    await settle();
+    last().open();
+    await clock.advance(2999);
+    assert.equal(last().closedWith, null);
+    await clock.advance(1);
+    assert.equal(FakeSocket.all[0]!.closedWith, 1000);
+    assert.equal(client.state, 'disconnected');
+    await clock.advance(1000);
+    assert.equal(FakeSocket.all.length, 2);
+  });
+
   it('keeps trying while the server is unreachable', async () => {
     const client = make();
     await settle();
