@@ -12,7 +12,11 @@
  *   empty channel's position is "0". The epoch changes whenever history was lost.
  * - A publication with a `key` already seen on the channel within the idempotency window is not
  *   stored or delivered; publish resolves with the first one's position and `duplicate: true`.
- * - Live handlers of one channel see its publications in offset order.
+ * - Live handlers of one channel see its publications in offset order and, within an epoch,
+ *   without gaps: an engine that notices a gap on its live feed (a dropped broker message, a
+ *   reconnect to its store) fills it from history before handing on later publications. A new
+ *   epoch on the live feed tells the server that history was lost (clients get recovered: false).
+ * - `data` is any JSON value; an engine that stores bytes stores it as JSON text.
  * - history(channel, since) returns, in offset order, every kept publication after `since`,
  *   with the position of the last one returned (or the current one); when `since` is of another
  *   epoch or older than the oldest kept publication it returns `recovered: false` and none.
