@@ -4,7 +4,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from '../../src/index.js';
+import { WebSocket, WebSocketServer } from '../../src/index.js';
 import { MemoryEngine, RealtimeError, type StandardSchemaV1 } from '../../src/realtime.js';
 import { connectClient, startLoopback, until, type Loopback } from './loopback.js';
 
@@ -146,6 +146,35 @@ describe('real-time loopback', () => {
     const good = client(loop.url, { token: async () => 'secret' });
     await until(() => good.state === 'connected');
     assert.deepEqual(loop.realtime.connections.get(good.id)?.data, { user: 'ada' });
+  });
+
+  it('authenticates from the upgrade request, and mounts beside a plain WebSocketServer on one HTTP server', async () => {
+    const loop = await serve({
+      authenticate: ({ request }) => {
+        const url = new URL((request as { url: string }).url, 'http://x');
+        if (url.searchParams.get('ticket') !== 'abc') throw new RealtimeError('UNAUTHORIZED', 'no ticket');
+        return { ticket: 'abc' };
+      },
+    });
+    const plain = new WebSocketServer({ server: loop.wss.options.server!, path: '/plain' });
+    plain.on('connection', (ws) => ws.on('message', (data) => ws.send(`echo ${data}`)));
+    try {
+      const c = client(`${loop.url}?ticket=abc`);
+      await until(() => c.state === 'connected');
+      assert.deepEqual(loop.realtime.connections.get(c.id)?.data, { ticket: 'abc' });
+      const refused = client(loop.url);
+      await until(() => refused.state === 'closed');
+
+      const ws = new WebSocket(`ws://127.0.0.1:${loop.port}/plain`);
+      const echoed = await new Promise<string>((resolve) => {
+        ws.on('open', () => ws.send('hi'));
+        ws.on('message', (data) => resolve(String(data)));
+      });
+      assert.equal(echoed, 'echo hi');
+      ws.close();
+    } finally {
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
   });
 
   it('closes with 4501 a WebSocket client that does not offer fdx.v1', async () => {
