@@ -155,7 +155,10 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     const max = this.#host.limits.maxMessageBytes;
     // A UTF-16 unit is 1 to 3 UTF-8 bytes: count bytes only when the length leaves a doubt.
     if (data.length > max || (data.length * 3 > max && utf8Length(data) > max)) {
-      this.#answerBad(undefined, 'MESSAGE_TOO_LARGE', `messages are limited to ${max} bytes`);
+      // Answer the request itself when its id can be read (the WebSocket limit bounds the cost).
+      const parsed = this.#state === 'open' ? parseMessage(data) : null;
+      const id = parsed ? (parsed.ok ? (parsed.message as { id?: Id }).id : parsed.id) : undefined;
+      this.#answerBad(id, 'MESSAGE_TOO_LARGE', `messages are limited to ${max} bytes`);
       return;
     }
     if (this.#state === 'authenticating') {

@@ -154,6 +154,8 @@ describe('RealtimeServer: bad input', () => {
     assert.equal((await request(t, new Uint8Array([1])))[0].code, 'BAD_MESSAGE');
     assert.equal((await request(t, { type: 'pub', channel: 'a', offset: '1', epoch: 'e' }))[0].code, 'BAD_MESSAGE');
     assert.equal((await request(t, 'x'.repeat(101)))[0].code, 'MESSAGE_TOO_LARGE');
+    const big = await request(t, { type: 'publish', id: 7, channel: 'a', data: 'x'.repeat(100) });
+    assert.deepEqual([big[0].type, big[0].id, big[0].error.code], ['reply', 7, 'MESSAGE_TOO_LARGE']);
     // 40 characters, 120 bytes of UTF-8: too large; 33 three-byte characters plus the quotes: 101.
     assert.equal((await request(t, `"${'€'.repeat(40)}"`))[0].code, 'MESSAGE_TOO_LARGE');
     assert.equal((await request(t, `"${'€'.repeat(33)}"`))[0].code, 'MESSAGE_TOO_LARGE');
