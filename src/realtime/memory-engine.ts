@@ -54,6 +54,8 @@ export class MemoryEngine implements Engine {
   readonly #clock: Clock;
   readonly #channels = new Map<string, ChannelState>();
   #closed = false;
+  /** When idle channels are next looked for (every half history age). */
+  #sweepAt = 0;
 
   constructor(options: MemoryEngineOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -119,12 +121,26 @@ export class MemoryEngine implements Engine {
     this.#channels.clear();
   }
 
+  /** Forgets every channel idle for longer than the history age, without subscribers. */
+  #sweep(now: number): void {
+    this.#sweepAt = now + Math.max(1000, this.#options.historyTtlMs / 2);
+    for (const [channel, state] of this.#channels) {
+      if (state.handlers.size === 0 && now - state.lastUsed > this.#options.historyTtlMs) this.#channels.delete(channel);
+    }
+  }
+
+  /** Channels held (for tests and metrics). */
+  get channelCount(): number {
+    return this.#channels.size;
+  }
+
   #check(): void {
     if (this.#closed) throw new RealtimeError('UNAVAILABLE', 'the engine is closed');
   }
 
   /** The channel's state, pruned to the history age and key window; made (new epoch) if absent. */
   #state(channel: string, now: number): ChannelState {
+    if (now >= this.#sweepAt) this.#sweep(now);
     let state = this.#channels.get(channel);
     if (state && state.handlers.size === 0 && now - state.lastUsed > this.#options.historyTtlMs) {
       // Nothing recoverable is left and nobody listens: forget it, so idle channels cost nothing.

@@ -36,6 +36,17 @@ describe('MemoryEngine', () => {
     assert.equal(next.offset, '1');
   });
 
+  it('forgets idle channels it is never asked about again, so one-off channels cost nothing for long', async () => {
+    const clock = new FakeClock();
+    const engine = new MemoryEngine({ clock, historyTtlMs: 10_000 });
+    await engine.subscribe('kept', () => {});
+    for (let i = 0; i < 100; i++) await engine.publish(`once:${i}`, i);
+    assert.equal(engine.channelCount, 101);
+    clock.time += 10_001;
+    await engine.publish('other', 1);
+    assert.equal(engine.channelCount, 2);
+  });
+
   it('keeps the position of a channel with subscribers even when its history aged out', async () => {
     const clock = new FakeClock();
     const engine = new MemoryEngine({ clock, historyTtlMs: 1000 });
