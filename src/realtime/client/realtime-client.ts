@@ -11,7 +11,7 @@
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
-import { SUBPROTOCOL, parseMessage, serialize, shouldReconnect, type Id, type Message, type Position, type PublishResult, type SubscribeResult } from '../protocol.js';
+import { SUBPROTOCOL, parseMessage, serialize, shouldReconnect, type ConnectResult, type Id, type Message, type Position, type PublishResult, type SubscribeResult } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 
 /** The part of the platform WebSocket the client uses. */
@@ -67,7 +67,8 @@ export interface PublicationInfo extends Position {
 
 export interface Lifecycle {
   state: (state: ClientState) => void;
-  online: () => void;
+  /** Connected and welcomed; `data` is what the server's `welcome` hook gave, if anything. */
+  online: (data: unknown) => void;
   offline: (code: number) => void;
   drain: () => void;
   error: (error: RealtimeError) => void;
@@ -216,7 +217,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     if (!parsed.ok) return;
     const m = parsed.message;
     if (m.type === 'reply') {
-      if (m.id === 0 && !ready) return connected(m.result as { client: string; pingIntervalMs: number }, m.error);
+      if (m.id === 0 && !ready) return connected(m.result as ConnectResult, m.error);
       const p = inflight.get(m.id);
       if (!p) return;
       inflight.delete(m.id);
@@ -253,7 +254,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     }
   }
 
-  function connected(result: { client: string; pingIntervalMs: number } | undefined, error: { code: string; message?: string } | undefined): void {
+  function connected(result: ConnectResult | undefined, error: { code: string; message?: string } | undefined): void {
     if (error || !result) return; // the server closes next (4500 or 1012), which decides
     ready = true;
     attempt = 0;
@@ -261,7 +262,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     pingMs = result.pingIntervalMs;
     clock.clearTimeout(beatTimer);
     setState('connected');
-    fire('online');
+    fire('online', result.data);
     beat();
     for (const channel of subs.keys()) resubscribe(channel);
     pump();

@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
-import { CLOSE_CODES, SUBPROTOCOL, parseMessage, serialize, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
+import { CLOSE_CODES, SUBPROTOCOL, parseMessage, serialize, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 import type { Transport } from '../transport.js';
 import type { RealtimeLimits } from './limits.js';
@@ -17,6 +17,8 @@ export interface ConnectionHost {
   readonly limits: RealtimeLimits;
   readonly clock: Clock;
   authenticate(connection: RealtimeConnection<any, any>, token: string | undefined, data: unknown): Promise<unknown>;
+  /** The application's `data` for the `connect` reply (undefined: none). */
+  welcome(connection: RealtimeConnection<any, any>): unknown;
   opened(connection: RealtimeConnection<any, any>): void;
   closed(connection: RealtimeConnection<any, any>, code: number, reason: string): void;
   /** Handles subscribe, unsubscribe and publish; resolves with the reply's result (or calls `reply` first). */
@@ -219,7 +221,10 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
         this.data = value as Data;
         this.#state = 'open';
         this.#host.clock.clearTimeout(this.#timer);
-        this.#reply(id, { client: this.id, pingIntervalMs: this.#host.limits.pingIntervalMs });
+        const welcome = this.#host.welcome(this);
+        const result: ConnectResult = { client: this.id, pingIntervalMs: this.#host.limits.pingIntervalMs };
+        if (welcome !== undefined) result.data = welcome;
+        this.#reply(id, result);
         this.#host.opened(this);
         const queued = this.#queue;
         this.#queue = [];

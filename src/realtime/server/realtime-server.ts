@@ -35,6 +35,8 @@ export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
   authenticate?: (info: { token: string | undefined; data: unknown; request: unknown }) => Data | Promise<Data>;
   /** Per-channel authorization hook; false refuses with CHANNEL_FORBIDDEN. Default: all allowed. */
   authorize?: (connection: RealtimeConnection<any, Data>, channel: string, action: ChannelAction) => boolean | Promise<boolean>;
+  /** Extra `data` for the `connect` reply (e.g. the user's profile), once authenticated. */
+  welcome?: (connection: RealtimeConnection<any, Data>) => unknown;
   /** Called once a connection is authenticated (e.g. to join it to channels). */
   onConnection?: (connection: RealtimeConnection<any, Data>) => void;
   /** Called once an authenticated connection is closed. */
@@ -84,6 +86,13 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       async authenticate(connection, token, data) {
         if (!server.#accepting) throw new RealtimeError('SHUTTING_DOWN', 'the server is shutting down');
         return options.authenticate ? options.authenticate({ token, data, request: connection.handshake }) : undefined;
+      },
+      welcome: (connection) => {
+        try {
+          return options.welcome?.(connection);
+        } catch {
+          return undefined; // a failing hook costs the client its welcome data, not its connection
+        }
       },
       opened: (connection) => {
         if (!this.#accepting) {

@@ -39,9 +39,9 @@ class FakeSocket {
     this.onmessage?.({ data: typeof message === 'string' ? message : JSON.stringify(message) });
   }
   /** The server answers `connect`. */
-  welcome(pingIntervalMs = 0): void {
+  welcome(pingIntervalMs = 0, data?: unknown): void {
     const connect = this.sent.find((m) => m.type === 'connect');
-    this.push({ type: 'reply', id: connect.id, result: { client: 'c1', pingIntervalMs } });
+    this.push({ type: 'reply', id: connect.id, result: { client: 'c1', pingIntervalMs, data } });
   }
   drop(code = 1006): void {
     this.onclose?.({ code, reason: '' });
@@ -109,17 +109,17 @@ beforeEach(() => {
 describe('client: connecting', () => {
   it('offers fdx.v1, sends connect with the token and data, and reports its states', async () => {
     const states: string[] = [];
-    let online = 0;
+    const online: unknown[] = [];
     const client = make({ token: 't0k', data: { tab: 1 } });
     client.on('state', (s) => states.push(s));
-    client.on('online', () => online++);
+    client.on('online', (data) => online.push(data));
     await settle();
     const socket = last();
     assert.deepEqual([socket.url, socket.protocols], ['ws://test/rt', 'fdx.v1']);
     socket.open();
     assert.deepEqual(socket.sent, [{ type: 'connect', id: 0, token: 't0k', data: { tab: 1 } }]);
-    socket.welcome();
-    assert.deepEqual([client.state, client.id, online], ['connected', 'c1', 1]);
+    socket.welcome(0, { hello: 'ada' });
+    assert.deepEqual([client.state, client.id, online], ['connected', 'c1', [{ hello: 'ada' }]]);
     socket.drop();
     assert.deepEqual(states, ['connected', 'disconnected']);
   });

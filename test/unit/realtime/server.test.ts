@@ -94,6 +94,15 @@ describe('RealtimeServer: connect', () => {
     assert.equal(server.connections.get(connection.id), connection);
   });
 
+  it('adds the data of the welcome hook to the connect reply', async () => {
+    const { server } = setup({ authenticate: () => ({ name: 'ada' }), welcome: (connection) => ({ hello: connection.data.name }) });
+    const t = new FakeTransport();
+    const connection = server.accept(t);
+    t.receive({ type: 'connect', id: 1 });
+    await settle();
+    assert.deepEqual(t.take(), [{ type: 'reply', id: 1, result: { client: connection.id, pingIntervalMs: 25_000, data: { hello: 'ada' } } }]);
+  });
+
   it('refuses bad credentials with UNAUTHORIZED and close 4500', async () => {
     const { server } = setup({
       authenticate: ({ token }) => {
