@@ -55,8 +55,9 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
   #tokens: number;
   #refilledAt: number;
   #limitedInARow = 0;
-  /** Requests from the client whose handlers still run. */
+  /** Requests from the client whose handlers still run, and their timeout timers. */
   #running = 0;
+  readonly #timers = new Set<TimerHandle>();
   #idle: (() => void) | null = null;
   #nextId = 0;
   readonly #outgoing = new Map<number, Outgoing>();
@@ -277,29 +278,24 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     }
     this.#running++;
     let done = false;
-    const timer = this.#host.clock.setTimeout(() => {
-      done = true;
-      this.#answerBad(id, 'TIMEOUT', 'the handler did not reply in time');
-      this.#finished();
-    }, this.#host.limits.requestTimeoutMs);
-    // The work may reply early (a subscription replies before it flushes what it buffered).
-    const reply = (result: unknown): void => {
+    /** Ends the request once: clears its timer, then answers. */
+    const end = (answer: () => void): void => {
       if (done) return;
       done = true;
       this.#host.clock.clearTimeout(timer);
-      if (id !== undefined) this.#reply(id, result);
+      this.#timers.delete(timer);
+      answer();
       this.#finished();
     };
-    work(reply).then(
-      reply,
-      (error) => {
-        if (done) return;
-        done = true;
-        this.#host.clock.clearTimeout(timer);
+    const timer = this.#host.clock.setTimeout(() => end(() => this.#answerBad(id, 'TIMEOUT', 'the handler did not reply in time')), this.#host.limits.requestTimeoutMs);
+    this.#timers.add(timer);
+    // The work may reply early (a subscription replies before it flushes what it buffered).
+    const reply = (result: unknown): void => end(() => id !== undefined && this.#reply(id, result));
+    work(reply).then(reply, (error) =>
+      end(() => {
         if (error instanceof RealtimeError) this.#answerBad(id, error.code, error.message);
         else this.#answerBad(id, 'HANDLER_ERROR', 'the handler failed');
-        this.#finished();
-      },
+      }),
     );
   }
 
@@ -339,6 +335,9 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     this.#state = 'closed';
     this.#transport.onmessage = null;
     this.#host.clock.clearTimeout(this.#timer);
+    // Handlers still running answer nobody: their timeouts go too (no timer outlives a connection).
+    for (const timer of this.#timers) this.#host.clock.clearTimeout(timer);
+    this.#timers.clear();
     this.#queue = [];
     for (const pending of this.#outgoing.values()) {
       this.#host.clock.clearTimeout(pending.timer);

@@ -498,6 +498,19 @@ describe('client: outbox, acks and timeouts', () => {
     assert.equal(client.state, 'closed');
     assert.equal(FakeSocket.all.length, 1);
   });
+
+  it('leaves no timer behind once closed, whatever was in flight', async () => {
+    const client = make({ timeoutMs: 1000 });
+    await settle();
+    const socket = last();
+    socket.open();
+    socket.welcome(500); // heartbeats on
+    client.subscribe('c', () => {});
+    const waiting = [client.publish('c', 1), client.request('e', 2, { retries: 3 })].map((p) => p.catch(() => {}));
+    client.close();
+    await Promise.all(waiting);
+    assert.deepEqual(clock.due, []);
+  });
 });
 
 describe('client: heartbeats, drain and server requests', () => {

@@ -30,6 +30,10 @@ export class FakeClock implements Clock {
   get pending(): number {
     return this.#timers.size;
   }
+  /** Due times of the pending timers, relative to now (for messages). */
+  get due(): number[] {
+    return [...this.#timers.values()].map((t) => t.at - this.time);
+  }
   /** Moves time forward by `ms`, firing due timers in order (with microtasks settled between). */
   async advance(ms: number): Promise<void> {
     const end = this.time + ms;

@@ -581,11 +581,16 @@ describe('RealtimeServer: drain', () => {
     assert.equal(codeOf(late), 1012);
   });
 
-  it('close() closes every connection with 1001', async () => {
-    const { connect, server } = setup();
+  it('close() closes every connection with 1001 and leaves no timer behind', async () => {
+    const { connect, server, clock, request } = setup();
+    server.on('never', () => new Promise(() => {}));
     const t = await connect();
+    await request(t, { type: 'event', id: 1, event: 'never' });
+    const connection = [...server.connections.values()][0]!;
+    void connection.request('ask', 1).catch(() => {});
     await server.close();
     assert.equal(codeOf(t), 1001);
+    assert.equal(clock.pending, 0);
   });
 });
 
