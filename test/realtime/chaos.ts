@@ -1,8 +1,8 @@
 /**
  * Chaos for the real-time layer: clients publish and receive through a TCP proxy of our own
- * that cuts connections at random moments (often in the middle of a frame), the server is
- * restarted once (same engine, as a process restarted beside a shared store), and one client is
- * kept away longer than the history window. At the end every client checks every channel
+ * that cuts connections at random moments (often in the middle of a frame), the server crashes
+ * and restarts once and drains and restarts once (same engine, as a process restarted beside a
+ * shared store), and one client is kept away longer than the history window. At the end every client checks every channel
  * against the engine's history: nothing lost where no `recovered: false` was reported, nothing
  * duplicated, order kept; and every acknowledged publication is stored exactly once.
  */
@@ -36,6 +36,7 @@ export interface ChaosResult {
   deliveries: number;
   cuts: number;
   midFrame: number;
+  /** Server restarts: one crash (connections dropped), one graceful drain. */
   restarts: number;
   notRecovered: number;
   lost: number;
@@ -47,7 +48,7 @@ export function summary(r: ChaosResult): string {
   return (
     `chaos: ${r.clients} clients, ${r.channels} channels, ${r.seconds} s, seed ${r.seed}: ${r.published} publications ` +
     `(${r.acknowledged} acknowledged, ${r.refused} refused${r.refused ? ` ${r.refusedCodes.join(' ')}` : ''}), ${r.deliveries} deliveries, ${r.cuts} cuts ` +
-    `(${r.midFrame} mid-frame), ${r.restarts} server restart, recovered:false ${r.notRecovered}, ` +
+    `(${r.midFrame} mid-frame), ${r.restarts} server restarts (a crash and a drain), recovered:false ${r.notRecovered}, ` +
     `lost ${r.lost}, duplicated ${r.duplicated}, reordered ${r.reordered}`
   );
 }
@@ -246,8 +247,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await loop.crash();
   await wait(300);
   await loop.restart();
-  const restarts = 1;
+  let restarts = 1;
   await wake;
+  // A graceful restart too: every connection drained over 300 ms, nothing in flight lost.
+  await at(ms * 0.75);
+  await loop.drainAndStop(300);
+  await loop.restart();
+  restarts++;
   await at(ms);
 
   // Quiesce: stop publishing and cutting, wait for every acknowledgement and every position.
