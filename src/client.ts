@@ -14,7 +14,7 @@ export type {
   RequestOptions,
   WebSocketConstructor,
   WebSocketLike,
-} from './realtime/client/realtime-client.js';
+} from './realtime/client/client-api.js';
 export { RealtimeError } from './realtime/realtime-error.js';
 export { SUBPROTOCOL } from './realtime/protocol.js';
 export type { Position, PublishResult } from './realtime/protocol.js';
