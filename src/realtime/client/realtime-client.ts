@@ -33,6 +33,11 @@ interface Pending {
 interface Sub {
   handler: ((data: any, info: PublicationInfo) => void) | undefined;
   pos: Position | undefined;
+  /**
+   * A (re)subscription is on its way: live publications of the earlier subscription are
+   * dropped, since the reply recovers everything after the position it was sent with.
+   */
+  wait?: boolean;
 }
 
 export function createClient<ToServer extends EventMap = EventMap, ToClient extends EventMap = EventMap>(
@@ -202,10 +207,12 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
   function resubscribe(channel: string): void {
     const sub = subs.get(channel)!;
     const since = sub.pos ?? saved[channel];
+    sub.wait = true;
     const p: Pending = {
       m: since ? { type: 'subscribe', channel, since } : { type: 'subscribe', channel },
       resolve: (r: SubscribeResult) => {
         if (subs.get(channel) !== sub) return;
+        sub.wait = false;
         for (const pub of r.publications) deliver(channel, pub.data, pub.offset, r.position.epoch);
         sub.pos = r.position;
         store(channel, r.position);
@@ -226,7 +233,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
 
   function deliver(channel: string, data: unknown, offset: string, epoch: string): void {
     const sub = subs.get(channel);
-    if (!sub) return;
+    if (!sub || sub.wait) return;
     sub.pos = { offset, epoch };
     const info = { channel, offset, epoch };
     sub.handler?.(data, info);

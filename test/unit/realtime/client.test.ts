@@ -282,6 +282,22 @@ describe('client: channels and recovery', () => {
     assert.deepEqual(client.position('room'), { offset: '5', epoch: 'e' });
   });
 
+  it('subscribing again on a live connection neither loses nor repeats a publication', async () => {
+    const { client, socket } = await connected();
+    const got: unknown[] = [];
+    client.subscribe('room', (d) => got.push(`a:${d}`));
+    socket.reply('subscribe', { recovered: true, position: { offset: '1', epoch: 'e' }, publications: [] });
+    socket.take();
+    client.subscribe('room', (d) => got.push(`b:${d}`));
+    const again = socket.take()[0];
+    assert.deepEqual(again.since, { offset: '1', epoch: 'e' });
+    // Still flowing on the earlier subscription until the server switches: also in the reply.
+    socket.push({ type: 'pub', channel: 'room', offset: '2', epoch: 'e', data: 'x' });
+    socket.push({ type: 'reply', id: again.id, result: { recovered: true, position: { offset: '2', epoch: 'e' }, publications: [{ offset: '2', data: 'x' }] } });
+    socket.push({ type: 'pub', channel: 'room', offset: '3', epoch: 'e', data: 'y' });
+    assert.deepEqual(got, ['b:x', 'b:y']);
+  });
+
   it('tells the app recovered: false and moves to the new position', async () => {
     const { client, socket } = await connected();
     const recovery: boolean[] = [];
