@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { channelProblem, parseMessage, serialize, shouldReconnect, type Message } from '../../../src/realtime/protocol.js';
+import { CLOSE_CODES, ERROR_CODES, channelProblem, parseMessage, serialize, shouldReconnect, type Message } from '../../../src/realtime/protocol.js';
 
 function code(input: unknown): string {
   const result = parseMessage(input);
@@ -50,6 +50,16 @@ describe('fdx.v1 protocol', () => {
       assert.ok(result.ok, `${text}: ${!result.ok && result.reason}`);
       assert.deepEqual(parseMessage(serialize(result.message)), result, text);
     }
+  });
+
+  it('documents every error code and close code in docs/protocol.md, and no other', () => {
+    const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+    const errors = doc.slice(doc.indexOf('## 6.'), doc.indexOf('## 7.'));
+    const documented = [...errors.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual([...documented].sort(), [...ERROR_CODES].sort());
+    const closes = doc.slice(doc.indexOf('## 8.'), doc.indexOf('## 9.'));
+    const codes = new Set([...closes.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1])));
+    for (const code of Object.values(CLOSE_CODES)) assert.ok(codes.has(code), `close code ${code} documented`);
   });
 
   it('answers non-JSON with BAD_JSON and non-objects with BAD_MESSAGE', () => {
