@@ -9,7 +9,7 @@
 //                      [--scenarios echo-text-32,...] [--out FILE] [--no-readme]
 //                      [--cpu-prof DIR]
 //
-// --prepare installs bench/ dependencies when they are missing and builds dist/ first.
+// --prepare installs bench/ dependencies when any is missing and builds dist/ first.
 // --smoke runs every scenario once, small and short, writes bench/results/smoke.tmp.json
 // and leaves the README alone. --cpu-prof writes V8 CPU profiles of the Node servers and the
 // load generators into DIR (open them in Chrome DevTools).
@@ -52,8 +52,10 @@ function run(command, args, cwd) {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`);
 }
 
+/** Installs bench/ from its lock file when any of its packages is missing (a new one was added). */
 function prepare() {
-  if (!existsSync(join(benchDir, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], benchDir);
+  const wanted = Object.keys(JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8')).devDependencies ?? {});
+  if (wanted.some((name) => packageVersion(name) === null)) run('npm', ['ci', '--no-audit', '--no-fund'], benchDir);
   run('npm', ['run', 'build', '--silent'], rootDir);
 }
 
