@@ -22,7 +22,7 @@ import { WIRES } from './wires.mjs';
 
 const clients = [];
 const histogram = new Histogram();
-const counters = { messages: 0, deliveries: 0, completed: 0, published: 0, replies: 0 };
+const counters = { messages: 0, deliveries: 0, completed: 0, published: 0 };
 /** The channel scenario: the wire spoken, and the one connection that publishes (not subscribed). */
 const channelSession = { wire: null, publisher: null };
 /** A prefix no text message starts with (0xff is never in UTF-8): every message is read whole. */
@@ -171,10 +171,7 @@ class Client {
   }
 }
 
-/**
- * Opens a wire's session on a fresh connection (keep-alives answered meanwhile); the first
- * connection of the generator that has `publisher` only opens it, the others also subscribe.
- */
+/** Opens a wire's session on a fresh connection, subscribed unless it publishes; keep-alives are answered meanwhile. */
 async function openSession(client, wire, { channel, subscribe, timeoutMs }) {
   const send = (text) => client.sendText(text);
   const session = {
@@ -328,8 +325,7 @@ function startChannel({ inflight, channel, payload }) {
     client.onOther = (text) => {
       const kind = wire.other(text, channel, send);
       if (kind === 'delivery') return true;
-      if (kind === 'reply') counters.replies += 1;
-      else if (kind !== 'keepalive') recordError(kind);
+      if (kind !== 'reply' && kind !== 'keepalive') recordError(kind);
       return false;
     };
   }
@@ -416,7 +412,6 @@ const phases = {
     counters.messages = 0;
     counters.deliveries = 0;
     counters.completed = 0;
-    counters.replies = 0;
     for (const client of clients) {
       client.counter.compressed = 0;
       client.counter.payloadBytes = 0;
@@ -438,7 +433,6 @@ const phases = {
       deliveries: counters.deliveries,
       completed: counters.completed,
       published: counters.published,
-      replies: counters.replies,
       compressedMessages: compressed,
       payloadBytes,
       protocolErrors,
