@@ -5,6 +5,8 @@ export default defineConfig({
     index: 'src/index.ts',
     protocol: 'src/protocol/index.ts',
     redis: 'src/broker/redis.ts',
+    realtime: 'src/realtime.ts',
+    client: 'src/client.ts',
     cli: 'src/cli/main.ts',
   },
   // The Redis client stays the user's dependency (needed only with fullduplex/redis).

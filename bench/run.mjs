@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The benchmark suite: fullduplex beside ws, uWebSockets.js, Bun and a raw node:net floor, in
 // one run, implementations interleaved, each scenario repeated; medians and ratios to ws and
-// uWS go to bench/results/*.json, and the README table is made from that JSON.
+// uWS go to bench/results/*.json, and the README table is made from that JSON. The channel
+// scenario compares the real-time layer (fullduplex/realtime) with plain topics and socket.io,
+// each speaking its own protocol, with ratios to those two.
 //
 //   node bench/run.mjs [--smoke] [--prepare] [--rounds N] [--only fullduplex,ws]
 //                      [--scenarios echo-text-32,...] [--out FILE] [--no-readme]
 //                      [--cpu-prof DIR]
 //
-// --prepare installs bench/ dependencies when they are missing and builds dist/ first.
+// --prepare installs bench/ dependencies when any is missing and builds dist/ first.
 // --smoke runs every scenario once, small and short, writes bench/results/smoke.tmp.json
 // and leaves the README alone. --cpu-prof writes V8 CPU profiles of the Node servers and the
 // load generators into DIR (open them in Chrome DevTools).
@@ -50,20 +52,29 @@ function run(command, args, cwd) {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`);
 }
 
+/** Installs bench/ from its lock file when any of its packages is missing (a new one was added). */
 function prepare() {
-  if (!existsSync(join(benchDir, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], benchDir);
+  const wanted = Object.keys(JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8')).devDependencies ?? {});
+  if (wanted.some((name) => packageVersion(name) === null)) run('npm', ['ci', '--no-audit', '--no-fund'], benchDir);
   run('npm', ['run', 'build', '--silent'], rootDir);
 }
 
 const bunPath = join(benchDir, 'node_modules', '.bin', 'bun');
 
+// group: which scenarios an implementation runs (a scenario names its group; the default is
+// 'websocket'). wire: the protocol the load generator speaks to it in the channel scenario
+// (load/wires.mjs).
 const IMPLEMENTATIONS = [
   { id: 'fullduplex', label: 'fullduplex', command: process.execPath, args: ['--expose-gc', 'servers/fullduplex.mjs'], multi: 'cluster', deflate: true },
   { id: 'ws', label: 'ws', command: process.execPath, args: ['--expose-gc', 'servers/ws.mjs'], multi: 'cluster', deflate: true },
   { id: 'uws', label: 'uWebSockets.js', command: process.execPath, args: ['--expose-gc', 'servers/uws.mjs'], multi: 'reuseport', reusePortArgs: [], deflate: true },
   { id: 'bun', label: 'Bun', command: bunPath, args: ['servers/bun.mjs'], multi: 'reuseport', reusePortArgs: ['--reuse-port'], deflate: true },
   { id: 'raw', label: 'node:net floor', command: process.execPath, args: ['--expose-gc', 'servers/raw.mjs'], multi: 'cluster', deflate: false },
+  { id: 'realtime', label: 'fullduplex/realtime', group: 'channel', wire: 'fdx', command: process.execPath, args: ['--expose-gc', 'servers/realtime.mjs'], multi: 'cluster', deflate: false },
+  { id: 'topics', label: 'fullduplex topics', group: 'channel', wire: 'topics', command: process.execPath, args: ['--expose-gc', 'servers/fullduplex.mjs'], multi: 'cluster', deflate: false },
+  { id: 'socketio', label: 'socket.io', group: 'channel', wire: 'socketio', command: process.execPath, args: ['--expose-gc', 'servers/socketio.mjs'], multi: 'cluster', deflate: false },
 ];
+const groupOf = (item) => item.group ?? 'websocket';
 
 const requireBench = createRequire(join(benchDir, 'package.json'));
 
@@ -77,7 +88,9 @@ function packageVersion(name) {
 
 /** Why an implementation cannot run here, or null. */
 function unavailable(impl) {
-  if (impl.id === 'fullduplex' && !existsSync(join(rootDir, 'dist', 'index.js'))) return 'dist/ is not built (npm run build)';
+  if ((impl.id === 'fullduplex' || impl.id === 'topics') && !existsSync(join(rootDir, 'dist', 'index.js'))) return 'dist/ is not built (npm run build)';
+  if (impl.id === 'realtime' && !existsSync(join(rootDir, 'dist', 'realtime.js'))) return 'dist/ is not built (npm run build)';
+  if (impl.id === 'socketio' && packageVersion('socket.io') === null) return 'socket.io is not installed in bench/';
   if (impl.id === 'bun') {
     const probe = spawnSync(bunPath, ['--version'], { encoding: 'utf8' });
     if (probe.status !== 0) return `the bun binary does not run (${(probe.stderr || probe.error?.message || '').trim()})`;
@@ -126,6 +139,7 @@ function versions() {
     wsNativeAddons: wsAddons,
     uws: packageVersion('@trufflesuite/uws-js-unofficial'),
     bun: packageVersion('bun'),
+    socketIo: packageVersion('socket.io'),
   };
 }
 
@@ -194,6 +208,8 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
             concurrency,
             localAddresses: [`127.${net}.${g + 1}.1`, `127.${net}.${g + 1}.2`],
             deflate: scenario.deflate,
+            // The channel scenario: the server's protocol; the first generator's first connection publishes.
+            ...(impl.wire ? { wire: impl.wire, channel: scenario.load.channel, publisher: g === 0 } : {}),
           },
           connectTimeout,
         ),
@@ -240,11 +256,12 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
       const seconds = Math.max(...reports.map((r) => r.elapsedMs)) / 1000;
       const messages = reports.reduce((s, r) => s + r.messages, 0);
       const deliveries = reports.reduce((s, r) => s + r.deliveries, 0);
-      const received = scenario.load.kind === 'fanout' ? deliveries : messages;
+      const fanout = scenario.load.kind === 'fanout' || scenario.load.kind === 'channel';
+      const received = fanout ? deliveries : messages;
       const compressed = reports.reduce((s, r) => s + r.compressedMessages, 0);
       const latency = histogram.summary();
       result = {
-        ...(scenario.load.kind === 'fanout'
+        ...(fanout
           ? {
               deliveriesPerSec: round(deliveries / seconds),
               publicationsPerSec: round(reports.reduce((s, r) => s + r.completed, 0) / seconds),
@@ -333,7 +350,11 @@ async function main() {
   const t0 = performance.now();
   for (const scenario of scenarios) {
     const rounds = scenario.capacity ? timing.capacityRounds : timing.rounds;
-    const eligible = impls.filter((impl) => !scenario.deflate || impl.deflate);
+    const eligible = impls.filter((impl) => groupOf(impl) === groupOf(scenario) && (!scenario.deflate || impl.deflate));
+    if (eligible.length === 0) {
+      console.log(`\n${scenario.title}: not run (none of its implementations is selected or available)`);
+      continue;
+    }
     const perImpl = Object.fromEntries(eligible.map((impl) => [impl.id, []]));
     console.log(`\n${scenario.title}: ${scenario.what}`);
     for (let r = 0; r < rounds; r += 1) {
@@ -352,13 +373,16 @@ async function main() {
     }
     const results = {};
     for (const [id, rounds_] of Object.entries(perImpl)) results[id] = { median: summarizeRounds(rounds_), rounds: rounds_ };
-    ratios(results, scenario.metrics);
-    const { load, metrics, ...rest } = scenario;
+    ratios(results, scenario.metrics, scenario.references);
+    const { load, metrics, references, ...rest } = scenario;
     output.scenarios.push({
       ...rest,
       load: load ?? null,
       metrics,
-      excluded: scenario.deflate ? impls.filter((i) => !i.deflate).map((i) => ({ id: i.id, reason: 'no permessage-deflate' })) : [],
+      ...(references ? { references } : {}),
+      excluded: scenario.deflate
+        ? impls.filter((i) => groupOf(i) === groupOf(scenario) && !i.deflate).map((i) => ({ id: i.id, reason: 'no permessage-deflate' }))
+        : [],
       results,
     });
   }

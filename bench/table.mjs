@@ -6,12 +6,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REFERENCES } from './lib/summary.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const rootDir = join(benchDir, '..');
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
-const ORDER = ['fullduplex', 'ws', 'uws', 'bun', 'raw'];
+const ORDER = ['fullduplex', 'ws', 'uws', 'bun', 'raw', 'realtime', 'topics', 'socketio'];
 
 function number(value) {
   if (value === null || value === undefined) return '—';
@@ -28,10 +29,11 @@ function percent(value) {
 }
 
 function scenarioTable(scenario, names) {
+  const references = scenario.references ?? REFERENCES;
   const head = ['server'];
   for (const metric of scenario.metrics) {
     head.push(metric.label);
-    if (metric.compare) head.push('× ws', '× uWS');
+    if (metric.compare) head.push(...references.map((r) => r.label));
   }
   head.push('CPU server / generator / other', 'errors');
   const align = head.map((_, i) => (i === 0 ? '---' : '---:'));
@@ -48,7 +50,7 @@ function scenarioTable(scenario, names) {
     const row = [names[id]];
     for (const metric of scenario.metrics) {
       row.push(number(median[metric.key]));
-      if (metric.compare) row.push(ratio(ratios?.vsWs?.[metric.key]), ratio(ratios?.vsUws?.[metric.key]));
+      if (metric.compare) row.push(...references.map((r) => ratio(ratios?.[r.key]?.[metric.key])));
     }
     row.push(`${percent(median.serverCpu)} / ${percent(median.generatorCpu)} / ${percent(median.otherCpu)}`, String(median.errors ?? 0));
     rows.push(row);
@@ -65,8 +67,8 @@ export function renderSection(results, resultsPath = 'bench/results/latest.json'
   const pinning = m.pinning ? `server processes on ${m.pinning.server}, load generators on ${m.pinning.generators}` : 'no CPU pinning';
   const lines = [
     `Measured by \`${results.command}\` on ${date}: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Bun ${m.bun ?? '—'}; ${pinning}; load average ${m.loadAverageAtStart.join(' ')} at the start.`,
-    `Versions: fullduplex ${v.fullduplex}, ws ${v.ws}${v.wsNativeAddons.length ? ` (with ${v.wsNativeAddons.join(', ')})` : ''}, uWebSockets.js ${v.uws} (native), Bun ${v.bun}. ${timing.rounds === 1 ? 'One round' : `Median of ${timing.rounds} rounds`} (capacity scenarios: ${timing.capacityRounds === 1 ? 'one round' : `${timing.capacityRounds} rounds`}), implementations interleaved; ${timing.warmupMs} ms warm-up, ${timing.measureMs} ms measured.`,
-    `"× ws" and "× uWS" divide by ws's and uWebSockets.js's median in the same run. CPU is the share of one core used by the server processes, by the load generators, and by everything else on the machine during the measured window (for idle connections: while connecting); a generator near 100% means the number shows the generator's limit, not the server's, and "other" above a few percent means the machine was not quiet.`,
+    `Versions: fullduplex ${v.fullduplex}, ws ${v.ws}${v.wsNativeAddons.length ? ` (with ${v.wsNativeAddons.join(', ')})` : ''}, uWebSockets.js ${v.uws} (native), Bun ${v.bun}${v.socketIo ? `, socket.io ${v.socketIo}` : ''}. ${timing.rounds === 1 ? 'One round' : `Median of ${timing.rounds} rounds`} (capacity scenarios: ${timing.capacityRounds === 1 ? 'one round' : `${timing.capacityRounds} rounds`}), implementations interleaved; ${timing.warmupMs} ms warm-up, ${timing.measureMs} ms measured.`,
+    `"× ws" and "× uWS" divide by ws's and uWebSockets.js's median in the same run${results.scenarios.some((s) => s.references) ? ' ("× topics" and "× socket.io", in the channel scenario, by those of plain topics and socket.io)' : ''}. CPU is the share of one core used by the server processes, by the load generators, and by everything else on the machine during the measured window (for idle connections: while connecting); a generator near 100% means the number shows the generator's limit, not the server's, and "other" above a few percent means the machine was not quiet.`,
     `Data: \`${resultsPath}\`; this section is made from it by \`node bench/table.mjs\`.`,
     '',
   ];

@@ -4,6 +4,9 @@
 // kind 'load': connect, start the load, warm up, measure a window, report.
 // kind 'idle': connect as fast as allowed (handshakes per second), wait, read the server's
 //              memory, then prove every connection is still held with one echo each.
+// group 'channel': run by the implementations of that group (the real-time layer, plain topics,
+//              socket.io), each in its own protocol, with ratios to topics and socket.io; every
+//              other scenario runs on the WebSocket servers with ratios to ws and uWS.
 
 // serverCpuUs: CPU time the server spent per message, delivery or handshake. It is fair even
 // where the load generator, not the server, limits the rate.
@@ -32,6 +35,13 @@ const CAPACITY_METRICS = [
   { key: 'held', label: 'connections held', better: 'higher', compare: true },
   { key: 'rssPerConnKiB', label: 'RSS KiB/conn', better: 'lower', compare: true },
   { key: 'handshakesPerSec', label: 'handshakes/s', better: 'higher' },
+];
+
+// The channel scenario: how the real-time layer compares with the same fan-out through plain
+// topics (its overhead) and through socket.io.
+const CHANNEL_REFERENCES = [
+  { key: 'vsTopics', id: 'topics', label: '× topics' },
+  { key: 'vsSocketio', id: 'socketio', label: '× socket.io' },
 ];
 
 export const FULL_TIMING = { rounds: 3, capacityRounds: 1, warmupMs: 1000, measureMs: 3000, settleMs: 1000 };
@@ -148,6 +158,21 @@ export function scenarioList({ smoke }) {
       minCompleted: pick(3, 1),
       maxWaitMs: pick(30_000, 10_000),
       metrics: [...FANOUT_METRICS, WIRE_BYTES],
+    },
+    {
+      id: 'channel-fanout-10k',
+      group: 'channel',
+      title: 'Publish to a channel of 10,000 subscribers: the real-time layer, plain topics, socket.io',
+      what: `${pick('10,000', '200')} subscribers and one publisher, each server in its own protocol (fdx.v1; plain messages with wss.publish; socket.io rooms); a 32 B JSON chat line, one publication at a time, the next once all got it`,
+      kind: 'load',
+      mode: 'channel',
+      deflate: false,
+      connections: pick(10_001, 201),
+      concurrency: pick(128, 16),
+      load: { kind: 'channel', channel: 'room:bench', inflight: 1, payload: { type: 'chat', size: 32 } },
+      minCompleted: pick(3, 1),
+      metrics: FANOUT_METRICS,
+      references: CHANNEL_REFERENCES,
     },
   ];
 }

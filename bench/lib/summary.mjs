@@ -1,6 +1,13 @@
 // Medians over rounds and ratios to the reference implementations of the same run.
 
-export const REFERENCES = { vsWs: 'ws', vsUws: 'uws' };
+/**
+ * What a scenario's ratios divide by, unless it names its own (the channel scenario divides by
+ * plain topics and socket.io): `key` in the results, the implementation `id`, the table's `label`.
+ */
+export const REFERENCES = [
+  { key: 'vsWs', id: 'ws', label: '× ws' },
+  { key: 'vsUws', id: 'uws', label: '× uWS' },
+];
 
 export function median(values) {
   const sorted = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
@@ -33,11 +40,11 @@ export function round(value) {
 }
 
 /** For each scenario metric, value / reference value, from the same run. */
-export function ratios(results, metrics) {
+export function ratios(results, metrics, references = REFERENCES) {
   for (const entry of Object.values(results)) {
     entry.ratios = {};
-    for (const [name, reference] of Object.entries(REFERENCES)) {
-      const ref = results[reference]?.median;
+    for (const { key: name, id } of references) {
+      const ref = results[id]?.median;
       if (!ref || !entry.median) continue;
       entry.ratios[name] = {};
       for (const { key } of metrics) {

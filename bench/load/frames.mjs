@@ -2,16 +2,20 @@
 // masked frames (optionally compressed for permessage-deflate), and a reader that counts the
 // server's messages without copying or unmasking them (RFC 6455 §5.2: server frames are
 // unmasked). Pings are answered with pongs so servers with heartbeats keep the connection.
+// The protocols above WebSocket (fdx.v1, socket.io) are in wires.mjs.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, deflateRawSync } from 'node:zlib';
 
 export const KEY = randomBytes(16).toString('base64');
 export const ACCEPT = createHash('sha1').update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 
-/** The opening handshake (RFC 6455 §4.1). With deflate, the offer a browser makes. */
-export function upgradeRequest(host, port, { deflate = false } = {}) {
+/**
+ * The opening handshake (RFC 6455 §4.1). With deflate, the offer a browser makes; with
+ * `subprotocol`, that one offered in Sec-WebSocket-Protocol.
+ */
+export function upgradeRequest(host, port, { deflate = false, path = '/', subprotocol = null } = {}) {
   const lines = [
-    'GET / HTTP/1.1',
+    `GET ${path} HTTP/1.1`,
     `Host: ${host}:${port}`,
     'Upgrade: websocket',
     'Connection: Upgrade',
@@ -19,19 +23,24 @@ export function upgradeRequest(host, port, { deflate = false } = {}) {
     'Sec-WebSocket-Version: 13',
   ];
   if (deflate) lines.push('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits');
+  if (subprotocol) lines.push(`Sec-WebSocket-Protocol: ${subprotocol}`);
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
 /**
  * Checks a complete response head. Returns null when it is a valid 101 (with the extension
- * answered when it was offered), else the reason.
+ * answered when it was offered, and the subprotocol chosen when one was offered), else the reason.
  */
-export function checkUpgradeResponse(head, { deflate = false } = {}) {
+export function checkUpgradeResponse(head, { deflate = false, subprotocol = null } = {}) {
   if (!head.startsWith('HTTP/1.1 101')) return `expected 101, got "${head.split('\r\n', 1)[0]}"`;
   if (!head.includes(ACCEPT)) return 'Sec-WebSocket-Accept does not match the key';
   const extension = /\r\nsec-websocket-extensions:\s*permessage-deflate/i.test(head);
   if (deflate && !extension) return 'permessage-deflate was offered but not accepted';
   if (!deflate && extension) return 'permessage-deflate was accepted but not offered';
+  if (subprotocol) {
+    const chosen = /\r\nsec-websocket-protocol:[ \t]*([^\r\n]*)/i.exec(head)?.[1]?.trim();
+    if (chosen !== subprotocol) return `subprotocol ${subprotocol} was offered, the server chose ${chosen ?? 'none'}`;
+  }
   return null;
 }
 
@@ -101,6 +110,12 @@ export function frameRing(variants, window) {
 /**
  * Counts complete messages in the server's byte stream. Data payloads are skipped, never
  * copied; control frames are handed to `onControl(opcode, payload)` whole.
+ *
+ * With `match` set (a Buffer), only messages whose payload starts with those bytes are counted
+ * unread (a publication of the protocol spoken, e.g. `{"type":"pub","channel":"bench",`); any
+ * other message is handed whole to `onOther(payload)`, which returns true when it was one
+ * after all (e.g. the same message with its fields in another order). Such messages (replies,
+ * engine.io pings) are small and single-frame on every server here.
  */
 export class MessageCounter {
   #carry = null;
@@ -109,11 +124,15 @@ export class MessageCounter {
   /** Messages that arrived compressed (RSV1), and the payload bytes of all data frames. */
   compressed = 0;
   payloadBytes = 0;
+  /** null: every data message counts; else the prefix of the messages that count. */
+  match = null;
   #onControl;
+  #onOther;
   protocolErrors = 0;
 
-  constructor(onControl) {
+  constructor(onControl, onOther = () => false) {
     this.#onControl = onControl;
+    this.#onOther = onOther;
   }
 
   /** Consumes a chunk; returns how many messages it completed. */
@@ -124,6 +143,7 @@ export class MessageCounter {
       this.#carry = null;
     }
     const n = buf.length;
+    const match = this.match;
     let i = 0;
     let messages = 0;
     while (i < n) {
@@ -161,6 +181,26 @@ export class MessageCounter {
         continue;
       }
       if (n - i < header) break;
+      if (match !== null && opcode !== 0) {
+        const start = i + header;
+        let other = length < match.length;
+        if (!other) {
+          // Wait for the prefix (the rest of this chunk is carried to the next read).
+          if (n - start < match.length) break;
+          for (let k = 0; k < match.length; k += 1) {
+            if (buf[start + k] !== match[k]) {
+              other = true;
+              break;
+            }
+          }
+        }
+        if (other) {
+          if (n - start < length) break;
+          if (this.#onOther(buf.subarray(start, start + length))) messages += 1;
+          i = start + length;
+          continue;
+        }
+      }
       if (opcode !== 0 && (b0 & 0x40) !== 0) this.compressed += 1;
       this.payloadBytes += length;
       this.#fin = (b0 & 0x80) !== 0;
@@ -186,14 +226,17 @@ export class MessageCounter {
  *   { type: 'binary', size }    random bytes (incompressible, as most binary payloads are)
  *   { type: 'json', size, variants }  JSON records of about `size` bytes, each different,
  *                               compressible as real JSON is
+ *   { type: 'chat', size }      a chat line as a JSON object, {"text":"..."}, of exactly `size`
+ *                               bytes (at least 12)
  */
 export function makePayloads({ type, size, variants = 1 }) {
   if (type === 'binary') return Array.from({ length: variants }, () => randomBytes(size));
-  if (type === 'text') {
-    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-    return Array.from({ length: variants }, (_, v) =>
-      Buffer.from(Array.from({ length: size }, (_, i) => alphabet[(i * 7 + v) % alphabet.length]).join('')),
-    );
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const letters = (count, v) => Array.from({ length: count }, (_, i) => alphabet[(i * 7 + v) % alphabet.length]).join('');
+  if (type === 'text') return Array.from({ length: variants }, (_, v) => Buffer.from(letters(size, v)));
+  if (type === 'chat') {
+    if (size < 12) throw new Error('a chat payload has at least 12 bytes');
+    return Array.from({ length: variants }, (_, v) => Buffer.from(JSON.stringify({ text: letters(size - 11, v) })));
   }
   if (type === 'json') {
     const names = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'ken', 'dennis'];

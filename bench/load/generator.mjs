@@ -2,7 +2,9 @@
 //   connect -> start -> measure -> report -> (verify) -> close
 // Raw node:net sockets, frames encoded once before the run, many messages in flight per
 // connection, one clock read per socket read, latency into a log-linear histogram. It parses
-// only frame headers: payloads are skipped, never copied, unmasked or inflated.
+// only frame headers: payloads are skipped, never copied, unmasked or inflated. In the channel
+// scenario each connection speaks its server's protocol (wires.mjs): the session opening is read
+// whole, then deliveries are recognised by their first bytes and counted unread.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram.mjs';
@@ -16,10 +18,15 @@ import {
   MessageCounter,
   upgradeRequest,
 } from './frames.mjs';
+import { WIRES } from './wires.mjs';
 
 const clients = [];
 const histogram = new Histogram();
 const counters = { messages: 0, deliveries: 0, completed: 0, published: 0 };
+/** The channel scenario: the wire spoken, and the one connection that publishes (not subscribed). */
+const channelSession = { wire: null, publisher: null };
+/** A prefix no text message starts with (0xff is never in UTF-8): every message is read whole. */
+const READ_WHOLE = Buffer.from([0xff]);
 const errors = { count: 0, samples: new Map() };
 let running = false;
 let measureStart = 0;
@@ -39,20 +46,32 @@ const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
 /**
  * One connection: the opening handshake, then messages counted as they complete.
- * `onMessages(k)` is called with the number of messages a read completed.
+ * `onMessages(k)` is called with the number of messages a read completed. Messages the counter
+ * hands over whole (see MessageCounter.match) go to `onOther(text)` when it is set (it returns
+ * true for a delivery), else wait for nextText().
  */
 class Client {
   socket;
-  counter = new MessageCounter((opcode, payload) => this.#control(opcode, payload));
+  counter = new MessageCounter(
+    (opcode, payload) => this.#control(opcode, payload),
+    (payload) => this.#other(payload),
+  );
   closing = false;
   onMessages = () => {};
+  onOther = null;
   #head = null;
   #handshake;
+  #inbox = [];
+  #waiter = null;
 
-  /** Connects; resolves with the client once the server's 101 arrived. */
-  static open({ host, port, localAddress, request, deflate, timeoutMs }) {
+  /**
+   * Connects; resolves with the client once the server's 101 arrived. With `match`, the counter
+   * filters from the first byte after the handshake (a session may start in the same read).
+   */
+  static open({ host, port, localAddress, request, deflate, subprotocol = null, match = null, timeoutMs }) {
     return new Promise((resolve, reject) => {
       const client = new Client();
+      client.counter.match = match;
       const timer = setTimeout(() => fail(new Error('opening handshake timed out')), timeoutMs);
       const fail = (error) => {
         if (!client.#handshake) return;
@@ -63,6 +82,7 @@ class Client {
       };
       client.#handshake = {
         deflate,
+        subprotocol,
         fail,
         done: () => {
           client.#handshake = null;
@@ -86,6 +106,7 @@ class Client {
       socket.on('close', () => {
         if (client.#handshake) fail(new Error('closed during the opening handshake'));
         else if (!client.closing) recordError('connection closed by the server');
+        client.#waiter?.reject(new Error('closed before the session was open'));
       });
     });
   }
@@ -113,6 +134,32 @@ class Client {
     if (k > 0) this.onMessages(k);
   }
 
+  sendText(text) {
+    this.socket.write(messageFrame(Buffer.from(text)));
+  }
+
+  /** The next message handed over whole, as text (only while onOther is null). */
+  nextText(timeoutMs) {
+    if (this.#inbox.length > 0) return Promise.resolve(this.#inbox.shift());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => settle(reject, new Error('no answer in time')), timeoutMs);
+      const settle = (how, value) => {
+        clearTimeout(timer);
+        this.#waiter = null;
+        how(value);
+      };
+      this.#waiter = { resolve: (text) => settle(resolve, text), reject: (error) => settle(reject, error) };
+    });
+  }
+
+  #other(payload) {
+    const text = payload.toString();
+    if (this.onOther !== null) return this.onOther(text);
+    if (this.#waiter) this.#waiter.resolve(text);
+    else this.#inbox.push(text);
+    return false;
+  }
+
   #control(opcode, payload) {
     if (opcode === OPCODE.ping) this.socket.write(maskedFrame(OPCODE.pong, payload));
     else if (opcode === OPCODE.close) {
@@ -124,9 +171,39 @@ class Client {
   }
 }
 
-/** Opens `count` connections, at most `concurrency` handshakes at a time. */
-async function connect({ host, port, count, concurrency, localAddresses, deflate, timeoutMs = 30_000 }) {
-  const request = upgradeRequest(host, port, { deflate });
+/** Opens a wire's session on a fresh connection, subscribed unless it publishes; keep-alives are answered meanwhile. */
+async function openSession(client, wire, { channel, subscribe, timeoutMs }) {
+  const send = (text) => client.sendText(text);
+  const session = {
+    send,
+    async next() {
+      for (;;) {
+        const text = await client.nextText(timeoutMs);
+        if (!wire.heartbeat(text, send)) return text;
+      }
+    },
+  };
+  try {
+    await wire.open(session, { channel, subscribe });
+  } catch (error) {
+    client.closing = true;
+    client.socket.destroy();
+    throw error;
+  }
+}
+
+/**
+ * Opens `count` connections, at most `concurrency` handshakes at a time. With a `wire` (the
+ * channel scenario) each also opens its session on `channel`; with `publisher`, connection 0
+ * is the publisher and does not subscribe.
+ */
+async function connect({ host, port, count, concurrency, localAddresses, deflate, wire: wireName, channel, publisher, timeoutMs = 30_000 }) {
+  const wire = wireName ? WIRES[wireName] : null;
+  if (wireName && !wire) throw new Error(`unknown wire ${wireName}`);
+  channelSession.wire = wire;
+  const subprotocol = wire?.upgrade.subprotocol ?? null;
+  const request = upgradeRequest(host, port, { deflate, path: wire?.upgrade.path, subprotocol });
+  const match = wire ? READ_WHOLE : null;
   let next = 0;
   let failed = 0;
   const started = performance.now();
@@ -137,7 +214,11 @@ async function connect({ host, port, count, concurrency, localAddresses, deflate
       next += 1;
       const localAddress = localAddresses[i % localAddresses.length];
       try {
-        clients.push(await Client.open({ host, port, localAddress, request, deflate, timeoutMs }));
+        const client = await Client.open({ host, port, localAddress, request, deflate, subprotocol, match, timeoutMs });
+        const publishes = Boolean(publisher) && i === 0;
+        if (wire) await openSession(client, wire, { channel, subscribe: !publishes, timeoutMs });
+        if (publishes) channelSession.publisher = client;
+        clients.push(client);
         lastOpen = performance.now();
       } catch (error) {
         failed += 1;
@@ -183,27 +264,24 @@ function startEcho(options) {
 }
 
 /**
- * Fan-out: the first connection publishes; every connection (the publisher too) is subscribed.
- * A publication is done when all connections got it; then the next one goes out, keeping
- * `inflight` publications outstanding. Each connection receives publications in order, so its
- * n-th message is publication n: nothing in the payload needs to be read.
+ * Fan-out to `subscribers`: `send(n)` makes publication n go out. A publication is done when
+ * all subscribers got it; then the next one goes out, keeping `inflight` publications
+ * outstanding. Each connection receives publications in order, so its n-th message is
+ * publication n: nothing in the payload needs to be read.
  */
-function startFanout(options) {
-  const { inflight } = options;
-  const frames = payloadFrames(options);
+function runFanout(subscribers, send, inflight) {
   const slots = 1024;
   const remaining = new Int32Array(slots);
   const sentAt = new Float64Array(slots);
-  const total = clients.length;
-  const publisher = clients[0];
+  const total = subscribers.length;
   const publish = (t) => {
     const slot = counters.published % slots;
     remaining[slot] = total;
     sentAt[slot] = t;
-    publisher.socket.write(frames[counters.published % frames.length]);
+    send(counters.published);
     counters.published += 1;
   };
-  for (const client of clients) {
+  for (const client of subscribers) {
     let received = 0;
     client.onMessages = (k) => {
       const t = performance.now();
@@ -222,6 +300,38 @@ function startFanout(options) {
   }
   const t = performance.now();
   for (let i = 0; i < inflight; i += 1) publish(t);
+}
+
+/** Fan-out: the first connection publishes; every connection (the publisher too) is subscribed. */
+function startFanout(options) {
+  const frames = payloadFrames(options);
+  const publisher = clients[0];
+  runFanout(clients, (n) => publisher.socket.write(frames[n % frames.length]), options.inflight);
+}
+
+/**
+ * The channel scenario: one connection publishes with the wire's publish message, all others
+ * were subscribed by their session and count the wire's deliveries; the publisher's replies
+ * (and anything else not a delivery) are read whole.
+ */
+function startChannel({ inflight, channel, payload }) {
+  const { wire, publisher } = channelSession;
+  if (!wire || !publisher) throw new Error('the channel load needs a wire and a publisher (connect with wire and publisher)');
+  const [data] = makePayloads(payload);
+  const match = wire.delivery(channel, data);
+  for (const client of clients) {
+    const send = (text) => client.sendText(text);
+    client.counter.match = match;
+    client.onOther = (text) => {
+      const kind = wire.other(text, channel, send);
+      if (kind === 'delivery') return true;
+      if (kind !== 'reply' && kind !== 'keepalive') recordError(kind);
+      return false;
+    };
+  }
+  const subscribers = clients.filter((client) => client !== publisher);
+  publisher.onMessages = (k) => recordError(`${k} publications reached the publisher, which is not subscribed`);
+  runFanout(subscribers, (n) => publisher.socket.write(wire.publish(channel, data, n)), inflight);
 }
 
 /** Open loop at a fixed total rate, spread round-robin over the connections. */
@@ -292,6 +402,7 @@ const phases = {
     if (load.kind === 'echo') startEcho(load);
     else if (load.kind === 'fanout') startFanout(load);
     else if (load.kind === 'paced') startPaced(load);
+    else if (load.kind === 'channel') startChannel(load);
     else throw new Error(`unknown load ${load.kind}`);
     return {};
   },

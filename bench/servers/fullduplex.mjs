@@ -1,5 +1,7 @@
 // fullduplex, as built (../../dist): echo, or every message published to one topic that all
-// connections join. Library defaults otherwise.
+// connections join. In channel mode (the channel scenario's plain-topics baseline) a connection
+// joins the topic when it sends `subscribe` (answered `subscribed`) and any other message is
+// published to the topic with wss.publish. Library defaults otherwise.
 import { WebSocketServer } from '../../dist/index.js';
 import { serve, TOPIC } from './control.mjs';
 
@@ -10,6 +12,15 @@ serve(({ port, host, mode, deflate }) => {
     if (mode === 'fanout') {
       ws.subscribe(TOPIC);
       ws.on('message', (data, isBinary) => wss.publish(TOPIC, data, { binary: isBinary }));
+    } else if (mode === 'channel') {
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary && data.length === 9 && data.toString() === 'subscribe') {
+          ws.subscribe(TOPIC);
+          ws.send('subscribed');
+        } else {
+          wss.publish(TOPIC, data, { binary: isBinary });
+        }
+      });
     } else {
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     }

@@ -1,7 +1,8 @@
 /**
  * The benchmark suite's smoke run (`npm run bench:smoke` without the build step): every
- * scenario once, small and short, on every implementation. Asserts that each produced a result
- * with traffic and no errors, so no benchmark rots; it asserts no timing.
+ * scenario once, small and short, on every implementation of its group (the WebSocket servers,
+ * or for the channel scenario the real-time layer, plain topics and socket.io). Asserts that
+ * each produced a result with traffic and no errors, so no benchmark rots; it asserts no timing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,8 +27,10 @@ const SCENARIOS = [
   'fanout-10k',
   'echo-deflate-json',
   'fanout-deflate-json',
+  'channel-fanout-10k',
 ];
 const IMPLEMENTATIONS = ['fullduplex', 'ws', 'uws', 'bun', 'raw'];
+const CHANNEL_IMPLEMENTATIONS = ['realtime', 'topics', 'socketio'];
 
 interface Round {
   failed?: boolean;
@@ -42,12 +45,14 @@ interface Round {
 }
 interface Scenario {
   id: string;
+  group?: string;
   title: string;
   kind: 'load' | 'idle';
   deflate: boolean;
   connections: number;
   excluded: { id: string; reason: string }[];
-  results: Record<string, { rounds: Round[] }>;
+  references?: { key: string; id: string; label: string }[];
+  results: Record<string, { rounds: Round[]; ratios?: Record<string, Record<string, number | null>> }>;
 }
 
 test('the smoke run measures every scenario on every implementation without errors', { skip, timeout: 360_000 }, () => {
@@ -69,7 +74,8 @@ test('the smoke run measures every scenario on every implementation without erro
       SCENARIOS,
     );
     for (const scenario of results.scenarios) {
-      const expected = IMPLEMENTATIONS.filter((id) => !scenario.excluded.some((e) => e.id === id));
+      const group = scenario.group === 'channel' ? CHANNEL_IMPLEMENTATIONS : IMPLEMENTATIONS;
+      const expected = group.filter((id) => !scenario.excluded.some((e) => e.id === id));
       assert.deepEqual(Object.keys(scenario.results).sort(), [...expected].sort(), scenario.id);
       // Only the node:net floor lacks permessage-deflate.
       assert.deepEqual(
@@ -94,13 +100,24 @@ test('the smoke run measures every scenario on every implementation without erro
         }
       }
     }
+    // The channel scenario compares the real-time layer with plain topics and socket.io.
+    const channel = results.scenarios.find((s) => s.id === 'channel-fanout-10k')!;
+    assert.deepEqual(
+      channel.references?.map((r) => r.id),
+      ['topics', 'socketio'],
+    );
+    for (const key of ['deliveriesPerSec', 'serverCpuUs']) {
+      assert.ok((channel.results.realtime!.ratios?.vsTopics?.[key] ?? 0) > 0, `realtime ÷ topics, ${key}`);
+      assert.ok((channel.results.realtime!.ratios?.vsSocketio?.[key] ?? 0) > 0, `realtime ÷ socket.io, ${key}`);
+    }
 
     const table = spawnSync(process.execPath, ['bench/table.mjs', out, '--print'], { cwd: root, encoding: 'utf8' });
     assert.equal(table.status, 0, table.stderr);
     for (const scenario of results.scenarios) assert.ok(table.stdout.includes(scenario.title), scenario.title);
-    for (const label of ['fullduplex', 'ws', 'uWebSockets.js', 'Bun', 'node:net floor']) {
+    for (const label of ['fullduplex', 'ws', 'uWebSockets.js', 'Bun', 'node:net floor', 'fullduplex/realtime', 'fullduplex topics', 'socket.io']) {
       assert.ok(table.stdout.includes(`| ${label} |`), label);
     }
+    assert.ok(table.stdout.includes('| × topics | × socket.io |'), 'the channel scenario shows its ratios');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,74 @@
+/**
+ * fullduplex/realtime: the real-time server (channels, history and recovery, typed events,
+ * drain) mounted on fullduplex's WebSocketServer. The layer itself (realtime/) sees only
+ * Transports; this entry adapts each WebSocket to one and negotiates the fdx.v1 subprotocol.
+ *   import { RealtimeServer, mountRealtime } from 'fullduplex/realtime';
+ *   const rt = new RealtimeServer({ authenticate, authorize });
+ *   const wss = mountRealtime(rt, { server: httpServer, path: '/rt' });
+ * Must not: reach into node/ past its public classes.
+ */
+import { WebSocket } from './node/websocket.js';
+import { WebSocketServer, type ServerOptions } from './node/websocket-server.js';
+import { SUBPROTOCOL } from './realtime/protocol.js';
+import type { RealtimeServer } from './realtime/server/realtime-server.js';
+import type { Transport } from './realtime/transport.js';
+
+export { RealtimeServer } from './realtime/server/realtime-server.js';
+export type { ChannelAction, EventHandler, RealtimeServerOptions } from './realtime/server/realtime-server.js';
+export { RealtimeConnection } from './realtime/server/realtime-connection.js';
+export type { ConnectionState } from './realtime/server/realtime-connection.js';
+export { REALTIME_DEFAULTS } from './realtime/server/limits.js';
+export type { RealtimeLimits } from './realtime/server/limits.js';
+export type { StandardSchemaV1, StandardResult, StandardIssue } from './realtime/server/standard-schema.js';
+export { MemoryEngine, MEMORY_ENGINE_DEFAULTS } from './realtime/memory-engine.js';
+export type { MemoryEngineOptions } from './realtime/memory-engine.js';
+export type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from './realtime/engine.js';
+export type { Transport } from './realtime/transport.js';
+export type { Clock } from './realtime/clock.js';
+export { systemClock } from './realtime/clock.js';
+export { RealtimeError } from './realtime/realtime-error.js';
+export type { EventMap, EventData, EventReply } from './realtime/event-map.js';
+export { CLOSE_CODES, ERROR_CODES, SUBPROTOCOL, parseMessage, serialize, shouldReconnect, channelProblem } from './realtime/protocol.js';
+export type * from './realtime/protocol.js';
+
+/** WebSocketServer options, without the ones mounting decides (handleProtocols). */
+export type MountOptions = Omit<ServerOptions, 'handleProtocols'>;
+
+/** Adapts one accepted WebSocket to the Transport port. */
+export function webSocketTransport(ws: WebSocket): Transport {
+  const transport: Transport = {
+    protocol: ws.protocol,
+    send(text) {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    },
+    close(code, reason) {
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+    },
+    onmessage: null,
+    onclose: null,
+  };
+  ws.on('message', (data, isBinary) => {
+    transport.onmessage?.(isBinary ? new Uint8Array(data as Buffer) : String(data));
+  });
+  ws.on('close', (code, reason) => transport.onclose?.(code, String(reason)));
+  ws.on('error', () => {}); // the 'close' that follows carries the outcome
+  return transport;
+}
+
+/**
+ * Creates a WebSocketServer (own port, an existing HTTP server with a `path`, or noServer) that
+ * negotiates fdx.v1 and hands every connection to `realtime`. Clients that do not offer fdx.v1
+ * are accepted and closed with 4501, as docs/protocol.md says. `maxPayload` defaults to room
+ * for the realtime server's maxMessageBytes, so that it answers MESSAGE_TOO_LARGE itself.
+ */
+export function mountRealtime(realtime: RealtimeServer<any, any, any>, options: MountOptions): WebSocketServer {
+  const wss = new WebSocketServer({
+    maxPayload: realtime.limits.maxMessageBytes * 4 + 1024,
+    ...options,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  wss.on('connection', (ws: WebSocket, request: unknown) => {
+    realtime.accept(webSocketTransport(ws), request);
+  });
+  return wss;
+}

@@ -1,0 +1,364 @@
+/**
+ * The real-time server: connections in, channels with history and recovery over an Engine,
+ * typed events with optional Standard Schema validation, pushes to a channel, to everyone, to
+ * everyone but one, to one connection, and a drain spread over a period. Runtime-agnostic: it
+ * sees Transports, a Clock and an Engine (src/realtime.ts mounts it on a WebSocketServer).
+ *
+ * Recovery without gap or duplicate: a subscription joins the channel's live fan-out first and
+ * buffers what arrives, then reads history from the client's position, replies with it, and
+ * delivers the buffered publications past the replied position; from then on a publication is
+ * sent only if its offset is past the last one sent (docs/protocol.md section 3).
+ * Must not: import node:* or node/, or let one connection's failure reach another.
+ */
+import { systemClock, type Clock } from '../clock.js';
+import type { Engine, EnginePublication, PublishOptions } from '../engine.js';
+import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
+import { MemoryEngine } from '../memory-engine.js';
+import { channelProblem, serialize, type Message, type Position, type SubscribeResult } from '../protocol.js';
+import { RealtimeError } from '../realtime-error.js';
+import type { Transport } from '../transport.js';
+import { resolveLimits, type RealtimeLimits } from './limits.js';
+import { RealtimeConnection, type ConnectionHost } from './realtime-connection.js';
+import { validateWith, type StandardSchemaV1 } from './standard-schema.js';
+
+export type ChannelAction = 'subscribe' | 'publish';
+
+export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
+  /** Where publications are positioned, kept and fanned out. Default: a MemoryEngine owned by the server. */
+  engine?: Engine;
+  clock?: Clock;
+  /**
+   * Connection middleware: the `connect` message's token and data, and the transport's request.
+   * Returns the connection's `data`; throwing (or rejecting) refuses it with UNAUTHORIZED and
+   * close 4500. Default: every connection is accepted with `data` undefined.
+   */
+  authenticate?: (info: { token: string | undefined; data: unknown; request: unknown }) => Data | Promise<Data>;
+  /** Per-channel authorization hook; false refuses with CHANNEL_FORBIDDEN. Default: all allowed. */
+  authorize?: (connection: RealtimeConnection<any, Data>, channel: string, action: ChannelAction) => boolean | Promise<boolean>;
+  /** Extra `data` for the `connect` reply (e.g. the user's profile), once authenticated. */
+  welcome?: (connection: RealtimeConnection<any, Data>) => unknown;
+  /** Called once a connection is authenticated (e.g. to join it to channels). */
+  onConnection?: (connection: RealtimeConnection<any, Data>) => void;
+  /** Called once an authenticated connection is closed. */
+  onDisconnect?: (connection: RealtimeConnection<any, Data>, code: number, reason: string) => void;
+}
+
+export type EventHandler<Data> = (data: any, connection: RealtimeConnection<any, Data>, meta: { key: string | undefined }) => unknown;
+
+interface Membership {
+  connection: RealtimeConnection<any, any>;
+  /** Live publications that arrived while the subscription reads history; null once live. */
+  buffer: EnginePublication[] | null;
+  offset: number;
+  epoch: string;
+}
+
+interface ChannelEntry {
+  members: Set<Membership>;
+  /** The engine subscription (resolves with its unsubscribe). */
+  live: Promise<() => Promise<void>>;
+}
+
+export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient extends EventMap = EventMap, Data = unknown> {
+  readonly limits: RealtimeLimits;
+  readonly engine: Engine;
+  readonly #ownsEngine: boolean;
+  readonly #clock: Clock;
+  readonly #options: RealtimeServerOptions<Data>;
+  readonly #connections = new Map<string, RealtimeConnection<ToClient, Data>>();
+  readonly #channels = new Map<string, ChannelEntry>();
+  /** connection -> its memberships by channel. */
+  readonly #memberships = new WeakMap<RealtimeConnection<any, any>, Map<string, Membership>>();
+  readonly #handlers = new Map<string, { handler: EventHandler<Data>; schema: StandardSchemaV1 | undefined }>();
+  readonly #host: ConnectionHost;
+  #accepting = true;
+
+  constructor(options: RealtimeServerOptions<Data> = {}) {
+    this.limits = resolveLimits(options);
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#ownsEngine = !options.engine;
+    this.engine = options.engine ?? new MemoryEngine({ clock: this.#clock });
+    const server = this;
+    this.#host = {
+      limits: this.limits,
+      clock: this.#clock,
+      async authenticate(connection, token, data) {
+        if (!server.#accepting) throw new RealtimeError('SHUTTING_DOWN', 'the server is shutting down');
+        return options.authenticate ? options.authenticate({ token, data, request: connection.handshake }) : undefined;
+      },
+      welcome: (connection) => {
+        try {
+          return options.welcome?.(connection);
+        } catch {
+          return undefined; // a failing hook costs the client its welcome data, not its connection
+        }
+      },
+      opened: (connection) => {
+        if (!this.#accepting) {
+          void connection.drain();
+          return;
+        }
+        this.#connections.set(connection.id, connection);
+        try {
+          options.onConnection?.(connection);
+        } catch {
+          connection.close(1011, 'internal error'); // the application's hook failed: not this peer's doing
+        }
+      },
+      closed: (connection, code, reason) => {
+        this.#connections.delete(connection.id);
+        for (const channel of [...connection.channels]) this.#removeMembership(connection, channel);
+        try {
+          options.onDisconnect?.(connection, code, reason);
+        } catch {
+          // The connection is gone either way; a failing hook must not reach the transport.
+        }
+      },
+      channelRequest: (connection, message, reply) => this.#channelRequest(connection, message, reply),
+      event: (connection, event, data, key) => this.#event(connection, event, data, key),
+    };
+  }
+
+  /** Authenticated connections, by id. */
+  get connections(): ReadonlyMap<string, RealtimeConnection<ToClient, Data>> {
+    return this.#connections;
+  }
+
+  /** Takes a new connection; it must send `connect` first (docs/protocol.md section 4). */
+  accept(transport: Transport, handshake?: unknown): RealtimeConnection<ToClient, Data> {
+    return new RealtimeConnection<ToClient, Data>(transport, this.#host, handshake);
+  }
+
+  /** Registers the handler of a client event; its return value (or promise) is the reply. */
+  on<E extends EventName<ToServer>>(
+    event: E,
+    handler: (data: EventData<ToServer, E>, connection: RealtimeConnection<ToClient, Data>, meta: { key: string | undefined }) => EventReply<ToServer, E> | Promise<EventReply<ToServer, E>>,
+    options: { schema?: StandardSchemaV1<unknown, EventData<ToServer, E>> } = {},
+  ): this {
+    this.#handlers.set(event, { handler: handler as EventHandler<Data>, schema: options.schema as StandardSchemaV1 | undefined });
+    return this;
+  }
+
+  /**
+   * Publishes on a channel through the engine (positioned, kept in history, delivered to every
+   * subscriber in every process). `key` makes it idempotent; `except` skips one local connection.
+   */
+  async publish(channel: string, data: unknown, options: { key?: string; except?: RealtimeConnection<any, any> } = {}): Promise<{ offset: string; epoch: string; duplicate: boolean }> {
+    const problem = channelProblem(channel);
+    if (problem) throw new RealtimeError('CHANNEL_INVALID', problem);
+    return this.#enginePublish(channel, data, options.key, options.except?.id);
+  }
+
+  /** Sends an event to every connection of this server (but `except`); returns how many. */
+  broadcast<E extends EventName<ToClient>>(event: E, data: EventData<ToClient, E>, options: { except?: RealtimeConnection<any, any> } = {}): number {
+    const text = serialize({ type: 'event', event, data });
+    let count = 0;
+    for (const connection of this.#connections.values()) {
+      if (connection !== options.except && connection.sendText(text)) count++;
+    }
+    return count;
+  }
+
+  /** Subscribes a connection from the server side; the client gets `join` with the position. */
+  async join(connection: RealtimeConnection<any, any>, channel: string): Promise<void> {
+    const problem = channelProblem(channel);
+    if (problem) throw new RealtimeError('CHANNEL_INVALID', problem);
+    await this.#subscribe(connection, channel, undefined, (result) => {
+      connection.sendMessage({ type: 'join', channel, position: result.position });
+    });
+  }
+
+  /** Removes a connection from a channel from the server side; the client gets `leave`. */
+  leave(connection: RealtimeConnection<any, any>, channel: string, reason?: string): void {
+    if (!connection.channels.has(channel)) return;
+    this.#removeMembership(connection, channel);
+    connection.sendMessage(reason === undefined ? { type: 'leave', channel } : { type: 'leave', channel, reason });
+  }
+
+  /**
+   * Graceful drain: new connections are refused, and each connection is told to reconnect
+   * elsewhere (`drain`, then 1012 once its running handlers replied) at its own moment spread
+   * evenly over `periodMs`, so that a restart does not become a reconnect storm.
+   */
+  async drain(periodMs: number = this.limits.drainPeriodMs): Promise<void> {
+    this.#accepting = false;
+    const connections = [...this.#connections.values()];
+    const step = connections.length > 0 ? periodMs / connections.length : 0;
+    await Promise.all(
+      connections.map(
+        (connection, i) =>
+          new Promise<void>((resolve) => {
+            const go = () => connection.drain().then(resolve, resolve);
+            if (i === 0 || step === 0) go();
+            else this.#clock.setTimeout(go, step * i);
+          }),
+      ),
+    );
+  }
+
+  /** Closes every connection with 1001 at once, and the engine if the server made it. */
+  async close(): Promise<void> {
+    this.#accepting = false;
+    for (const connection of [...this.#connections.values()]) connection.close(1001, 'server closing');
+    const lives = [...this.#channels.values()].map((entry) => entry.live);
+    this.#channels.clear();
+    await Promise.all(lives.map((live) => live.then((stop) => stop()).catch(() => undefined)));
+    if (this.#ownsEngine) await this.engine.close();
+  }
+
+  // ---- channels -------------------------------------------------------------------------
+
+  async #enginePublish(channel: string, data: unknown, key: string | undefined, origin?: string): Promise<{ offset: string; epoch: string; duplicate: boolean }> {
+    const options: PublishOptions = {};
+    if (key !== undefined) options.key = key;
+    if (origin !== undefined) options.origin = origin;
+    try {
+      return await this.engine.publish(channel, data, options);
+    } catch (error) {
+      throw error instanceof RealtimeError ? error : new RealtimeError('UNAVAILABLE', 'the engine is unavailable');
+    }
+  }
+
+  async #channelRequest(
+    connection: RealtimeConnection<any, any>,
+    message: Message & { type: 'subscribe' | 'unsubscribe' | 'publish' },
+    reply: (result: unknown) => void,
+  ): Promise<unknown> {
+    const channel = message.channel;
+    if (message.type === 'unsubscribe') {
+      this.#removeMembership(connection, channel);
+      return null;
+    }
+    const authorize = this.#options.authorize;
+    if (authorize) {
+      let allowed = false;
+      try {
+        allowed = await authorize(connection, channel, message.type);
+      } catch {
+        allowed = false;
+      }
+      if (!allowed) throw new RealtimeError('CHANNEL_FORBIDDEN', `${message.type} on "${channel}" is not allowed`);
+    }
+    if (message.type === 'publish') {
+      const result = await this.#enginePublish(channel, message.data, message.key);
+      return result.duplicate ? result : { offset: result.offset, epoch: result.epoch };
+    }
+    if (!connection.channels.has(channel) && connection.channels.size >= this.limits.maxChannelsPerConnection) {
+      throw new RealtimeError('TOO_MANY_CHANNELS', `at most ${this.limits.maxChannelsPerConnection} channels per connection`);
+    }
+    await this.#subscribe(connection, channel, message.since, reply);
+    return undefined; // replied already
+  }
+
+  /**
+   * Joins the live fan-out (buffering), reads history from `since`, hands the result to `ready`
+   * (which sends the reply or the join), then flushes the buffer past the result's position.
+   */
+  async #subscribe(connection: RealtimeConnection<any, any>, channel: string, since: Position | undefined, ready: (result: SubscribeResult) => void): Promise<void> {
+    if (connection.state === 'closed') throw new RealtimeError('DISCONNECTED', 'the connection is closed');
+    this.#removeMembership(connection, channel);
+    const membership: Membership = { connection, buffer: [], offset: 0, epoch: '' };
+    let byChannel = this.#memberships.get(connection);
+    if (!byChannel) this.#memberships.set(connection, (byChannel = new Map()));
+    byChannel.set(channel, membership);
+    connection.channels.add(channel);
+    let entry = this.#channels.get(channel);
+    if (!entry) {
+      const members = new Set<Membership>();
+      const live = this.engine.subscribe(channel, (publication) => this.#deliver(members, publication));
+      entry = { members, live };
+      this.#channels.set(channel, entry);
+      live.catch(() => {
+        if (this.#channels.get(channel) === entry) this.#channels.delete(channel);
+      });
+    }
+    entry.members.add(membership);
+    let result: SubscribeResult;
+    try {
+      await entry.live;
+      result = await this.engine.history(channel, since);
+    } catch {
+      if (byChannel.get(channel) === membership) this.#removeMembership(connection, channel);
+      throw new RealtimeError('UNAVAILABLE', 'the engine is unavailable');
+    }
+    if (byChannel.get(channel) !== membership) {
+      // Unsubscribed (or subscribed again) while reading history: answer, deliver nothing.
+      ready(result);
+      return;
+    }
+    const buffered = membership.buffer!;
+    const first = buffered[0];
+    if (!since && first && first.epoch === result.position.epoch) {
+      // A fresh subscription starts where its live feed started: what was published after it
+      // took effect (and so may have raced the history read) is delivered, not skipped.
+      result = { ...result, position: { offset: String(Number(first.offset) - 1), epoch: first.epoch } };
+    }
+    membership.offset = Number(result.position.offset);
+    membership.epoch = result.position.epoch;
+    ready(result);
+    membership.buffer = null;
+    for (const publication of buffered) this.#deliverTo(membership, publication, serialize(pubMessage(publication)));
+  }
+
+  #deliver(members: Set<Membership>, publication: EnginePublication): void {
+    const skip = publication.origin;
+    let text: string | undefined;
+    for (const membership of members) {
+      if (skip !== undefined && membership.connection.id === skip) continue;
+      if (membership.buffer) {
+        membership.buffer.push(publication);
+        continue;
+      }
+      text ??= serialize(pubMessage(publication));
+      this.#deliverTo(membership, publication, text);
+    }
+  }
+
+  #deliverTo(membership: Membership, publication: EnginePublication, text: string): void {
+    const offset = Number(publication.offset);
+    if (publication.epoch === membership.epoch) {
+      if (offset <= membership.offset) return; // already sent (history or earlier)
+    } else {
+      // The engine lost the channel's history (a new epoch): the client cannot recover what
+      // it had not received, and is told so before the new epoch's first publication.
+      membership.connection.sendMessage({ type: 'join', channel: publication.channel, position: { offset: String(offset - 1), epoch: publication.epoch }, recovered: false });
+    }
+    membership.offset = offset;
+    membership.epoch = publication.epoch;
+    membership.connection.sendText(text);
+  }
+
+  #removeMembership(connection: RealtimeConnection<any, any>, channel: string): void {
+    connection.channels.delete(channel);
+    const byChannel = this.#memberships.get(connection);
+    const membership = byChannel?.get(channel);
+    if (!membership) return;
+    byChannel!.delete(channel);
+    const entry = this.#channels.get(channel);
+    if (!entry) return;
+    entry.members.delete(membership);
+    if (entry.members.size === 0) {
+      this.#channels.delete(channel);
+      entry.live.then((stop) => stop()).catch(() => undefined);
+    }
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+
+  async #event(connection: RealtimeConnection<any, any>, event: string, data: unknown, key: string | undefined): Promise<unknown> {
+    const entry = this.#handlers.get(event);
+    if (!entry) throw new RealtimeError('UNKNOWN_EVENT', `no handler for "${event.slice(0, 60)}"`);
+    let value = data;
+    if (entry.schema) {
+      const checked = await validateWith(entry.schema, data);
+      if (!checked.ok) throw new RealtimeError('INVALID_PAYLOAD', checked.message);
+      value = checked.value;
+    }
+    return entry.handler(value, connection as RealtimeConnection<any, Data>, { key });
+  }
+}
+
+function pubMessage(publication: EnginePublication): Message {
+  return { type: 'pub', channel: publication.channel, offset: publication.offset, epoch: publication.epoch, data: publication.data };
+}
