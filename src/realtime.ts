@@ -7,8 +7,7 @@
  *   const wss = mountRealtime(rt, { server: httpServer, path: '/rt' });
  * Must not: reach into node/ past its public classes.
  */
-import { WebSocket } from './node/websocket.js';
-import { WebSocketServer, type ServerOptions } from './node/websocket-server.js';
+import { WebSocket, WebSocketServer, type ServerOptions } from './index.js';
 import { SUBPROTOCOL } from './realtime/protocol.js';
 import type { RealtimeServer } from './realtime/server/realtime-server.js';
 import type { Transport } from './realtime/transport.js';

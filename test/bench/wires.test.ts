@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serialize } from '../../src/realtime/protocol.js';
-import { concat, serverFrame, splitAt, utf8, text, Opcode } from '../support/frames.js';
+import { concat, serverFrame, splitAt, utf8, text, OP } from '../support/frames.js';
 import { decodeFrames } from '../unit/protocol/wire.js';
 
 // The bench scripts are plain JavaScript without types: loaded by URL, so typed `any`.
@@ -16,7 +16,7 @@ const { MessageCounter, makePayloads } = await load('frames.mjs');
 const { WIRES } = await load('wires.mjs');
 
 const CHANNEL = 'room:bench';
-const textFrame = (message: string): Uint8Array => serverFrame({ opcode: Opcode.TEXT, payload: utf8(message) });
+const textFrame = (message: string): Uint8Array => serverFrame({ opcode: OP.TEXT, payload: utf8(message) });
 
 /** Pushes the chunks through a fresh counter; returns what it counted and what it handed over. */
 function count(match: Buffer | null, chunks: Uint8Array[], isDelivery = (_: string) => false): { counted: number; others: string[]; controls: number[] } {
@@ -41,7 +41,7 @@ function sentText(frame: Buffer): string {
   const frames = decodeFrames(frame);
   assert.equal(frames.length, 1);
   assert.ok(frames[0]!.masked, 'a client frame is masked (RFC 6455 §5.3)');
-  assert.equal(frames[0]!.opcode, Opcode.TEXT);
+  assert.equal(frames[0]!.opcode, OP.TEXT);
   return text(frames[0]!.payload);
 }
 
@@ -50,7 +50,7 @@ test('the counter counts the messages that start with the delivery prefix and ha
   const stream = concat([
     textFrame(pub(1)),
     textFrame('{"type":"reply","id":10,"result":{"offset":"1","epoch":"e1"}}'),
-    serverFrame({ opcode: Opcode.PING, payload: utf8('p') }),
+    serverFrame({ opcode: OP.PING, payload: utf8('p') }),
     textFrame(pub(2)),
     textFrame('{}'),
   ]);
@@ -58,7 +58,7 @@ test('the counter counts the messages that start with the delivery prefix and ha
   const whole = count(match, [stream]);
   assert.equal(whole.counted, 2);
   assert.deepEqual(whole.others, ['{"type":"reply","id":10,"result":{"offset":"1","epoch":"e1"}}', '{}']);
-  assert.deepEqual(whole.controls, [Opcode.PING]);
+  assert.deepEqual(whole.controls, [OP.PING]);
   // Every split of the stream into two reads gives the same, and so do reads of one byte.
   for (let cut = 1; cut < stream.length; cut++) {
     assert.deepEqual(count(match, splitAt(stream, [cut])), whole, `split at ${cut}`);
@@ -74,7 +74,7 @@ test('the counter counts a message handed over when the wire recognises it as a 
 });
 
 test('without a prefix the counter counts every data message, as the WebSocket scenarios need', () => {
-  const result = count(null, [concat([textFrame('a'), textFrame('{"type":"reply"}'), serverFrame({ opcode: Opcode.BINARY, payload: new Uint8Array(300) })])]);
+  const result = count(null, [concat([textFrame('a'), textFrame('{"type":"reply"}'), serverFrame({ opcode: OP.BINARY, payload: new Uint8Array(300) })])]);
   assert.equal(result.counted, 3);
   assert.deepEqual(result.others, []);
 });

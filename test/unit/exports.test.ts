@@ -19,6 +19,8 @@ const SOURCES: Record<string, string> = {
   '.': 'src/index.ts',
   './protocol': 'src/protocol/index.ts',
   './redis': 'src/broker/redis.ts',
+  './realtime': 'src/realtime.ts',
+  './client': 'src/client.ts',
 };
 
 const VALUES: Record<string, string[]> = {
@@ -94,6 +96,29 @@ const VALUES: Record<string, string[]> = {
     'writeFrameHeader: function',
   ],
   './redis': ['BrokerError: class', 'RedisBroker: class'],
+  './realtime': [
+    'CLOSE_CODES: object',
+    'ERROR_CODES: object',
+    'MEMORY_ENGINE_DEFAULTS: object',
+    'MemoryEngine: class',
+    'REALTIME_DEFAULTS: object',
+    'RealtimeConnection: class',
+    'RealtimeError: class',
+    'RealtimeServer: class',
+    'SUBPROTOCOL: string',
+    'channelProblem: function',
+    'mountRealtime: function',
+    'parseMessage: function',
+    'serialize: function',
+    'shouldReconnect: function',
+    'systemClock: object',
+    'webSocketTransport: function',
+  ],
+  './client': [
+    'RealtimeError: class',
+    'SUBPROTOCOL: string',
+    'createClient: function',
+  ],
 };
 
 /** Names exported only as types (interfaces and type aliases). */
@@ -141,6 +166,68 @@ const TYPES: Record<string, string[]> = {
     'ValidRequest',
   ],
   './redis': ['Broker', 'BrokerMessageHandler', 'RedisBrokerOptions', 'RedisConnection'],
+  './realtime': [
+    'ChannelAction',
+    'ClientMessage',
+    'Clock',
+    'ConnectMessage',
+    'ConnectResult',
+    'ConnectionState',
+    'DrainMessage',
+    'Engine',
+    'EnginePublication',
+    'EnginePublishResult',
+    'ErrorBody',
+    'ErrorCode',
+    'ErrorMessage',
+    'EventData',
+    'EventHandler',
+    'EventMap',
+    'EventMessage',
+    'EventReply',
+    'HistoryResult',
+    'Id',
+    'JoinMessage',
+    'LeaveMessage',
+    'LiveHandler',
+    'MemoryEngineOptions',
+    'Message',
+    'MountOptions',
+    'ParseResult',
+    'PingMessage',
+    'PongMessage',
+    'Position',
+    'PubMessage',
+    'PublicationBody',
+    'PublishMessage',
+    'PublishOptions',
+    'PublishResult',
+    'RealtimeLimits',
+    'RealtimeServerOptions',
+    'ReplyMessage',
+    'ServerMessage',
+    'StandardIssue',
+    'StandardResult',
+    'StandardSchemaV1',
+    'SubscribeMessage',
+    'SubscribeResult',
+    'Transport',
+    'UnsubscribeMessage',
+  ],
+  './client': [
+    'ClientOptions',
+    'ClientState',
+    'EventMap',
+    'Lifecycle',
+    'Position',
+    'PositionStorage',
+    'PublicationInfo',
+    'PublishResult',
+    'RealtimeClient',
+    'RequestOptions',
+    'WebSocketConstructor',
+    'WebSocketLike',
+  ],
 };
 
 /** Own members beyond what the language gives every class (`constructor`; `length`, `name`, `prototype`). */
@@ -229,7 +316,7 @@ const sorted = (list: string[]): string[] => [...list].sort();
 
 describe('the public surface', () => {
   it('exports exactly these subpaths from package.json', () => {
-    assert.deepEqual(Object.keys(PACKAGE.exports).sort(), ['.', './package.json', './protocol', './redis']);
+    assert.deepEqual(Object.keys(PACKAGE.exports).sort(), ['.', './client', './package.json', './protocol', './realtime', './redis']);
     assert.deepEqual(Object.keys(SOURCES).sort(), Object.keys(PACKAGE.exports).filter((k) => k !== './package.json').sort());
   });
 
