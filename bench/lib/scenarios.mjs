@@ -6,7 +6,8 @@
 //              memory, then prove every connection is still held with one echo each.
 // group 'channel': run by the implementations of that group (the real-time layer, plain topics,
 //              socket.io), each in its own protocol, with ratios to topics and socket.io; every
-//              other scenario runs on the WebSocket servers with ratios to ws and uWS.
+//              other scenario runs on the WebSocket servers with ratios to ws and uWS. One load
+//              generator: its first connection publishes, all the others subscribe.
 
 // serverCpuUs: CPU time the server spent per message, delivery or handshake. It is fair even
 // where the load generator, not the server, limits the rate.
