@@ -75,7 +75,9 @@ function withoutExtraCodes(ours: unknown, theirs: unknown): unknown {
 }
 
 function isPlain(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 async function runOnce(impl: Implementation, run: (scope: Scope) => Promise<unknown>): Promise<unknown> {
@@ -83,7 +85,8 @@ async function runOnce(impl: Implementation, run: (scope: Scope) => Promise<unkn
   const scope = makeScope(impl, cleanups);
   let result: unknown;
   try {
-    result = await settle(run(scope), 8000);
+    // Copied as it is now: events that cleaning up causes are not part of the result.
+    result = await resolveBlobs(await settle(run(scope), 8000));
   } catch (error) {
     result = { threw: show(error) };
   } finally {
@@ -95,7 +98,7 @@ async function runOnce(impl: Implementation, run: (scope: Scope) => Promise<unkn
       }
     }
   }
-  return resolveBlobs(result);
+  return result;
 }
 
 function makeScope(impl: Implementation, cleanups: Array<() => unknown>): Scope {
@@ -124,7 +127,11 @@ function makeScope(impl: Implementation, cleanups: Array<() => unknown>): Scope 
     },
     client(address, protocols, options) {
       const ws = new impl.WebSocket(address, protocols as string[], options);
-      scope.defer(() => ws.terminate());
+      scope.defer(() => {
+        // Terminating a connecting client emits 'error'; unlistened, `ws` would throw it.
+        ws.on('error', () => {});
+        ws.terminate();
+      });
       return ws;
     },
     async pair(options = {}, clientOptions = {}) {
@@ -215,6 +222,11 @@ export function show(value: unknown): unknown {
   if (value instanceof http.IncomingMessage) return { IncomingMessage: value.statusCode ?? value.url };
   if (value instanceof http.ClientRequest) return { ClientRequest: `${value.method} ${value.path}` };
   if (value instanceof EventEmitter) return { [value.constructor === EventEmitter ? 'EventEmitter' : kindOf(value)]: true };
+  if (isPlain(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = show(inner);
+    return out;
+  }
   return value;
 }
 
@@ -230,7 +242,7 @@ async function resolveBlobs(value: unknown): Promise<unknown> {
   if (Array.isArray(value)) return Promise.all(value.map(resolveBlobs));
   const blob = (value as { [BLOB]?: Blob })[BLOB];
   if (blob !== undefined) return { Blob: bytesShown(new Uint8Array(await blob.arrayBuffer())), type: blob.type };
-  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) out[key] = await resolveBlobs(inner);
   return out;
@@ -269,7 +281,8 @@ export class Recorder {
   }
 }
 
-export const CLIENT_EVENTS = ['open', 'upgrade', 'message', 'ping', 'pong', 'error', 'close', 'unexpected-response', 'redirect'] as const;
+/** A client's events; not 'unexpected-response', whose mere listener changes what happens. */
+export const CLIENT_EVENTS = ['open', 'upgrade', 'message', 'ping', 'pong', 'error', 'close', 'redirect'] as const;
 export const SERVER_SIDE_EVENTS = ['message', 'ping', 'pong', 'error', 'close'] as const;
 
 // ------------------------------------------------------------------ a raw server for client scenarios
