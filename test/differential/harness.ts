@@ -271,6 +271,16 @@ export class Recorder {
     return this;
   }
 
+  /**
+   * The log split by label: the order within each end, not across ends (which end of one
+   * loopback connection sees its socket close first is a race on every implementation).
+   */
+  byLabel(): Record<string, unknown[][]> {
+    const out: Record<string, unknown[][]> = {};
+    for (const entry of this.log) (out[String(entry[0])] ??= []).push(entry.slice(1));
+    return out;
+  }
+
   note(...entry: unknown[]): void {
     this.log.push(entry.map(show));
   }
