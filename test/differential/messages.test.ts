@@ -56,6 +56,11 @@ describe('send: what goes on the wire', () => {
     });
   }
 
+  scenario('what send() returns', async (scope) => {
+    const { client } = await rawPair(scope);
+    return [client.send('x') as unknown, client.send(Buffer.from([1]), { binary: true }) as unknown];
+  });
+
   scenario('send with fin: false fragments a message', async (scope) => {
     const { client, peer } = await rawPair(scope);
     client.send('a', { fin: false });
