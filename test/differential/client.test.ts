@@ -114,11 +114,11 @@ describe('WebSocket client: the request', () => {
     ['one subprotocol as a string', 'chat' as unknown as string[], undefined, ''],
     ['perMessageDeflate: false', undefined, { perMessageDeflate: false }, ''],
     ['perMessageDeflate with every parameter', undefined, { perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 12 } }, ''],
-    ['perMessageDeflate with clientMaxWindowBits: true', undefined, { perMessageDeflate: { clientMaxWindowBits: true } } as ClientOptions, ''],
+    ['perMessageDeflate with clientMaxWindowBits: true', undefined, { perMessageDeflate: { clientMaxWindowBits: true } } as unknown as ClientOptions, ''],
     ['origin and headers', undefined, { origin: 'https://example.org', headers: { 'X-Custom': 'yes' } }, ''],
-    ['the auth option', undefined, { auth: 'user:pass' }, ''],
+    ['the auth option', undefined, { auth: 'user:pass' } as ClientOptions, ''],
     ['credentials in the URL', undefined, undefined, 'u%40x:p%3Ay@'],
-    ['credentials in the URL and the auth option', undefined, { auth: 'other:secret' }, 'url:wins@'],
+    ['credentials in the URL and the auth option', undefined, { auth: 'other:secret' } as ClientOptions, 'url:wins@'],
     ['protocolVersion 8', undefined, { protocolVersion: 8, origin: 'https://example.org' } as ClientOptions, ''],
   ];
   for (const [name, protocols, options, userinfo] of cases) {
