@@ -5,7 +5,7 @@
  */
 import { describe } from 'node:test';
 import type { WebSocket as WsWebSocket } from 'ws';
-import { frame, OP } from '../hostile/raw-peer.js';
+import { frame, OP, upgradedPeer } from '../hostile/raw-peer.js';
 import { CLIENT_EVENTS, Recorder, attempt, delay, drainTicks, once, rawServer, scenario, settle, show, until, type Scope } from './harness.js';
 
 /** A client of the implementation connected to a raw server; returns both ends. */
@@ -55,6 +55,36 @@ describe('send: what goes on the wire', () => {
       return { thrown: (thrown as { threw?: unknown }).threw ?? 'returned', frames, calls };
     });
   }
+
+  scenario('what a server puts on the wire', async (scope) => {
+    const { wss, port } = await scope.server();
+    wss.on('connection', (ws: WsWebSocket) => {
+      ws.send('text');
+      ws.send(Buffer.from([1, 2]));
+      ws.send(Buffer.alloc(200, 3));
+      ws.send(Buffer.alloc(70000, 4));
+      ws.send('frag', { fin: false });
+      ws.send('ment');
+      ws.ping('p');
+      ws.close(1001, 'bye');
+    });
+    const peer = await upgradedPeer(port);
+    scope.defer(() => peer.destroy());
+    await peer.until(() => peer.frames().length >= 8, 1500);
+    return peer.frames().map((f) => ({ fin: f.fin, rsv: f.rsv, opcode: f.opcode, masked: f.masked, payload: show(f.payload) }));
+  });
+
+  scenario('generateMask chooses the masking keys', async (scope) => {
+    const server = await rawServer(scope);
+    const client = scope.client(server.url, { perMessageDeflate: false, generateMask: (mask: Buffer) => mask.fill(0) } as Record<string, unknown>);
+    const raw: Buffer[] = [];
+    await once(client, 'open');
+    await until(() => server.peers.length > 0);
+    server.peers[0]!.socket.on('data', (chunk: Buffer) => raw.push(chunk));
+    client.send('ab');
+    await until(() => raw.length > 0);
+    return Buffer.concat(raw).toString('hex');
+  });
 
   scenario('what send() returns', async (scope) => {
     const { client } = await rawPair(scope);
