@@ -14,8 +14,10 @@ import { WebSocket, WebSocketServer } from '../../src/index.js';
 import { startServer, stopServer } from '../support/servers.js';
 import { within } from './inbox.js';
 
-const { setupWSConnection } = createRequire(import.meta.url)('y-websocket/bin/utils') as {
+const { setupWSConnection, docs } = createRequire(import.meta.url)('y-websocket/bin/utils') as {
   setupWSConnection(conn: unknown, req: http.IncomingMessage, options?: { docName?: string; gc?: boolean }): void;
+  /** The server's documents; each keeps an awareness timer running until it is destroyed. */
+  docs: Map<string, { destroy(): void }>;
 };
 
 type Polyfill = ConstructorParameters<typeof WebsocketProvider>[3] extends infer O ? O extends { WebSocketPolyfill?: infer P } ? P : never : never;
@@ -46,6 +48,9 @@ async function twoEditors(url: string, room: string, polyfill: unknown): Promise
   } finally {
     a.destroy();
     b.destroy();
+    // A document's awareness runs a timer until the document is destroyed.
+    docA.destroy();
+    docB.destroy();
   }
 }
 
@@ -53,6 +58,8 @@ describe('y-websocket on fullduplex', () => {
   const servers: Array<() => Promise<void>> = [];
   after(async () => {
     for (const stop of servers) await stop();
+    for (const doc of docs.values()) doc.destroy();
+    docs.clear();
   });
 
   async function serve(ours: boolean): Promise<string> {
