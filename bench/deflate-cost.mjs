@@ -2,7 +2,7 @@
 // takeover (the server_no_context_takeover mode that lets broadcasts share one compressed
 // frame), and zlib memory per connection while compressing and after idle release.
 // Usage: node --import tsx --expose-gc bench/deflate-cost.mjs [--connections N]
-import { DeflateCodec } from '../src/node/deflate-codec.ts';
+import { DeflateCodec } from '../src/node/compression/deflate-codec.ts';
 import { makePayloads } from './load/frames.mjs';
 
 const connections = Number(process.argv[process.argv.indexOf('--connections') + 1]) || 1000;

@@ -1,21 +1,31 @@
 /**
  * fullduplex: the Node.js entry point. A drop-in for `ws`:
  *   import WebSocket, { WebSocketServer } from 'fullduplex';
+ * The only place that adds `ws`'s statics to the WebSocket class.
  */
-import { WebSocket } from './node/websocket.js';
-import { WebSocketServer } from './node/websocket-server.js';
+import { WebSocket as NodeWebSocket } from './node/websocket.js';
+import { WebSocketServer } from './node/server.js';
 import { createWebSocketStream } from './node/stream.js';
+
+/** The WebSocket class, with the statics `ws` exposes on its default export. */
+const WebSocket = Object.assign(NodeWebSocket, {
+  WebSocket: NodeWebSocket,
+  WebSocketServer,
+  Server: WebSocketServer,
+  createWebSocketStream,
+});
+type WebSocket = NodeWebSocket;
 
 export { WebSocket, WebSocketServer, createWebSocketStream };
 export type { BackpressurePolicy, ClientOptions, RawData, SendOptions } from './node/websocket.js';
-export type { PublishOptions, PublishResult, SendResult } from './node/topic-hub.js';
+export type { PublishOptions, PublishResult, SendResult } from './pubsub/pubsub.js';
 export type { Broker, BrokerMessageHandler } from './broker/broker.js';
 export { BrokerError } from './broker/broker.js';
 export { MemoryBroker, MemoryHub } from './broker/memory-broker.js';
-export type { PerMessageDeflateOptions } from './node/deflate-codec.js';
-export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/websocket-server.js';
-export { SERVER_DEFAULTS } from './node/websocket-server.js';
-export { CloseEvent, ErrorEvent, MessageEvent } from './node/events.js';
+export type { PerMessageDeflateOptions } from './node/options.js';
+export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/server.js';
+export { SERVER_DEFAULTS } from './node/server.js';
+export { CloseEvent, ErrorEvent, MessageEvent } from './node/browser-api.js';
 export {
   CloseCode,
   FullduplexError,
@@ -24,13 +34,7 @@ export {
   ReadyState,
   UsageError,
 } from './protocol/index.js';
-export type { BinaryType } from './node/payload.js';
-
-// `ws` exposes these on its default export; so do we.
-WebSocket.WebSocket = WebSocket;
-WebSocket.WebSocketServer = WebSocketServer;
-WebSocket.Server = WebSocketServer;
-WebSocket.createWebSocketStream = createWebSocketStream;
+export type { BinaryType } from './node/bytes/convert-message.js';
 
 export { WebSocketServer as Server };
 export default WebSocket;

@@ -30,7 +30,6 @@ import { MemoryBroker, WebSocketServer, type Broker, type WebSocket } from 'full
 import { readCommand, type Refusal } from './client-command.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RoomDirectory, type ChatLine } from './room-directory.js';
-import { SubscriptionTracker } from './subscription-tracker.js';
 
 /** The rooms, in the order the page lists them. */
 export const ROOMS = ['general', 'random', 'tech', 'games'] as const;
@@ -102,7 +101,7 @@ const json = (value: object): string => JSON.stringify(value);
 
 /** Starts the chat; resolves once it accepts connections. Port 0 picks a free port. */
 export async function startChat(options: ChatOptions = {}): Promise<Chat> {
-  const broker = new SubscriptionTracker(await openBroker(options));
+  const broker = await openBroker(options);
   const server = http.createServer((req, res) => {
     void serveFile(req, res);
   });
@@ -189,10 +188,10 @@ export async function startChat(options: ChatOptions = {}): Promise<Chat> {
     const ticket = member.ticket;
     member.joining = room;
     const topic = topicOf(room);
-    ws.subscribe(topic);
     let reachable = true;
     try {
-      await broker.whenSubscribed(topic);
+      // From the broker's confirmation on, the member misses nothing said in the room by any process.
+      await ws.subscribeAsync(topic);
     } catch {
       reachable = false;
     }

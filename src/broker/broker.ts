@@ -1,8 +1,8 @@
 /**
  * The Broker port: how servers in many processes share publications. Any broker reduces to
  * publishing bytes on a channel and a callback for what arrives; envelopes, origin filtering
- * and delivery to sockets are written once above this port (node/topic-hub.ts).
- * Must not: know about WebSockets.
+ * and delivery to sockets are written once above this port (pubsub/pubsub.ts).
+ * Must not: know about WebSockets (its one import is the error family of the bottom layer).
  */
 
 export type BrokerMessageHandler = (data: Uint8Array) => void;
@@ -25,11 +25,5 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export class BrokerError extends Error {
-  readonly code: 'BROKER_UNAVAILABLE' | 'BROKER_CLOSED';
-  constructor(code: BrokerError['code'], message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BrokerError';
-    this.code = code;
-  }
-}
+/** BrokerError belongs to the error family (protocol/errors.ts); re-exported for the port's users. */
+export { BrokerError, BROKER_ERRORS, type BrokerErrorCode } from '../protocol/errors.js';

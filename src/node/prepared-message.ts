@@ -8,7 +8,8 @@
  */
 import { Opcode } from '../protocol/constants.js';
 import { frameHeaderSize, writeFrameHeader } from '../protocol/frame-writer.js';
-import { compressShared, type PerMessageDeflateOptions } from './deflate-codec.js';
+import { compressShared } from './compression/deflate-codec.js';
+import type { PerMessageDeflateOptions } from './options.js';
 
 export class PreparedMessage {
   readonly payload: Buffer;

@@ -1,14 +1,14 @@
 /**
  * createWebSocketStream: a Node Duplex over a WebSocket, as in `ws`. Writes become messages,
- * messages become readable chunks; the stream's backpressure pauses the socket.
- * Must not: reach into the WebSocket's internals.
+ * messages become readable chunks; when the reader falls behind, the WebSocket is paused until
+ * the stream asks for more (read()).
+ * Must not: reach into the WebSocket's internals (it uses the public API only).
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { WebSocket } from './websocket.js';
 
 export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}): Duplex {
   let terminateOnDestroy = true;
-  let resumeOnReceiverDrain = false;
   const duplex = new Duplex({
     ...options,
     autoDestroy: false,
@@ -17,7 +17,6 @@ export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}
     writableObjectMode: false,
     read() {
       if (ws.isPaused) ws.resume();
-      resumeOnReceiverDrain = false;
     },
     write(chunk: Buffer | string, _encoding, callback) {
       if (ws.readyState === WebSocket.CONNECTING) {
@@ -55,10 +54,7 @@ export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     const chunk = !isBinary && duplex.readableObjectMode ? data.toString() : data;
-    if (!duplex.push(chunk)) {
-      resumeOnReceiverDrain = true;
-      ws.pause();
-    }
+    if (!duplex.push(chunk)) ws.pause();
   });
   ws.once('error', (error: Error) => {
     if (duplex.destroyed) return;
@@ -69,6 +65,5 @@ export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}
     if (duplex.destroyed) return;
     duplex.push(null);
   });
-  void resumeOnReceiverDrain;
   return duplex;
 }

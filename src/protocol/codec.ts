@@ -1,9 +1,9 @@
 /**
  * The port through which a negotiated compression extension (RFC 7692 permessage-deflate) plugs
- * into the pure core. The core decides when a message is compressed (RSV1 on its first frame) and
- * applies limits; the codec only turns bytes into bytes. Implementations live outside protocol/
- * (node/ wraps node:zlib); core tests use a synchronous fake.
- * Must not: import anything.
+ * into the pure core. The core decides when a message is compressed (RSV1 on its first frame,
+ * RFC 7692 §6) and applies limits; the codec only turns bytes into bytes, synchronously.
+ * Implementations live outside protocol/ (node/ wraps node:zlib); core tests use a fake.
+ * Must not: import anything but the error type, or be asynchronous.
  */
 import type { ProtocolError } from './errors.js';
 

@@ -1,5 +1,6 @@
 /**
- * Wire constants of RFC 6455: opcodes, close codes, ready states, the handshake GUID.
+ * Wire constants of RFC 6455: opcodes (§5.2, §11.8), close codes (§7.4), control frame and
+ * close reason limits (§5.5), ready states, and the handshake GUID (§1.3).
  * Must not: hold logic beyond the close-code validity table of §7.4.
  */
 

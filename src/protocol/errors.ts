@@ -1,25 +1,31 @@
 /**
- * The error family of fullduplex, drawn once here.
+ * The error family of fullduplex, drawn once here, with every `code` in one typed table.
  *
- *   FullduplexError            base: a stable `code` string
+ *   FullduplexError            base: a stable `code` string (FullduplexErrorCode)
  *   ├── ProtocolError          a peer broke RFC 6455/7692 after the handshake: carries `closeCode`
- *   └── HandshakeError         the opening handshake failed: carries the HTTP `status` to answer
+ *   │                          (PROTOCOL_ERRORS)
+ *   ├── HandshakeError         the opening handshake failed: carries the HTTP `status` to answer
+ *   │                          (HANDSHAKE_ERRORS)
+ *   ├── UsageError             the API was misused: wrong state or bad arguments (USAGE_ERRORS)
+ *   └── BrokerError            a broker could not take or deliver a message (BROKER_ERRORS)
  *
- * Every violation the core can detect is a row of PROTOCOL_ERRORS or HANDSHAKE_ERRORS: the code
- * string and the close code (or HTTP status) are decided here and nowhere else.
- * Must not: import anything outside protocol/, or throw from the core's receive path.
+ * A code string, its default message and its close code (or HTTP status) are decided here and
+ * nowhere else; each class takes only a code of its own table. Where `ws` throws a built-in type
+ * for bad arguments (TypeError, RangeError, SyntaxError) the node layer does the same instead.
+ * Must not: import anything outside protocol/, or be thrown from the core's receive path.
  */
 
 export class FullduplexError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+  readonly code: FullduplexErrorCode;
+  constructor(code: FullduplexErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
     this.code = code;
   }
 }
 
 export class ProtocolError extends FullduplexError {
+  declare readonly code: ProtocolErrorCode;
   /** The close code sent to the peer when this error fails the connection. */
   readonly closeCode: number;
   constructor(code: ProtocolErrorCode, message?: string) {
@@ -30,6 +36,7 @@ export class ProtocolError extends FullduplexError {
 }
 
 export class HandshakeError extends FullduplexError {
+  declare readonly code: HandshakeErrorCode;
   /** The HTTP status a server answers with (clients see 0: the server's answer was wrong). */
   readonly status: number;
   constructor(code: HandshakeErrorCode, message?: string, status?: number) {
@@ -40,7 +47,23 @@ export class HandshakeError extends FullduplexError {
 }
 
 /** Errors raised by misuse of the API (bad arguments, wrong state). */
-export class UsageError extends FullduplexError {}
+export class UsageError extends FullduplexError {
+  declare readonly code: UsageErrorCode;
+  constructor(code: UsageErrorCode, message?: string) {
+    super(code, message ?? USAGE_ERRORS[code].message);
+  }
+}
+
+/**
+ * A broker could not publish, subscribe or unsubscribe. Rejected promises carry it, so a lost
+ * publication is never silent; `cause` holds the broker client's own error when there is one.
+ */
+export class BrokerError extends FullduplexError {
+  declare readonly code: BrokerErrorCode;
+  constructor(code: BrokerErrorCode, message?: string, options?: ErrorOptions) {
+    super(code, message ?? BROKER_ERRORS[code].message, options);
+  }
+}
 
 export const PROTOCOL_ERRORS = {
   WS_ERR_UNEXPECTED_RSV_1: { closeCode: 1002, message: 'RSV1 must be clear' },
@@ -95,3 +118,30 @@ export const HANDSHAKE_ERRORS = {
   WS_ERR_CLIENT_HANDSHAKE_TIMEOUT: { status: 0, message: 'opening handshake has timed out' },
 } as const;
 export type HandshakeErrorCode = keyof typeof HANDSHAKE_ERRORS;
+
+export const USAGE_ERRORS = {
+  WS_ERR_NOT_OPEN: { message: 'WebSocket is not open' },
+  WS_ERR_CLOSED_BEFORE_OPEN: { message: 'WebSocket was closed before the connection was established' },
+  WS_ERR_CLOSE_SENT: { message: 'a close frame was already sent' },
+  WS_ERR_CLOSED: { message: 'the connection is closed' },
+  WS_ERR_INVALID_CLOSE_ARGS: { message: 'a close reason needs a close code' },
+  WS_ERR_INVALID_CLOSE_CODE: { message: 'invalid close code' },
+  WS_ERR_CLOSE_REASON_TOO_LONG: { message: 'close reason longer than 123 bytes' },
+  WS_ERR_CONTROL_TOO_LONG: { message: 'control frame payload longer than 125 bytes' },
+  WS_ERR_FRAGMENT_OPEN: { message: 'a fragmented message is being sent' },
+  WS_ERR_PREPARED_CLIENT: { message: 'clients must mask each frame themselves' },
+  WS_ERR_NO_MASK_SOURCE: { message: 'a client connection needs generateMask' },
+  WS_ERR_INVALID_KEY_SOURCE: { message: 'a key needs 16 random bytes' },
+  WS_ERR_INVALID_SUBPROTOCOL: { message: 'invalid subprotocol' },
+  WS_ERR_NO_TOPICS: { message: 'topics exist only on connections accepted by a WebSocketServer' },
+} as const;
+export type UsageErrorCode = keyof typeof USAGE_ERRORS;
+
+export const BROKER_ERRORS = {
+  BROKER_UNAVAILABLE: { message: 'the broker is unavailable' },
+  BROKER_CLOSED: { message: 'the broker is closed' },
+} as const;
+export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
+
+/** Every code any error of the family may carry. */
+export type FullduplexErrorCode = ProtocolErrorCode | HandshakeErrorCode | UsageErrorCode | BrokerErrorCode;

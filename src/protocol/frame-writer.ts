@@ -1,7 +1,9 @@
 /**
- * RFC 6455 §5.2: encoding of frame headers. Payload bytes are never copied here unless the caller
- * asks for a whole frame (`encodeFrame`, for tests and small control frames).
- * Must not: decide policy (which side masks, when to fragment): the caller says.
+ * The frame writer: encodes frame headers, RFC 6455 §5.2 (fields and the minimal length
+ * encoding), with the masking key of §5.3 when the caller gives one. Payload bytes are never
+ * copied here unless the caller asks for a whole frame (`encodeFrame`: for tests, tools and
+ * frames built once for many connections).
+ * Must not: decide policy (which side masks, when to fragment, where bytes go): the caller says.
  */
 import { maskInto } from './mask.js';
 

@@ -1,9 +1,12 @@
 /**
- * HTTP header value grammar used by the opening handshake: comma-separated token lists
- * (RFC 9110 §5.6.1, §5.6.2) and the Sec-WebSocket-Extensions grammar (RFC 6455 §9.1), with
- * quoted-string parameter values (RFC 9110 §5.6.4).
+ * HTTP header values as the opening handshake reads them (`HeaderValue`) and their grammar:
+ * comma-separated token lists (RFC 9110 §5.6.1, §5.6.2) and the Sec-WebSocket-Extensions
+ * grammar (RFC 6455 §9.1), with quoted-string parameter values (RFC 9110 §5.6.4).
  * Must not: know any extension's meaning (that is negotiation's job).
  */
+
+/** A header's value as an HTTP parser hands it over: repeated headers may come as an array. */
+export type HeaderValue = string | string[] | undefined;
 
 /** RFC 9110 §5.6.2 tchar. */
 const TCHAR = new Uint8Array(128);

@@ -23,6 +23,9 @@ function wordsOf(buffer: ArrayBufferLike, cached: ArrayBufferLike | null, view: 
     : new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 }
 
+/** The signature of applyMask, for faster implementations passed in from outside the core. */
+export type MaskFunction = (data: Uint8Array, maskingKey: Uint8Array, phase: number) => void;
+
 /**
  * XORs `data` in place with `maskingKey`, as if `data` started `phase` bytes into the payload
  * (so a payload may be unmasked piece by piece as it arrives).

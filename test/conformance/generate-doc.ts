@@ -184,8 +184,8 @@ ${failures === 0 ? 'None: every case passes on every runner it applies to.' : `$
 
 ## Not covered here
 
-- The opening handshake (§4) is tested in \`test/unit/protocol/server-handshake.test.ts\`,
-  \`test/unit/protocol/client-handshake.test.ts\` and the node-layer unit tests.
+- The opening handshake (§4) is tested in \`test/unit/protocol/handshake/\` (server, client,
+  accept key, HTTP answers) and the node-layer unit tests.
 - Compression (RFC 7692, Autobahn sections 12 and 13): every case above runs without an
   extension, so RSV1 is always a violation there. \`test/conformance/deflate.test.ts\` runs our
   server with compression against a raw client for 48 combinations of the four parameters

@@ -52,7 +52,7 @@ function runCore(
       if (event.type === 'message') {
         seen.messages.push({ binary: event.binary, data: event.data.slice() });
         // The caller's application echoes, as the loopback echo server does.
-        if (callerCloses && !connection.closeSent) connection.send(event.data.slice(), event.binary);
+        if (callerCloses && !connection.closeSent) connection.send(event.data.slice(), { binary: event.binary });
       } else if (event.type === 'error') {
         if (seen.failedWith !== null) seen.problems.push('a second error event');
         seen.failedWith = event.error.closeCode;

@@ -1,8 +1,9 @@
 /**
- * Small helpers for tests that drive several fullduplex clients against one server: open them,
- * find their server-side connections, collect what they receive, wait (bounded) for a condition.
+ * Small helpers for tests that drive fullduplex clients against a server: open them, find their
+ * server-side connections, collect what they receive, wait for their close, wait (bounded) for a
+ * condition.
  */
-import WebSocket, { type WebSocketServer } from '../../src/index.js';
+import WebSocket, { type RawData, type WebSocketServer } from '../../src/index.js';
 
 /** Opens `count` clients to `url` and resolves once all are open. */
 export async function connect(url: string, count: number): Promise<WebSocket[]> {
@@ -39,4 +40,31 @@ export async function until(check: () => boolean, what: string, ms = 5000): Prom
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Opens one client; rejects on a handshake error. */
+export function openClient(url: string, protocols?: string | string[], options?: object): Promise<WebSocket> {
+  const ws = new WebSocket(url, protocols as string[], options);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** The code and reason of `ws`'s close event. */
+export function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+/** Resolves once `ws` is open; rejects on a handshake error. */
+export function opened(ws: WebSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+}
+
+/** The next message `ws` receives. */
+export function nextMessage(ws: WebSocket): Promise<{ data: RawData; isBinary: boolean }> {
+  return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data, isBinary })));
 }

@@ -110,3 +110,17 @@ export async function startRawUpgradeServer(
       }),
   };
 }
+
+/** The head lines of a valid opening handshake (RFC 6455 §1.3's sample key), after the request line. */
+export const GOOD_HEAD =
+  'Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+
+/** Sends a raw HTTP request and resolves with the full answer once the server closes. */
+export async function rawRequest(port: number, request: string): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(request);
+  const { bytes } = await readUntilClose(socket);
+  return bytes.toString('latin1');
+}

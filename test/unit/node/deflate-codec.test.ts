@@ -5,7 +5,7 @@ import type net from 'node:net';
 import { WebSocket as WsClient } from 'ws';
 import WebSocket from '../../../src/index.js';
 import { Connection, Opcode } from '../../../src/protocol/index.js';
-import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/deflate-codec.js';
+import { DeflateCodec, deflateStreamBytes, inflateStreamBytes } from '../../../src/node/compression/deflate-codec.js';
 import { clientFrame, closePayload, concat } from '../../support/frames.js';
 import { rawHandshake, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
 
@@ -140,8 +140,8 @@ describe('permessage-deflate in the core with the zlib codec', () => {
 
   it('compresses outgoing messages, sets RSV1 on the first frame only, and strips the tail', () => {
     const c = serverConnection();
-    c.send(Buffer.from('part one '), false, false);
-    c.send(Buffer.from('part two'), false, true);
+    c.send(Buffer.from('part one '), { binary: false, fin: false });
+    c.send(Buffer.from('part two'), { binary: false, fin: true });
     const frames = parseFrames(Buffer.from(concat(c.takeOutput())));
     assert.deepEqual(frames.map((f) => [f.opcode, f.rsv1, f.fin]), [[1, true, false], [0, false, true]]);
     const inflated = zlib.inflateRawSync(Buffer.concat([frames[0]!.payload, frames[1]!.payload, Buffer.from([0, 0, 0xff, 0xff])]), {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import zlib from 'node:zlib';
-import { DeflateCodec } from '../../../src/node/deflate-codec.js';
-import { SyncZlib, ZlibSyncError, overrideSyncZlibAvailable, syncZlibAvailable } from '../../../src/node/zlib-sync.js';
+import { DeflateCodec } from '../../../src/node/compression/deflate-codec.js';
+import { SyncZlib, ZlibSyncError, overrideSyncZlibAvailable, syncZlibAvailable } from '../../../src/node/compression/zlib-sync.js';
 import type { DeflateParams } from '../../../src/protocol/permessage-deflate.js';
 
 const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH };

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  BROKER_ERRORS,
+  BrokerError,
   FullduplexError,
+  USAGE_ERRORS,
   HANDSHAKE_ERRORS,
   HandshakeError,
   PROTOCOL_ERRORS,
@@ -10,7 +13,9 @@ import {
   isValidCloseCode,
   type HandshakeErrorCode,
   type ProtocolErrorCode,
+  type UsageErrorCode,
 } from '../../../src/protocol/index.js';
+import { BrokerError as PortBrokerError } from '../../../src/broker/broker.js';
 
 describe('ProtocolError', () => {
   it('takes its close code and message from its PROTOCOL_ERRORS row', () => {
@@ -78,5 +83,31 @@ describe('UsageError', () => {
     assert.equal(e.name, 'UsageError');
     assert.ok(e instanceof FullduplexError);
     assert.ok(!(e instanceof ProtocolError));
+  });
+
+  it('takes its default message from its USAGE_ERRORS row', () => {
+    for (const code of Object.keys(USAGE_ERRORS) as UsageErrorCode[]) {
+      const e = new UsageError(code);
+      assert.equal(e.code, code);
+      assert.equal(e.message, USAGE_ERRORS[code].message);
+    }
+    assert.equal(new UsageError('WS_ERR_NOT_OPEN', 'WebSocket is not open: readyState 3 (CLOSED)').message, 'WebSocket is not open: readyState 3 (CLOSED)');
+  });
+});
+
+describe('BrokerError', () => {
+  it('is a FullduplexError with a code of BROKER_ERRORS, its name, and the cause it was given', () => {
+    const cause = new Error('ECONNREFUSED');
+    const e = new BrokerError('BROKER_UNAVAILABLE', 'Redis is unavailable', { cause });
+    assert.equal(e.code, 'BROKER_UNAVAILABLE');
+    assert.equal(e.name, 'BrokerError');
+    assert.equal(e.message, 'Redis is unavailable');
+    assert.equal(e.cause, cause);
+    assert.ok(e instanceof FullduplexError && e instanceof Error);
+    assert.equal(new BrokerError('BROKER_CLOSED').message, BROKER_ERRORS.BROKER_CLOSED.message);
+  });
+
+  it('is the same class as the one the broker port exports', () => {
+    assert.equal(PortBrokerError, BrokerError);
   });
 });

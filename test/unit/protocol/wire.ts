@@ -1,8 +1,18 @@
 /**
  * Shared by the protocol unit tests and the fuzz properties: connection factories, a strict
- * frame decoder for what a Connection writes, and event summaries that compare by value.
+ * frame decoder for what a Connection writes, event summaries that compare by value, and the
+ * checks the per-module tests share (a failure and its one close frame, a fake codec).
  */
-import { Connection, type ConnectionEvent, type ConnectionOptions } from '../../../src/protocol/index.js';
+import assert from 'node:assert/strict';
+import {
+  Connection,
+  Opcode,
+  PROTOCOL_ERRORS,
+  ProtocolError,
+  type ConnectionEvent,
+  type ConnectionOptions,
+  type MessageCodec,
+} from '../../../src/protocol/index.js';
 import { toHex } from '../../support/frames.js';
 
 /** A deterministic mask source: each call gives the next key of a fixed cycle. */
@@ -149,4 +159,72 @@ export function feed(conn: Connection, chunks: Uint8Array[]): ConnectionEvent[] 
 /** One-byte chunks. */
 export function bytewise(bytes: Uint8Array): Uint8Array[] {
   return Array.from(bytes, (b) => Uint8Array.of(b));
+}
+
+export function errorsIn(events: ConnectionEvent[]): ProtocolError[] {
+  return events.flatMap((e) => (e.type === 'error' ? [e.error] : []));
+}
+
+/** Asserts the events end in exactly one error with `code`, and a close frame with its close code was queued. */
+export function assertFailed(conn: Connection, events: ConnectionEvent[], code: keyof typeof PROTOCOL_ERRORS, closeCode: number): void {
+  const errors = errorsIn(events);
+  assert.equal(errors.length, 1, `expected one error, got ${JSON.stringify(summarize(events))}`);
+  assert.equal(errors[0]!.code, code);
+  assert.equal(errors[0]!.closeCode, closeCode);
+  assert.equal(events.at(-1)!.type, 'error');
+  assert.equal(conn.error, errors[0]);
+  const frames = takeFrames(conn);
+  const closes = frames.filter((f) => f.opcode === Opcode.CLOSE);
+  assert.equal(closes.length, 1);
+  assert.equal(closeCodeOf(closes[0]!), closeCode);
+  assert.equal(closes[0]!.masked, conn.side === 'client');
+  assert.equal(conn.closeExpected(), true);
+}
+
+/** Server receives `bytes` (client frames) whole. */
+export function serverGets(bytes: Uint8Array, options = {}): { conn: Connection; events: ConnectionEvent[] } {
+  const conn = serverConnection(options);
+  return { conn, events: feed(conn, [bytes]) };
+}
+
+export function clientGets(bytes: Uint8Array, options = {}): { conn: Connection; events: ConnectionEvent[] } {
+  const conn = clientConnection(options);
+  return { conn, events: feed(conn, [bytes]) };
+}
+
+/** Feeds one byte at a time; returns the index of the byte after which the first error appeared (-1: none). */
+export function firstErrorAt(conn: Connection, bytes: Uint8Array): { index: number; error: ProtocolError | null; events: ConnectionEvent[] } {
+  const all: ConnectionEvent[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    conn.receiveData(Uint8Array.of(bytes[i]!));
+    const events = conn.takeEvents();
+    all.push(...events);
+    const error = errorsIn(events)[0];
+    if (error) return { index: i, error, events: all };
+  }
+  return { index: -1, error: null, events: all };
+}
+
+/** Opcodes by short names, for frame tables. */
+export const TEXT = Opcode.TEXT;
+export const BINARY = Opcode.BINARY;
+export const CONT = Opcode.CONTINUATION;
+export const CLOSE = Opcode.CLOSE;
+export const PING = Opcode.PING;
+export const PONG = Opcode.PONG;
+
+/** A synchronous stand-in for permessage-deflate: "compression" reverses the bytes. */
+export function reversingCodec(): MessageCodec & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    calls,
+    shouldCompress: (length) => length >= 4,
+    compress: (data) => data.slice().reverse(),
+    decompress: (data, maxLength) => {
+      calls.push(maxLength);
+      if (maxLength > 0 && data.length > maxLength) return new ProtocolError('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+      if (data.length > 0 && data[0] === 0xff) return new ProtocolError('WS_ERR_INFLATE_FAILED');
+      return data.slice().reverse();
+    },
+  };
 }

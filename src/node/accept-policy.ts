@@ -1,0 +1,110 @@
+/**
+ * Whom a server accepts, once the request is a valid opening handshake (RFC 6455 §4.2.1): the
+ * origin allow-list (§10.2), maxConnections, the user's verifyClient (sync or async, within the
+ * handshake timeout), the subprotocol (§4.2.2 /subprotocol/) and permessage-deflate's offer
+ * (RFC 7692 §5: the first acceptable offer wins, the rest are declined).
+ * Must not: read or write the socket (upgrade/http1.ts does), or parse headers (protocol/ does).
+ */
+import http from 'node:http';
+import { HandshakeError } from '../protocol/errors.js';
+import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
+import type { ValidRequest } from '../protocol/handshake/server.js';
+import type { PerMessageDeflateOptions } from './options.js';
+
+export interface VerifyClientInfo {
+  origin: string | undefined;
+  secure: boolean;
+  req: http.IncomingMessage;
+}
+
+export type VerifyClientCallback = (
+  verified: boolean,
+  code?: number,
+  message?: string,
+  headers?: Record<string, string>,
+) => void;
+
+/** Synchronous when it declares one parameter (returns the verdict), asynchronous with two (calls back). */
+export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => unknown;
+
+/** The options the policy reads (a server's, resolved). */
+export interface AcceptOptions {
+  origins?: readonly string[];
+  maxConnections: number;
+  handleProtocols?: (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+  verifyClient?: VerifyClient;
+  handshakeTimeoutMs: number;
+}
+
+/** What the server agreed to for one connection. */
+export interface Agreement {
+  protocol: string | undefined;
+  deflate: { params: DeflateParams; response: string } | null;
+}
+
+/** A refusal, with the headers a verifyClient asked for. */
+export type Refusal = { error: HandshakeError; headers?: Record<string, string> };
+
+/**
+ * Decides on `request`, calling `answer` once with the agreement or the refusal: synchronously,
+ * unless an asynchronous verifyClient has to answer first (then `waiting` counts it as a
+ * connection being accepted, for maxConnections, until it answers or times out).
+ */
+export function decide(
+  options: AcceptOptions,
+  deflate: PerMessageDeflateOptions | null,
+  req: http.IncomingMessage,
+  valid: ValidRequest,
+  openCount: number,
+  waiting: { count: number },
+  answer: (outcome: Agreement | Refusal) => void,
+): void {
+  if (options.origins && valid.origin !== undefined && !options.origins.includes(valid.origin)) {
+    return answer({ error: new HandshakeError('WS_ERR_HANDSHAKE_ORIGIN') });
+  }
+  const max = options.maxConnections;
+  if (max > 0 && openCount + waiting.count >= max) return answer({ error: new HandshakeError('WS_ERR_HANDSHAKE_CAPACITY') });
+
+  let protocol: string | undefined;
+  if (valid.protocols.length > 0) {
+    if (options.handleProtocols) {
+      const chosen = options.handleProtocols(new Set(valid.protocols), req);
+      protocol = chosen === false ? undefined : chosen;
+    } else {
+      protocol = valid.protocols[0];
+    }
+  }
+  const agreement: Agreement = {
+    protocol,
+    deflate: deflate && valid.extensions.length > 0 ? negotiateDeflate(valid.extensions, deflate) : null,
+  };
+
+  const verify = options.verifyClient;
+  if (!verify) return answer(agreement);
+  const info: VerifyClientInfo = {
+    origin: valid.origin,
+    secure: Boolean((req.socket as { encrypted?: boolean }).encrypted),
+    req,
+  };
+  if (verify.length !== 2) {
+    if (!(verify as (i: VerifyClientInfo) => boolean)(info)) return answer({ error: new HandshakeError('WS_ERR_HANDSHAKE_REJECTED') });
+    return answer(agreement);
+  }
+  // Only an asynchronous verifyClient lets the handshake wait; the timer bounds the wait.
+  let answered = false;
+  const settle = (outcome: Agreement | Refusal): void => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(timer);
+    waiting.count--;
+    answer(outcome);
+  };
+  const timer = setTimeout(() => settle({ error: new HandshakeError('WS_ERR_HANDSHAKE_TIMEOUT') }), options.handshakeTimeoutMs);
+  timer.unref();
+  waiting.count++;
+  verify(info, (verified, code, message, headers) => {
+    if (verified) return settle(agreement);
+    const status = code ?? 401;
+    settle({ error: new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', message ?? http.STATUS_CODES[status], status), headers });
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * Received bytes in the shape users asked for (`binaryType`, as in `ws` and the browser):
+ * a Buffer view, an ArrayBuffer, or a list of fragments.
+ * Must not: copy bytes that can be viewed instead.
+ */
+
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+
+/** A Buffer view of core bytes (no copy). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A message payload in the shape `binaryType` asks for. */
+export function convertMessage(bytes: Uint8Array, binaryType: BinaryType): Buffer | ArrayBuffer | Buffer[] {
+  const buffer = asBuffer(bytes);
+  if (binaryType === 'arraybuffer') {
+    if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) return buffer.buffer as ArrayBuffer;
+    return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
+  }
+  if (binaryType === 'fragments') return [buffer];
+  return buffer;
+}

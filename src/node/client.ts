@@ -1,0 +1,284 @@
+/**
+ * The client side of a connection: the opening handshake over Node's http/https (RFC 6455
+ * §4.1: URL rules, the upgrade request, redirects, the handshake timeout, the checks of the 101
+ * answer), permessage-deflate's answer checked (RFC 7692 §5), and the upgraded socket attached
+ * to the connection's link.
+ * Must not: know of frames (the link and the core do), or decide what users see beyond the
+ * handshake's own events ('upgrade', 'redirect', 'unexpected-response').
+ */
+import { randomFillSync } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/handshake/client.js';
+import { HandshakeError, UsageError } from '../protocol/errors.js';
+import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
+import { DeflateCodec } from './compression/deflate-codec.js';
+import type { ConnectionHost, ConnectionOwner } from './internal.js';
+import type { Link } from './link.js';
+import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, type ClientOptions } from './options.js';
+import { SendPolicy } from './send-policy.js';
+
+export interface DialTarget {
+  url: URL;
+  secure: boolean;
+  socketPath: string | undefined;
+  path: string;
+}
+
+/** Parses and checks a WebSocket URL (WHATWG: ws, wss; plus http(s) and ws+unix as ws does). */
+export function parseTarget(address: string | URL): DialTarget {
+  let url: URL;
+  try {
+    url = address instanceof URL ? new URL(address.href) : new URL(address);
+  } catch {
+    throw new SyntaxError(`Invalid URL: ${String(address)}`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && url.protocol !== 'ws+unix:') {
+    throw new SyntaxError(`The URL's protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"`);
+  }
+  if (url.hash) throw new SyntaxError('The URL contains a fragment identifier');
+  const secure = url.protocol === 'wss:';
+  let socketPath: string | undefined;
+  let path = (url.pathname || '/') + url.search;
+  if (url.protocol === 'ws+unix:') {
+    // ws+unix:///path/to/socket:/request/path
+    const full = decodeURIComponent(url.pathname);
+    const colon = full.indexOf(':');
+    socketPath = colon === -1 ? full : full.slice(0, colon);
+    path = (colon === -1 ? '/' : full.slice(colon + 1) || '/') + url.search;
+    if (!socketPath) throw new SyntaxError('The URL names no socket path');
+  } else if (!url.hostname) {
+    throw new SyntaxError('The URL has no host');
+  }
+  return { url, secure, socketPath, path };
+}
+
+export interface DialHandlers {
+  /** The server switched protocols and its answer passed every check. */
+  onOpen(socket: Duplex, head: Buffer, response: http.IncomingMessage, accepted: AcceptedResponse): void;
+  /** The server answered 101: before checks (the 'upgrade' event). */
+  onUpgrade(response: http.IncomingMessage): void;
+  /** A non-101 answer with no redirect to follow; return true if a user handles it. */
+  onUnexpectedResponse(request: http.ClientRequest, response: http.IncomingMessage): boolean;
+  onRedirect(url: URL, request: http.ClientRequest): void;
+  onError(error: Error): void;
+}
+
+export interface DialResult {
+  request: http.ClientRequest;
+  abort(): void;
+}
+
+/**
+ * Starts the opening handshake. `redirects` counts redirects already followed. Exactly one of
+ * onOpen or onError (or onUnexpectedResponse returning true) ends it.
+ */
+export function dial(
+  target: DialTarget,
+  protocols: readonly string[],
+  options: ClientOptions,
+  handlers: DialHandlers,
+  extensionOffer: string | undefined,
+  extensionNames: readonly string[],
+  redirects = 0,
+): DialResult {
+  if (options.protocolVersion !== undefined && options.protocolVersion !== 13) {
+    throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: 13)`);
+  }
+  const key = generateKey(randomFillSync(new Uint8Array(16)));
+  const headers: Record<string, string> = {
+    ...requestHeaders({ key, protocols, extensions: extensionOffer, origin: options.origin }),
+    ...options.headers,
+  };
+  const { url } = target;
+  const requestOptions: https.RequestOptions = {
+    ...tlsOptions(options),
+    method: 'GET',
+    headers,
+    path: target.path,
+    agent: options.agent,
+    family: options.family,
+    localAddress: options.localAddress,
+    lookup: options.lookup,
+    createConnection: options.createConnection,
+  };
+  if (options.auth) requestOptions.auth = options.auth;
+  else if (url.username || url.password) requestOptions.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  if (target.socketPath) {
+    requestOptions.socketPath = target.socketPath;
+  } else {
+    requestOptions.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    requestOptions.port = url.port ? Number(url.port) : target.secure ? 443 : 80;
+    if (target.secure && requestOptions.servername === undefined && !/^[\d.]+$|:/.test(requestOptions.host)) {
+      requestOptions.servername = requestOptions.host;
+    }
+  }
+  const request = (target.secure ? https : http).request(requestOptions);
+  let done = false;
+  let timer: NodeJS.Timeout | null = null;
+  const finish = (): boolean => {
+    if (done) return false;
+    done = true;
+    if (timer) clearTimeout(timer);
+    return true;
+  };
+  const fail = (error: Error): void => {
+    if (!finish()) return;
+    request.destroy();
+    handlers.onError(error);
+  };
+  if (options.handshakeTimeout && options.handshakeTimeout > 0) {
+    timer = setTimeout(() => fail(new HandshakeError('WS_ERR_CLIENT_HANDSHAKE_TIMEOUT', 'Opening handshake has timed out')), options.handshakeTimeout);
+  }
+  request.on('error', (error) => fail(error));
+  request.on('response', (response) => {
+    const location = response.headers.location;
+    const status = response.statusCode ?? 0;
+    if (location && options.followRedirects && status >= 300 && status < 400) {
+      if (!finish()) return;
+      response.resume();
+      request.destroy();
+      const maxRedirects = options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects;
+      if (redirects >= maxRedirects) {
+        handlers.onError(new HandshakeError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'));
+        return;
+      }
+      let next: DialTarget;
+      try {
+        next = parseTarget(new URL(location, url.href.replace(/^ws/, 'http')));
+      } catch (error) {
+        handlers.onError(new HandshakeError('WS_ERR_INVALID_URL', (error as Error).message));
+        return;
+      }
+      handlers.onRedirect(next.url, request);
+      const nextOptions = { ...options, headers: { ...options.headers } };
+      if (next.url.host !== url.host || next.secure !== target.secure) {
+        // Credentials meant for one host must not follow a redirect to another.
+        for (const name of Object.keys(nextOptions.headers)) {
+          if (/^(authorization|cookie|host)$/i.test(name)) delete nextOptions.headers[name];
+        }
+        if (!next.url.username) delete nextOptions.auth;
+      }
+      const result = dial(next, protocols, nextOptions, handlers, extensionOffer, extensionNames, redirects + 1);
+      current.request = result.request;
+      current.abort = result.abort;
+      return;
+    }
+    if (!finish()) return;
+    if (!handlers.onUnexpectedResponse(request, response)) {
+      request.destroy();
+      handlers.onError(new HandshakeError('WS_ERR_UNEXPECTED_RESPONSE', `Unexpected server response: ${status}`));
+    }
+  });
+  request.on('upgrade', (response: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (done) {
+      socket.destroy();
+      return;
+    }
+    handlers.onUpgrade(response);
+    if (done) {
+      // A listener of 'upgrade' aborted the handshake.
+      socket.destroy();
+      return;
+    }
+    const accepted = validateResponse(
+      { status: response.statusCode ?? 0, headers: response.headers },
+      { key, protocols, extensionNames },
+    );
+    if (accepted instanceof HandshakeError) {
+      socket.destroy();
+      fail(accepted);
+      return;
+    }
+    finish();
+    handlers.onOpen(socket, head, response, accepted);
+  });
+  request.end();
+  const current: DialResult = {
+    request,
+    abort: () => fail(new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established')),
+  };
+  return current;
+}
+
+function tlsOptions(options: ClientOptions): https.RequestOptions {
+  const keys = [
+    'ca', 'cert', 'key', 'pfx', 'passphrase', 'ciphers', 'crl', 'ecdhCurve', 'honorCipherOrder',
+    'minVersion', 'maxVersion', 'secureOptions', 'secureProtocol', 'sessionIdContext',
+    'rejectUnauthorized', 'servername', 'checkServerIdentity', 'sigalgs', 'dhparam', 'privateKeyEngine',
+    'privateKeyIdentifier', 'clientCertEngine',
+  ] as const;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if ((options as Record<string, unknown>)[k] !== undefined) out[k] = (options as Record<string, unknown>)[k];
+  return out as https.RequestOptions;
+}
+
+/** The host of one client connection: its settings and send policy; no topics, no books. */
+export function clientHost(options: ClientOptions): ConnectionHost {
+  const settings = resolveConnectionSettings('client', options);
+  return {
+    settings,
+    sendPolicy: new SendPolicy(settings.maxBackpressure, settings.backpressurePolicy),
+    topics: null,
+    connectionClosed: () => {},
+  };
+}
+
+/** How a client's WebSocket follows its opening handshake. */
+export interface ClientOpening {
+  /** The URL changed by a redirect. */
+  redirected(url: string): void;
+  /** The handshake ended, one way or the other. */
+  settled(): void;
+}
+
+/**
+ * Dials `target` for the client WebSocket `owner` and attaches `link` to the upgraded socket;
+ * a failure closes `link` with the handshake's error.
+ */
+export function openClient(
+  owner: ConnectionOwner,
+  link: Link,
+  target: DialTarget,
+  protocols: readonly string[],
+  options: ClientOptions,
+  opening: ClientOpening,
+): DialResult {
+  const deflate = resolveDeflateOptions(options.perMessageDeflate ?? true);
+  const handlers: DialHandlers = {
+    onUpgrade: (response) => owner.emit('upgrade', response),
+    onRedirect: (url, request) => {
+      opening.redirected(url.href);
+      owner.emit('redirect', url.href, request);
+    },
+    onUnexpectedResponse: (request, response) => {
+      if (owner.listenerCount('unexpected-response') === 0) return false;
+      owner.emit('unexpected-response', request, response);
+      return true;
+    },
+    onError: (error) => {
+      opening.settled();
+      link.failOpening(error);
+    },
+    onOpen: (socket, head, response, accepted) => {
+      opening.settled();
+      let codec: DeflateCodec | null = null;
+      if (accepted.extensions.length > 0) {
+        // RFC 7692 §5: the client fails the connection on an answer it cannot accept.
+        const params = deflate ? acceptDeflateResponse(accepted.extensions, deflate) : null;
+        if (params === null || params instanceof HandshakeError) {
+          socket.destroy();
+          link.failOpening(params ?? new HandshakeError('WS_ERR_SERVER_EXTENSIONS'));
+          return;
+        }
+        codec = new DeflateCodec(params, 'client', deflate!);
+      }
+      const extensions = codec ? String(response.headers['sec-websocket-extensions']) : '';
+      link.attach(socket, head, accepted.protocol, extensions, codec);
+    },
+  };
+  return dial(target, protocols, options, handlers, deflate ? deflateOffer(deflate) : undefined, deflate ? [PERMESSAGE_DEFLATE] : []);
+}

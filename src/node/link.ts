@@ -1,0 +1,400 @@
+/**
+ * Link: one open WebSocket connection's machinery, behind the public WebSocket. It attaches a
+ * Node socket to the Sans-I/O Connection of protocol/, pumps bytes in (socket -> core -> events
+ * dispatched to the WebSocket's listeners) and out (sends -> core -> one socket write per tick),
+ * and runs the closing handshake (RFC 6455 §7) with its timeout.
+ *
+ * Invariants: the socket is always read (unless the user pauses, or the peer leaves more than
+ * maxBackpressure bytes unread) so control frames are seen; sends made in one tick leave in one
+ * socket write; a payload is copied at most once on its way out; 'close' is emitted once, after
+ * the socket closed. Close codes, close frames sent and received, and the fragment being sent
+ * are the core's state, read from it, never copied here.
+ * Must not: parse frames or handshakes (protocol/ does), own topics (pubsub/ does), or hold
+ * per-server settings in fields (the host has them).
+ */
+import type { Duplex } from 'node:stream';
+import { Connection, type ConnectionEvent } from '../protocol/connection.js';
+import { CloseCode, ReadyState } from '../protocol/constants.js';
+import { UsageError, type ProtocolError } from '../protocol/errors.js';
+import { sendFrameOptions } from '../protocol/send-frame-options.js';
+import type { SendResult } from '../pubsub/pubsub.js';
+import { asBuffer, convertMessage } from './bytes/convert-message.js';
+import { toBytes, type SendData } from './bytes/to-bytes.js';
+import type { DeflateCodec } from './compression/deflate-codec.js';
+import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers } from './internal.js';
+import { coreOptions, type Callback, type SendOptions } from './options.js';
+import type { PreparedMessage } from './prepared-message.js';
+import type { Backlog, Backpressured, DropReason } from './send-policy.js';
+import { takeOver } from './socket-listeners.js';
+import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
+
+const EMPTY_BUFFER = Buffer.alloc(0);
+const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+export class Link implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
+  readonly host: ConnectionHost;
+  /** The WebSocket this link serves; bound once, by the WebSocket's constructor. */
+  owner!: ConnectionOwner;
+  readyState: ReadyState = ReadyState.CONNECTING;
+  protocol = '';
+  extensions = '';
+  paused = false;
+  backlog: Backlog | null = null;
+  #socket: Duplex | null = null;
+  #connection: Connection | null = null;
+  #codec: DeflateCodec | null = null;
+  /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
+  #readingHeld = false;
+  #flushScheduled = false;
+  /** Nothing arrived since the last heartbeat (liveness). */
+  #unheard = false;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #callbacks: Callback[] | null = null;
+  #deferred: ConnectionEvent[] | null = null;
+
+  constructor(host: ConnectionHost) {
+    this.host = host;
+  }
+
+  bind(owner: ConnectionOwner): void {
+    this.owner = owner;
+  }
+
+  /** The opening handshake succeeded: reads and writes `socket` from now on. */
+  attach(socket: Duplex, head: Buffer, protocol: string, extensions: string, codec: DeflateCodec | null): void {
+    this.protocol = protocol;
+    this.extensions = extensions;
+    this.#codec = codec;
+    this.#connection = new Connection(coreOptions(this.host.settings, codec));
+    this.#socket = socket;
+    takeOver(socket, head, this);
+    this.readyState = ReadyState.OPEN;
+    this.owner.emit('open');
+  }
+
+  /** The opening handshake failed (client side): reports `error` and closes. */
+  failOpening(error: Error): void {
+    this.readyState = ReadyState.CLOSING;
+    if (this.owner.listenerCount('error') > 0) this.owner.emit('error', error);
+    this.#emitClose();
+  }
+
+  get socket(): Duplex | null {
+    return this.#socket;
+  }
+
+  /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    const socket = this.#socket;
+    return socket ? socket.writableLength + this.#connection!.outputBytes : 0;
+  }
+
+  /** True once the close frames crossed. */
+  get wasClean(): boolean {
+    const connection = this.#connection;
+    return connection !== null && connection.closeReceived && connection.closeSent;
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  send(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): SendResult {
+    const { bytes, owned } = toBytes(data);
+    const connection = this.#connection!;
+    if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
+      this.#sendAfterClose(cb);
+      return 'dropped';
+    }
+    const fin = options?.fin ?? true;
+    const backlog = this.backlog;
+    if (backlog !== null && backlog.droppingFragments) {
+      // The first fragment of this message was dropped: the rest goes with it, or the peer
+      // would get the message's tail as a whole message.
+      if (fin) backlog.droppingFragments = false;
+      return 'dropped';
+    }
+    if (!connection.sendingFragments) {
+      const policy = this.host.sendPolicy;
+      if (!fin && policy.overLimit(this, bytes.length)) return policy.overflowFragmented(this);
+      const key = options?.key;
+      if (policy.mustHold(this, bytes.length, key)) return policy.overflow(this, key, () => this.send(data, options, cb));
+    }
+    connection.send(bytes, sendFrameOptions(options?.binary ?? typeof data !== 'string', fin, owned, options?.compress ?? true));
+    return this.#scheduleFlush(cb) ? 'sent' : 'buffered';
+  }
+
+  deliver(message: PreparedMessage, key: string | undefined): SendResult {
+    const connection = this.#connection!;
+    if (this.readyState !== ReadyState.OPEN || connection.closeSent || connection.sendingFragments) return 'dropped';
+    const policy = this.host.sendPolicy;
+    if (policy.mustHold(this, message.payload.length, key)) return policy.overflow(this, key, () => this.deliver(message, key));
+    const codec = this.#codec;
+    if (connection.side === 'client') {
+      connection.send(message.payload, sendFrameOptions(message.binary, true, false, message.compress));
+    } else if (codec !== null && message.compress && codec.shouldCompress(message.payload.length)) {
+      connection.sendFrame(message.compressedFrame(codec.sendWindowBits));
+      codec.sentShared();
+    } else {
+      connection.sendFrame(message.plainFrame);
+    }
+    return this.#scheduleFlush(undefined) ? 'sent' : 'buffered';
+  }
+
+  control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {
+    const bytes = data === undefined ? EMPTY_BUFFER : toBytes(data).bytes;
+    if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    const connection = this.#connection!;
+    if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
+      this.#sendAfterClose(cb);
+      return;
+    }
+    if (kind === 'ping') connection.sendPing(bytes);
+    else connection.sendPong(bytes);
+    this.#scheduleFlush(cb);
+  }
+
+  ping(): void {
+    this.control('ping', undefined, undefined);
+  }
+
+  get droppedMessages(): number {
+    return this.backlog?.dropped ?? 0;
+  }
+
+  dropped(reason: DropReason): void {
+    this.backlog!.dropped++;
+    if (this.owner.listenerCount('dropped') > 0) this.owner.emit('dropped', reason);
+  }
+
+  #sendAfterClose(cb: Callback | undefined): void {
+    if (!cb) return;
+    const state = this.readyState;
+    process.nextTick(cb, new UsageError('WS_ERR_NOT_OPEN', `WebSocket is not open: readyState ${state} (${STATE_NAMES[state]})`));
+  }
+
+  /**
+   * Queues a write of what the core holds at the end of this tick (write-scheduler.ts). Returns
+   * false when the connection's buffer is at or above the socket's high-water mark, so that a
+   * 'drain' event will follow.
+   */
+  #scheduleFlush(cb: Callback | undefined): boolean {
+    if (cb) (this.#callbacks ??= []).push(cb);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      writeScheduler.schedule(this);
+    }
+    return this.bufferedAmount < this.#socket!.writableHighWaterMark;
+  }
+
+  writeScheduled(): void {
+    this.#flushScheduled = false;
+    if (this.#socket !== null && this.#socket.writable) this.#flush();
+  }
+
+  /** Writes everything the core queued, now. */
+  #flush(): void {
+    const callbacks = this.#callbacks;
+    this.#callbacks = null;
+    writeOutput(this.#socket!, this.#connection!.takeOutput(), callbacks);
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** Stops reading from the socket (inbound backpressure). */
+  pause(): void {
+    this.paused = true;
+    this.#socket?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.#resumeReading();
+  }
+
+  /** Reads the socket again unless something still holds it: the user, deferred events, the peer's backlog. */
+  #resumeReading(): void {
+    if (this.paused || this.#deferred || this.#readingHeld || this.readyState === ReadyState.CLOSED) return;
+    this.#socket?.resume();
+  }
+
+  receive(chunk: Buffer): void {
+    this.#unheard = false;
+    const connection = this.#connection!;
+    connection.receiveData(chunk);
+    this.#pump();
+    // A peer that leaves more than maxBackpressure bytes unread is not read either until they
+    // drain, so its input (pings above all) cannot make us queue replies without bound. At or
+    // above the high-water mark a 'drain' event is sure to follow and resumes reading.
+    const socket = this.#socket!;
+    const waiting = socket.writableLength;
+    if (waiting >= socket.writableHighWaterMark && waiting + connection.outputBytes > this.host.sendPolicy.maxBackpressure) {
+      this.#readingHeld = true;
+      socket.pause();
+    }
+  }
+
+  beat(): boolean {
+    this.#codec?.releaseIdle();
+    if (this.#unheard) return false;
+    this.#unheard = true;
+    return true;
+  }
+
+  #pump(): void {
+    const connection = this.#connection!;
+    const events = connection.takeEvents();
+    if (connection.outputBytes > 0) this.#scheduleFlush(undefined);
+    if (events.length === 0) return;
+    if (!this.host.settings.allowSynchronousEvents || this.#deferred) {
+      this.#defer(events);
+      return;
+    }
+    for (let i = 0; i < events.length; i++) this.#dispatch(events[i]!);
+  }
+
+  /** allowSynchronousEvents: false — one message event per turn of the event loop, as `ws` does. */
+  #defer(events: ConnectionEvent[]): void {
+    if (this.#deferred) {
+      this.#deferred.push(...events);
+      return;
+    }
+    this.#deferred = events.slice();
+    this.#socket?.pause();
+    const step = (): void => {
+      const queue = this.#deferred;
+      if (!queue) return;
+      const event = queue.shift();
+      if (event) this.#dispatch(event);
+      if (queue.length > 0) {
+        setImmediate(step);
+      } else {
+        this.#deferred = null;
+        this.#resumeReading();
+      }
+    };
+    setImmediate(step);
+  }
+
+  #dispatch(event: ConnectionEvent): void {
+    const owner = this.owner;
+    switch (event.type) {
+      case 'message':
+        owner.emit('message', convertMessage(event.data, owner.binaryType), event.binary);
+        return;
+      case 'ping':
+        owner.emit('ping', asBuffer(event.data));
+        return;
+      case 'pong':
+        owner.emit('pong', asBuffer(event.data));
+        return;
+      case 'close':
+        this.#onCloseFrame(event.code, event.reason);
+        return;
+      case 'error':
+        this.#onProtocolError(event.error);
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /** Starts the closing handshake (RFC 6455 §7.1.2); arguments checked by the caller. */
+  close(code: number | undefined, reason: Uint8Array): void {
+    const connection = this.#connection!;
+    if (connection.closeSent) {
+      if (connection.closeReceived && connection.side === 'server') this.#socket?.end();
+      return;
+    }
+    this.readyState = ReadyState.CLOSING;
+    connection.sendClose(code, reason);
+    this.#flush();
+    if (connection.closeExpected()) this.#socket!.end();
+    this.#armCloseTimer();
+  }
+
+  /** Destroys the connection at once, without a closing handshake. */
+  terminate(): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.readyState = ReadyState.CLOSING;
+    this.#socket?.destroy();
+  }
+
+  #onCloseFrame(code: number, reason: Uint8Array): void {
+    this.readyState = ReadyState.CLOSING;
+    const connection = this.#connection!;
+    if (!connection.closeSent) {
+      // RFC 6455 §5.5.1: answer with the same code (and reason), after the messages that came
+      // before the close were handed to the application, so its replies to them went out first.
+      connection.sendClose(code === CloseCode.NO_STATUS_RECEIVED ? undefined : code, reason);
+      this.#flush();
+    }
+    if (connection.closeExpected()) this.#socket!.end();
+    this.#armCloseTimer();
+  }
+
+  #onProtocolError(error: ProtocolError): void {
+    const connection = this.#connection!;
+    if (!connection.closeSent) {
+      // RFC 6455 §7.1.7: the close frame of the failure, after the replies to earlier messages.
+      connection.sendClose(error.closeCode);
+      this.#flush();
+    }
+    this.readyState = ReadyState.CLOSING;
+    this.#socket!.end();
+    this.#armCloseTimer();
+    // Never crash a process over one peer's bad bytes: report only to those who listen.
+    // The 'close' event that follows carries the outcome either way.
+    if (this.owner.listenerCount('error') > 0) this.owner.emit('error', error);
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer) return;
+    this.#closeTimer = setTimeout(() => this.#socket?.destroy(), this.host.settings.closeTimeoutMs);
+    this.#closeTimer.unref?.();
+  }
+
+  #emitClose(): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.readyState = ReadyState.CLOSED;
+    this.host.topics?.unsubscribeAll(this);
+    if (this.backlog !== null) this.backlog.latest = null;
+    this.#codec?.close();
+    // As in `ws`: the peer's close code, else the code we failed the connection with, else 1006.
+    const connection = this.#connection;
+    const received = connection !== null && connection.closeReceived;
+    const code = received ? connection.closeCode : (connection?.error?.closeCode ?? CloseCode.ABNORMAL_CLOSURE);
+    const reason = received ? Buffer.from(connection.closeReason) : EMPTY_BUFFER;
+    this.host.connectionClosed(this);
+    this.owner.emit('close', code, reason);
+  }
+
+  // ------------------------------------------------------------------ socket events
+
+  socketEnded(): void {
+    this.#connection?.receiveEof();
+    this.readyState = ReadyState.CLOSING;
+    // The peer is done sending: finish our side too (RFC 6455 §7.1.1).
+    this.#socket?.end();
+  }
+
+  socketClosed(): void {
+    clearTimeout(this.#closeTimer ?? undefined);
+    this.#closeTimer = null;
+    this.#connection?.receiveEof();
+    this.#emitClose();
+  }
+
+  socketErrored(): void {
+    // Resets and the like: the socket closes next and 'close' reports 1006.
+    this.readyState = ReadyState.CLOSING;
+    this.#socket?.destroy();
+  }
+
+  socketDrained(): void {
+    if (this.#readingHeld) {
+      this.#readingHeld = false;
+      this.#resumeReading();
+    }
+    this.host.sendPolicy.drained(this);
+    this.owner.emit('drain');
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Every option type and default of the Node layer (connections, servers, clients,
+ * permessage-deflate, single sends), and the one resolver that turns the options a user gives (to
+ * a server or to a client) into the settings its connections run with. The README's limits
+ * table lists and justifies each default.
+ * Must not: hold state, or let server and client resolve the same option differently (where
+ * their defaults differ, the tables below say so).
+ */
+import type http from 'node:http';
+import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type zlib from 'node:zlib';
+import type { MessageCodec } from '../protocol/codec.js';
+import type { ConnectionOptions as CoreOptions, Side } from '../protocol/connection.js';
+import type { DeflateConfig } from '../protocol/permessage-deflate.js';
+import { applyMaskFast } from './bytes/apply-mask-fast.js';
+import { generateMask } from './bytes/generate-mask.js';
+import { isValidUtf8Message } from './bytes/is-valid-utf8-message.js';
+import type { BackpressurePolicy } from './send-policy.js';
+
+/** The `perMessageDeflate` option, in `ws`'s shape. */
+export interface PerMessageDeflateOptions extends DeflateConfig {
+  /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
+  threshold?: number;
+  /**
+   * level, memLevel, strategy for compression (windowBits comes from negotiation). The level
+   * defaults to DEFLATE_DEFAULTS.level, not zlib's 6.
+   */
+  zlibDeflateOptions?: Pick<zlib.ZlibOptions, 'level' | 'memLevel' | 'strategy' | 'chunkSize'>;
+  zlibInflateOptions?: Pick<zlib.ZlibOptions, 'chunkSize'>;
+  /**
+   * Accepted for `ws` compatibility. zlib work here is synchronous, so exactly one zlib job runs
+   * at a time per process whatever this says.
+   */
+  concurrencyLimit?: number;
+}
+
+/**
+ * Defaults of permessage-deflate. The level is zlib's best speed: real-time messages favour
+ * speed; on 2 KiB JSON records (50 streams in turn) level 1 takes about 40% of the time of
+ * zlib's default 6 for about 25% more bytes. Messages under the threshold are not worth it.
+ */
+export const DEFLATE_DEFAULTS = {
+  threshold: 1024,
+  level: 1,
+};
+
+/** `perMessageDeflate: true` means every default; false or absent, no compression. */
+export function resolveDeflateOptions(option: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | null {
+  if (!option) return null;
+  return option === true ? {} : option;
+}
+
+/** Options every connection reads, whoever made it (server or client). */
+export interface WebSocketOptions {
+  /** Largest message accepted, in bytes (0: no limit). Default 16 MiB. */
+  maxPayload?: number;
+  /** Most frames one message may have (0: no limit). Default 131072. */
+  maxFragments?: number;
+  /** Most automatic pongs queued at once. Default 16. */
+  maxPendingPongs?: number;
+  skipUTF8Validation?: boolean;
+  autoPong?: boolean;
+  allowSynchronousEvents?: boolean;
+  /** How long to wait for the close handshake before destroying the socket. Server 5000, client 30000. */
+  closeTimeoutMs?: number;
+  /** Bytes allowed to wait in a connection's send buffer before backpressurePolicy applies (0: no limit). Server 16 MiB, client none. */
+  maxBackpressure?: number;
+  /** 'close' (1008, default), 'drop', or 'latest' (newest message per key). */
+  backpressurePolicy?: BackpressurePolicy;
+  /** permessage-deflate (RFC 7692) in `ws`'s shape: off by default on a server, offered by default by a client, as in `ws`. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+}
+
+export interface ClientOptions
+  extends WebSocketOptions,
+    SecureContextOptions,
+    Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'> {
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Milliseconds allowed for the whole opening handshake (0: none). */
+  handshakeTimeout?: number;
+  followRedirects?: boolean;
+  /** Most redirects followed. Default 10. */
+  maxRedirects?: number;
+  /** Value of the Origin header. */
+  origin?: string;
+  agent?: http.Agent;
+  /** Sec-WebSocket-Version; only 13 is spoken. */
+  protocolVersion?: number;
+  family?: number;
+  localAddress?: string;
+  lookup?: http.RequestOptions['lookup'];
+  createConnection?: http.RequestOptions['createConnection'];
+  timeout?: number;
+  auth?: string;
+}
+
+/** Options of one send (`ws.send(data, options)`). */
+export interface SendOptions {
+  binary?: boolean;
+  compress?: boolean;
+  fin?: boolean;
+  mask?: boolean;
+  /** With the 'latest' backpressure policy: a newer message with the same key replaces this one while it waits. */
+  key?: string;
+}
+
+/** Called once a send left (or could not). */
+export type Callback = (error?: Error | null) => void;
+
+/** Defaults of the server's limits. */
+export const SERVER_DEFAULTS = {
+  maxPayload: 16 * 1024 * 1024,
+  maxFragments: 131072,
+  maxPendingPongs: 16,
+  handshakeTimeoutMs: 10_000,
+  maxHeaderSize: 16 * 1024,
+  pingIntervalMs: 30_000,
+  closeTimeoutMs: 5_000,
+  maxConnections: 0,
+  maxBackpressure: 16 * 1024 * 1024,
+};
+
+/**
+ * Defaults of a client connection: the server's message limits; a longer close wait (the
+ * client waits for the server to close TCP, RFC 6455 §7.1.1) and no send limit (a client has
+ * one connection, its buffer is its user's business), as `ws` has.
+ */
+export const CLIENT_DEFAULTS = {
+  maxPayload: SERVER_DEFAULTS.maxPayload,
+  maxFragments: SERVER_DEFAULTS.maxFragments,
+  maxPendingPongs: SERVER_DEFAULTS.maxPendingPongs,
+  closeTimeoutMs: 30_000,
+  maxBackpressure: 0,
+  maxRedirects: 10,
+};
+
+/** What a connection runs with: every option of WebSocketOptions resolved. */
+export interface ConnectionSettings {
+  readonly side: Side;
+  readonly maxPayload: number;
+  readonly maxFragments: number;
+  readonly maxPendingPongs: number;
+  readonly skipUTF8Validation: boolean;
+  readonly autoPong: boolean;
+  readonly allowSynchronousEvents: boolean;
+  readonly closeTimeoutMs: number;
+  /** 0: no limit. */
+  readonly maxBackpressure: number;
+  readonly backpressurePolicy: BackpressurePolicy;
+}
+
+/** The one resolver of connection options, for both sides. */
+export function resolveConnectionSettings(side: Side, options: WebSocketOptions): ConnectionSettings {
+  const defaults = side === 'server' ? SERVER_DEFAULTS : CLIENT_DEFAULTS;
+  return {
+    side,
+    maxPayload: options.maxPayload ?? defaults.maxPayload,
+    maxFragments: options.maxFragments ?? defaults.maxFragments,
+    maxPendingPongs: options.maxPendingPongs ?? defaults.maxPendingPongs,
+    skipUTF8Validation: options.skipUTF8Validation ?? false,
+    autoPong: options.autoPong ?? true,
+    allowSynchronousEvents: options.allowSynchronousEvents ?? true,
+    closeTimeoutMs: options.closeTimeoutMs ?? defaults.closeTimeoutMs,
+    maxBackpressure: options.maxBackpressure ?? defaults.maxBackpressure,
+    backpressurePolicy: options.backpressurePolicy ?? 'close',
+  };
+}
+
+const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
+
+/**
+ * The core Connection's options for a connection with `settings`: Node's fast paths (pooled
+ * output buffers, the SIMD mask, native UTF-8 checks, CSPRNG masking keys on the client), and
+ * close frames answered by the link once the events before them were dispatched.
+ */
+export function coreOptions(settings: ConnectionSettings, codec: MessageCodec | null): CoreOptions {
+  return {
+    side: settings.side,
+    maxPayload: settings.maxPayload,
+    maxFragments: settings.maxFragments,
+    maxPendingPongs: settings.maxPendingPongs,
+    skipUtf8Validation: settings.skipUTF8Validation,
+    autoPong: settings.autoPong,
+    autoCloseReply: false,
+    generateMask: settings.side === 'client' ? generateMask : undefined,
+    isUtf8: isValidUtf8Message,
+    allocate: allocUnsafe,
+    mask: applyMaskFast,
+    codec,
+  };
+}
+
+/** A server's options with every default filled in (`wss.options`, as in `ws`). */
+export type ResolvedServerOptions<T> = T & typeof SERVER_DEFAULTS & { clientTracking: boolean };
+
+export function resolveServerOptions<T extends Partial<typeof SERVER_DEFAULTS> & { clientTracking?: boolean }>(
+  options: T,
+): ResolvedServerOptions<T> {
+  const resolved = { ...SERVER_DEFAULTS, clientTracking: true, ...options } as ResolvedServerOptions<T>;
+  for (const key of Object.keys(SERVER_DEFAULTS) as Array<keyof typeof SERVER_DEFAULTS>) {
+    if (resolved[key] === undefined) (resolved as typeof SERVER_DEFAULTS)[key] = SERVER_DEFAULTS[key];
+  }
+  return resolved;
+}

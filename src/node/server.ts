@@ -1,0 +1,331 @@
+/**
+ * WebSocketServer: the server's lifecycle, with the options and events of `ws`. It accepts
+ * upgrades (RFC 6455 §4.2) on its own HTTP server, on a user's server, or by hand (`noServer` +
+ * `handleUpgrade`); keeps the books of its connections; broadcasts and publishes; and closes
+ * gracefully: 1001 to every client, their close handshakes awaited up to a deadline.
+ * The handshake's parts live beside it: upgrade/http1.ts (HTTP/1.1), accept-policy.ts (whom to
+ * accept), heartbeat.ts (liveness), topic-bridge.ts and pubsub/ (topics).
+ * Must not: parse frames or decide handshake validity (protocol/ does), or reach into a
+ * connection other than through internal.ts.
+ */
+import { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import type https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Broker } from '../broker/broker.js';
+import { HandshakeError } from '../protocol/errors.js';
+import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';
+import { decide, type AcceptOptions, type Agreement, type Refusal, type VerifyClient } from './accept-policy.js';
+import { toBytes, type SendData } from './bytes/to-bytes.js';
+import { DeflateCodec } from './compression/deflate-codec.js';
+import { Heartbeat } from './heartbeat.js';
+import type { ConnectionHost, HostedConnection } from './internal.js';
+import { Link } from './link.js';
+import {
+  resolveConnectionSettings,
+  resolveDeflateOptions,
+  resolveServerOptions,
+  type PerMessageDeflateOptions,
+  type ResolvedServerOptions,
+  type WebSocketOptions,
+} from './options.js';
+import { PreparedMessage } from './prepared-message.js';
+import { SendPolicy } from './send-policy.js';
+import { createServerTopics, publishTo } from './topic-bridge.js';
+import {
+  abortHandshake,
+  createUpgradeServer,
+  isAnswerable,
+  onSocketErrorDuringHandshake,
+  readUpgradeRequest,
+  switchingHeaders,
+  writeSwitching,
+} from './upgrade/http1.js';
+import { WebSocket } from './websocket.js';
+
+export type { VerifyClient, VerifyClientCallback, VerifyClientInfo } from './accept-policy.js';
+export { SERVER_DEFAULTS } from './options.js';
+
+export interface ServerOptions extends WebSocketOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+  server?: http.Server | https.Server;
+  noServer?: boolean;
+  path?: string;
+  verifyClient?: VerifyClient;
+  handleProtocols?: (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+  clientTracking?: boolean;
+  /** permessage-deflate (RFC 7692), off by default as in `ws`; true or options in `ws`'s shape. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Origins allowed to connect (exact match of the Origin header); requests without Origin pass. */
+  origins?: readonly string[];
+  /** ms from the first byte of the request to the 101 answer. Default 10000. */
+  handshakeTimeoutMs?: number;
+  /** Most open connections; more get 503. Default 0: no limit. */
+  maxConnections?: number;
+  /** Largest request head, in bytes (own server only). Default 16384. */
+  maxHeaderSize?: number;
+  /** Ping every client this often; close those that sent nothing since the last ping. 0 disables. Default 30000. */
+  pingIntervalMs?: number;
+  /** Shares publications with servers in other processes (e.g. RedisBroker). Default: none, this process only. */
+  broker?: Broker;
+  /** Prefix of the broker channel of each topic, so other users of the broker never collide with topics. Default 'fdx:topic:'. */
+  topicChannelPrefix?: string;
+  /** Subclass to instantiate for accepted connections. */
+  WebSocket?: typeof WebSocket;
+}
+
+type UpgradeCallback = (ws: WebSocket, request: http.IncomingMessage) => void;
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+const GOING_AWAY_REASON = Buffer.from('server shutting down');
+
+export class WebSocketServer extends EventEmitter {
+  readonly options: ResolvedServerOptions<ServerOptions>;
+  /** Open connections (when clientTracking is on, the default). */
+  readonly clients: Set<WebSocket>;
+  /** Every open connection, whatever clientTracking says. */
+  readonly #connections = new Set<HostedConnection>();
+  /** Upgrades waiting for an asynchronous verifyClient (they count against maxConnections). */
+  readonly #verifying = { count: 0 };
+  #server: http.Server | https.Server | null = null;
+  #ownServer = false;
+  #state = RUNNING;
+  #heartbeat: Heartbeat | null = null;
+  #removeListeners: (() => void) | null = null;
+  readonly #deflate: PerMessageDeflateOptions | null;
+  /** What every connection of this server shares (internal.ts). */
+  readonly #host: ConnectionHost;
+  /** Broker operations that failed with nobody to tell. */
+  brokerFailures = 0;
+
+  constructor(options: ServerOptions, callback?: () => void) {
+    super();
+    const given = [options.port !== undefined, options.server !== undefined, options.noServer === true].filter(Boolean).length;
+    if (given !== 1) {
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    }
+    this.options = resolveServerOptions(options);
+    this.#deflate = resolveDeflateOptions(options.perMessageDeflate);
+    const settings = resolveConnectionSettings('server', this.options);
+    this.#host = {
+      settings,
+      sendPolicy: new SendPolicy(settings.maxBackpressure, settings.backpressurePolicy),
+      topics: createServerTopics(options.broker ?? null, options.topicChannelPrefix, this.#deflate ?? {}, (error, topic) =>
+        this.#brokerFailed(error, topic),
+      ),
+      connectionClosed: (connection) => this.#connectionClosed(connection),
+    };
+    this.clients = this.options.clientTracking ? new Set() : (undefined as unknown as Set<WebSocket>);
+
+    if (options.port !== undefined) {
+      this.#server = createUpgradeServer(this.options);
+      this.#ownServer = true;
+      this.#server.listen(options.port, options.host, options.backlog, callback);
+    } else if (options.server) {
+      this.#server = options.server;
+    }
+    if (this.#server) this.#listen(this.#server);
+    if (this.options.pingIntervalMs > 0) this.#heartbeat = new Heartbeat(this.options.pingIntervalMs, this.#connections);
+  }
+
+  #listen(server: http.Server | https.Server): void {
+    const onListening = (): void => {
+      this.emit('listening');
+    };
+    const onError = (error: Error): void => {
+      this.emit('error', error);
+    };
+    const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+      if (!this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return; // another server's path
+      this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+    };
+    server.on('listening', onListening);
+    server.on('error', onError);
+    server.on('upgrade', onUpgrade);
+    this.#removeListeners = () => {
+      server.removeListener('listening', onListening);
+      server.removeListener('error', onError);
+      server.removeListener('upgrade', onUpgrade);
+    };
+  }
+
+  /** The bound address of the server (null with noServer). */
+  address(): AddressInfo | string | null {
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    return this.#server ? this.#server.address() : null;
+  }
+
+  /** Does this server answer requests for the URL of `req` (the `path` option)? */
+  shouldHandle(req: http.IncomingMessage): boolean {
+    if (this.options.path) {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const pathname = q !== -1 ? url.slice(0, q) : url;
+      if (pathname !== this.options.path) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Completes (or refuses) the opening handshake of an upgrade request and calls `callback`
+   * with the new WebSocket. Refusals answer the HTTP status of their HandshakeError, or emit
+   * 'wsClientError' when a listener wants to answer itself.
+   */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback): void {
+    socket.on('error', onSocketErrorDuringHandshake);
+    if (this.#state !== RUNNING) return this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
+    const valid = readUpgradeRequest(req);
+    if (valid instanceof HandshakeError) return this.#refuse(req, socket, { error: valid });
+    if (!this.shouldHandle(req)) return this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_PATH') });
+    decide(this.options as AcceptOptions, this.#deflate, req, valid, this.#connections.size, this.#verifying, (outcome) => {
+      if ('error' in outcome) this.#refuse(req, socket, outcome);
+      else this.#accept(req, socket, head, valid.key, outcome, callback);
+    });
+  }
+
+  #accept(req: http.IncomingMessage, socket: Duplex, head: Buffer, key: string, agreement: Agreement, callback: UpgradeCallback): void {
+    if (!isAnswerable(socket)) {
+      socket.destroy();
+      return;
+    }
+    if (this.#state !== RUNNING) {
+      this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
+      return;
+    }
+    const { protocol, deflate } = agreement;
+    const headers = switchingHeaders(key, protocol, deflate?.response);
+    this.emit('headers', headers, req);
+    writeSwitching(socket, headers);
+    const link = new Link(this.#host);
+    const Ctor = this.options.WebSocket ?? WebSocket;
+    // The link goes where `ws` passes its options: a user's subclass is constructed alike.
+    const ws = new Ctor(null, undefined, link as never);
+    link.attach(socket, head, protocol ?? '', deflate?.response ?? '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
+    this.#connections.add(link);
+    if (this.options.clientTracking) this.clients.add(ws);
+    callback(ws, req);
+  }
+
+  #refuse(req: http.IncomingMessage, socket: Duplex, { error, headers }: Refusal): void {
+    if (socket.destroyed) return;
+    if (this.listenerCount('wsClientError') > 0) {
+      this.emit('wsClientError', error, socket, req);
+      return;
+    }
+    abortHandshake(socket, error.status, error.message, headers);
+  }
+
+  #connectionClosed(connection: HostedConnection): void {
+    this.#connections.delete(connection);
+    // The owner of a connection accepted here is the WebSocket constructed in #accept.
+    if (this.options.clientTracking) this.clients.delete(connection.owner as WebSocket);
+    if (this.#state === CLOSING && this.#connections.size === 0) this.#finishClose();
+  }
+
+  /**
+   * Sends one message to every open client (or those `filter` keeps), framed once and, with
+   * permessage-deflate, compressed once per window size: the same bytes go to everyone.
+   * Returns how many clients it was sent to.
+   */
+  broadcast(data: SendData, options: { binary?: boolean; compress?: boolean; filter?: (ws: WebSocket) => boolean } = {}): number {
+    const { bytes } = toBytes(data);
+    const message = new PreparedMessage(bytes, options.binary ?? typeof data !== 'string', options.compress ?? true, this.#deflate ?? {});
+    const filter = options.filter;
+    let sent = 0;
+    for (const connection of this.#connections) {
+      if (filter && !filter(connection.owner as WebSocket)) continue;
+      if (connection.deliver(message, undefined) !== 'dropped') sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Publishes to every subscriber of `topic`, framed once (and compressed once): the same bytes
+   * to each. With a broker, subscribers in other processes get it too; `cb` learns whether the
+   * broker took it (without `cb`, a failure emits 'publishError' and counts in brokerFailures).
+   * Returns what happened locally.
+   */
+  publish(topic: string, data: SendData, options: PublishOptions = {}, cb?: (error: Error | null) => void): PublishResult {
+    return publishTo(this.#host.topics!, topic, data, options, null, cb);
+  }
+
+  /** publish() as a promise that rejects when the broker could not take the message. */
+  publishAsync(topic: string, data: SendData, options: PublishOptions = {}): Promise<PublishResult> {
+    return new Promise((resolve, reject) => {
+      const result = this.publish(topic, data, options, (error) => (error ? reject(error) : resolve(result)));
+    });
+  }
+
+  /** Local subscribers of `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#host.topics!.subscriberCount(topic);
+  }
+
+  #brokerFailed(error: Error, topic: string): void {
+    this.brokerFailures++;
+    if (this.listenerCount('publishError') > 0) this.emit('publishError', error, topic);
+  }
+
+  /**
+   * Stops accepting connections, sends 1001 to every client, waits for their close handshakes
+   * up to closeTimeoutMs, destroys what is left, then closes the HTTP server if it owns one.
+   */
+  close(callback?: (error?: Error) => void): void {
+    if (this.#state === CLOSED) {
+      if (callback) this.once('close', () => callback(new Error('The server is not running')));
+      process.nextTick(() => this.emit('close'));
+      return;
+    }
+    if (callback) this.once('close', callback);
+    if (this.#state === CLOSING) return;
+    this.#state = CLOSING;
+    this.#heartbeat?.stop();
+    if (this.#ownServer) this.#server!.close();
+    this.#removeListeners?.();
+    if (this.#connections.size === 0) {
+      this.#finishClose();
+      return;
+    }
+    for (const connection of this.#connections) {
+      if (connection.readyState === WebSocket.OPEN) connection.close(1001, GOING_AWAY_REASON);
+    }
+    const deadline = setTimeout(() => {
+      for (const connection of this.#connections) connection.terminate();
+    }, this.options.closeTimeoutMs);
+    deadline.unref();
+    this.once('close', () => clearTimeout(deadline));
+  }
+
+  #finishClose(): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    const server = this.#server;
+    if (this.#ownServer && server) {
+      server.closeAllConnections?.();
+      if (server.listening) {
+        server.once('close', () => this.emit('close'));
+        return;
+      }
+    }
+    process.nextTick(() => this.emit('close'));
+  }
+}
+
+/** Typed listeners, as `ws`'s typings give them. */
+export interface WebSocketServer {
+  on(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
+  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
+  on(event: 'wsClientError', listener: (this: WebSocketServer, error: HandshakeError, socket: Duplex, request: http.IncomingMessage) => void): this;
+  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  on(event: 'publishError', listener: (this: WebSocketServer, error: Error, topic: string) => void): this;
+  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  once(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
+  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+}

@@ -1,0 +1,67 @@
+/**
+ * One write per tick for all connections: the first send of a tick queues its connection here,
+ * and one process.nextTick callback then writes every queued connection's output, so that
+ * sends made in one tick leave in one socket write each, and a publication to many subscribers
+ * costs one scheduled callback, not one per subscriber. writeOutput hands one connection's
+ * output to its socket as one (corked) write.
+ * Must not: know what a connection writes, or let one connection's failure skip the others.
+ */
+import type { Duplex } from 'node:stream';
+
+type WriteCallback = (error?: Error | null) => void;
+
+/** A connection with output to write at the end of the tick. */
+export interface ScheduledWriter {
+  /** Writes what it queued since the last write. */
+  writeScheduled(): void;
+}
+
+class WriteScheduler {
+  #queue: ScheduledWriter[] = [];
+  readonly #writeAll = (): void => {
+    const queue = this.#queue;
+    this.#queue = [];
+    let failure: unknown = null;
+    for (let i = 0; i < queue.length; i++) {
+      try {
+        queue[i]!.writeScheduled();
+      } catch (error) {
+        // One connection's failure must not leave the others unwritten.
+        failure ??= error;
+      }
+    }
+    if (failure !== null) throw failure;
+  };
+
+  /** Queues `writer` for the end of this tick; the caller queues each writer once per tick. */
+  schedule(writer: ScheduledWriter): void {
+    if (this.#queue.push(writer) === 1) process.nextTick(this.#writeAll);
+  }
+}
+
+export const writeScheduler = new WriteScheduler();
+
+/**
+ * Writes `output` (the core's takeOutput()) to `socket` in one go; `callbacks` run once it is
+ * out (at once, in the next tick, when there was nothing to write).
+ */
+export function writeOutput(socket: Duplex, output: Uint8Array[], callbacks: WriteCallback[] | null): void {
+  if (output.length === 0) {
+    if (callbacks) for (const cb of callbacks) process.nextTick(cb);
+    return;
+  }
+  const done = callbacks
+    ? (error?: Error | null) => {
+        for (const cb of callbacks) cb(error);
+      }
+    : undefined;
+  if (output.length === 1) {
+    socket.write(output[0]!, done);
+    return;
+  }
+  socket.cork();
+  const last = output.length - 1;
+  for (let i = 0; i < last; i++) socket.write(output[i]!);
+  socket.write(output[last]!, done);
+  socket.uncork();
+}
