@@ -9,7 +9,7 @@ import http from 'node:http';
 import { HandshakeError } from '../protocol/errors.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import type { ValidRequest } from '../protocol/handshake/server.js';
-import type { PerMessageDeflateOptions } from './options.js';
+import type { ResolvedDeflateOptions } from './options.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -52,7 +52,7 @@ export type Refusal = { error: HandshakeError; headers?: Record<string, string> 
  */
 export function decide(
   options: AcceptOptions,
-  deflate: PerMessageDeflateOptions | null,
+  deflate: ResolvedDeflateOptions | null,
   req: http.IncomingMessage,
   valid: ValidRequest,
   openCount: number,

@@ -14,10 +14,11 @@ import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Broker } from '../broker/broker.js';
-import { HandshakeError } from '../protocol/errors.js';
+import { HandshakeError, type HandshakeErrorCode } from '../protocol/errors.js';
+import { PERMESSAGE_DEFLATE } from '../protocol/permessage-deflate.js';
 import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';
 import { decide, type AcceptOptions, type Agreement, type Refusal, type VerifyClient } from './accept-policy.js';
-import { toBytes, type SendData } from './bytes/to-bytes.js';
+import { syncBytes, type SendData } from './bytes/to-bytes.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
 import type { ConnectionHost, HostedConnection } from './internal.js';
@@ -27,6 +28,7 @@ import {
   resolveDeflateOptions,
   resolveServerOptions,
   type PerMessageDeflateOptions,
+  type ResolvedDeflateOptions,
   type ResolvedServerOptions,
   type WebSocketOptions,
 } from './options.js';
@@ -77,6 +79,19 @@ export interface ServerOptions extends WebSocketOptions {
   WebSocket?: typeof WebSocket;
 }
 
+/** Sockets already upgraded: handleUpgrade() twice on one socket is a programming error. */
+const UPGRADED = new WeakSet<Duplex>();
+
+/** The messages `ws` gives the same refusals (in 'wsClientError' and in the answer's body). */
+const WS_REFUSALS: Partial<Record<HandshakeErrorCode, string>> = {
+  WS_ERR_HANDSHAKE_METHOD: 'Invalid HTTP method',
+  WS_ERR_HANDSHAKE_UPGRADE: 'Invalid Upgrade header',
+  WS_ERR_HANDSHAKE_KEY: 'Missing or invalid Sec-WebSocket-Key header',
+  WS_ERR_HANDSHAKE_VERSION: 'Missing or invalid Sec-WebSocket-Version header',
+  WS_ERR_HANDSHAKE_PROTOCOL: 'Invalid Sec-WebSocket-Protocol header',
+  WS_ERR_HANDSHAKE_EXTENSIONS: 'Invalid or unacceptable Sec-WebSocket-Extensions header',
+};
+
 type UpgradeCallback = (ws: WebSocket, request: http.IncomingMessage) => void;
 
 const RUNNING = 0;
@@ -95,15 +110,17 @@ export class WebSocketServer extends EventEmitter {
   #server: http.Server | https.Server | null = null;
   #ownServer = false;
   #state = RUNNING;
+  /** close() has reached its last step (the state becomes CLOSED with the 'close' event). */
+  #finishing = false;
   #heartbeat: Heartbeat | null = null;
   #removeListeners: (() => void) | null = null;
-  readonly #deflate: PerMessageDeflateOptions | null;
+  readonly #deflate: ResolvedDeflateOptions | null;
   /** What every connection of this server shares (internal.ts). */
   readonly #host: ConnectionHost;
   /** Broker operations that failed with nobody to tell. */
   brokerFailures = 0;
 
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(options: ServerOptions = {}, callback?: () => void) {
     super();
     const given = [options.port !== undefined, options.server !== undefined, options.noServer === true].filter(Boolean).length;
     if (given !== 1) {
@@ -193,6 +210,11 @@ export class WebSocketServer extends EventEmitter {
       socket.destroy();
       return;
     }
+    if (UPGRADED.has(socket)) {
+      // Two servers (or two calls) took the same upgrade: a misconfiguration to report loudly.
+      throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
+    }
+    UPGRADED.add(socket);
     if (this.#state !== RUNNING) {
       this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
       return;
@@ -205,7 +227,8 @@ export class WebSocketServer extends EventEmitter {
     const Ctor = this.options.WebSocket ?? WebSocket;
     // The link goes where `ws` passes its options: a user's subclass is constructed alike.
     const ws = new Ctor(null, undefined, link as never);
-    link.attach(socket, head, protocol ?? '', deflate?.response ?? '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
+    // `extensions` names the extensions in use, as `ws` reports it.
+    link.attach(socket, head, protocol ?? '', deflate ? PERMESSAGE_DEFLATE : '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
     this.#connections.add(link);
     if (this.options.clientTracking) this.clients.add(ws);
     callback(ws, req);
@@ -213,6 +236,9 @@ export class WebSocketServer extends EventEmitter {
 
   #refuse(req: http.IncomingMessage, socket: Duplex, { error, headers }: Refusal): void {
     if (socket.destroyed) return;
+    const code = error.code as HandshakeErrorCode;
+    const message = WS_REFUSALS[code];
+    if (message !== undefined) error = new HandshakeError(code, message, error.status);
     if (this.listenerCount('wsClientError') > 0) {
       this.emit('wsClientError', error, socket, req);
       return;
@@ -233,7 +259,7 @@ export class WebSocketServer extends EventEmitter {
    * Returns how many clients it was sent to.
    */
   broadcast(data: SendData, options: { binary?: boolean; compress?: boolean; filter?: (ws: WebSocket) => boolean } = {}): number {
-    const { bytes } = toBytes(data);
+    const { bytes } = syncBytes(data);
     const message = new PreparedMessage(bytes, options.binary ?? typeof data !== 'string', options.compress ?? true, this.#deflate ?? {});
     const filter = options.filter;
     let sent = 0;
@@ -301,18 +327,23 @@ export class WebSocketServer extends EventEmitter {
     this.once('close', () => clearTimeout(deadline));
   }
 
+  /** The last step of close(): 'close' once the own HTTP server closed; CLOSED from then on (as in `ws`). */
   #finishClose(): void {
-    if (this.#state === CLOSED) return;
-    this.#state = CLOSED;
+    if (this.#finishing) return;
+    this.#finishing = true;
+    const emitClose = (): void => {
+      this.#state = CLOSED;
+      this.emit('close');
+    };
     const server = this.#server;
     if (this.#ownServer && server) {
       server.closeAllConnections?.();
       if (server.listening) {
-        server.once('close', () => this.emit('close'));
+        server.once('close', emitClose);
         return;
       }
     }
-    process.nextTick(() => this.emit('close'));
+    process.nextTick(emitClose);
   }
 }
 

@@ -45,9 +45,21 @@ describe('protocol violations seen by the server', () => {
       await rec.waitFor('server', 'close', 500);
       await delay(10);
       const close = peer.closeFrame();
-      return { events: rec.log, closeFrame: close && { code: close.code, reason: close.reason.toString() }, closed: peer.closed };
+      return { events: rec.withoutCloseCodes(), closeFrame: close && { code: close.code, reason: close.reason.toString() }, closed: peer.closed };
     });
   }
+
+  scenario("the code of the server's close event after it failed a connection", async (scope) => {
+    const { wss, port } = await scope.server();
+    const rec = new Recorder();
+    wss.on('connection', (ws: WsWebSocket) => rec.watch(ws, 'server', ['close']));
+    const peer = await upgradedPeer(port);
+    scope.defer(() => peer.destroy());
+    peer.write(frame({ opcode: 0x3, payload: '' }));
+    await peer.waitClosed(1500);
+    await rec.waitFor('server', 'close', 500);
+    return rec.log;
+  });
 
   scenario('a valid close code 4999 is echoed', async (scope) => {
     const { wss, port } = await scope.server();
