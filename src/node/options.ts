@@ -8,7 +8,7 @@
  */
 import type http from 'node:http';
 import type net from 'node:net';
-import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { PeerCertificate, SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type zlib from 'node:zlib';
 import type { MessageCodec } from '../protocol/codec.js';
 import type { ConnectionOptions as CoreOptions, Side } from '../protocol/connection.js';
@@ -111,9 +111,9 @@ export interface ClientOptions
   /** Fills each 4-byte masking key instead of the CSPRNG (RFC 6455 §5.3 wants them unpredictable). */
   generateMask?(mask: Buffer): void;
   /** Sends the upgrade request itself (instead of `request.end()`), e.g. after adding headers. */
-  finishRequest?: (request: http.ClientRequest, websocket: WebSocket) => void;
+  finishRequest?: FinishRequestCallback;
   /** TLS: checks the server's certificate, as `tls.connect` does (`ws`'s typings let it return a boolean). */
-  checkServerIdentity?(servername: string, cert: any): boolean | Error | undefined;
+  checkServerIdentity?(servername: string, cert: CertMeta | PeerCertificate): boolean | Error | undefined;
   /** Accepted for `ws` compatibility; inbound data is bounded by maxPayload and maxFragments instead. */
   maxBufferedChunks?: number;
 }
@@ -130,6 +130,10 @@ export interface SendOptions {
 
 /** Called once a send left (Node may pass null), or with the reason it could not. */
 export type Callback = (error?: Error) => void;
+
+export type FinishRequestCallback = (request: http.ClientRequest, websocket: WebSocket) => void;
+/** Certificate data as `ws`'s types name it. */
+export type CertMeta = string | string[] | Buffer | Buffer[];
 
 /** Defaults of the server's limits. */
 export const SERVER_DEFAULTS = {

@@ -17,7 +17,13 @@ import type { Broker } from '../broker/broker.js';
 import { HandshakeError, type HandshakeErrorCode } from '../protocol/errors.js';
 import { PERMESSAGE_DEFLATE } from '../protocol/permessage-deflate.js';
 import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';
-import { decide, type AcceptOptions, type Agreement, type Refusal, type VerifyClient } from './accept-policy.js';
+import {
+  decide,
+  type AcceptOptions,
+  type Agreement,
+  type Refusal,
+  type VerifyClient,
+} from './accept-policy.js';
 import { syncBytes, type SendData } from './bytes/to-bytes.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
@@ -46,18 +52,25 @@ import {
 } from './upgrade/http1.js';
 import { WebSocket } from './websocket.js';
 
-export type { VerifyClient, VerifyClientCallback, VerifyClientInfo } from './accept-policy.js';
+export type { VerifyClient, VerifyClientCallback, VerifyClientCallbackAsync, VerifyClientCallbackSync, VerifyClientInfo } from './accept-policy.js';
 export { SERVER_DEFAULTS } from './options.js';
+export type { AddressInfo } from 'node:net';
 
-export interface ServerOptions extends WebSocketOptions {
+/**
+ * A server's options, generic as `ws`'s types are: T is the WebSocket class it makes (the
+ * `WebSocket` option), U the request class of its HTTP server.
+ */
+export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket, U extends typeof http.IncomingMessage = typeof http.IncomingMessage>
+  extends WebSocketOptions {
   port?: number;
   host?: string;
   backlog?: number;
-  server?: http.Server | https.Server;
+  server?: http.Server<U> | https.Server<U>;
   noServer?: boolean;
   path?: string;
-  verifyClient?: VerifyClient;
-  handleProtocols?: (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+  /** VerifyClientCallbackSync or VerifyClientCallbackAsync, as in `ws`. */
+  verifyClient?: VerifyClient<InstanceType<U>>;
+  handleProtocols?: (protocols: Set<string>, request: InstanceType<U>) => string | false;
   clientTracking?: boolean;
   /** permessage-deflate (RFC 7692), off by default as in `ws`; true or options in `ws`'s shape. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
@@ -76,7 +89,7 @@ export interface ServerOptions extends WebSocketOptions {
   /** Prefix of the broker channel of each topic, so other users of the broker never collide with topics. Default 'fdx:topic:'. */
   topicChannelPrefix?: string;
   /** Subclass to instantiate for accepted connections. */
-  WebSocket?: typeof WebSocket;
+  WebSocket?: T;
 }
 
 /** Sockets already upgraded: handleUpgrade() twice on one socket is a programming error. */
@@ -92,17 +105,19 @@ const WS_REFUSALS: Partial<Record<HandshakeErrorCode, string>> = {
   WS_ERR_HANDSHAKE_EXTENSIONS: 'Invalid or unacceptable Sec-WebSocket-Extensions header',
 };
 
-type UpgradeCallback = (ws: WebSocket, request: http.IncomingMessage) => void;
 
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 const GOING_AWAY_REASON = Buffer.from('server shutting down');
 
-export class WebSocketServer extends EventEmitter {
-  readonly options: ResolvedServerOptions<ServerOptions>;
+export class WebSocketServer<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends EventEmitter {
+  readonly options: ResolvedServerOptions<ServerOptions<T, U>>;
   /** Open connections (when clientTracking is on, the default). */
-  readonly clients: Set<WebSocket>;
+  readonly clients: Set<InstanceType<T>>;
   /** Every open connection, whatever clientTracking says. */
   readonly #connections = new Set<HostedConnection>();
   /** Upgrades waiting for an asynchronous verifyClient (they count against maxConnections). */
@@ -120,7 +135,7 @@ export class WebSocketServer extends EventEmitter {
   /** Broker operations that failed with nobody to tell. */
   brokerFailures = 0;
 
-  constructor(options: ServerOptions = {}, callback?: () => void) {
+  constructor(options: ServerOptions<T, U> = {}, callback?: () => void) {
     super();
     const given = [options.port !== undefined, options.server !== undefined, options.noServer === true].filter(Boolean).length;
     if (given !== 1) {
@@ -137,7 +152,7 @@ export class WebSocketServer extends EventEmitter {
       ),
       connectionClosed: (connection) => this.#connectionClosed(connection),
     };
-    this.clients = this.options.clientTracking ? new Set() : (undefined as unknown as Set<WebSocket>);
+    this.clients = this.options.clientTracking ? new Set() : (undefined as unknown as Set<InstanceType<T>>);
 
     if (options.port !== undefined) {
       this.#server = createUpgradeServer(this.options);
@@ -159,7 +174,7 @@ export class WebSocketServer extends EventEmitter {
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (!this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return; // another server's path
-      this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+      this.handleUpgrade(req as InstanceType<U>, socket, head, (ws, request) => this.emit('connection', ws, request));
     };
     server.on('listening', onListening);
     server.on('error', onError);
@@ -193,7 +208,7 @@ export class WebSocketServer extends EventEmitter {
    * with the new WebSocket. Refusals answer the HTTP status of their HandshakeError, or emit
    * 'wsClientError' when a listener wants to answer itself.
    */
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback): void {
+  handleUpgrade(req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (client: InstanceType<T>, request: InstanceType<U>) => void): void {
     socket.on('error', onSocketErrorDuringHandshake);
     if (this.#state !== RUNNING) return this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
     const valid = readUpgradeRequest(req);
@@ -205,7 +220,14 @@ export class WebSocketServer extends EventEmitter {
     });
   }
 
-  #accept(req: http.IncomingMessage, socket: Duplex, head: Buffer, key: string, agreement: Agreement, callback: UpgradeCallback): void {
+  #accept(
+    req: InstanceType<U>,
+    socket: Duplex,
+    head: Buffer,
+    key: string,
+    agreement: Agreement,
+    callback: (client: InstanceType<T>, request: InstanceType<U>) => void,
+  ): void {
     if (!isAnswerable(socket)) {
       socket.destroy();
       return;
@@ -226,7 +248,7 @@ export class WebSocketServer extends EventEmitter {
     const link = new Link(this.#host);
     const Ctor = this.options.WebSocket ?? WebSocket;
     // The link goes where `ws` passes its options: a user's subclass is constructed alike.
-    const ws = new Ctor(null, undefined, link as never);
+    const ws = new Ctor(null, undefined, link as never) as InstanceType<T>;
     // `extensions` names the extensions in use, as `ws` reports it.
     link.attach(socket, head, protocol ?? '', deflate ? PERMESSAGE_DEFLATE : '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
     this.#connections.add(link);
@@ -249,7 +271,7 @@ export class WebSocketServer extends EventEmitter {
   #connectionClosed(connection: HostedConnection): void {
     this.#connections.delete(connection);
     // The owner of a connection accepted here is the WebSocket constructed in #accept.
-    if (this.options.clientTracking) this.clients.delete(connection.owner as WebSocket);
+    if (this.options.clientTracking) this.clients.delete(connection.owner as InstanceType<T>);
     if (this.#state === CLOSING && this.#connections.size === 0) this.#finishClose();
   }
 
@@ -348,15 +370,24 @@ export class WebSocketServer extends EventEmitter {
 }
 
 /** Typed listeners, as `ws`'s typings give them. */
-export interface WebSocketServer {
-  on(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
-  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
-  on(event: 'wsClientError', listener: (this: WebSocketServer, error: HandshakeError, socket: Duplex, request: http.IncomingMessage) => void): this;
-  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  on(event: 'publishError', listener: (this: WebSocketServer, error: Error, topic: string) => void): this;
-  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
-  once(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
-  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+export interface WebSocketServer<T extends typeof WebSocket = typeof WebSocket, U extends typeof http.IncomingMessage = typeof http.IncomingMessage> {
+  on(event: 'connection', listener: (this: WebSocketServer<T, U>, ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  on(event: 'error', listener: (this: WebSocketServer<T, U>, error: Error) => void): this;
+  on(event: 'headers', listener: (this: WebSocketServer<T, U>, headers: string[], request: InstanceType<U>) => void): this;
+  on(event: 'wsClientError', listener: (this: WebSocketServer<T, U>, error: HandshakeError, socket: Duplex, request: InstanceType<U>) => void): this;
+  on(event: 'close' | 'listening', listener: (this: WebSocketServer<T, U>) => void): this;
+  on(event: 'publishError', listener: (this: WebSocketServer<T, U>, error: Error, topic: string) => void): this;
+  on(event: string | symbol, listener: (this: WebSocketServer<T, U>, ...args: any[]) => void): this;
+  once(event: 'connection', listener: (this: WebSocketServer<T, U>, ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  once(event: 'error', listener: (this: WebSocketServer<T, U>, error: Error) => void): this;
+  once(event: 'headers', listener: (this: WebSocketServer<T, U>, headers: string[], request: InstanceType<U>) => void): this;
+  once(event: 'wsClientError', listener: (this: WebSocketServer<T, U>, error: HandshakeError, socket: Duplex, request: InstanceType<U>) => void): this;
+  once(event: 'close' | 'listening', listener: (this: WebSocketServer<T, U>) => void): this;
+  once(event: string | symbol, listener: (this: WebSocketServer<T, U>, ...args: any[]) => void): this;
+  off(event: 'connection', listener: (this: WebSocketServer<T, U>, ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  off(event: string | symbol, listener: (this: WebSocketServer<T, U>, ...args: any[]) => void): this;
+  addListener(event: 'connection', listener: (ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  removeListener(event: 'connection', listener: (ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
