@@ -16,7 +16,7 @@ import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../prot
 import { DeflateCodec } from './compression/deflate-codec.js';
 import type { ConnectionHost, ConnectionOwner } from './internal.js';
 import type { Link } from './link.js';
-import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, type ClientOptions } from './options.js';
+import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, userMask, type ClientOptions } from './options.js';
 import { SendPolicy } from './send-policy.js';
 
 export interface DialTarget {
@@ -273,6 +273,7 @@ export function clientHost(options: ClientOptions): ConnectionHost {
   return {
     settings,
     sendPolicy: new SendPolicy(settings.maxBackpressure, settings.backpressurePolicy),
+    generateMask: userMask(options.generateMask),
     topics: null,
     connectionClosed: () => {},
   };

@@ -70,7 +70,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.protocol = protocol;
     this.extensions = extensions;
     this.#codec = codec;
-    this.#connection = new Connection(coreOptions(this.host.settings, codec));
+    this.#connection = new Connection(coreOptions(this.host.settings, codec, this.host.generateMask));
     this.#socket = socket;
     takeOver(socket, head, this);
     this.readyState = ReadyState.OPEN;

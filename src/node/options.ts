@@ -175,8 +175,6 @@ export interface ConnectionSettings {
   /** 0: no limit. */
   readonly maxBackpressure: number;
   readonly backpressurePolicy: BackpressurePolicy;
-  /** A client's masking keys: the CSPRNG pool, or the user's generateMask. */
-  readonly generateMask: ((key: Uint8Array) => void) | undefined;
 }
 
 /** The one resolver of connection options, for both sides. */
@@ -193,14 +191,13 @@ export function resolveConnectionSettings(side: Side, options: WebSocketOptions)
     closeTimeoutMs: options.closeTimeoutMs ?? options.closeTimeout ?? defaults.closeTimeoutMs,
     maxBackpressure: options.maxBackpressure ?? defaults.maxBackpressure,
     backpressurePolicy: options.backpressurePolicy ?? 'close',
-    generateMask: side === 'client' ? userMask((options as ClientOptions).generateMask) ?? generateMask : undefined,
   };
 }
 
 const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 
-/** A user's generateMask, handed each key as the Buffer `ws` hands it. */
-function userMask(fill: ((mask: Buffer) => void) | undefined): ((key: Uint8Array) => void) | undefined {
+/** A user's generateMask (a client option), handed each key as the Buffer `ws` hands it. */
+export function userMask(fill: ((mask: Buffer) => void) | undefined): ((key: Uint8Array) => void) | undefined {
   if (fill === undefined) return undefined;
   return (key) => fill(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
 }
@@ -210,7 +207,11 @@ function userMask(fill: ((mask: Buffer) => void) | undefined): ((key: Uint8Array
  * output buffers, the SIMD mask, native UTF-8 checks, CSPRNG masking keys on the client), and
  * close frames answered by the link once the events before them were dispatched.
  */
-export function coreOptions(settings: ConnectionSettings, codec: MessageCodec | null): CoreOptions {
+export function coreOptions(
+  settings: ConnectionSettings,
+  codec: MessageCodec | null,
+  maskSource: ((key: Uint8Array) => void) | undefined,
+): CoreOptions {
   return {
     side: settings.side,
     maxPayload: settings.maxPayload,
@@ -219,7 +220,7 @@ export function coreOptions(settings: ConnectionSettings, codec: MessageCodec | 
     skipUtf8Validation: settings.skipUTF8Validation,
     autoPong: settings.autoPong,
     autoCloseReply: false,
-    generateMask: settings.generateMask,
+    generateMask: settings.side === 'client' ? (maskSource ?? generateMask) : undefined,
     isUtf8: isValidUtf8Message,
     allocate: allocUnsafe,
     mask: applyMaskFast,
