@@ -47,10 +47,18 @@ const SHAPES: Record<ProtocolErrorCode, Shape> = {
   WS_ERR_INTERNAL: { range: false, code: 'WS_ERR_INTERNAL', message: 'internal error' },
 };
 
+const WITH_DETAIL: ReadonlySet<ProtocolErrorCode> = new Set([
+  'WS_ERR_INVALID_OPCODE',
+  'WS_ERR_EXPECTED_CONTINUATION',
+  'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+  'WS_ERR_INVALID_CLOSE_CODE',
+] as const);
+
 /** The error a WebSocket emits for `error`, the core's account of a violation. */
 export function wsProtocolError(error: ProtocolError): WsProtocolError {
-  const shape = SHAPES[error.code as ProtocolErrorCode];
-  const message = shape.message;
+  const shape = SHAPES[error.code];
+  // `ws` names the offending opcode, length or close code in these messages.
+  const message = error.detail === undefined || !WITH_DETAIL.has(error.code) ? shape.message : `${shape.message} ${error.detail}`;
   const emitted = shape.range ? new RangeError(message, { cause: error }) : new Error(message, { cause: error });
   return Object.assign(emitted, { code: shape.code, closeCode: error.closeCode }) as WsProtocolError;
 }
