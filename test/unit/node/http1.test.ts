@@ -5,7 +5,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import WebSocket, { HandshakeError } from '../../../src/index.js';
 import { GOOD_HEAD, rawHandshake, rawRequest, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
-import { clientFrame, closePayload, Opcode, utf8 } from '../../support/frames.js';
+import { Opcode } from '../../../src/protocol/index.js';
+import { clientFrame, closePayload, utf8 } from '../../support/frames.js';
 
 describe('the HTTP/1.1 upgrade', () => {
   it('answers a plain HTTP request on its own server with 426 and Sec-WebSocket-Version: 13', async () => {

@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import WebSocket, { WebSocketServer, type PublishResult } from '../../../src/index.js';
 import { connect, serverSides, until } from '../../support/clients.js';
 import { rawHandshake, startEchoServer, startServer, stopServer } from '../../support/servers.js';
-import { clientFrame, Opcode, utf8 } from '../../support/frames.js';
-import { ReadyState } from '../../../src/protocol/index.js';
+import { clientFrame, utf8 } from '../../support/frames.js';
+import { Opcode, ReadyState } from '../../../src/protocol/index.js';
 import { SendPolicy, type Backlog, type Backpressured, type DropReason } from '../../../src/node/send-policy.js';
 
 /** A connection as the policy sees it: `buffered` bytes waiting. */
