@@ -91,6 +91,14 @@ describe("the README's examples", () => {
     assert.equal(code, 0);
   });
 
+  it('"The Sans-I/O core": a message crosses two connections without a socket, and the close follows', async () => {
+    const { stdout, stderr, code, ended } = await run('protocol.ts');
+    assert.equal(stderr, '');
+    assert.deepEqual(stdout.trim().split('\n'), ['hello', 'message', 'close']);
+    assert.equal(ended, true, 'the example ends by itself');
+    assert.equal(code, 0);
+  });
+
   it('"Across processes": a publication on one server reaches a client of the other through Redis', async (t) => {
     if (!(await redisUp())) {
       t.skip('needs Redis on 127.0.0.1:6379 (.ci/run starts it)');
