@@ -18,6 +18,7 @@ import { CloseCode, ReadyState } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
 import { sendFrameOptions } from '../protocol/send-frame-options.js';
 import type { SendResult } from '../pubsub/pubsub.js';
+import { BlobQueue } from './blob-queue.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
 import { syncBytes, toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
@@ -52,8 +53,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #closeTimer: NodeJS.Timeout | null = null;
   #callbacks: Callback[] | null = null;
   #deferred: ConnectionEvent[] | null = null;
-  /** Sends waiting for a Blob sent before them to be read (null: none is being read). */
-  #behindBlob: Array<() => void> | null = null;
+  /** Blobs being read, with the sends waiting behind them; made by the first Blob sent. */
+  #blobs: BlobQueue | null = null;
   /** Bytes of sends made after closing, which `ws` counts in bufferedAmount (WHATWG does too). */
   #sentAfterClose = 0;
 
@@ -106,8 +107,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   // ------------------------------------------------------------------ sending
 
   send(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): SendResult {
-    if (this.#behindBlob !== null) {
-      this.#behindBlob.push(() => this.send(data, options, cb));
+    if (this.#blobs !== null && this.#blobs.holding) {
+      this.#blobs.hold(() => this.send(data, options, cb));
       return 'buffered';
     }
     const converted = toBytes(data);
@@ -138,38 +139,17 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     return this.#scheduleFlush(cb) ? 'sent' : 'buffered';
   }
 
-  /**
-   * A Blob's bytes are read asynchronously (as `ws` does since 8.18); sends made meanwhile wait
-   * behind it, so messages leave in the order they were sent.
-   */
+  /** A Blob goes out once read (blob-queue.ts); sends made meanwhile wait behind it. */
   #sendBlob(blob: Blob, options: SendOptions | undefined, cb: Callback | undefined): SendResult {
     const connection = this.#connection!;
     if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
       this.#sendAfterClose(cb, blob.size);
       return 'dropped';
     }
-    const waiting: Array<() => void> = (this.#behindBlob = []);
-    const release = (): void => {
-      this.#behindBlob = null;
-      while (waiting.length > 0) {
-        if (this.#behindBlob !== null) {
-          // Another Blob is being read: the rest waits behind it in turn.
-          (this.#behindBlob as Array<() => void>).push(...waiting);
-          return;
-        }
-        waiting.shift()!();
-      }
-    };
-    blob.arrayBuffer().then(
-      (buffer) => {
-        this.#behindBlob = null;
-        this.send(Buffer.from(buffer), { ...options, binary: options?.binary ?? true }, cb);
-        release();
-      },
-      (error: Error) => {
-        release();
-        if (cb) cb(error);
-      },
+    (this.#blobs ??= new BlobQueue()).read(
+      blob,
+      (bytes) => this.send(bytes, { ...options, binary: options?.binary ?? true }, cb),
+      (error) => cb?.(error),
     );
     return 'buffered';
   }
