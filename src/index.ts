@@ -17,15 +17,28 @@ const WebSocket = Object.assign(NodeWebSocket, {
 type WebSocket = NodeWebSocket;
 
 export { WebSocket, WebSocketServer, createWebSocketStream };
-export type { BackpressurePolicy, ClientOptions, RawData, SendOptions } from './node/websocket.js';
+export type { BackpressurePolicy, ClientOptions, ControlCallback, RawData, SendOptions } from './node/websocket.js';
 export type { PublishOptions, PublishResult, SendResult } from './pubsub/pubsub.js';
 export type { Broker, BrokerMessageHandler } from './broker/broker.js';
 export { BrokerError } from './broker/broker.js';
 export { MemoryBroker, MemoryHub } from './broker/memory-broker.js';
 export type { PerMessageDeflateOptions } from './node/options.js';
-export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/server.js';
+export type {
+  ServerOptions,
+  VerifyClient,
+  VerifyClientInfo,
+  VerifyClientCallback,
+  VerifyClientCallbackAsync,
+  VerifyClientCallbackSync,
+  AddressInfo,
+} from './node/server.js';
 export { SERVER_DEFAULTS } from './node/server.js';
-export { CloseEvent, ErrorEvent, MessageEvent } from './node/browser-api.js';
+export { CloseEvent, ErrorEvent, Event, MessageEvent } from './node/browser-api.js';
+export type { Data, EventListenerOptions, WebSocketEventListener, WebSocketEventMap } from './node/browser-api.js';
+export type { SendData } from './node/bytes/to-bytes.js';
+/** `ws`'s name for what send() takes. */
+export type { SendData as BufferLike } from './node/bytes/to-bytes.js';
+export type { FinishRequestCallback, CertMeta } from './node/options.js';
 export {
   CloseCode,
   FullduplexError,

@@ -9,23 +9,37 @@ import http from 'node:http';
 import { HandshakeError } from '../protocol/errors.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import type { ValidRequest } from '../protocol/handshake/server.js';
-import type { PerMessageDeflateOptions } from './options.js';
+import type { ResolvedDeflateOptions } from './options.js';
 
-export interface VerifyClientInfo {
-  origin: string | undefined;
+/** What verifyClient learns of a request; `origin` is undefined when the request has none (typed as `ws` types it). */
+export interface VerifyClientInfo<Request extends http.IncomingMessage = http.IncomingMessage> {
+  origin: string;
   secure: boolean;
-  req: http.IncomingMessage;
+  req: Request;
 }
 
-export type VerifyClientCallback = (
-  verified: boolean,
-  code?: number,
-  message?: string,
-  headers?: Record<string, string>,
-) => void;
+export type VerifyClientCallback = (verified: boolean, code?: number, message?: string, headers?: http.OutgoingHttpHeaders) => void;
 
-/** Synchronous when it declares one parameter (returns the verdict), asynchronous with two (calls back). */
-export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => unknown;
+/**
+ * Synchronous when it declares one parameter (returns the verdict), asynchronous with two (calls
+ * back). One signature for both, so that an inline function is typed from it either way.
+ */
+export type VerifyClient<Request extends http.IncomingMessage = http.IncomingMessage> = (
+  info: VerifyClientInfo<Request>,
+  callback: VerifyClientCallback,
+) => unknown;
+
+/** `ws`'s types for the two forms of verifyClient, generic over the request class. */
+export type VerifyClientCallbackSync<Request extends http.IncomingMessage = http.IncomingMessage> = (info: {
+  origin: string;
+  secure: boolean;
+  req: Request;
+}) => boolean;
+
+export type VerifyClientCallbackAsync<Request extends http.IncomingMessage = http.IncomingMessage> = (
+  info: { origin: string; secure: boolean; req: Request },
+  callback: (res: boolean, code?: number, message?: string, headers?: http.OutgoingHttpHeaders) => void,
+) => void;
 
 /** The options the policy reads (a server's, resolved). */
 export interface AcceptOptions {
@@ -43,7 +57,7 @@ export interface Agreement {
 }
 
 /** A refusal, with the headers a verifyClient asked for. */
-export type Refusal = { error: HandshakeError; headers?: Record<string, string> };
+export type Refusal = { error: HandshakeError; headers?: http.OutgoingHttpHeaders };
 
 /**
  * Decides on `request`, calling `answer` once with the agreement or the refusal: synchronously,
@@ -52,7 +66,7 @@ export type Refusal = { error: HandshakeError; headers?: Record<string, string> 
  */
 export function decide(
   options: AcceptOptions,
-  deflate: PerMessageDeflateOptions | null,
+  deflate: ResolvedDeflateOptions | null,
   req: http.IncomingMessage,
   valid: ValidRequest,
   openCount: number,
@@ -82,7 +96,8 @@ export function decide(
   const verify = options.verifyClient;
   if (!verify) return answer(agreement);
   const info: VerifyClientInfo = {
-    origin: valid.origin,
+    // Undefined without an Origin header, as in `ws` (whose types say string).
+    origin: valid.origin as string,
     secure: Boolean((req.socket as { encrypted?: boolean }).encrypted),
     req,
   };

@@ -5,29 +5,34 @@
  * Must not: change what the EventEmitter events carry.
  */
 import type { EventEmitter } from 'node:events';
+import type { WebSocket } from './websocket.js';
 
-export class WsEvent {
+/** What a MessageEvent carries: text as a string, binary data as `binaryType` asks. */
+export type Data = string | Buffer | ArrayBuffer | Buffer[] | Blob;
+
+/** The 'open' event, and the base of the others (WHATWG DOM §2.2). */
+export class Event {
   readonly type: string;
-  readonly target: unknown;
-  constructor(type: string, target: unknown) {
+  readonly target: WebSocket;
+  constructor(type: string, target: WebSocket) {
     this.type = type;
     this.target = target;
   }
 }
 
-export class MessageEvent extends WsEvent {
-  readonly data: unknown;
-  constructor(target: unknown, data: unknown) {
+export class MessageEvent extends Event {
+  readonly data: Data;
+  constructor(target: WebSocket, data: Data) {
     super('message', target);
     this.data = data;
   }
 }
 
-export class CloseEvent extends WsEvent {
+export class CloseEvent extends Event {
   readonly code: number;
   readonly reason: string;
   readonly wasClean: boolean;
-  constructor(target: unknown, code: number, reason: string, wasClean: boolean) {
+  constructor(target: WebSocket, code: number, reason: string, wasClean: boolean) {
     super('close', target);
     this.code = code;
     this.reason = reason;
@@ -35,34 +40,52 @@ export class CloseEvent extends WsEvent {
   }
 }
 
-export class ErrorEvent extends WsEvent {
-  readonly error: unknown;
+export class ErrorEvent extends Event {
+  // `any`, as the WHATWG ErrorEvent and `ws` type it: whatever was thrown or emitted.
+  readonly error: any;
   readonly message: string;
-  constructor(target: unknown, error: unknown) {
+  constructor(target: WebSocket, error: unknown) {
     super('error', target);
     this.error = error;
     this.message = error instanceof Error ? error.message : String(error);
   }
 }
 
+/** The event each browser-style event type delivers. */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  close: CloseEvent;
+  error: ErrorEvent;
+}
+
+/** A listener of `type`: a function or an object with handleEvent (WHATWG DOM §2.7). */
+export type WebSocketEventListener<K extends keyof WebSocketEventMap> =
+  | ((event: WebSocketEventMap[K]) => void)
+  | { handleEvent(event: WebSocketEventMap[K]): void };
+
+export interface EventListenerOptions {
+  once?: boolean;
+}
+
+/** Any listener, as the functions below store it. */
 export type EventListenerLike = ((event: never) => void) | { handleEvent(event: never): void };
 
 /** Marks wrappers so removeEventListener and the on* setters find their own. */
 const ORIGINAL = new WeakMap<(...args: never[]) => void, { listener: EventListenerLike; attribute: boolean }>();
 
-function call(listener: EventListenerLike, thisArg: unknown, event: WsEvent): void {
-  if (typeof listener === 'function') (listener as (e: WsEvent) => void).call(thisArg, event);
-  else (listener.handleEvent as (e: WsEvent) => void).call(listener, event);
+function call(listener: EventListenerLike, thisArg: unknown, event: Event): void {
+  if (typeof listener === 'function') (listener as (e: Event) => void).call(thisArg, event);
+  else (listener.handleEvent as (e: Event) => void).call(listener, event);
 }
 
-type Converter = (target: EventEmitter & { binaryType?: string }, ...args: unknown[]) => WsEvent;
+type Converter = (target: WebSocket, ...args: unknown[]) => Event;
 
+/** EventEmitter arguments to event objects; text is always a string, as in the browser. */
 const CONVERTERS: Record<string, Converter> = {
-  open: (target) => new WsEvent('open', target),
-  message: (target, data, isBinary) =>
-    new MessageEvent(target, isBinary || target.binaryType === 'fragments' ? data : String(data)),
-  close: (target, code, reason) =>
-    new CloseEvent(target, code as number, String(reason ?? ''), (target as unknown as { wasClean?: boolean }).wasClean ?? code !== 1006),
+  open: (target) => new Event('open', target),
+  message: (target, data, isBinary) => new MessageEvent(target, isBinary ? (data as Data) : String(data)),
+  close: (target, code, reason) => new CloseEvent(target, code as number, String(reason ?? ''), target.wasClean),
   error: (target, error) => new ErrorEvent(target, error),
 };
 
@@ -79,7 +102,7 @@ export function addEventListener(
     if (meta && meta.listener === listener && !meta.attribute && !options.attribute) return;
   }
   const wrapper = function (this: EventEmitter, ...args: unknown[]): void {
-    call(listener, target, convert(target as EventEmitter & { binaryType?: string }, ...args));
+    call(listener, target, convert(target as WebSocket, ...args));
   };
   ORIGINAL.set(wrapper as (...args: never[]) => void, { listener, attribute: options.attribute ?? false });
   if (options.once) target.once(type, wrapper);

@@ -16,7 +16,7 @@ import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../prot
 import { DeflateCodec } from './compression/deflate-codec.js';
 import type { ConnectionHost, ConnectionOwner } from './internal.js';
 import type { Link } from './link.js';
-import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, type ClientOptions } from './options.js';
+import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, userMask, type ClientOptions } from './options.js';
 import { SendPolicy } from './send-policy.js';
 
 export interface DialTarget {
@@ -49,7 +49,7 @@ export function parseTarget(address: string | URL): DialTarget {
     const colon = full.indexOf(':');
     socketPath = colon === -1 ? full : full.slice(0, colon);
     path = (colon === -1 ? '/' : full.slice(colon + 1) || '/') + url.search;
-    if (!socketPath) throw new SyntaxError('The URL names no socket path');
+    if (!socketPath) throw new SyntaxError("The URL's pathname is empty");
   } else if (!url.hostname) {
     throw new SyntaxError('The URL has no host');
   }
@@ -63,18 +63,28 @@ export interface DialHandlers {
   onUpgrade(response: http.IncomingMessage): void;
   /** A non-101 answer with no redirect to follow; return true if a user handles it. */
   onUnexpectedResponse(request: http.ClientRequest, response: http.IncomingMessage): boolean;
+  /** A redirect is followed: `request` goes to `url` and is not sent yet (its headers can change). */
   onRedirect(url: URL, request: http.ClientRequest): void;
+  /** Whether a user listens to redirects (then credentials are theirs to keep or drop). */
+  redirectListened(): boolean;
+  /** Sends the request (`finishRequest`, or end()). */
+  finishRequest(request: http.ClientRequest): void;
   onError(error: Error): void;
 }
 
+/** The opening handshake under way; follows redirects (request and abort are the latest). */
 export interface DialResult {
   request: http.ClientRequest;
+  /** close() or terminate() before the connection opened: fails it (error, then close 1006). */
   abort(): void;
 }
 
+const SUPPORTED_VERSIONS = [13];
+
 /**
- * Starts the opening handshake. `redirects` counts redirects already followed. Exactly one of
- * onOpen or onError (or onUnexpectedResponse returning true) ends it.
+ * Starts the opening handshake. `redirects` counts redirects already followed; `current` is the
+ * handshake's DialResult, updated as redirects are followed. Exactly one of onOpen or onError
+ * ends it (or onUnexpectedResponse returning true, until an abort).
  */
 export function dial(
   target: DialTarget,
@@ -84,15 +94,18 @@ export function dial(
   extensionOffer: string | undefined,
   extensionNames: readonly string[],
   redirects = 0,
+  current: DialResult = { request: null as unknown as http.ClientRequest, abort: () => {} },
 ): DialResult {
-  if (options.protocolVersion !== undefined && options.protocolVersion !== 13) {
-    throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: 13)`);
+  if (options.protocolVersion !== undefined && !SUPPORTED_VERSIONS.includes(options.protocolVersion)) {
+    throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: ${SUPPORTED_VERSIONS.join(', ')})`);
   }
   const key = generateKey(randomFillSync(new Uint8Array(16)));
   const headers: Record<string, string> = {
-    ...requestHeaders({ key, protocols, extensions: extensionOffer, origin: options.origin }),
     ...options.headers,
+    ...requestHeaders({ key, protocols: [], extensions: extensionOffer, origin: options.origin }),
   };
+  // As `ws` writes it: the offered subprotocols joined without spaces.
+  if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
   const { url } = target;
   const requestOptions: https.RequestOptions = {
     ...tlsOptions(options),
@@ -103,10 +116,11 @@ export function dial(
     family: options.family,
     localAddress: options.localAddress,
     lookup: options.lookup,
-    createConnection: options.createConnection,
+    createConnection: options.createConnection as http.RequestOptions['createConnection'],
   };
-  if (options.auth) requestOptions.auth = options.auth;
-  else if (url.username || url.password) requestOptions.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  // Credentials in the URL win over the auth option, as in `ws`.
+  if (url.username || url.password) requestOptions.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  else if (options.auth) requestOptions.auth = options.auth;
   if (target.socketPath) {
     requestOptions.socketPath = target.socketPath;
   } else {
@@ -117,7 +131,9 @@ export function dial(
     }
   }
   const request = (target.secure ? https : http).request(requestOptions);
+  /** The handshake ended; `handedOver` while a user's 'unexpected-response' listener has it. */
   let done = false;
+  let handedOver = false;
   let timer: NodeJS.Timeout | null = null;
   const finish = (): boolean => {
     if (done) return false;
@@ -150,25 +166,26 @@ export function dial(
       try {
         next = parseTarget(new URL(location, url.href.replace(/^ws/, 'http')));
       } catch (error) {
-        handlers.onError(new HandshakeError('WS_ERR_INVALID_URL', (error as Error).message));
+        handlers.onError(error as Error);
         return;
       }
-      handlers.onRedirect(next.url, request);
       const nextOptions = { ...options, headers: { ...options.headers } };
-      if (next.url.host !== url.host || next.secure !== target.secure) {
-        // Credentials meant for one host must not follow a redirect to another.
+      if (!handlers.redirectListened() && (next.url.host !== url.host || (target.secure && !next.secure))) {
+        // Credentials meant for one host must not follow a redirect to another (or to plain
+        // text); a 'redirect' listener decides this itself, on the request it is handed.
         for (const name of Object.keys(nextOptions.headers)) {
           if (/^(authorization|cookie|host)$/i.test(name)) delete nextOptions.headers[name];
         }
         if (!next.url.username) delete nextOptions.auth;
       }
-      const result = dial(next, protocols, nextOptions, handlers, extensionOffer, extensionNames, redirects + 1);
-      current.request = result.request;
-      current.abort = result.abort;
+      dial(next, protocols, nextOptions, handlers, extensionOffer, extensionNames, redirects + 1, current);
       return;
     }
     if (!finish()) return;
+    // Handed over while the user's listener runs: it may abort (close() or terminate()) in it.
+    handedOver = true;
     if (!handlers.onUnexpectedResponse(request, response)) {
+      handedOver = false;
       request.destroy();
       handlers.onError(new HandshakeError('WS_ERR_UNEXPECTED_RESPONSE', `Unexpected server response: ${status}`));
     }
@@ -190,18 +207,52 @@ export function dial(
     );
     if (accepted instanceof HandshakeError) {
       socket.destroy();
-      fail(accepted);
+      fail(asWsHandshakeError(accepted, protocols, response, extensionNames));
       return;
     }
     finish();
     handlers.onOpen(socket, head, response, accepted);
   });
-  request.end();
-  const current: DialResult = {
-    request,
-    abort: () => fail(new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established')),
+  current.request = request;
+  current.abort = () => {
+    const error = new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established');
+    if (!done) return fail(error);
+    if (!handedOver) return;
+    // The user's 'unexpected-response' listener gave up on the handshake.
+    handedOver = false;
+    request.destroy();
+    handlers.onError(error);
   };
+  if (redirects > 0) handlers.onRedirect(target.url, request);
+  if (!done) handlers.finishRequest(request);
   return current;
+}
+
+/** `ws`'s message for each way a server's 101 answer can be wrong (the codes stay ours). */
+function asWsHandshakeError(error: HandshakeError, protocols: readonly string[], response: http.IncomingMessage, offered: readonly string[]): HandshakeError {
+  let message: string;
+  switch (error.code) {
+    case 'WS_ERR_INVALID_ACCEPT':
+      message = 'Invalid Sec-WebSocket-Accept header';
+      break;
+    case 'WS_ERR_INVALID_UPGRADE_RESPONSE':
+      message = 'Invalid Upgrade header';
+      break;
+    case 'WS_ERR_SERVER_PROTOCOL':
+      message = protocols.length === 0 ? 'Server sent a subprotocol but none was requested' : 'Server sent an invalid subprotocol';
+      break;
+    case 'WS_ERR_SERVER_EXTENSIONS':
+      message =
+        offered.length === 0
+          ? 'Server sent a Sec-WebSocket-Extensions header but no extension was requested'
+          : /^\s*permessage-deflate\s*(;|,|$)/i.test(String(response.headers['sec-websocket-extensions']))
+            ? 'Invalid Sec-WebSocket-Extensions header'
+            : 'Server indicated an extension that was not requested';
+      break;
+    default:
+      return error;
+  }
+  return new HandshakeError(error.code, message);
 }
 
 function tlsOptions(options: ClientOptions): https.RequestOptions {
@@ -222,6 +273,7 @@ export function clientHost(options: ClientOptions): ConnectionHost {
   return {
     settings,
     sendPolicy: new SendPolicy(settings.maxBackpressure, settings.backpressurePolicy),
+    generateMask: userMask(options.generateMask),
     topics: null,
     connectionClosed: () => {},
   };
@@ -254,6 +306,11 @@ export function openClient(
       opening.redirected(url.href);
       owner.emit('redirect', url.href, request);
     },
+    redirectListened: () => owner.listenerCount('redirect') > 0,
+    finishRequest: (request) => {
+      if (options.finishRequest) options.finishRequest(request, owner as unknown as Parameters<NonNullable<ClientOptions['finishRequest']>>[1]);
+      else request.end();
+    },
     onUnexpectedResponse: (request, response) => {
       if (owner.listenerCount('unexpected-response') === 0) return false;
       owner.emit('unexpected-response', request, response);
@@ -271,12 +328,13 @@ export function openClient(
         const params = deflate ? acceptDeflateResponse(accepted.extensions, deflate) : null;
         if (params === null || params instanceof HandshakeError) {
           socket.destroy();
-          link.failOpening(params ?? new HandshakeError('WS_ERR_SERVER_EXTENSIONS'));
+          link.failOpening(new HandshakeError('WS_ERR_SERVER_EXTENSIONS', params === null ? 'Server indicated an extension that was not requested' : 'Invalid Sec-WebSocket-Extensions header'));
           return;
         }
         codec = new DeflateCodec(params, 'client', deflate!);
       }
-      const extensions = codec ? String(response.headers['sec-websocket-extensions']) : '';
+      // As `ws` reports it: the names of the extensions in use.
+      const extensions = codec ? PERMESSAGE_DEFLATE : '';
       link.attach(socket, head, accepted.protocol, extensions, codec);
     },
   };

@@ -28,6 +28,8 @@ export interface ConnectionHost {
   readonly sendPolicy: SendPolicy;
   /** The server's topics; null on the client side (topics are a server feature). */
   readonly topics: ServerTopics | null;
+  /** A client's own masking keys (the generateMask option); the CSPRNG pool without it. */
+  readonly generateMask?: (key: Uint8Array) => void;
   /** Called once when a connection closed, before its 'close' event. */
   connectionClosed(connection: HostedConnection): void;
 }

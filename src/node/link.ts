@@ -18,14 +18,16 @@ import { CloseCode, ReadyState } from '../protocol/constants.js';
 import { UsageError, type ProtocolError } from '../protocol/errors.js';
 import { sendFrameOptions } from '../protocol/send-frame-options.js';
 import type { SendResult } from '../pubsub/pubsub.js';
+import { BlobQueue } from './blob-queue.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
-import { toBytes, type SendData } from './bytes/to-bytes.js';
+import { syncBytes, toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers } from './internal.js';
 import { coreOptions, type Callback, type SendOptions } from './options.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
 import { takeOver } from './socket-listeners.js';
+import { wsProtocolError } from './ws-error.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 const EMPTY_BUFFER = Buffer.alloc(0);
@@ -51,6 +53,10 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #closeTimer: NodeJS.Timeout | null = null;
   #callbacks: Callback[] | null = null;
   #deferred: ConnectionEvent[] | null = null;
+  /** Blobs being read, with the sends waiting behind them; made by the first Blob sent. */
+  #blobs: BlobQueue | null = null;
+  /** Bytes of sends made after closing, which `ws` counts in bufferedAmount (WHATWG does too). */
+  #sentAfterClose = 0;
 
   constructor(host: ConnectionHost) {
     this.host = host;
@@ -65,7 +71,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.protocol = protocol;
     this.extensions = extensions;
     this.#codec = codec;
-    this.#connection = new Connection(coreOptions(this.host.settings, codec));
+    this.#connection = new Connection(coreOptions(this.host.settings, codec, this.host.generateMask));
     this.#socket = socket;
     takeOver(socket, head, this);
     this.readyState = ReadyState.OPEN;
@@ -75,8 +81,11 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   /** The opening handshake failed (client side): reports `error` and closes. */
   failOpening(error: Error): void {
     this.readyState = ReadyState.CLOSING;
-    if (this.owner.listenerCount('error') > 0) this.owner.emit('error', error);
-    this.#emitClose();
+    // Never from inside the call that failed it (close() while connecting returns first, as in `ws`).
+    process.nextTick(() => {
+      if (this.owner.listenerCount('error') > 0) this.owner.emit('error', error);
+      this.#emitClose();
+    });
   }
 
   get socket(): Duplex | null {
@@ -86,7 +95,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return socket ? socket.writableLength + this.#connection!.outputBytes : 0;
+    return socket ? socket.writableLength + this.#connection!.outputBytes + this.#sentAfterClose : this.#sentAfterClose;
   }
 
   /** True once the close frames crossed. */
@@ -98,10 +107,16 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   // ------------------------------------------------------------------ sending
 
   send(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): SendResult {
-    const { bytes, owned } = toBytes(data);
+    if (this.#blobs !== null && this.#blobs.holding) {
+      this.#blobs.hold(() => this.send(data, options, cb));
+      return 'buffered';
+    }
+    const converted = toBytes(data);
+    if (converted === null) return this.#sendBlob(data as Blob, options, cb);
+    const { bytes, owned } = converted;
     const connection = this.#connection!;
     if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
-      this.#sendAfterClose(cb);
+      this.#sendAfterClose(cb, bytes.length);
       return 'dropped';
     }
     const fin = options?.fin ?? true;
@@ -118,8 +133,25 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       const key = options?.key;
       if (policy.mustHold(this, bytes.length, key)) return policy.overflow(this, key, () => this.send(data, options, cb));
     }
-    connection.send(bytes, sendFrameOptions(options?.binary ?? typeof data !== 'string', fin, owned, options?.compress ?? true));
+    // Strings and numbers go as text, everything else as binary, unless `binary` says otherwise.
+    const binary = options?.binary ?? !(typeof data === 'string' || typeof data === 'number');
+    connection.send(bytes, sendFrameOptions(binary, fin, owned, options?.compress ?? true));
     return this.#scheduleFlush(cb) ? 'sent' : 'buffered';
+  }
+
+  /** A Blob goes out once read (blob-queue.ts); sends made meanwhile wait behind it. */
+  #sendBlob(blob: Blob, options: SendOptions | undefined, cb: Callback | undefined): SendResult {
+    const connection = this.#connection!;
+    if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
+      this.#sendAfterClose(cb, blob.size);
+      return 'dropped';
+    }
+    (this.#blobs ??= new BlobQueue()).read(
+      blob,
+      (bytes) => this.send(bytes, { ...options, binary: options?.binary ?? true }, cb),
+      (error) => cb?.(error),
+    );
+    return 'buffered';
   }
 
   deliver(message: PreparedMessage, key: string | undefined): SendResult {
@@ -140,11 +172,11 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   }
 
   control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {
-    const bytes = data === undefined ? EMPTY_BUFFER : toBytes(data).bytes;
+    const bytes = data === undefined ? EMPTY_BUFFER : syncBytes(data).bytes;
     if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
     const connection = this.#connection!;
     if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
-      this.#sendAfterClose(cb);
+      this.#sendAfterClose(cb, bytes.length);
       return;
     }
     if (kind === 'ping') connection.sendPing(bytes);
@@ -165,7 +197,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     if (this.owner.listenerCount('dropped') > 0) this.owner.emit('dropped', reason);
   }
 
-  #sendAfterClose(cb: Callback | undefined): void {
+  #sendAfterClose(cb: Callback | undefined, length: number): void {
+    this.#sentAfterClose += length;
     if (!cb) return;
     const state = this.readyState;
     process.nextTick(cb, new UsageError('WS_ERR_NOT_OPEN', `WebSocket is not open: readyState ${state} (${STATE_NAMES[state]})`));
@@ -194,7 +227,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #flush(): void {
     const callbacks = this.#callbacks;
     this.#callbacks = null;
-    writeOutput(this.#socket!, this.#connection!.takeOutput(), callbacks);
+    // Node hands write callbacks null or an error; ours take the same (typed as `ws` types them).
+    writeOutput(this.#socket!, this.#connection!.takeOutput(), callbacks as Array<(error?: Error | null) => void> | null);
   }
 
   // ------------------------------------------------------------------ reading
@@ -278,7 +312,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     const owner = this.owner;
     switch (event.type) {
       case 'message':
-        owner.emit('message', convertMessage(event.data, owner.binaryType), event.binary);
+        owner.emit('message', event.binary ? convertMessage(event.data, owner.binaryType) : asBuffer(event.data), event.binary);
         return;
       case 'ping':
         owner.emit('ping', asBuffer(event.data));
@@ -311,11 +345,17 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.#armCloseTimer();
   }
 
-  /** Destroys the connection at once, without a closing handshake. */
+  /**
+   * Destroys the connection at once, without a closing handshake. What was sent before is
+   * handed to the socket first, so its callbacks run, as they do in `ws`, which writes at once.
+   */
   terminate(): void {
     if (this.readyState === ReadyState.CLOSED) return;
     this.readyState = ReadyState.CLOSING;
-    this.#socket?.destroy();
+    const socket = this.#socket;
+    if (socket === null) return;
+    if (this.#flushScheduled && socket.writable) this.#flush();
+    socket.destroy();
   }
 
   #onCloseFrame(code: number, reason: Uint8Array): void {
@@ -343,7 +383,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.#armCloseTimer();
     // Never crash a process over one peer's bad bytes: report only to those who listen.
     // The 'close' event that follows carries the outcome either way.
-    if (this.owner.listenerCount('error') > 0) this.owner.emit('error', error);
+    if (this.owner.listenerCount('error') > 0) this.owner.emit('error', wsProtocolError(error));
   }
 
   #armCloseTimer(): void {

@@ -7,7 +7,8 @@
  * their defaults differ, the tables below say so).
  */
 import type http from 'node:http';
-import type { SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type net from 'node:net';
+import type { PeerCertificate, SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type zlib from 'node:zlib';
 import type { MessageCodec } from '../protocol/codec.js';
 import type { ConnectionOptions as CoreOptions, Side } from '../protocol/connection.js';
@@ -16,17 +17,20 @@ import { applyMaskFast } from './bytes/apply-mask-fast.js';
 import { generateMask } from './bytes/generate-mask.js';
 import { isValidUtf8Message } from './bytes/is-valid-utf8-message.js';
 import type { BackpressurePolicy } from './send-policy.js';
+import type { WebSocket } from './websocket.js';
 
 /** The `perMessageDeflate` option, in `ws`'s shape. */
-export interface PerMessageDeflateOptions extends DeflateConfig {
+export interface PerMessageDeflateOptions extends Omit<DeflateConfig, 'clientMaxWindowBits'> {
+  /** A client window limit (8 to 15); `true` (as in `ws`) offers client_max_window_bits without a value. */
+  clientMaxWindowBits?: number | boolean;
   /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
   threshold?: number;
   /**
    * level, memLevel, strategy for compression (windowBits comes from negotiation). The level
-   * defaults to DEFLATE_DEFAULTS.level, not zlib's 6.
+   * defaults to DEFLATE_DEFAULTS.level, not zlib's 6. Any zlib option is accepted, as in `ws`.
    */
-  zlibDeflateOptions?: Pick<zlib.ZlibOptions, 'level' | 'memLevel' | 'strategy' | 'chunkSize'>;
-  zlibInflateOptions?: Pick<zlib.ZlibOptions, 'chunkSize'>;
+  zlibDeflateOptions?: zlib.ZlibOptions;
+  zlibInflateOptions?: zlib.ZlibOptions;
   /**
    * Accepted for `ws` compatibility. zlib work here is synchronous, so exactly one zlib job runs
    * at a time per process whatever this says.
@@ -44,10 +48,16 @@ export const DEFLATE_DEFAULTS = {
   level: 1,
 };
 
+/** PerMessageDeflateOptions with the client window limit a number or absent. */
+export type ResolvedDeflateOptions = Omit<PerMessageDeflateOptions, 'clientMaxWindowBits'> & DeflateConfig;
+
 /** `perMessageDeflate: true` means every default; false or absent, no compression. */
-export function resolveDeflateOptions(option: boolean | PerMessageDeflateOptions | undefined): PerMessageDeflateOptions | null {
+export function resolveDeflateOptions(option: boolean | PerMessageDeflateOptions | undefined): ResolvedDeflateOptions | null {
   if (!option) return null;
-  return option === true ? {} : option;
+  if (option === true) return {};
+  const { clientMaxWindowBits, ...rest } = option;
+  // `true` is what `ws` users write for "offer it without a value", which is what absent does here.
+  return typeof clientMaxWindowBits === 'number' ? { ...rest, clientMaxWindowBits } : rest;
 }
 
 /** Options every connection reads, whoever made it (server or client). */
@@ -63,6 +73,8 @@ export interface WebSocketOptions {
   allowSynchronousEvents?: boolean;
   /** How long to wait for the close handshake before destroying the socket. Server 5000, client 30000. */
   closeTimeoutMs?: number;
+  /** `ws`'s name for closeTimeoutMs. */
+  closeTimeout?: number;
   /** Bytes allowed to wait in a connection's send buffer before backpressurePolicy applies (0: no limit). Server 16 MiB, client none. */
   maxBackpressure?: number;
   /** 'close' (1008, default), 'drop', or 'latest' (newest message per key). */
@@ -74,9 +86,9 @@ export interface WebSocketOptions {
 export interface ClientOptions
   extends WebSocketOptions,
     SecureContextOptions,
-    Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername' | 'checkServerIdentity'> {
+    Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername'> {
   /** Extra request headers. */
-  headers?: Record<string, string>;
+  headers?: { [name: string]: string };
   /** Milliseconds allowed for the whole opening handshake (0: none). */
   handshakeTimeout?: number;
   followRedirects?: boolean;
@@ -90,9 +102,20 @@ export interface ClientOptions
   family?: number;
   localAddress?: string;
   lookup?: http.RequestOptions['lookup'];
-  createConnection?: http.RequestOptions['createConnection'];
+  createConnection?: typeof net.createConnection | http.RequestOptions['createConnection'];
   timeout?: number;
   auth?: string;
+  /** Accepted as `ws` accepts them (its types list them); the URL decides both. */
+  host?: string;
+  protocol?: string;
+  /** Fills each 4-byte masking key instead of the CSPRNG (RFC 6455 §5.3 wants them unpredictable). */
+  generateMask?(mask: Buffer): void;
+  /** Sends the upgrade request itself (instead of `request.end()`), e.g. after adding headers. */
+  finishRequest?: FinishRequestCallback;
+  /** TLS: checks the server's certificate, as `tls.connect` does (`ws`'s typings let it return a boolean). */
+  checkServerIdentity?(servername: string, cert: CertMeta | PeerCertificate): boolean | Error | undefined;
+  /** Accepted for `ws` compatibility; inbound data is bounded by maxPayload and maxFragments instead. */
+  maxBufferedChunks?: number;
 }
 
 /** Options of one send (`ws.send(data, options)`). */
@@ -105,8 +128,12 @@ export interface SendOptions {
   key?: string;
 }
 
-/** Called once a send left (or could not). */
-export type Callback = (error?: Error | null) => void;
+/** Called once a send left (Node may pass null), or with the reason it could not. */
+export type Callback = (error?: Error) => void;
+
+export type FinishRequestCallback = (request: http.ClientRequest, websocket: WebSocket) => void;
+/** Certificate data as `ws`'s types name it. */
+export type CertMeta = string | string[] | Buffer | Buffer[];
 
 /** Defaults of the server's limits. */
 export const SERVER_DEFAULTS = {
@@ -161,7 +188,7 @@ export function resolveConnectionSettings(side: Side, options: WebSocketOptions)
     skipUTF8Validation: options.skipUTF8Validation ?? false,
     autoPong: options.autoPong ?? true,
     allowSynchronousEvents: options.allowSynchronousEvents ?? true,
-    closeTimeoutMs: options.closeTimeoutMs ?? defaults.closeTimeoutMs,
+    closeTimeoutMs: options.closeTimeoutMs ?? options.closeTimeout ?? defaults.closeTimeoutMs,
     maxBackpressure: options.maxBackpressure ?? defaults.maxBackpressure,
     backpressurePolicy: options.backpressurePolicy ?? 'close',
   };
@@ -169,12 +196,22 @@ export function resolveConnectionSettings(side: Side, options: WebSocketOptions)
 
 const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 
+/** A user's generateMask (a client option), handed each key as the Buffer `ws` hands it. */
+export function userMask(fill: ((mask: Buffer) => void) | undefined): ((key: Uint8Array) => void) | undefined {
+  if (fill === undefined) return undefined;
+  return (key) => fill(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+}
+
 /**
  * The core Connection's options for a connection with `settings`: Node's fast paths (pooled
  * output buffers, the SIMD mask, native UTF-8 checks, CSPRNG masking keys on the client), and
  * close frames answered by the link once the events before them were dispatched.
  */
-export function coreOptions(settings: ConnectionSettings, codec: MessageCodec | null): CoreOptions {
+export function coreOptions(
+  settings: ConnectionSettings,
+  codec: MessageCodec | null,
+  maskSource: ((key: Uint8Array) => void) | undefined,
+): CoreOptions {
   return {
     side: settings.side,
     maxPayload: settings.maxPayload,
@@ -183,7 +220,7 @@ export function coreOptions(settings: ConnectionSettings, codec: MessageCodec | 
     skipUtf8Validation: settings.skipUTF8Validation,
     autoPong: settings.autoPong,
     autoCloseReply: false,
-    generateMask: settings.side === 'client' ? generateMask : undefined,
+    generateMask: settings.side === 'client' ? (maskSource ?? generateMask) : undefined,
     isUtf8: isValidUtf8Message,
     allocate: allocUnsafe,
     mask: applyMaskFast,
@@ -194,10 +231,20 @@ export function coreOptions(settings: ConnectionSettings, codec: MessageCodec | 
 /** A server's options with every default filled in (`wss.options`, as in `ws`). */
 export type ResolvedServerOptions<T> = T & typeof SERVER_DEFAULTS & { clientTracking: boolean };
 
-export function resolveServerOptions<T extends Partial<typeof SERVER_DEFAULTS> & { clientTracking?: boolean }>(
+export function resolveServerOptions<T extends Partial<typeof SERVER_DEFAULTS> & { clientTracking?: boolean; perMessageDeflate?: unknown }>(
   options: T,
 ): ResolvedServerOptions<T> {
-  const resolved = { ...SERVER_DEFAULTS, clientTracking: true, ...options } as ResolvedServerOptions<T>;
+  // The defaults `ws` shows in wss.options too; `perMessageDeflate: true` reads back as {}.
+  const resolved = {
+    ...SERVER_DEFAULTS,
+    clientTracking: true,
+    allowSynchronousEvents: true,
+    autoPong: true,
+    skipUTF8Validation: false,
+    perMessageDeflate: false,
+    ...options,
+  } as ResolvedServerOptions<T>;
+  if (resolved.perMessageDeflate === true) (resolved as { perMessageDeflate: unknown }).perMessageDeflate = {};
   for (const key of Object.keys(SERVER_DEFAULTS) as Array<keyof typeof SERVER_DEFAULTS>) {
     if (resolved[key] === undefined) (resolved as typeof SERVER_DEFAULTS)[key] = SERVER_DEFAULTS[key];
   }

@@ -9,17 +9,17 @@
 import { Opcode } from '../protocol/constants.js';
 import { frameHeaderSize, writeFrameHeader } from '../protocol/frame-writer.js';
 import { compressShared } from './compression/deflate-codec.js';
-import type { PerMessageDeflateOptions } from './options.js';
+import type { ResolvedDeflateOptions } from './options.js';
 
 export class PreparedMessage {
   readonly payload: Buffer;
   readonly binary: boolean;
   readonly compress: boolean;
-  readonly #deflateOptions: PerMessageDeflateOptions;
+  readonly #deflateOptions: ResolvedDeflateOptions;
   #plain: Buffer | null = null;
   readonly #compressed = new Map<number, Buffer>();
 
-  constructor(payload: Buffer, binary: boolean, compress: boolean, deflateOptions: PerMessageDeflateOptions = {}) {
+  constructor(payload: Buffer, binary: boolean, compress: boolean, deflateOptions: ResolvedDeflateOptions = {}) {
     this.payload = payload;
     this.binary = binary;
     this.compress = compress;

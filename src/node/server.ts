@@ -14,10 +14,17 @@ import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Broker } from '../broker/broker.js';
-import { HandshakeError } from '../protocol/errors.js';
+import { HandshakeError, type HandshakeErrorCode } from '../protocol/errors.js';
+import { PERMESSAGE_DEFLATE } from '../protocol/permessage-deflate.js';
 import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';
-import { decide, type AcceptOptions, type Agreement, type Refusal, type VerifyClient } from './accept-policy.js';
-import { toBytes, type SendData } from './bytes/to-bytes.js';
+import {
+  decide,
+  type AcceptOptions,
+  type Agreement,
+  type Refusal,
+  type VerifyClient,
+} from './accept-policy.js';
+import { syncBytes, type SendData } from './bytes/to-bytes.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
 import type { ConnectionHost, HostedConnection } from './internal.js';
@@ -27,6 +34,7 @@ import {
   resolveDeflateOptions,
   resolveServerOptions,
   type PerMessageDeflateOptions,
+  type ResolvedDeflateOptions,
   type ResolvedServerOptions,
   type WebSocketOptions,
 } from './options.js';
@@ -44,18 +52,25 @@ import {
 } from './upgrade/http1.js';
 import { WebSocket } from './websocket.js';
 
-export type { VerifyClient, VerifyClientCallback, VerifyClientInfo } from './accept-policy.js';
+export type { VerifyClient, VerifyClientCallback, VerifyClientCallbackAsync, VerifyClientCallbackSync, VerifyClientInfo } from './accept-policy.js';
 export { SERVER_DEFAULTS } from './options.js';
+export type { AddressInfo } from 'node:net';
 
-export interface ServerOptions extends WebSocketOptions {
+/**
+ * A server's options, generic as `ws`'s types are: T is the WebSocket class it makes (the
+ * `WebSocket` option), U the request class of its HTTP server.
+ */
+export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket, U extends typeof http.IncomingMessage = typeof http.IncomingMessage>
+  extends WebSocketOptions {
   port?: number;
   host?: string;
   backlog?: number;
-  server?: http.Server | https.Server;
+  server?: http.Server<U> | https.Server<U>;
   noServer?: boolean;
   path?: string;
-  verifyClient?: VerifyClient;
-  handleProtocols?: (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+  /** VerifyClientCallbackSync or VerifyClientCallbackAsync, as in `ws`. */
+  verifyClient?: VerifyClient<InstanceType<U>>;
+  handleProtocols?: (protocols: Set<string>, request: InstanceType<U>) => string | false;
   clientTracking?: boolean;
   /** permessage-deflate (RFC 7692), off by default as in `ws`; true or options in `ws`'s shape. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
@@ -74,20 +89,35 @@ export interface ServerOptions extends WebSocketOptions {
   /** Prefix of the broker channel of each topic, so other users of the broker never collide with topics. Default 'fdx:topic:'. */
   topicChannelPrefix?: string;
   /** Subclass to instantiate for accepted connections. */
-  WebSocket?: typeof WebSocket;
+  WebSocket?: T;
 }
 
-type UpgradeCallback = (ws: WebSocket, request: http.IncomingMessage) => void;
+/** Sockets already upgraded: handleUpgrade() twice on one socket is a programming error. */
+const UPGRADED = new WeakSet<Duplex>();
+
+/** The messages `ws` gives the same refusals (in 'wsClientError' and in the answer's body). */
+const WS_REFUSALS: Partial<Record<HandshakeErrorCode, string>> = {
+  WS_ERR_HANDSHAKE_METHOD: 'Invalid HTTP method',
+  WS_ERR_HANDSHAKE_UPGRADE: 'Invalid Upgrade header',
+  WS_ERR_HANDSHAKE_KEY: 'Missing or invalid Sec-WebSocket-Key header',
+  WS_ERR_HANDSHAKE_VERSION: 'Missing or invalid Sec-WebSocket-Version header',
+  WS_ERR_HANDSHAKE_PROTOCOL: 'Invalid Sec-WebSocket-Protocol header',
+  WS_ERR_HANDSHAKE_EXTENSIONS: 'Invalid or unacceptable Sec-WebSocket-Extensions header',
+};
+
 
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 const GOING_AWAY_REASON = Buffer.from('server shutting down');
 
-export class WebSocketServer extends EventEmitter {
-  readonly options: ResolvedServerOptions<ServerOptions>;
+export class WebSocketServer<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends EventEmitter {
+  readonly options: ResolvedServerOptions<ServerOptions<T, U>>;
   /** Open connections (when clientTracking is on, the default). */
-  readonly clients: Set<WebSocket>;
+  readonly clients: Set<InstanceType<T>>;
   /** Every open connection, whatever clientTracking says. */
   readonly #connections = new Set<HostedConnection>();
   /** Upgrades waiting for an asynchronous verifyClient (they count against maxConnections). */
@@ -95,15 +125,17 @@ export class WebSocketServer extends EventEmitter {
   #server: http.Server | https.Server | null = null;
   #ownServer = false;
   #state = RUNNING;
+  /** close() has reached its last step (the state becomes CLOSED with the 'close' event). */
+  #finishing = false;
   #heartbeat: Heartbeat | null = null;
   #removeListeners: (() => void) | null = null;
-  readonly #deflate: PerMessageDeflateOptions | null;
+  readonly #deflate: ResolvedDeflateOptions | null;
   /** What every connection of this server shares (internal.ts). */
   readonly #host: ConnectionHost;
   /** Broker operations that failed with nobody to tell. */
   brokerFailures = 0;
 
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(options: ServerOptions<T, U> = {}, callback?: () => void) {
     super();
     const given = [options.port !== undefined, options.server !== undefined, options.noServer === true].filter(Boolean).length;
     if (given !== 1) {
@@ -120,7 +152,7 @@ export class WebSocketServer extends EventEmitter {
       ),
       connectionClosed: (connection) => this.#connectionClosed(connection),
     };
-    this.clients = this.options.clientTracking ? new Set() : (undefined as unknown as Set<WebSocket>);
+    this.clients = this.options.clientTracking ? new Set() : (undefined as unknown as Set<InstanceType<T>>);
 
     if (options.port !== undefined) {
       this.#server = createUpgradeServer(this.options);
@@ -142,7 +174,7 @@ export class WebSocketServer extends EventEmitter {
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (!this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return; // another server's path
-      this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+      this.handleUpgrade(req as InstanceType<U>, socket, head, (ws, request) => this.emit('connection', ws, request));
     };
     server.on('listening', onListening);
     server.on('error', onError);
@@ -176,7 +208,7 @@ export class WebSocketServer extends EventEmitter {
    * with the new WebSocket. Refusals answer the HTTP status of their HandshakeError, or emit
    * 'wsClientError' when a listener wants to answer itself.
    */
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: UpgradeCallback): void {
+  handleUpgrade(req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (client: InstanceType<T>, request: InstanceType<U>) => void): void {
     socket.on('error', onSocketErrorDuringHandshake);
     if (this.#state !== RUNNING) return this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
     const valid = readUpgradeRequest(req);
@@ -188,11 +220,23 @@ export class WebSocketServer extends EventEmitter {
     });
   }
 
-  #accept(req: http.IncomingMessage, socket: Duplex, head: Buffer, key: string, agreement: Agreement, callback: UpgradeCallback): void {
+  #accept(
+    req: InstanceType<U>,
+    socket: Duplex,
+    head: Buffer,
+    key: string,
+    agreement: Agreement,
+    callback: (client: InstanceType<T>, request: InstanceType<U>) => void,
+  ): void {
     if (!isAnswerable(socket)) {
       socket.destroy();
       return;
     }
+    if (UPGRADED.has(socket)) {
+      // Two servers (or two calls) took the same upgrade: a misconfiguration to report loudly.
+      throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
+    }
+    UPGRADED.add(socket);
     if (this.#state !== RUNNING) {
       this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
       return;
@@ -204,8 +248,9 @@ export class WebSocketServer extends EventEmitter {
     const link = new Link(this.#host);
     const Ctor = this.options.WebSocket ?? WebSocket;
     // The link goes where `ws` passes its options: a user's subclass is constructed alike.
-    const ws = new Ctor(null, undefined, link as never);
-    link.attach(socket, head, protocol ?? '', deflate?.response ?? '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
+    const ws = new Ctor(null, undefined, link as never) as InstanceType<T>;
+    // `extensions` names the extensions in use, as `ws` reports it.
+    link.attach(socket, head, protocol ?? '', deflate ? PERMESSAGE_DEFLATE : '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
     this.#connections.add(link);
     if (this.options.clientTracking) this.clients.add(ws);
     callback(ws, req);
@@ -213,6 +258,9 @@ export class WebSocketServer extends EventEmitter {
 
   #refuse(req: http.IncomingMessage, socket: Duplex, { error, headers }: Refusal): void {
     if (socket.destroyed) return;
+    const code = error.code as HandshakeErrorCode;
+    const message = WS_REFUSALS[code];
+    if (message !== undefined) error = new HandshakeError(code, message, error.status);
     if (this.listenerCount('wsClientError') > 0) {
       this.emit('wsClientError', error, socket, req);
       return;
@@ -223,7 +271,7 @@ export class WebSocketServer extends EventEmitter {
   #connectionClosed(connection: HostedConnection): void {
     this.#connections.delete(connection);
     // The owner of a connection accepted here is the WebSocket constructed in #accept.
-    if (this.options.clientTracking) this.clients.delete(connection.owner as WebSocket);
+    if (this.options.clientTracking) this.clients.delete(connection.owner as InstanceType<T>);
     if (this.#state === CLOSING && this.#connections.size === 0) this.#finishClose();
   }
 
@@ -233,7 +281,7 @@ export class WebSocketServer extends EventEmitter {
    * Returns how many clients it was sent to.
    */
   broadcast(data: SendData, options: { binary?: boolean; compress?: boolean; filter?: (ws: WebSocket) => boolean } = {}): number {
-    const { bytes } = toBytes(data);
+    const { bytes } = syncBytes(data);
     const message = new PreparedMessage(bytes, options.binary ?? typeof data !== 'string', options.compress ?? true, this.#deflate ?? {});
     const filter = options.filter;
     let sent = 0;
@@ -301,31 +349,45 @@ export class WebSocketServer extends EventEmitter {
     this.once('close', () => clearTimeout(deadline));
   }
 
+  /** The last step of close(): 'close' once the own HTTP server closed; CLOSED from then on (as in `ws`). */
   #finishClose(): void {
-    if (this.#state === CLOSED) return;
-    this.#state = CLOSED;
+    if (this.#finishing) return;
+    this.#finishing = true;
+    const emitClose = (): void => {
+      this.#state = CLOSED;
+      this.emit('close');
+    };
     const server = this.#server;
     if (this.#ownServer && server) {
       server.closeAllConnections?.();
       if (server.listening) {
-        server.once('close', () => this.emit('close'));
+        server.once('close', emitClose);
         return;
       }
     }
-    process.nextTick(() => this.emit('close'));
+    process.nextTick(emitClose);
   }
 }
 
 /** Typed listeners, as `ws`'s typings give them. */
-export interface WebSocketServer {
-  on(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
-  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
-  on(event: 'wsClientError', listener: (this: WebSocketServer, error: HandshakeError, socket: Duplex, request: http.IncomingMessage) => void): this;
-  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  on(event: 'publishError', listener: (this: WebSocketServer, error: Error, topic: string) => void): this;
-  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
-  once(event: 'connection', listener: (this: WebSocketServer, ws: WebSocket, request: http.IncomingMessage) => void): this;
-  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+export interface WebSocketServer<T extends typeof WebSocket = typeof WebSocket, U extends typeof http.IncomingMessage = typeof http.IncomingMessage> {
+  on(event: 'connection', listener: (this: WebSocketServer<T, U>, ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  on(event: 'error', listener: (this: WebSocketServer<T, U>, error: Error) => void): this;
+  on(event: 'headers', listener: (this: WebSocketServer<T, U>, headers: string[], request: InstanceType<U>) => void): this;
+  on(event: 'wsClientError', listener: (this: WebSocketServer<T, U>, error: HandshakeError, socket: Duplex, request: InstanceType<U>) => void): this;
+  on(event: 'close' | 'listening', listener: (this: WebSocketServer<T, U>) => void): this;
+  on(event: 'publishError', listener: (this: WebSocketServer<T, U>, error: Error, topic: string) => void): this;
+  on(event: string | symbol, listener: (this: WebSocketServer<T, U>, ...args: any[]) => void): this;
+  once(event: 'connection', listener: (this: WebSocketServer<T, U>, ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  once(event: 'error', listener: (this: WebSocketServer<T, U>, error: Error) => void): this;
+  once(event: 'headers', listener: (this: WebSocketServer<T, U>, headers: string[], request: InstanceType<U>) => void): this;
+  once(event: 'wsClientError', listener: (this: WebSocketServer<T, U>, error: HandshakeError, socket: Duplex, request: InstanceType<U>) => void): this;
+  once(event: 'close' | 'listening', listener: (this: WebSocketServer<T, U>) => void): this;
+  once(event: string | symbol, listener: (this: WebSocketServer<T, U>, ...args: any[]) => void): this;
+  off(event: 'connection', listener: (this: WebSocketServer<T, U>, ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  off(event: string | symbol, listener: (this: WebSocketServer<T, U>, ...args: any[]) => void): this;
+  addListener(event: 'connection', listener: (ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  removeListener(event: 'connection', listener: (ws: InstanceType<T>, request: InstanceType<U>) => void): this;
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }

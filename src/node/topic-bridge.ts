@@ -8,15 +8,15 @@
 import type { Broker } from '../broker/broker.js';
 import { PubSub, type PublishOptions, type PublishResult } from '../pubsub/pubsub.js';
 import { asBuffer } from './bytes/convert-message.js';
-import { toBytes, type SendData } from './bytes/to-bytes.js';
-import type { PerMessageDeflateOptions } from './options.js';
+import { syncBytes, type SendData } from './bytes/to-bytes.js';
+import type { ResolvedDeflateOptions } from './options.js';
 import type { HostedConnection, ServerTopics } from './internal.js';
 import { PreparedMessage } from './prepared-message.js';
 
 export function createServerTopics(
   broker: Broker | null,
   channelPrefix: string | undefined,
-  deflate: PerMessageDeflateOptions,
+  deflate: ResolvedDeflateOptions,
   onBrokerError: (error: Error, topic: string) => void,
 ): ServerTopics {
   return new PubSub<HostedConnection, PreparedMessage>({
@@ -37,7 +37,7 @@ export function publishTo(
   except: HostedConnection | null,
   cb: ((error: Error | null) => void) | undefined,
 ): PublishResult {
-  const { bytes } = toBytes(data);
+  const { bytes } = syncBytes(data);
   const binary = options.binary ?? typeof data !== 'string';
   return topics.publish(topic, bytes, { binary, compress: options.compress, key: options.key }, except, cb);
 }

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ReadyState, isValidCloseCode } from '../protocol/constants.js';
+import { isToken } from '../protocol/header-tokens.js';
 import { UsageError } from '../protocol/errors.js';
 import type { PublishOptions, PublishResult, SendResult } from '../pubsub/pubsub.js';
 import {
@@ -18,9 +19,16 @@ import {
   getAttributeListener,
   removeEventListener,
   setAttributeListener,
+  type CloseEvent,
+  type ErrorEvent,
+  type Event,
   type EventListenerLike,
+  type EventListenerOptions,
+  type MessageEvent,
+  type WebSocketEventListener,
+  type WebSocketEventMap,
 } from './browser-api.js';
-import type { BinaryType } from './bytes/convert-message.js';
+import { isBinaryType, type BinaryType } from './bytes/convert-message.js';
 import type { SendData } from './bytes/to-bytes.js';
 import { clientHost, openClient, parseTarget, type DialResult } from './client.js';
 import type { ServerTopics } from './internal.js';
@@ -32,6 +40,9 @@ export type { ClientOptions, SendOptions } from './options.js';
 export type { BackpressurePolicy } from './send-policy.js';
 
 export type RawData = Buffer | ArrayBuffer | Buffer[];
+
+/** A ping's or pong's callback, typed as `ws` types it (it gets no error once the frame is written). */
+export type ControlCallback = (error: Error) => void;
 
 const EMPTY_BUFFER = Buffer.alloc(0);
 const NO_TOPICS: ReadonlySet<string> = new Set();
@@ -59,9 +70,15 @@ export class WebSocket extends EventEmitter {
    * unconnected instance; a server passes the accepted connection's link as the third argument
    * (where `ws` passes its options), so a user's subclass is constructed the same way.
    */
-  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
+  constructor(address: null);
+  constructor(address: string | URL, options?: ClientOptions | http.ClientRequestArgs);
+  constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions | http.ClientRequestArgs);
+  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions | http.ClientRequestArgs, options?: ClientOptions | http.ClientRequestArgs);
+  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions | http.ClientRequestArgs, options?: ClientOptions | http.ClientRequestArgs) {
     super();
     if (address === null) {
+      // A server's connection: `ws`'s instances made this way have no URL.
+      this.#url = undefined as unknown as string;
       if (options instanceof Link) {
         this.#link = options;
         options.bind(this);
@@ -72,9 +89,13 @@ export class WebSocket extends EventEmitter {
     let opts: ClientOptions = {};
     if (typeof protocols === 'string') list = [protocols];
     else if (Array.isArray(protocols)) list = protocols;
-    else if (protocols && typeof protocols === 'object') opts = protocols;
-    if (options) opts = options;
+    else if (protocols && typeof protocols === 'object') opts = protocols as ClientOptions;
+    if (options) opts = options as ClientOptions;
     const target = parseTarget(address);
+    // RFC 6455 §4.1: each subprotocol a token, none twice; the same check and error as `ws`.
+    if (list.some((p, i) => typeof p !== 'string' || !isToken(p) || list.indexOf(p) !== i)) {
+      throw new SyntaxError('An invalid or duplicated subprotocol was specified');
+    }
     this.#url = target.url.href;
     const link = new Link(clientHost(opts));
     link.bind(this);
@@ -96,7 +117,7 @@ export class WebSocket extends EventEmitter {
   }
 
   set binaryType(type: BinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments') this.#binaryType = type;
+    if (isBinaryType(type)) this.#binaryType = type;
   }
 
   /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
@@ -130,6 +151,14 @@ export class WebSocket extends EventEmitter {
     return this.#link?.socket ?? null;
   }
 
+  /**
+   * The underlying socket under the name `ws` gives it: undocumented there, yet read by
+   * libraries (engine.io-client's autoUnref) and apps (`ws._socket.remoteAddress`).
+   */
+  get _socket(): Duplex | null {
+    return this.#link?.socket ?? null;
+  }
+
   /** Messages dropped by the backpressure policy so far. */
   get droppedMessages(): number {
     return this.#link?.droppedMessages ?? 0;
@@ -137,37 +166,37 @@ export class WebSocket extends EventEmitter {
 
   // ------------------------------------------------------------------ browser-style events
 
-  get onopen(): EventListenerLike | null {
-    return getAttributeListener(this, 'open');
+  get onopen(): ((event: Event) => void) | null {
+    return getAttributeListener(this, 'open') as ((event: Event) => void) | null;
   }
-  set onopen(listener: EventListenerLike | null) {
+  set onopen(listener: ((event: Event) => void) | null) {
     setAttributeListener(this, 'open', listener);
   }
-  get onmessage(): EventListenerLike | null {
-    return getAttributeListener(this, 'message');
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return getAttributeListener(this, 'message') as ((event: MessageEvent) => void) | null;
   }
-  set onmessage(listener: EventListenerLike | null) {
+  set onmessage(listener: ((event: MessageEvent) => void) | null) {
     setAttributeListener(this, 'message', listener);
   }
-  get onclose(): EventListenerLike | null {
-    return getAttributeListener(this, 'close');
+  get onclose(): ((event: CloseEvent) => void) | null {
+    return getAttributeListener(this, 'close') as ((event: CloseEvent) => void) | null;
   }
-  set onclose(listener: EventListenerLike | null) {
+  set onclose(listener: ((event: CloseEvent) => void) | null) {
     setAttributeListener(this, 'close', listener);
   }
-  get onerror(): EventListenerLike | null {
-    return getAttributeListener(this, 'error');
+  get onerror(): ((event: ErrorEvent) => void) | null {
+    return getAttributeListener(this, 'error') as ((event: ErrorEvent) => void) | null;
   }
-  set onerror(listener: EventListenerLike | null) {
+  set onerror(listener: ((event: ErrorEvent) => void) | null) {
     setAttributeListener(this, 'error', listener);
   }
 
-  addEventListener(type: string, listener: EventListenerLike, options: { once?: boolean } = {}): void {
-    addEventListener(this, type, listener, options);
+  addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K>, options: EventListenerOptions = {}): void {
+    addEventListener(this, type, listener as EventListenerLike, options);
   }
 
-  removeEventListener(type: string, listener: EventListenerLike): void {
-    removeEventListener(this, type, listener);
+  removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K>): void {
+    removeEventListener(this, type, listener as EventListenerLike);
   }
 
   // ------------------------------------------------------------------ sending
@@ -178,6 +207,8 @@ export class WebSocket extends EventEmitter {
    * Returns 'sent' (written), 'buffered' (waiting in a buffer: a 'drain' event follows) or
    * 'dropped' (by the backpressure policy, or because the connection is closing).
    */
+  send(data: SendData, options?: SendOptions | Callback, cb?: Callback): SendResult;
+  send(data: SendData, cb?: Callback): SendResult;
   send(data: SendData, options?: SendOptions | Callback, cb?: Callback): SendResult {
     if (typeof options === 'function') {
       cb = options;
@@ -186,22 +217,23 @@ export class WebSocket extends EventEmitter {
     return this.#open().send(data, options, cb);
   }
 
-  ping(data?: SendData, mask?: boolean | Callback, cb?: Callback): void {
+  /** Sends a ping (RFC 6455 §5.5.2) with at most 125 bytes of data; `mask` is decided by the side, as RFC 6455 §5.3 says. */
+  ping(data?: SendData, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
     this.#control('ping', data, mask, cb);
   }
 
-  pong(data?: SendData, mask?: boolean | Callback, cb?: Callback): void {
+  pong(data?: SendData, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
     this.#control('pong', data, mask, cb);
   }
 
-  #control(kind: 'ping' | 'pong', data: SendData | undefined, mask: boolean | Callback | undefined, cb: Callback | undefined): void {
+  #control(kind: 'ping' | 'pong', data: SendData | undefined, mask: boolean | ControlCallback | undefined, cb: ControlCallback | undefined): void {
     if (typeof data === 'function') {
-      cb = data as unknown as Callback;
+      cb = data as ControlCallback;
       data = undefined;
     } else if (typeof mask === 'function') {
       cb = mask;
     }
-    this.#open().control(kind, data, cb);
+    this.#open().control(kind, data, cb as Callback | undefined);
   }
 
   /** The link, past the opening handshake; sending before it throws, as in `ws`. */
@@ -276,16 +308,17 @@ export class WebSocket extends EventEmitter {
   close(code?: number, reason?: string | Buffer): void {
     const link = this.#link;
     if (link === null || link.readyState === ReadyState.CLOSED) return;
-    if (link.readyState === ReadyState.CONNECTING) {
+    if (link.readyState === ReadyState.CONNECTING || link.socket === null) {
+      // Still opening (or failing to: then there is nothing left to close).
       this.#dial?.abort();
       return;
     }
     if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
       throw new TypeError('First argument must be a valid error code number');
     }
-    const reasonBytes = reason === undefined ? EMPTY_BUFFER : typeof reason === 'string' ? Buffer.from(reason) : reason;
+    // As in `ws`: without a code the close frame is empty and the reason is not sent.
+    const reasonBytes = code === undefined || reason === undefined ? EMPTY_BUFFER : typeof reason === 'string' ? Buffer.from(reason) : reason;
     if (reasonBytes.length > 123) throw new RangeError('The message must not be greater than 123 bytes');
-    if (code === undefined && reasonBytes.length > 0) throw new TypeError('A close reason needs a close code');
     link.close(code, reasonBytes);
   }
 
@@ -293,7 +326,7 @@ export class WebSocket extends EventEmitter {
   terminate(): void {
     const link = this.#link;
     if (link === null || link.readyState === ReadyState.CLOSED) return;
-    if (link.readyState === ReadyState.CONNECTING) {
+    if (link.readyState === ReadyState.CONNECTING || link.socket === null) {
       this.#dial?.abort();
       return;
     }

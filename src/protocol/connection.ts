@@ -241,8 +241,8 @@ export class Connection {
     this.#discardInput();
   }
 
-  #failWith(code: ProtocolErrorCode): void {
-    this.#fail(new ProtocolError(code), this.#autoCloseReply);
+  #failWith(code: ProtocolErrorCode, detail?: number): void {
+    this.#fail(new ProtocolError(code, undefined, detail), this.#autoCloseReply);
   }
 
   #discardInput(): void {
@@ -315,7 +315,7 @@ export class Connection {
     if (payload.length >= 2) {
       code = (payload[0]! << 8) | payload[1]!;
       // RFC 6455 §7.4: only codes defined for the wire may be received.
-      if (!isValidCloseCode(code)) return this.#failWith('WS_ERR_INVALID_CLOSE_CODE');
+      if (!isValidCloseCode(code)) return this.#failWith('WS_ERR_INVALID_CLOSE_CODE', code);
       reason = payload.subarray(2);
       // RFC 6455 §5.5.1: the reason is UTF-8.
       if (!isValidUtf8(reason)) return this.#failWith('WS_ERR_INVALID_CLOSE_UTF8');

@@ -28,10 +28,13 @@ export class ProtocolError extends FullduplexError {
   declare readonly code: ProtocolErrorCode;
   /** The close code sent to the peer when this error fails the connection. */
   readonly closeCode: number;
-  constructor(code: ProtocolErrorCode, message?: string) {
+  /** The offending value, where there is one: the opcode, a control frame's length, the close code. */
+  readonly detail: number | undefined;
+  constructor(code: ProtocolErrorCode, message?: string, detail?: number) {
     const row = PROTOCOL_ERRORS[code];
-    super(code, message ?? row.message);
+    super(code, message ?? (detail === undefined ? row.message : `${row.message} ${detail}`));
     this.closeCode = row.closeCode;
+    this.detail = detail;
   }
 }
 

@@ -181,8 +181,8 @@ export class FrameReader {
     this.#offset = n;
   }
 
-  #fail(code: ProtocolErrorCode): ReadStep {
-    this.#error = new ProtocolError(code);
+  #fail(code: ProtocolErrorCode, detail?: number): ReadStep {
+    this.#error = new ProtocolError(code, undefined, detail);
     this.discard();
     return ReadStep.ERROR;
   }
@@ -215,18 +215,18 @@ export class FrameReader {
       return this.#fail('WS_ERR_UNEXPECTED_RSV_1');
     }
     // RFC 6455 §5.2: unknown opcodes fail the connection.
-    if (opcode > Opcode.BINARY && opcode < Opcode.CLOSE) return this.#fail('WS_ERR_INVALID_OPCODE');
-    if (opcode > Opcode.PONG) return this.#fail('WS_ERR_INVALID_OPCODE');
+    if (opcode > Opcode.BINARY && opcode < Opcode.CLOSE) return this.#fail('WS_ERR_INVALID_OPCODE', opcode);
+    if (opcode > Opcode.PONG) return this.#fail('WS_ERR_INVALID_OPCODE', opcode);
     if (isControl) {
       // RFC 6455 §5.5: control frames are at most 125 bytes and never fragmented.
       if (!fin) return this.#fail('WS_ERR_EXPECTED_FIN');
-      if (length7 > MAX_CONTROL_PAYLOAD) return this.#fail('WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH');
+      if (length7 > MAX_CONTROL_PAYLOAD) return this.#fail('WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', length7);
     } else if (opcode === Opcode.CONTINUATION) {
       // RFC 6455 §5.4: a continuation frame needs an open fragmented message.
       if (!this.#fragmented) return this.#fail('WS_ERR_UNEXPECTED_CONTINUATION');
     } else if (this.#fragmented) {
       // RFC 6455 §5.4: fragments of different messages must not interleave.
-      return this.#fail('WS_ERR_EXPECTED_CONTINUATION');
+      return this.#fail('WS_ERR_EXPECTED_CONTINUATION', opcode);
     }
     // RFC 6455 §5.1: clients mask every frame, servers none.
     if (masked !== this.#expectMasked) {

@@ -10,6 +10,9 @@ import { formatExtensions, type ExtensionOffer } from './header-tokens.js';
 
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 
+/** The order of the parameters an answer adds to those of the offer. */
+const ANSWER_ORDER = ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits'];
+
 /** What one side wants (ws's option names). Window bits are 8..15. */
 export interface DeflateConfig {
   serverNoContextTakeover?: boolean;
@@ -135,6 +138,12 @@ export function negotiateDeflate(
     if (clientNoContextTakeover) params.push(['client_no_context_takeover', true]);
     if (sendServerBits) params.push(['server_max_window_bits', String(serverMaxWindowBits)]);
     if (sendClientBits) params.push(['client_max_window_bits', String(clientMaxWindowBits)]);
+    // Parameters the offer named keep its order, ours follow (the answer `ws` writes, byte for byte).
+    const rank = (name: string): number => {
+      const at = offer.params.findIndex(([offered]) => offered === name);
+      return at === -1 ? offer.params.length + ANSWER_ORDER.indexOf(name) : at;
+    };
+    params.sort((a, b) => rank(a[0]) - rank(b[0]));
     return {
       params: { serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits },
       response: formatExtensions([{ name: PERMESSAGE_DEFLATE, params }]),

@@ -114,8 +114,9 @@ describe('client over loopback', () => {
 
         const close = c.expect.close;
         if ('fail' in close) {
-          // As in `ws`: after a failure the application sees the code it failed with (the wire
-          // close code; RFC 6455 §7.1.5 would name the connection's state 1006 as no close frame came back).
+          // After a failure the application sees the code it failed with (the wire close code;
+          // RFC 6455 §7.1.5 and `ws` would report 1006 as no close frame came back: a difference
+          // listed in test/differential/differences.ts).
           assert.equal(code, close.fail, `${c.id}: the close code of the 'close' event`);
         } else {
           assert.equal(code, close.code ?? 1005, `${c.id}: the close code of the 'close' event`);

@@ -1,10 +1,15 @@
 /**
- * Received bytes in the shape users asked for (`binaryType`, as in `ws` and the browser):
- * a Buffer view, an ArrayBuffer, or a list of fragments.
+ * A received binary message in the shape users asked for (`binaryType`, as in `ws` and the
+ * browser): a Buffer view, an ArrayBuffer, a list of fragments, or a Blob. Text messages are
+ * not converted: `binaryType` applies to binary messages only.
  * Must not: copy bytes that can be viewed instead.
  */
 
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+
+export function isBinaryType(type: unknown): type is BinaryType {
+  return type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob';
+}
 
 /** A Buffer view of core bytes (no copy). */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -12,12 +17,13 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** A message payload in the shape `binaryType` asks for. */
-export function convertMessage(bytes: Uint8Array, binaryType: BinaryType): Buffer | ArrayBuffer | Buffer[] {
+export function convertMessage(bytes: Uint8Array, binaryType: BinaryType): Buffer | ArrayBuffer | Buffer[] | Blob {
   const buffer = asBuffer(bytes);
   if (binaryType === 'arraybuffer') {
     if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) return buffer.buffer as ArrayBuffer;
     return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
   }
   if (binaryType === 'fragments') return [buffer];
+  if (binaryType === 'blob') return new Blob([buffer]);
   return buffer;
 }

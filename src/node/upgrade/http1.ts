@@ -81,10 +81,12 @@ export function writeSwitching(socket: Duplex, headers: string[]): void {
 }
 
 /** Writes an HTTP error answer and closes the socket once it is out. */
-export function abortHandshake(socket: Duplex, status: number, message?: string, headers?: Record<string, string>): void {
+export function abortHandshake(socket: Duplex, status: number, message?: string, headers?: http.OutgoingHttpHeaders): void {
   if (socket.writable && !socket.destroyed) {
     socket.once('finish', () => socket.destroy());
-    socket.end(rejectResponse(status, message, headers));
+    const lines: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) lines[name] = Array.isArray(value) ? value.join(', ') : String(value);
+    socket.end(rejectResponse(status, message, lines));
   } else {
     socket.destroy();
   }
