@@ -5,34 +5,37 @@
  * Must not: change what the EventEmitter events carry.
  */
 import type { EventEmitter } from 'node:events';
-import type { WebSocket } from './websocket.js';
 
 /** What a MessageEvent carries: text as a string, binary data as `binaryType` asks. */
 export type Data = string | Buffer | ArrayBuffer | Buffer[] | Blob;
 
-/** The 'open' event, and the base of the others (WHATWG DOM §2.2). */
-export class Event {
+/**
+ * The 'open' event, and the base of the others (WHATWG DOM §2.2). `Target` is the WebSocket
+ * (websocket.ts names it; this file does not import it, so that no import cycle forms); it
+ * defaults to `any`, as loose as `ws`'s typings, for code that names the event types alone.
+ */
+export class Event<Target = any> {
   readonly type: string;
-  readonly target: WebSocket;
-  constructor(type: string, target: WebSocket) {
+  readonly target: Target;
+  constructor(type: string, target: Target) {
     this.type = type;
     this.target = target;
   }
 }
 
-export class MessageEvent extends Event {
+export class MessageEvent<Target = any> extends Event<Target> {
   readonly data: Data;
-  constructor(target: WebSocket, data: Data) {
+  constructor(target: Target, data: Data) {
     super('message', target);
     this.data = data;
   }
 }
 
-export class CloseEvent extends Event {
+export class CloseEvent<Target = any> extends Event<Target> {
   readonly code: number;
   readonly reason: string;
   readonly wasClean: boolean;
-  constructor(target: WebSocket, code: number, reason: string, wasClean: boolean) {
+  constructor(target: Target, code: number, reason: string, wasClean: boolean) {
     super('close', target);
     this.code = code;
     this.reason = reason;
@@ -40,11 +43,11 @@ export class CloseEvent extends Event {
   }
 }
 
-export class ErrorEvent extends Event {
+export class ErrorEvent<Target = any> extends Event<Target> {
   // `any`, as the WHATWG ErrorEvent and `ws` type it: whatever was thrown or emitted.
   readonly error: any;
   readonly message: string;
-  constructor(target: WebSocket, error: unknown) {
+  constructor(target: Target, error: unknown) {
     super('error', target);
     this.error = error;
     this.message = error instanceof Error ? error.message : String(error);
@@ -52,17 +55,17 @@ export class ErrorEvent extends Event {
 }
 
 /** The event each browser-style event type delivers. */
-export interface WebSocketEventMap {
-  open: Event;
-  message: MessageEvent;
-  close: CloseEvent;
-  error: ErrorEvent;
+export interface WebSocketEventMap<Target = any> {
+  open: Event<Target>;
+  message: MessageEvent<Target>;
+  close: CloseEvent<Target>;
+  error: ErrorEvent<Target>;
 }
 
 /** A listener of `type`: a function or an object with handleEvent (WHATWG DOM §2.7). */
-export type WebSocketEventListener<K extends keyof WebSocketEventMap> =
-  | ((event: WebSocketEventMap[K]) => void)
-  | { handleEvent(event: WebSocketEventMap[K]): void };
+export type WebSocketEventListener<K extends keyof WebSocketEventMap, Target = any> =
+  | ((event: WebSocketEventMap<Target>[K]) => void)
+  | { handleEvent(event: WebSocketEventMap<Target>[K]): void };
 
 export interface EventListenerOptions {
   once?: boolean;
@@ -79,7 +82,10 @@ function call(listener: EventListenerLike, thisArg: unknown, event: Event): void
   else (listener.handleEvent as (e: Event) => void).call(listener, event);
 }
 
-type Converter = (target: WebSocket, ...args: unknown[]) => Event;
+/** The socket as the converters see it. */
+type Source = EventEmitter & { readonly wasClean: boolean };
+
+type Converter = (target: Source, ...args: unknown[]) => Event<Source>;
 
 /** EventEmitter arguments to event objects; text is always a string, as in the browser. */
 const CONVERTERS: Record<string, Converter> = {
@@ -102,7 +108,7 @@ export function addEventListener(
     if (meta && meta.listener === listener && !meta.attribute && !options.attribute) return;
   }
   const wrapper = function (this: EventEmitter, ...args: unknown[]): void {
-    call(listener, target, convert(target as WebSocket, ...args));
+    call(listener, target, convert(target as Source, ...args));
   };
   ORIGINAL.set(wrapper as (...args: never[]) => void, { listener, attribute: options.attribute ?? false });
   if (options.once) target.once(type, wrapper);

@@ -17,7 +17,6 @@ import { applyMaskFast } from './bytes/apply-mask-fast.js';
 import { generateMask } from './bytes/generate-mask.js';
 import { isValidUtf8Message } from './bytes/is-valid-utf8-message.js';
 import type { BackpressurePolicy } from './send-policy.js';
-import type { WebSocket } from './websocket.js';
 
 /** The `perMessageDeflate` option, in `ws`'s shape. */
 export interface PerMessageDeflateOptions extends Omit<DeflateConfig, 'clientMaxWindowBits'> {
@@ -131,7 +130,12 @@ export interface SendOptions {
 /** Called once a send left (Node may pass null), or with the reason it could not. */
 export type Callback = (error?: Error) => void;
 
-export type FinishRequestCallback = (request: http.ClientRequest, websocket: WebSocket) => void;
+/**
+ * `Socket` is the WebSocket making the request; this file does not import websocket.ts (which
+ * imports it), so it defaults to `any`, as loose as `ws`'s typings.
+ */
+export type FinishRequestCallback<Socket = any> = (request: http.ClientRequest, websocket: Socket) => void;
+
 /** Certificate data as `ws`'s types name it. */
 export type CertMeta = string | string[] | Buffer | Buffer[];
 

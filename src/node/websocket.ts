@@ -166,36 +166,36 @@ export class WebSocket extends EventEmitter {
 
   // ------------------------------------------------------------------ browser-style events
 
-  get onopen(): ((event: Event) => void) | null {
-    return getAttributeListener(this, 'open') as ((event: Event) => void) | null;
+  get onopen(): ((event: Event<WebSocket>) => void) | null {
+    return getAttributeListener(this, 'open') as ((event: Event<WebSocket>) => void) | null;
   }
-  set onopen(listener: ((event: Event) => void) | null) {
+  set onopen(listener: ((event: Event<WebSocket>) => void) | null) {
     setAttributeListener(this, 'open', listener);
   }
-  get onmessage(): ((event: MessageEvent) => void) | null {
-    return getAttributeListener(this, 'message') as ((event: MessageEvent) => void) | null;
+  get onmessage(): ((event: MessageEvent<WebSocket>) => void) | null {
+    return getAttributeListener(this, 'message') as ((event: MessageEvent<WebSocket>) => void) | null;
   }
-  set onmessage(listener: ((event: MessageEvent) => void) | null) {
+  set onmessage(listener: ((event: MessageEvent<WebSocket>) => void) | null) {
     setAttributeListener(this, 'message', listener);
   }
-  get onclose(): ((event: CloseEvent) => void) | null {
-    return getAttributeListener(this, 'close') as ((event: CloseEvent) => void) | null;
+  get onclose(): ((event: CloseEvent<WebSocket>) => void) | null {
+    return getAttributeListener(this, 'close') as ((event: CloseEvent<WebSocket>) => void) | null;
   }
-  set onclose(listener: ((event: CloseEvent) => void) | null) {
+  set onclose(listener: ((event: CloseEvent<WebSocket>) => void) | null) {
     setAttributeListener(this, 'close', listener);
   }
-  get onerror(): ((event: ErrorEvent) => void) | null {
-    return getAttributeListener(this, 'error') as ((event: ErrorEvent) => void) | null;
+  get onerror(): ((event: ErrorEvent<WebSocket>) => void) | null {
+    return getAttributeListener(this, 'error') as ((event: ErrorEvent<WebSocket>) => void) | null;
   }
-  set onerror(listener: ((event: ErrorEvent) => void) | null) {
+  set onerror(listener: ((event: ErrorEvent<WebSocket>) => void) | null) {
     setAttributeListener(this, 'error', listener);
   }
 
-  addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K>, options: EventListenerOptions = {}): void {
+  addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K, WebSocket>, options: EventListenerOptions = {}): void {
     addEventListener(this, type, listener as EventListenerLike, options);
   }
 
-  removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K>): void {
+  removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: WebSocketEventListener<K, WebSocket>): void {
     removeEventListener(this, type, listener as EventListenerLike);
   }
 

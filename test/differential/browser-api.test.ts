@@ -5,7 +5,7 @@
  */
 import { describe } from 'node:test';
 import net from 'node:net';
-import { frame, OP } from '../hostile/raw-peer.js';
+import { OP, serverFrame } from '../support/frames.js';
 import { Recorder, attempt, delay, once, rawServer, scenario, show, until, type Scope } from './harness.js';
 
 type AnyEvent = Record<string, unknown> & { type: string; target: unknown };
@@ -36,9 +36,9 @@ describe('browser-style events', () => {
     client.onerror = (e) => seen.push(fields(e as unknown as AnyEvent, client));
     await until(() => server.peers.length > 0);
     const peer = server.peers[0]!;
-    peer.write(frame({ opcode: OP.TEXT, payload: 'hi', mask: false }));
-    peer.write(frame({ opcode: OP.BINARY, payload: Uint8Array.of(1), mask: false }));
-    peer.write(frame({ opcode: OP.CLOSE, payload: Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('done')]), mask: false }));
+    peer.write(serverFrame({ opcode: OP.TEXT, payload: 'hi' }));
+    peer.write(serverFrame({ opcode: OP.BINARY, payload: Uint8Array.of(1) }));
+    peer.write(serverFrame({ opcode: OP.CLOSE, payload: Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('done')]) }));
     await delay(30);
     peer.socket.end();
     await until(() => seen.length >= 4);
@@ -64,7 +64,7 @@ describe('browser-style events', () => {
     client.onmessage = () => seen.push('second');
     await once(client, 'open');
     await until(() => server.peers.length > 0);
-    server.peers[0]!.write(frame({ opcode: OP.TEXT, payload: 'x', mask: false }));
+    server.peers[0]!.write(serverFrame({ opcode: OP.TEXT, payload: 'x' }));
     await until(() => seen.length > 0);
     await delay(20);
     return seen;
@@ -85,8 +85,8 @@ describe('browser-style events', () => {
     client.addEventListener('bogus' as 'message', listener);
     await once(client, 'open');
     await until(() => server.peers.length > 0);
-    server.peers[0]!.write(frame({ opcode: OP.TEXT, payload: 'a', mask: false }));
-    server.peers[0]!.write(frame({ opcode: OP.TEXT, payload: 'b', mask: false }));
+    server.peers[0]!.write(serverFrame({ opcode: OP.TEXT, payload: 'a' }));
+    server.peers[0]!.write(serverFrame({ opcode: OP.TEXT, payload: 'b' }));
     await until(() => seen.length >= 5);
     await delay(20);
     return { seen, listeners: client.listenerCount('message'), bogus: client.listenerCount('bogus') };
@@ -101,7 +101,7 @@ describe('browser-style events', () => {
     client.removeEventListener('message', handler);
     await once(client, 'open');
     await until(() => server.peers.length > 0);
-    server.peers[0]!.write(frame({ opcode: OP.TEXT, payload: 'x', mask: false }));
+    server.peers[0]!.write(serverFrame({ opcode: OP.TEXT, payload: 'x' }));
     await until(() => seen.length > 0);
     await delay(20);
     return { seen, attribute: client.onmessage === handler };
@@ -136,7 +136,7 @@ describe('browser-style events', () => {
     client.addEventListener('message', (e) => seen.push(Object.getPrototypeOf(e)?.constructor?.name, e instanceof Object));
     await once(client, 'open');
     await until(() => server.peers.length > 0);
-    server.peers[0]!.write(frame({ opcode: OP.TEXT, payload: 'x', mask: false }));
+    server.peers[0]!.write(serverFrame({ opcode: OP.TEXT, payload: 'x' }));
     await until(() => seen.length > 0);
     return seen;
   });

@@ -17,7 +17,8 @@ import type { Duplex } from 'node:stream';
 import type { ServerOptions, WebSocket as WsWebSocket, WebSocketServer as WsServer, ClientOptions } from 'ws';
 import { IMPLEMENTATIONS, type Implementation } from './implementations.js';
 import { DIFFERENCES } from './differences.js';
-import { acceptFor, parseFrames, type ServerFrame } from '../hostile/raw-peer.js';
+import { acceptFor } from '../hostile/raw-peer.js';
+import { FrameStream, type ParsedFrame } from '../support/frames.js';
 
 /** How long a scenario waits for something that should happen at once on loopback. */
 export const WAIT_MS = 1500;
@@ -309,10 +310,10 @@ export const SERVER_SIDE_EVENTS = ['message', 'ping', 'pong', 'error', 'close'] 
 export class RawServerPeer {
   readonly socket: Duplex;
   readonly request: http.IncomingMessage;
-  readonly frames: ServerFrame[] = [];
+  readonly frames: Array<ParsedFrame<Buffer>> = [];
   ended = false;
   closed = false;
-  #pending = Buffer.alloc(0);
+  readonly #stream = new FrameStream();
 
   constructor(request: http.IncomingMessage, socket: Duplex, head: Buffer) {
     this.request = request;
@@ -329,9 +330,7 @@ export class RawServerPeer {
   }
 
   #receive(chunk: Buffer): void {
-    const { frames, rest } = parseFrames(Buffer.concat([this.#pending, chunk]));
-    this.frames.push(...frames);
-    this.#pending = Buffer.from(rest);
+    this.frames.push(...this.#stream.push(chunk));
   }
 
   write(bytes: Uint8Array): void {
@@ -340,7 +339,7 @@ export class RawServerPeer {
 
   /** The frames received so far as { fin, rsv, opcode, masked, payload } with the payload shown. */
   shownFrames(): unknown[] {
-    return this.frames.map((f) => ({ fin: f.fin, rsv: f.rsv, opcode: f.opcode, masked: f.masked, payload: show(f.payload) }));
+    return this.frames.map((f) => ({ fin: f.fin, rsv: (f.rsv1 ? 4 : 0) | (f.rsv2 ? 2 : 0) | (f.rsv3 ? 1 : 0), opcode: f.opcode, masked: f.masked, payload: show(f.payload) }));
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { describe } from 'node:test';
 import type { WebSocket as WsWebSocket } from 'ws';
-import { frame, OP, upgradedPeer } from '../hostile/raw-peer.js';
+import { upgradedPeer } from '../hostile/raw-peer.js';
+import { OP, serverFrame } from '../support/frames.js';
 import { CLIENT_EVENTS, Recorder, attempt, delay, drainTicks, once, rawServer, scenario, settle, show, until, type Scope } from './harness.js';
 
 /** A client of the implementation connected to a raw server; returns both ends. */
@@ -71,7 +72,7 @@ describe('send: what goes on the wire', () => {
     const peer = await upgradedPeer(port);
     scope.defer(() => peer.destroy());
     await peer.until(() => peer.frames().length >= 8, 1500);
-    return peer.frames().map((f) => ({ fin: f.fin, rsv: f.rsv, opcode: f.opcode, masked: f.masked, payload: show(f.payload) }));
+    return peer.frames().map((f) => ({ fin: f.fin, rsv: (f.rsv1 ? 4 : 0) | (f.rsv2 ? 2 : 0) | (f.rsv3 ? 1 : 0), opcode: f.opcode, masked: f.masked, payload: show(f.payload) }));
   });
 
   scenario('generateMask chooses the masking keys', async (scope) => {
@@ -192,8 +193,8 @@ describe('ping and pong', () => {
   scenario('a ping from the server is answered and reported', async (scope) => {
     const { client, peer } = await rawPair(scope);
     const rec = new Recorder().watch(client, 'client', CLIENT_EVENTS);
-    peer.write(frame({ opcode: OP.PING, payload: 'hb', mask: false }));
-    peer.write(frame({ opcode: OP.PONG, payload: 'unsolicited', mask: false }));
+    peer.write(serverFrame({ opcode: OP.PING, payload: 'hb' }));
+    peer.write(serverFrame({ opcode: OP.PONG, payload: 'unsolicited' }));
     await rec.waitFor('client', 'pong');
     return { log: rec.log, frames: await framesOf(peer, 1) };
   });
@@ -201,7 +202,7 @@ describe('ping and pong', () => {
   scenario('autoPong: false leaves pings unanswered', async (scope) => {
     const { client, peer } = await rawPair(scope, { perMessageDeflate: false, autoPong: false });
     const rec = new Recorder().watch(client, 'client', CLIENT_EVENTS);
-    peer.write(frame({ opcode: OP.PING, payload: 'hb', mask: false }));
+    peer.write(serverFrame({ opcode: OP.PING, payload: 'hb' }));
     await rec.waitFor('client', 'ping');
     await delay(50);
     return { log: rec.log, frames: peer.shownFrames() };
@@ -230,12 +231,12 @@ describe('receiving messages', () => {
       const received: unknown[] = [];
       client.on('message', (data: unknown, isBinary: boolean) => received.push(['message', show(data), isBinary]));
       client.onmessage = (event: { data: unknown; type: string }) => received.push(['onmessage', event.type, show(event.data)]);
-      peer.write(frame({ opcode: OP.TEXT, payload: 'text é', mask: false }));
-      peer.write(frame({ opcode: OP.BINARY, payload: Uint8Array.of(1, 2, 3), mask: false }));
-      peer.write(frame({ opcode: OP.BINARY, payload: Uint8Array.of(4), fin: false, mask: false }));
-      peer.write(frame({ opcode: OP.CONT, payload: Uint8Array.of(5), mask: false }));
-      peer.write(frame({ opcode: OP.TEXT, payload: 'fr', fin: false, mask: false }));
-      peer.write(frame({ opcode: OP.CONT, payload: 'ag', mask: false }));
+      peer.write(serverFrame({ opcode: OP.TEXT, payload: 'text é' }));
+      peer.write(serverFrame({ opcode: OP.BINARY, payload: Uint8Array.of(1, 2, 3) }));
+      peer.write(serverFrame({ opcode: OP.BINARY, payload: Uint8Array.of(4), fin: false }));
+      peer.write(serverFrame({ opcode: OP.CONTINUATION, payload: Uint8Array.of(5) }));
+      peer.write(serverFrame({ opcode: OP.TEXT, payload: 'fr', fin: false }));
+      peer.write(serverFrame({ opcode: OP.CONTINUATION, payload: 'ag' }));
       await until(() => received.length >= 8);
       await delay(20);
       return { thrown, binaryType: client.binaryType, received };
@@ -254,8 +255,8 @@ describe('receiving messages', () => {
   scenario('an empty text and an empty binary message', async (scope) => {
     const { client, peer } = await rawPair(scope);
     const rec = new Recorder().watch(client, 'client', ['message']);
-    peer.write(frame({ opcode: OP.TEXT, payload: '', mask: false }));
-    peer.write(frame({ opcode: OP.BINARY, payload: '', mask: false }));
+    peer.write(serverFrame({ opcode: OP.TEXT, payload: '' }));
+    peer.write(serverFrame({ opcode: OP.BINARY, payload: '' }));
     await until(() => rec.log.length === 2);
     return rec.log;
   });
@@ -278,7 +279,7 @@ describe('receiving messages', () => {
       order.push(`m${data}`);
       queueMicrotask(() => order.push(`micro${data}`));
     });
-    peer.write(Buffer.concat([frame({ opcode: OP.TEXT, payload: '1', mask: false }), frame({ opcode: OP.TEXT, payload: '2', mask: false })]));
+    peer.write(Buffer.concat([serverFrame({ opcode: OP.TEXT, payload: '1' }), serverFrame({ opcode: OP.TEXT, payload: '2' })]));
     await until(() => order.length === 4);
     return order;
   });
@@ -288,7 +289,7 @@ describe('receiving messages', () => {
     const rec = new Recorder().watch(client, 'client', ['message']);
     client.pause();
     const paused = client.isPaused;
-    peer.write(frame({ opcode: OP.TEXT, payload: 'held', mask: false }));
+    peer.write(serverFrame({ opcode: OP.TEXT, payload: 'held' }));
     await delay(50);
     const whilePaused = rec.log.length;
     client.resume();
@@ -376,7 +377,7 @@ describe('closing', () => {
   scenario('a close frame from the server is answered with the same code', async (scope) => {
     const { client, peer } = await rawPair(scope);
     const rec = new Recorder().watch(client, 'client', CLIENT_EVENTS);
-    peer.write(frame({ opcode: OP.CLOSE, payload: Buffer.concat([Buffer.from([0x0f, 0xa1]), Buffer.from('done')]), mask: false }));
+    peer.write(serverFrame({ opcode: OP.CLOSE, payload: Buffer.concat([Buffer.from([0x0f, 0xa1]), Buffer.from('done')]) }));
     await delay(30);
     peer.socket.end();
     await rec.waitFor('client', 'close');
@@ -386,7 +387,7 @@ describe('closing', () => {
   scenario('an empty close frame from the server reports 1005', async (scope) => {
     const { client, peer } = await rawPair(scope);
     const rec = new Recorder().watch(client, 'client', CLIENT_EVENTS);
-    peer.write(frame({ opcode: OP.CLOSE, payload: '', mask: false }));
+    peer.write(serverFrame({ opcode: OP.CLOSE, payload: '' }));
     await delay(30);
     peer.socket.end();
     await rec.waitFor('client', 'close');

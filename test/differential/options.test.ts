@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { ClientOptions, WebSocket as WsWebSocket } from 'ws';
 import { WebSocketServer as WsServer } from 'ws';
-import { fragmented, frame, OP, upgradedPeer } from '../hostile/raw-peer.js';
+import { upgradedPeer } from '../hostile/raw-peer.js';
+import { OP, clientFrame, fragmented, serverFrame } from '../support/frames.js';
 import { CLIENT_EVENTS, Recorder, delay, drainTicks, once, rawServer, scenario, show, until, type Scope } from './harness.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
@@ -80,7 +81,7 @@ describe('limits', () => {
     await once(client, 'open');
     await until(() => server.peers.length > 0);
     const peer = server.peers[0]!;
-    peer.write(frame({ opcode: OP.BINARY, payload: Buffer.alloc(5), mask: false }));
+    peer.write(serverFrame({ opcode: OP.BINARY, payload: Buffer.alloc(5) }));
     await until(() => peer.frames.length > 0);
     await delay(20);
     peer.socket.end();
@@ -94,7 +95,7 @@ describe('limits', () => {
     const rec = new Recorder().watch(client, 'client', CLIENT_EVENTS);
     await once(client, 'open');
     await until(() => server.peers.length > 0);
-    server.peers[0]!.write(frame({ opcode: OP.TEXT, payload: Uint8Array.of(0xff), mask: false }));
+    server.peers[0]!.write(serverFrame({ opcode: OP.TEXT, payload: Uint8Array.of(0xff) }));
     await rec.waitFor('client', 'message');
     return rec.log;
   });
@@ -106,7 +107,7 @@ describe('limits', () => {
     await once(client, 'open');
     await until(() => server.peers.length > 0);
     const peer = server.peers[0]!;
-    peer.write(frame({ opcode: OP.TEXT, payload: 'masked' }));
+    peer.write(clientFrame({ opcode: OP.TEXT, payload: 'masked' }));
     await until(() => peer.frames.length > 0);
     await delay(20);
     peer.socket.end();

@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket as WsWebSocket } from 'ws';
-import { Peer, goodHeaders, request, upgradedPeer, frame, OP } from '../hostile/raw-peer.js';
+import { Peer, goodHeaders, request, upgradedPeer } from '../hostile/raw-peer.js';
+import { OP, clientFrame } from '../support/frames.js';
 import { Recorder, attempt, drainTicks, once, scenario, settle, show, until, type Scope } from './harness.js';
 
 /** The answer a raw client gets to `bytes`: status, the headers named, and whether the server closed. */
@@ -414,7 +415,7 @@ describe('WebSocketServer: limits', () => {
     wss.on('connection', (ws: WsWebSocket) => ws.on('error', (e: Error) => errors.push(show(e))));
     const peer = await upgradedPeer(port);
     scope.defer(() => peer.destroy());
-    peer.write(frame({ opcode: OP.TEXT, payload: 'more than ten bytes' }));
+    peer.write(clientFrame({ opcode: OP.TEXT, payload: 'more than ten bytes' }));
     await peer.waitClosed(1500);
     const close = peer.closeFrame();
     return { code: close?.code, reason: close?.reason.toString(), errors };
@@ -425,7 +426,7 @@ describe('WebSocketServer: limits', () => {
     const got = new Promise<unknown>((resolve) => wss.once('connection', (ws: WsWebSocket) => ws.once('message', (d) => resolve(show(d)))));
     const peer = await upgradedPeer(port);
     scope.defer(() => peer.destroy());
-    peer.write(frame({ opcode: OP.TEXT, payload: '0123456789' }));
+    peer.write(clientFrame({ opcode: OP.TEXT, payload: '0123456789' }));
     return settle(got);
   });
 
@@ -434,7 +435,7 @@ describe('WebSocketServer: limits', () => {
     const got = new Promise<unknown>((resolve) => wss.once('connection', (ws: WsWebSocket) => ws.once('message', (d: Buffer) => resolve(d.length))));
     const peer = await upgradedPeer(port);
     scope.defer(() => peer.destroy());
-    peer.write(frame({ opcode: OP.BINARY, payload: Buffer.alloc(20 * 1024 * 1024, 1) }));
+    peer.write(clientFrame({ opcode: OP.BINARY, payload: Buffer.alloc(20 * 1024 * 1024, 1) }));
     const length = await settle(got, 3000);
     return { length, close: peer.closeFrame()?.code ?? null };
   });
@@ -446,7 +447,7 @@ describe('WebSocketServer: limits', () => {
     );
     const peer = await upgradedPeer(port);
     scope.defer(() => peer.destroy());
-    peer.write(frame({ opcode: OP.TEXT, payload: Uint8Array.of(0xff, 0xfe) }));
+    peer.write(clientFrame({ opcode: OP.TEXT, payload: Uint8Array.of(0xff, 0xfe) }));
     return settle(got);
   });
 });

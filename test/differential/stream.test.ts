@@ -4,7 +4,7 @@
  * stream's and the socket's events in order.
  */
 import { describe } from 'node:test';
-import { frame, OP } from '../hostile/raw-peer.js';
+import { serverFrame } from '../support/frames.js';
 import { Recorder, delay, once, rawServer, scenario, show, until, type Scope } from './harness.js';
 
 const STREAM_EVENTS = ['data', 'end', 'finish', 'close', 'error'] as const;
@@ -88,7 +88,7 @@ describe('createWebSocketStream', () => {
     const rec = new Recorder().watch(duplex, 'stream', STREAM_EVENTS).watch(client, 'client', ['close', 'error']);
     await once(client, 'open');
     await until(() => server.peers.length > 0);
-    server.peers[0]!.write(frame({ opcode: 0x3, payload: '', mask: false }));
+    server.peers[0]!.write(serverFrame({ opcode: 0x3, payload: '' }));
     await rec.waitFor('stream', 'close');
     await delay(20);
     return { log: rec.byLabel(), destroyed: duplex.destroyed };
