@@ -123,7 +123,10 @@ export class PlainSession implements Session {
     const bound = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.#attempt++);
     const delay = Math.round(bound / 2 + (Math.random() * bound) / 2);
     this.#terminal.status(`${why}; reconnecting in ${delay} ms`);
-    this.#timer = setTimeout(() => this.#dial(), delay);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#dial();
+    }, delay);
   }
 
   #message(data: Buffer, isBinary: boolean): void {
