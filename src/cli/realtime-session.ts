@@ -7,7 +7,7 @@
  * watches the sockets it makes to tell a failed connection (exit 1) from a closed one.
  * Must not: reach past fullduplex/client's public API, or call process.exit.
  */
-import { createClient, type RealtimeClient } from '../client.js';
+import { SUBPROTOCOL, createClient, type RealtimeClient } from '../client.js';
 import { WebSocket } from '../index.js';
 import { ExitCode } from './args.js';
 import { exitCodeForClose, formatText, type ConnectSettings, type Session } from './session.js';
@@ -138,6 +138,11 @@ export class RealtimeSession implements Session {
     let opened = false;
     let failure: Error | null = null;
     socket.on('open', () => {
+      // The client closes a socket whose server did not pick fdx.v1: that is no connection.
+      if (socket.protocol !== SUBPROTOCOL) {
+        failure = new Error(`the server does not speak ${SUBPROTOCOL} (it chose ${socket.protocol ? `'${socket.protocol}'` : 'no subprotocol'})`);
+        return;
+      }
       opened = this.#everOpened = true;
       this.#terminal.status(`connected to ${this.#settings.url} (subprotocol ${socket.protocol || 'none'})`);
     });

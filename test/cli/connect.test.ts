@@ -11,11 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocketServer as WsServer, type WebSocket as WsSocket } from 'ws';
-import { WebSocketServer, type WebSocket } from '../../src/index.js';
+import { WebSocketServer as WsServer } from 'ws';
+import { WebSocketServer } from '../../src/index.js';
 import { ROOT, exitOf, fdx, waitFor, withLimit } from './fdx-process.js';
 
-type AnySocket = WsSocket | WebSocket;
+/** What the tests use of a server-side socket, ws's or ours. */
+interface AnySocket {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  send(data: Buffer | string, options?: { binary?: boolean }): unknown;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
 
 interface Peer {
   url: string;
