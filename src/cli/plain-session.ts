@@ -100,7 +100,7 @@ export class PlainSession implements Session {
       this.#terminal.status(`pong ${JSON.stringify(data.toString())} in ${ms.toFixed(3)} ms`);
     });
     ws.on('error', (error: Error) => {
-      if (!opened) failure = error;
+      if (!opened) failure ??= error;
       else this.#terminal.error(error.message);
     });
     ws.on('close', (code: number, reason: Buffer) => {

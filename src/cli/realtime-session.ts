@@ -29,6 +29,8 @@ export class RealtimeSession implements Session {
   #socket: WebSocket | null = null;
   #everOpened = false;
   #closingByUs = false;
+  #inputEnded = false;
+  #closingAfterInput = false;
   #finished = false;
   #interrupts = 0;
   #received = 0;
@@ -53,7 +55,10 @@ export class RealtimeSession implements Session {
       token: settings.token,
       timeoutMs: 10_000,
     });
-    this.#client.on('online', () => this.#terminal.status(`online as ${this.#client.id}`));
+    this.#client.on('online', () => {
+      this.#terminal.status(`online as ${this.#client.id}`);
+      this.#closeAfterInput();
+    });
     this.#client.on('subscribed', (channel, recovered) => this.#terminal.status(`subscribed to ${channel}${recovered ? '' : ' (not recovered: publications may have been missed)'}`));
     this.#client.on('publication', (data, info) => this.#print(`pub ${info.channel} ${this.#json(data)}`));
     this.#client.on('drain', () => this.#terminal.status('the server is draining'));
@@ -115,8 +120,16 @@ export class RealtimeSession implements Session {
   }
 
   endOfInput(): void {
-    // Replies first, then --wait (unless --exit-after waits for its messages), then close.
+    this.#inputEnded = true;
+    this.#closeAfterInput();
+  }
+
+  /** Once the input has ended and the client is online: replies first, then --wait, then close. */
+  #closeAfterInput(): void {
+    if (!this.#inputEnded || this.#closingAfterInput || this.#client.state !== 'connected') return;
+    this.#closingAfterInput = true;
     void Promise.allSettled([...this.#inflight]).then(() => {
+      // With --exit-after, the Nth message closes (or --wait, when given).
       if (this.#settings.exitAfter !== undefined && this.#settings.waitMs === 0) return;
       this.#timer = setTimeout(() => this.#close(), this.#settings.waitMs);
     });
@@ -140,14 +153,14 @@ export class RealtimeSession implements Session {
     socket.on('open', () => {
       // The client closes a socket whose server did not pick fdx.v1: that is no connection.
       if (socket.protocol !== SUBPROTOCOL) {
-        failure = new Error(`the server does not speak ${SUBPROTOCOL} (it chose ${socket.protocol ? `'${socket.protocol}'` : 'no subprotocol'})`);
+        failure ??= new Error(`the server does not speak ${SUBPROTOCOL} (it chose ${socket.protocol ? `'${socket.protocol}'` : 'no subprotocol'})`);
         return;
       }
       opened = this.#everOpened = true;
       this.#terminal.status(`connected to ${this.#settings.url} (subprotocol ${socket.protocol || 'none'})`);
     });
     socket.on('error', (error: Error) => {
-      if (!opened) failure = error;
+      if (!opened) failure ??= error;
     });
     // The server's events reach the client only through handlers registered by name; the
     // command prints every one it is sent, so it reads them off the socket.
