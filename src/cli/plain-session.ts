@@ -58,14 +58,14 @@ export class PlainSession implements Session {
     this.#maybeCloseAfterInput();
   }
 
-  interrupt(): void {
+  interrupt(why = 'closing (Ctrl-C again to stop at once)'): void {
     if (++this.#interrupts > 1 || this.#ws?.readyState !== 1) {
       // Not open (still dialling, or waiting to reconnect), or asked twice: stop at once.
       this.#ws?.terminate();
       this.#finish(this.#everOpened ? ExitCode.ABNORMAL_CLOSE : ExitCode.FAILURE);
       return;
     }
-    this.#terminal.status('closing (Ctrl-C again to stop at once)');
+    this.#terminal.status(why);
     this.#close(1000, '');
   }
 

@@ -135,14 +135,14 @@ export class RealtimeSession implements Session {
     });
   }
 
-  interrupt(): void {
+  interrupt(why = 'closing (Ctrl-C again to stop at once)'): void {
     if (++this.#interrupts > 1 || this.#socket?.readyState !== 1) {
       this.#socket?.terminate();
       this.#client.close();
       this.#finish(this.#everOpened ? ExitCode.ABNORMAL_CLOSE : ExitCode.FAILURE);
       return;
     }
-    this.#terminal.status('closing (Ctrl-C again to stop at once)');
+    this.#terminal.status(why);
     this.#close();
   }
 

@@ -24,8 +24,8 @@ export interface ConnectSettings {
 export interface Session {
   line(text: string): void;
   endOfInput(): void;
-  /** Ctrl-C or a signal: close now (a second time: give up waiting). */
-  interrupt(): void;
+  /** Ctrl-C or a signal: close now (a second time: give up waiting); `why` is printed. */
+  interrupt(why?: string): void;
   /** Called by the session when it no longer wants input (e.g. after --exit-after). */
   onStopInput: (() => void) | null;
   readonly done: Promise<ExitCode>;

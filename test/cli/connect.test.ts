@@ -195,6 +195,22 @@ describe('fdx connect: what reaches the server', () => {
     assert.equal(run.stdout(), 'again hi\n');
     assert.equal(server.requests.length, 2);
   });
+  test('closes cleanly, without a crash, when the reader of its output goes away', async () => {
+    const server = await peer('ws', (socket) => {
+      let n = 0;
+      const timer = setInterval(() => {
+        for (let i = 0; i < 50; i++) socket.send(`line ${n++}`);
+      }, 5);
+      socket.on('close', () => clearInterval(timer));
+    });
+    const run = fdx(['connect', server.url]);
+    await waitFor(run, 'stdout', (text) => text.includes('line 0'), 'the first lines');
+    run.child.stdout.destroy();
+    assert.deepEqual(await exitOf(run), { code: 0, signal: null }, run.stderr());
+    assert.match(run.stderr(), /the output was closed; closing/);
+    assert.doesNotMatch(run.stderr(), /Error|EPIPE/);
+    assert.equal(server.closes[0]?.code, 1000);
+  });
 });
 
 describe('fdx connect: transports', () => {

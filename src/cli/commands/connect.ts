@@ -180,6 +180,16 @@ async function connect(settings: ConnectSettings, realtime: boolean): Promise<Ex
   const onSignal = (): void => session.interrupt();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that went away (`fdx connect ... | head -1`): close the connection, quietly.
+  let outputGone = false;
+  const onOutputError = (error: NodeJS.ErrnoException): void => {
+    if (outputGone) return;
+    outputGone = true;
+    if (error.code !== 'EPIPE') process.stderr.write(`fdx: cannot write the output: ${error.message}\n`);
+    stopInput();
+    session.interrupt('the output was closed; closing');
+  };
+  process.stdout.on('error', onOutputError);
   if (interactive) {
     terminal.attach(input);
     input.prompt();
@@ -190,6 +200,8 @@ async function connect(settings: ConnectSettings, realtime: boolean): Promise<Ex
     stopInput();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    // Later writes to a closed stdout must not throw either.
+    if (!outputGone) process.stdout.removeListener('error', onOutputError);
     // stdin may still hold a reference (a pipe nobody closes); the answer is known.
     process.stdin.unref?.();
     process.stdin.destroy();
