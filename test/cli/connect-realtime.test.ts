@@ -1,6 +1,7 @@
 /**
  * `fdx connect --realtime` through pipes against `fdx serve`'s fdx.v1 endpoint: subscribe,
- * publish, request, publications between two processes, --exit-after, and a server that does
+ * publish, request, publications between two processes, --exit-after, --reconnect after a
+ * drain, and a server that does
  * not speak fdx.v1.
  */
 import { once } from 'node:events';
@@ -50,6 +51,29 @@ describe('fdx connect --realtime', () => {
     assert.match(run.stderr(), /with --realtime, lines are commands/);
     assert.match(run.stderr(), /not JSON, not sent: \{oops/);
     assert.equal(run.stdout(), '');
+  });
+
+  test('--reconnect comes back after a drain, resubscribes, and keeps working', async () => {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = String((probe.address() as AddressInfo).port);
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const first = await startServe(['--port', port, '--drain-ms', '0']);
+    const client = fdx(['connect', `ws://127.0.0.1:${port}/rt`, '--realtime', '--reconnect']);
+    client.child.stdin.write('/sub news\n');
+    await waitFor(client, 'stderr', (text) => text.includes('subscribed to news'), 'the subscription');
+    await stop(first.run);
+    await waitFor(client, 'stderr', (text) => text.includes('closed: 1012'), 'the drain');
+    const second = await startServe(['--port', port]);
+    try {
+      await waitFor(client, 'stderr', (text) => (text.match(/subscribed to news/g) ?? []).length === 2, 'the resubscription');
+      client.child.stdin.end('/pub news "back"\n');
+      assert.deepEqual(await exitOf(client), { code: 0, signal: null }, client.stderr());
+      assert.match(client.stdout(), /^pub news "back"$/m);
+      assert.equal((client.stderr().match(/online as/g) ?? []).length, 2);
+    } finally {
+      await stop(second.run);
+    }
   });
 
   test('exits 1 when the server does not pick fdx.v1', async () => {
