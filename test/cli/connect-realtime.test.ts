@@ -1,8 +1,7 @@
 /**
  * `fdx connect --realtime` through pipes against `fdx serve`'s fdx.v1 endpoint: subscribe,
  * publish, request, publications between two processes, --exit-after, --reconnect after a
- * drain, and a server that does
- * not speak fdx.v1.
+ * drain, and a server that does not speak fdx.v1.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
