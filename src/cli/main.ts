@@ -1,63 +1,23 @@
 /**
  * The `fdx` command: reads the command line, picks a subcommand from a table, and runs it.
- * Usage mistakes (unknown command or flag, a malformed number) print one line to stderr and
- * end with exit code 2, the convention of Unix tools; `--help` prints usage to stdout.
- * Must not: import anything but the package's public entry point and node:* (the layer rule);
+ * `fdx --version`, `fdx help [COMMAND]`, `fdx COMMAND --help`. Usage mistakes (unknown command
+ * or option, a malformed value) print one line and a hint to stderr and end with exit code 2,
+ * the convention of Unix tools; help goes to stdout.
+ * Must not: import anything but the package's public entry points and node:* (the layer rule);
  * call process.exit (the launcher sets the exit code from what `main` resolves to).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { echo } from './echo.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { ExitCode, UsageMistake, parseCommandLine, type Command } from './args.js';
+import { connectCommand } from './commands/connect.js';
+import { echoCommand } from './commands/echo.js';
+import { serveCommand } from './commands/serve.js';
 
-/** Exit codes: 0 success, 1 runtime failure (e.g. the port is taken), 2 usage error. */
-export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** A usage mistake: reported as `fdx: <message>` plus a hint, exit code 2. */
-export class UsageMistake extends Error {
-  override name = 'UsageMistake';
-}
-
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-type ParsedValues = Record<string, string | boolean | undefined>;
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: OptionsConfig;
-  run(values: ParsedValues): Promise<ExitCode>;
-}
+export { ExitCode, UsageMistake, parseInteger } from './args.js';
 
 const COMMANDS: Record<string, Command> = {
-  echo: {
-    summary: 'Run a WebSocket echo server (text back as text, binary as binary)',
-    usage: [
-      'Usage: fdx echo [--port PORT] [--host HOST] [--max-payload BYTES] [--deflate]',
-      '',
-      'Run a WebSocket echo server until SIGINT or SIGTERM, then close it gracefully.',
-      'Prints "listening on ws://HOST:PORT" once it accepts connections.',
-      '',
-      'Options:',
-      '  --port PORT          TCP port, 0 for any free port (default 9001)',
-      '  --host HOST          Address to bind (default 127.0.0.1)',
-      '  --max-payload BYTES  Largest message accepted; bigger ones close with 1009',
-      '                       (default 16777216, 0 for no limit)',
-      '  --deflate            Offer permessage-deflate compression (RFC 7692)',
-      '  -h, --help           Show this help',
-    ].join('\n'),
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'max-payload': { type: 'string' },
-      deflate: { type: 'boolean' },
-    },
-    async run(values) {
-      const port = parseInteger('--port', values.port, 0, 65535) ?? 9001;
-      const maxPayload = parseInteger('--max-payload', values['max-payload'], 0, Number.MAX_SAFE_INTEGER);
-      const host = values.host === undefined ? '127.0.0.1' : String(values.host);
-      if (host === '') throw new UsageMistake('--host must not be empty');
-      return echo({ port, host, maxPayload, deflate: values.deflate === true });
-    },
-  },
+  connect: connectCommand,
+  serve: serveCommand,
+  echo: echoCommand,
 };
 
 const GENERAL_USAGE = [
@@ -65,8 +25,15 @@ const GENERAL_USAGE = [
   '',
   'Commands:',
   ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`),
+  `  ${'help'.padEnd(10)} Show the help of a command: fdx help COMMAND`,
   '',
-  'Run "fdx <command> --help" for the options of a command.',
+  'Options:',
+  '  -v, --version  Print the version of fullduplex',
+  '  -h, --help     Show this help',
+  '',
+  'Exit codes: 0 success or clean close, 1 failure (no connection, port taken), 2 usage',
+  'mistake, 3 connection closed abnormally.',
+  'Run "fdx help <command>" or "fdx <command> --help" for the options of a command.',
 ].join('\n');
 
 /**
@@ -76,36 +43,46 @@ const GENERAL_USAGE = [
 export async function main(argv: readonly string[]): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined) return usageMistake('missing command');
-  if (name === '-h' || name === '--help' || name === 'help') {
-    const topic = name === 'help' && rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
-    process.stdout.write(`${topic ? topic.usage : GENERAL_USAGE}\n`);
+  if (name === '-v' || name === '--version') {
+    if (rest.length > 0) return usageMistake(`unexpected argument '${rest[0]}'`);
+    process.stdout.write(`fdx ${version()}\n`);
     return ExitCode.OK;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
-    return usageMistake(name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`);
+  if (name === '-h' || name === '--help') {
+    process.stdout.write(`${GENERAL_USAGE}\n`);
+    return ExitCode.OK;
   }
-  let values: ParsedValues;
-  try {
-    ({ values } = parseArgs({
-      args: [...rest],
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return usageMistake(describeParseError(error), `fdx ${name} --help`);
-  }
-  if (values.help) {
+  if (name === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) {
+      process.stdout.write(`${GENERAL_USAGE}\n`);
+      return ExitCode.OK;
+    }
+    const command = lookup(topic);
+    if (!command) return usageMistake(`no command '${topic}'`);
+    if (rest.length > 1) return usageMistake(`unexpected argument '${rest[1]}'`, 'fdx help');
     process.stdout.write(`${command.usage}\n`);
     return ExitCode.OK;
   }
+  const command = lookup(name);
+  if (!command) {
+    return usageMistake(name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`);
+  }
   try {
-    return await command.run(values);
+    const parsed = parseCommandLine(rest, { ...command.options, help: { type: 'boolean', short: 'h' } }, command.positionals);
+    if (parsed.values.help) {
+      process.stdout.write(`${command.usage}\n`);
+      return ExitCode.OK;
+    }
+    return await command.run(parsed);
   } catch (error) {
     if (error instanceof UsageMistake) return usageMistake(error.message, `fdx ${name} --help`);
     throw error;
   }
+}
+
+function lookup(name: string): Command | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
 }
 
 function usageMistake(message: string, help = 'fdx --help'): ExitCode {
@@ -113,31 +90,20 @@ function usageMistake(message: string, help = 'fdx --help'): ExitCode {
   return ExitCode.USAGE;
 }
 
-/** parseArgs' messages are long and mention its own API; keep the part a user needs. */
-function describeParseError(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string };
-  const text = String(message ?? error);
-  switch (code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return text.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return text.replace(/^Unexpected argument/, 'unexpected argument').replace(/\. This command does not take.*$/s, '');
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      if (text.endsWith('argument missing')) return `option '${text.match(/'(-[^' ]+)/)?.[1] ?? '?'}' needs a value`;
-      return text.replace(/^Option/, 'option').replace(/\s*\n\s*/g, ' ');
-    default:
-      return text;
+/**
+ * The package's version, from the package.json above this file: two levels up from the
+ * source (src/cli/main.ts), one from the build (dist/cli.js).
+ */
+function version(): string {
+  for (const relative of ['../../package.json', '../package.json']) {
+    try {
+      const url = new URL(relative, import.meta.url);
+      if (!existsSync(url)) continue;
+      const manifest = JSON.parse(readFileSync(url, 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'fullduplex' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // not ours, unreadable, or no module URL (the CommonJS build): try the next one
+    }
   }
-}
-
-/** A decimal integer in [min, max], or undefined when the flag was not given. */
-export function parseInteger(flag: string, value: string | boolean | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value);
-  if (!/^[0-9]+$/.test(text)) throw new UsageMistake(`${flag} must be a whole number, got '${text}'`);
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageMistake(`${flag} must be between ${min} and ${max}, got '${text}'`);
-  }
-  return n;
+  return 'unknown';
 }

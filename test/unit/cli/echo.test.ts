@@ -191,7 +191,7 @@ describe('fdx echo', () => {
 describe('fdx usage', () => {
   const mistakes: Array<{ args: string[]; stderr: RegExp }> = [
     { args: [], stderr: /missing command/ },
-    { args: ['serve'], stderr: /unknown command 'serve'/ },
+    { args: ['frobnicate'], stderr: /unknown command 'frobnicate'/ },
     { args: ['--verbose'], stderr: /unknown option '--verbose'/ },
     { args: ['echo', '--bogus'], stderr: /unknown option '--bogus'/ },
     { args: ['echo', 'extra'], stderr: /unexpected argument 'extra'/ },

@@ -6,7 +6,43 @@
  * signal, when the user asks not to wait for the close handshakes).
  */
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type ServerOptions } from '../index.js';
+import { WebSocketServer, type ServerOptions } from '../../index.js';
+import { onShutdownSignal, formatAddress } from '../shutdown-signals.js';
+import { ExitCode, UsageMistake, parseInteger, stringValue, type Command } from '../args.js';
+
+export const echoCommand: Command = {
+  summary: 'Run a WebSocket echo server (text back as text, binary as binary)',
+  usage: [
+    'Usage: fdx echo [--port PORT] [--host HOST] [--max-payload BYTES] [--deflate]',
+    '',
+    'Run a WebSocket echo server until SIGINT or SIGTERM, then close it gracefully.',
+    'Prints "listening on ws://HOST:PORT" once it accepts connections.',
+    '',
+    'Options:',
+    '  --port PORT          TCP port, 0 for any free port (default 9001)',
+    '  --host HOST          Address to bind (default 127.0.0.1)',
+    '  --max-payload BYTES  Largest message accepted; bigger ones close with 1009',
+    '                       (default 16777216, 0 for no limit)',
+    '  --deflate            Offer permessage-deflate compression (RFC 7692)',
+    '  -h, --help           Show this help',
+    '',
+    'Exit codes: 0 after a signal closed it, 1 when it cannot listen, 2 usage mistake.',
+  ].join('\n'),
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'max-payload': { type: 'string' },
+    deflate: { type: 'boolean' },
+  },
+  positionals: false,
+  async run({ values }) {
+    const port = parseInteger('--port', stringValue(values, 'port'), 0, 65535) ?? 9001;
+    const maxPayload = parseInteger('--max-payload', stringValue(values, 'max-payload'), 0, Number.MAX_SAFE_INTEGER);
+    const host = stringValue(values, 'host') ?? '127.0.0.1';
+    if (host === '') throw new UsageMistake('--host must not be empty');
+    return echo({ port, host, maxPayload, deflate: values.deflate === true });
+  },
+};
 
 export interface EchoOptions {
   port: number;
@@ -15,10 +51,6 @@ export interface EchoOptions {
   maxPayload?: number | undefined;
   deflate?: boolean;
 }
-
-/** Exit codes as in main.ts (repeated here as numbers so echo.ts does not import main.ts). */
-const OK = 0;
-const FAILURE = 1;
 
 /**
  * Starts the server, prints `listening on ws://HOST:PORT` with the bound port once it accepts
@@ -43,9 +75,7 @@ export function echo(options: EchoOptions): Promise<0 | 1> {
 
     wss.on('listening', () => {
       listening = true;
-      const address = wss.address() as AddressInfo;
-      const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
-      process.stdout.write(`listening on ws://${host}:${address.port}\n`);
+      process.stdout.write(`listening on ws://${formatAddress(wss.address() as AddressInfo)}\n`);
     });
 
     wss.on('error', (error: NodeJS.ErrnoException) => {
@@ -55,28 +85,14 @@ export function echo(options: EchoOptions): Promise<0 | 1> {
       }
       process.stderr.write(`fdx: cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}\n`);
       stopHandlingSignals();
-      wss.close(() => resolve(FAILURE));
+      wss.close(() => resolve(ExitCode.FAILURE));
     });
 
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        // A second signal: the user does not want to wait for the close handshakes.
-        process.stderr.write(`fdx: ${signal} again, exiting now\n`);
-        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
-      }
-      stopping = true;
-      process.stderr.write(`fdx: ${signal}, closing\n`);
+    const stopHandlingSignals = onShutdownSignal('closing', () => {
       wss.close(() => {
         stopHandlingSignals();
-        resolve(OK);
+        resolve(ExitCode.OK);
       });
-    };
-    const stopHandlingSignals = (): void => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
   });
 }
