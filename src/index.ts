@@ -23,6 +23,7 @@ export type { Broker, BrokerMessageHandler } from './broker/broker.js';
 export { BrokerError } from './broker/broker.js';
 export { MemoryBroker, MemoryHub } from './broker/memory-broker.js';
 export type { PerMessageDeflateOptions } from './node/options.js';
+export type { PreparedMessage } from './node/prepared-message.js';
 export type { ServerOptions, VerifyClient, VerifyClientInfo, VerifyClientCallback } from './node/server.js';
 export { SERVER_DEFAULTS } from './node/server.js';
 export { CloseEvent, ErrorEvent, MessageEvent } from './node/browser-api.js';

@@ -11,7 +11,8 @@ import type { Position } from '../../../src/realtime/protocol.js';
 import type { LiveHandler } from '../../../src/realtime/engine.js';
 import { RealtimeError } from '../../../src/realtime/realtime-error.js';
 import type { StandardSchemaV1 } from '../../../src/realtime/server/standard-schema.js';
-import { FakeClock, FakeTransport, settle } from './fakes.js';
+import { FakeClock, settle } from '../../support/fake-clock.js';
+import { FakeTransport } from './fakes.js';
 
 function setup(options: RealtimeServerOptions<any> = {}) {
   const clock = new FakeClock();
