@@ -1,7 +1,8 @@
 /**
  * fullduplex/realtime: the real-time server (channels, history and recovery, typed events,
  * drain) mounted on fullduplex's WebSocketServer. The layer itself (realtime/) sees only
- * Transports; this entry adapts each WebSocket to one and negotiates the fdx.v1 subprotocol.
+ * Transports; this entry adapts each WebSocket to one (whose sendShared frames a fan-out once
+ * for all, with wss.prepare and ws.sendPrepared) and negotiates the fdx.v1 subprotocol.
  *   import { RealtimeServer, mountRealtime } from 'fullduplex/realtime';
  *   const rt = new RealtimeServer({ authenticate, authorize });
  *   const wss = mountRealtime(rt, { server: httpServer, path: '/rt' });
