@@ -48,9 +48,10 @@ export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
 
 export type EventHandler<Data> = (data: any, connection: RealtimeConnection<any, Data>, meta: { key: string | undefined }) => unknown;
 
-/** A live publication with its `pub` message, serialized once for every subscriber. */
+/** A live publication, its offset as a number and its `pub` message: made once for all subscribers. */
 interface Delivery {
   publication: EnginePublication;
+  offset: number;
   pub: SharedText;
 }
 
@@ -307,26 +308,21 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     membership.epoch = result.position.epoch;
     ready(result);
     membership.buffer = null;
-    for (const delivery of buffered) this.#deliverTo(membership, delivery.publication, delivery.pub);
+    for (const delivery of buffered) this.#deliverTo(membership, delivery);
   }
 
   #deliver(members: Set<Membership>, publication: EnginePublication): void {
     const skip = publication.origin;
-    let pub: SharedText | undefined;
     let delivery: Delivery | undefined;
     for (const membership of members) {
       if (skip !== undefined && membership.connection.id === skip) continue;
-      pub ??= new SharedText(serialize(pubMessage(publication)));
-      if (membership.buffer) {
-        membership.buffer.push((delivery ??= { publication, pub }));
-        continue;
-      }
-      this.#deliverTo(membership, publication, pub);
+      delivery ??= { publication, offset: Number(publication.offset), pub: new SharedText(serialize(pubMessage(publication))) };
+      if (membership.buffer) membership.buffer.push(delivery);
+      else this.#deliverTo(membership, delivery);
     }
   }
 
-  #deliverTo(membership: Membership, publication: EnginePublication, pub: SharedText): void {
-    const offset = Number(publication.offset);
+  #deliverTo(membership: Membership, { publication, offset, pub }: Delivery): void {
     if (publication.epoch === membership.epoch) {
       if (offset <= membership.offset) return; // already sent (history or earlier)
     } else {
