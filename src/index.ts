@@ -32,6 +32,7 @@ export type {
   VerifyClientCallbackSync,
   AddressInfo,
 } from './node/server.js';
+export type { PreparedMessage } from './node/prepared-message.js';
 export { SERVER_DEFAULTS } from './node/server.js';
 export { CloseEvent, ErrorEvent, Event, MessageEvent } from './node/browser-api.js';
 export type { Data, EventListenerOptions, WebSocketEventListener, WebSocketEventMap } from './node/browser-api.js';

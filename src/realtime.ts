@@ -1,15 +1,17 @@
 /**
  * fullduplex/realtime: the real-time server (channels, history and recovery, typed events,
  * drain) mounted on fullduplex's WebSocketServer. The layer itself (realtime/) sees only
- * Transports; this entry adapts each WebSocket to one and negotiates the fdx.v1 subprotocol.
+ * Transports; this entry adapts each WebSocket to one (whose sendShared frames a fan-out once
+ * for all, with wss.prepare and ws.sendPrepared) and negotiates the fdx.v1 subprotocol.
  *   import { RealtimeServer, mountRealtime } from 'fullduplex/realtime';
  *   const rt = new RealtimeServer({ authenticate, authorize });
  *   const wss = mountRealtime(rt, { server: httpServer, path: '/rt' });
  * Must not: reach into node/ past its public classes.
  */
-import { WebSocket, WebSocketServer, type ServerOptions } from './index.js';
+import { WebSocket, WebSocketServer, type PreparedMessage, type ServerOptions } from './index.js';
 import { SUBPROTOCOL } from './realtime/protocol.js';
 import type { RealtimeServer } from './realtime/server/realtime-server.js';
+import type { SharedText } from './realtime/shared-text.js';
 import type { Transport } from './realtime/transport.js';
 
 export { RealtimeServer } from './realtime/server/realtime-server.js';
@@ -23,6 +25,7 @@ export { MemoryEngine, MEMORY_ENGINE_DEFAULTS } from './realtime/memory-engine.j
 export type { MemoryEngineOptions } from './realtime/memory-engine.js';
 export type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from './realtime/engine.js';
 export type { Transport } from './realtime/transport.js';
+export { SharedText } from './realtime/shared-text.js';
 export type { Clock } from './realtime/clock.js';
 export { systemClock } from './realtime/clock.js';
 export { RealtimeError } from './realtime/realtime-error.js';
@@ -33,8 +36,17 @@ export type * from './realtime/protocol.js';
 /** WebSocketServer options, without the ones mounting decides (handleProtocols). */
 export type MountOptions = Omit<ServerOptions, 'handleProtocols'>;
 
-/** Adapts one accepted WebSocket to the Transport port. */
-export function webSocketTransport(ws: WebSocket): Transport {
+/** A text framed once by `server` for all the connections a SharedText goes to. */
+function prepareText(text: string, server: WebSocketServer): PreparedMessage {
+  return server.prepare(text);
+}
+
+/**
+ * Adapts one accepted WebSocket to the Transport port. With the `server` that accepted it, the
+ * transport can send a SharedText framed once for all (sendShared: the server prepares it on the
+ * first send, every other connection sends the same bytes).
+ */
+export function webSocketTransport(ws: WebSocket, server?: WebSocketServer): Transport {
   const transport: Transport = {
     protocol: ws.protocol,
     send(text) {
@@ -46,6 +58,11 @@ export function webSocketTransport(ws: WebSocket): Transport {
     onmessage: null,
     onclose: null,
   };
+  if (server) {
+    transport.sendShared = (message: SharedText) => {
+      if (ws.readyState === WebSocket.OPEN) ws.sendPrepared(message.prepared(server, prepareText));
+    };
+  }
   ws.on('message', (data, isBinary) => {
     transport.onmessage?.(isBinary ? new Uint8Array(data as Buffer) : String(data));
   });
@@ -67,7 +84,7 @@ export function mountRealtime(realtime: RealtimeServer<any, any, any>, options: 
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   wss.on('connection', (ws: WebSocket, request: unknown) => {
-    realtime.accept(webSocketTransport(ws), request);
+    realtime.accept(webSocketTransport(ws, wss), request);
   });
   return wss;
 }

@@ -281,8 +281,7 @@ export class WebSocketServer<
    * Returns how many clients it was sent to.
    */
   broadcast(data: SendData, options: { binary?: boolean; compress?: boolean; filter?: (ws: WebSocket) => boolean } = {}): number {
-    const { bytes } = syncBytes(data);
-    const message = new PreparedMessage(bytes, options.binary ?? typeof data !== 'string', options.compress ?? true, this.#deflate ?? {});
+    const message = this.prepare(data, options);
     const filter = options.filter;
     let sent = 0;
     for (const connection of this.#connections) {
@@ -290,6 +289,16 @@ export class WebSocketServer<
       if (connection.deliver(message, undefined) !== 'dropped') sent++;
     }
     return sent;
+  }
+
+  /**
+   * Frames a message once for many sends (`ws.sendPrepared`): strings as text, everything else
+   * as binary unless `binary` says otherwise; compressed (when `compress`, the default, and a
+   * connection negotiated permessage-deflate) once per window size, with this server's settings.
+   */
+  prepare(data: SendData, options: { binary?: boolean; compress?: boolean } = {}): PreparedMessage {
+    const { bytes } = syncBytes(data);
+    return new PreparedMessage(bytes, options.binary ?? typeof data !== 'string', options.compress ?? true, this.#deflate ?? {});
   }
 
   /**

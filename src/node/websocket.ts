@@ -34,6 +34,7 @@ import { clientHost, openClient, parseTarget, type DialResult } from './client.j
 import type { ServerTopics } from './internal.js';
 import { Link } from './link.js';
 import type { Callback, ClientOptions, SendOptions } from './options.js';
+import type { PreparedMessage } from './prepared-message.js';
 import { publishTo } from './topic-bridge.js';
 
 export type { ClientOptions, SendOptions } from './options.js';
@@ -215,6 +216,16 @@ export class WebSocket extends EventEmitter {
       options = undefined;
     }
     return this.#open().send(data, options, cb);
+  }
+
+  /**
+   * Sends a message framed once for many (`wss.prepare`): the same bytes as every other
+   * connection it goes to, under this connection's backpressure policy (`key` as in send).
+   * Throws while CONNECTING; after closing (or while a fragmented message is being sent) it
+   * returns 'dropped'.
+   */
+  sendPrepared(message: PreparedMessage, options?: { key?: string }): SendResult {
+    return this.#open().deliver(message, options?.key);
   }
 
   /** Sends a ping (RFC 6455 §5.5.2) with at most 125 bytes of data; `mask` is decided by the side, as RFC 6455 §5.3 says. */

@@ -1,7 +1,7 @@
 /** The Engine contract against the in-process MemoryEngine (driven by a fake clock). */
 import { describeEngineContract } from './realtime-engine.contract.js';
 import { MemoryEngine } from '../../src/realtime/memory-engine.js';
-import { FakeClock } from '../unit/realtime/fakes.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 const clocks = new WeakMap<object, FakeClock>();
 

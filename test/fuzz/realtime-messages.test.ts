@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RealtimeServer } from '../../src/realtime/server/realtime-server.js';
 import { MemoryEngine } from '../../src/realtime/memory-engine.js';
-import { FakeClock, FakeTransport } from '../unit/realtime/fakes.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { FakeTransport } from '../unit/realtime/fakes.js';
 import { SEED, runs } from './fuzz-options.js';
 
 const channel = fc.oneof(fc.constantFrom('a', 'b', 'room:1'), fc.string({ maxLength: 5 }), fc.anything());

@@ -77,6 +77,36 @@ describe('real-time loopback', () => {
     assert.deepEqual(notices, ['to all']);
   });
 
+  it('frames a channel publication and a broadcast once for all the connections they go to', async () => {
+    const loop = await serve();
+    const subscribers = [client(loop.url), client(loop.url), client(loop.url)];
+    const got: unknown[][] = subscribers.map(() => []);
+    const events: string[] = [];
+    subscribers.forEach((c, i) => {
+      c.subscribe('room', (data) => got[i]!.push(data));
+      c.handle('notice', (text) => void events.push(text));
+    });
+    await until(() => subscribers.every((c) => c.position('room') !== undefined), 5000, 'all subscribed');
+    const prepare = loop.wss.prepare;
+    const prepared: unknown[] = [];
+    loop.wss.prepare = function (this: WebSocketServer, ...args: Parameters<WebSocketServer['prepare']>) {
+      prepared.push(args[0]);
+      return prepare.apply(this, args);
+    };
+    try {
+      await loop.realtime.publish('room', { text: 'once' });
+      await until(() => got.every((g) => g.length === 1), 5000, 'every subscriber got it');
+      loop.realtime.broadcast('notice', 'to all');
+      await until(() => events.length === 3, 5000, 'every connection got the broadcast');
+    } finally {
+      loop.wss.prepare = prepare;
+    }
+    for (const g of got) assert.deepEqual(g, [{ text: 'once' }]);
+    assert.equal(prepared.length, 2);
+    assert.match(String(prepared[0]), /^\{"type":"pub","channel":"room",/);
+    assert.equal(JSON.parse(String(prepared[1])).event, 'notice');
+  });
+
   it('recovers what was published while the server was down, in order, once', async () => {
     const loop = await serve();
     const c = client(loop.url);

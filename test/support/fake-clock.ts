@@ -41,6 +41,11 @@ export class FakeClock {
     return this.#timers.size;
   }
 
+  /** Due times of the pending timers, relative to now (readable in an assertion's message). */
+  get due(): number[] {
+    return [...this.#timers.values()].map((timer) => timer.at - this.time);
+  }
+
   /** Moves the time forward by `ms`, firing each timer that falls due on the way. */
   async advance(ms: number): Promise<void> {
     const end = this.time + ms;

@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
 import { CLOSE_CODES, SUBPROTOCOL, parseMessage, serialize, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
+import type { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
 import type { RealtimeLimits } from './limits.js';
 
@@ -122,6 +123,18 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
   sendText(text: string): boolean {
     if (this.#state === 'closed' || this.#state === 'connecting' || this.#state === 'authenticating') return false;
     this.#transport.send(text);
+    return true;
+  }
+
+  /**
+   * Sends a text that goes to many connections (a channel's fan-out, a broadcast): through the
+   * transport's sendShared where it has one (the bytes are framed once for all), else as sendText.
+   */
+  sendShared(message: SharedText): boolean {
+    if (this.#state === 'closed' || this.#state === 'connecting' || this.#state === 'authenticating') return false;
+    const transport = this.#transport;
+    if (transport.sendShared) transport.sendShared(message);
+    else transport.send(message.text);
     return true;
   }
 

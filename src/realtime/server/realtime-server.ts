@@ -8,6 +8,8 @@
  * buffers what arrives, then reads history from the client's position, replies with it, and
  * delivers the buffered publications past the replied position; from then on a publication is
  * sent only if its offset is past the last one sent (docs/protocol.md section 3).
+ * Fan-out serializes a publication's `pub` once and hands the same SharedText to every local
+ * subscriber (buffered or live), so a transport that frames once for many sends the same bytes.
  * Must not: import node:* or node/, or let one connection's failure reach another.
  */
 import { systemClock, type Clock } from '../clock.js';
@@ -16,6 +18,7 @@ import type { EventData, EventMap, EventName, EventReply } from '../event-map.js
 import { MemoryEngine } from '../memory-engine.js';
 import { channelProblem, serialize, type Message, type Position, type SubscribeResult } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
+import { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
 import { resolveLimits, type RealtimeLimits } from './limits.js';
 import { RealtimeConnection, type ConnectionHost } from './realtime-connection.js';
@@ -45,10 +48,17 @@ export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
 
 export type EventHandler<Data> = (data: any, connection: RealtimeConnection<any, Data>, meta: { key: string | undefined }) => unknown;
 
+/** A live publication, its offset as a number and its `pub` message: made once for all subscribers. */
+interface Delivery {
+  publication: EnginePublication;
+  offset: number;
+  pub: SharedText;
+}
+
 interface Membership {
   connection: RealtimeConnection<any, any>;
   /** Live publications that arrived while the subscription reads history; null once live. */
-  buffer: EnginePublication[] | null;
+  buffer: Delivery[] | null;
   offset: number;
   epoch: string;
 }
@@ -152,10 +162,10 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
 
   /** Sends an event to every connection of this server (but `except`); returns how many. */
   broadcast<E extends EventName<ToClient>>(event: E, data: EventData<ToClient, E>, options: { except?: RealtimeConnection<any, any> } = {}): number {
-    const text = serialize({ type: 'event', event, data });
+    const message = new SharedText(serialize({ type: 'event', event, data }));
     let count = 0;
     for (const connection of this.#connections.values()) {
-      if (connection !== options.except && connection.sendText(text)) count++;
+      if (connection !== options.except && connection.sendShared(message)) count++;
     }
     return count;
   }
@@ -288,7 +298,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       return;
     }
     const buffered = membership.buffer!;
-    const first = buffered[0];
+    const first = buffered[0]?.publication;
     if (!since && first && first.epoch === result.position.epoch) {
       // A fresh subscription starts where its live feed started: what was published after it
       // took effect (and so may have raced the history read) is delivered, not skipped.
@@ -298,25 +308,21 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     membership.epoch = result.position.epoch;
     ready(result);
     membership.buffer = null;
-    for (const publication of buffered) this.#deliverTo(membership, publication, serialize(pubMessage(publication)));
+    for (const delivery of buffered) this.#deliverTo(membership, delivery);
   }
 
   #deliver(members: Set<Membership>, publication: EnginePublication): void {
     const skip = publication.origin;
-    let text: string | undefined;
+    let delivery: Delivery | undefined;
     for (const membership of members) {
       if (skip !== undefined && membership.connection.id === skip) continue;
-      if (membership.buffer) {
-        membership.buffer.push(publication);
-        continue;
-      }
-      text ??= serialize(pubMessage(publication));
-      this.#deliverTo(membership, publication, text);
+      delivery ??= { publication, offset: Number(publication.offset), pub: new SharedText(serialize(pubMessage(publication))) };
+      if (membership.buffer) membership.buffer.push(delivery);
+      else this.#deliverTo(membership, delivery);
     }
   }
 
-  #deliverTo(membership: Membership, publication: EnginePublication, text: string): void {
-    const offset = Number(publication.offset);
+  #deliverTo(membership: Membership, { publication, offset, pub }: Delivery): void {
     if (publication.epoch === membership.epoch) {
       if (offset <= membership.offset) return; // already sent (history or earlier)
     } else {
@@ -326,7 +332,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     }
     membership.offset = offset;
     membership.epoch = publication.epoch;
-    membership.connection.sendText(text);
+    membership.connection.sendShared(pub);
   }
 
   #removeMembership(connection: RealtimeConnection<any, any>, channel: string): void {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from '../../../src/index.js';
 import { GOOD_HEAD, rawHandshake, rawRequest, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
-import { closed, openClient } from '../../support/clients.js';
+import { closed, connect, openClient, serverSides, until } from '../../support/clients.js';
 
 function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
   return new Promise((resolve) => ws.once('message', (data, isBinary) => resolve({ data: data as Buffer, isBinary })));
@@ -117,5 +117,52 @@ describe('WebSocketServer', () => {
     wss.close();
     const answer = await rawRequest((server.address() as AddressInfo).port, `GET / HTTP/1.1\r\n${GOOD_HEAD}\r\n`);
     assert.match(answer, /^HTTP\/1\.1 503 /);
+  });
+});
+
+describe('WebSocketServer.prepare and WebSocket.sendPrepared', () => {
+  it('sends one prepared message to several connections, text or binary as prepared', async () => {
+    const { wss, url } = await startServer();
+    after(() => stopServer(wss));
+    const clients = await connect(url, 2);
+    const received = clients.map((c) => {
+      const out: Array<[string, boolean]> = [];
+      c.on('message', (data, isBinary) => out.push([data.toString(), isBinary]));
+      return out;
+    });
+    const sides = await serverSides(wss, 2);
+    const text = wss.prepare('{"type":"pub"}');
+    const bytes = wss.prepare(Buffer.from('raw'));
+    const forced = wss.prepare('as binary', { binary: true });
+    for (const ws of sides) {
+      for (const message of [text, bytes, forced]) assert.notEqual(ws.sendPrepared(message), 'dropped');
+    }
+    await until(() => received.every((r) => r.length === 3), 'three messages on each client');
+    for (const r of received) assert.deepEqual(r, [['{"type":"pub"}', false], ['raw', true], ['as binary', true]]);
+  });
+
+  it('masks a prepared message sent by a client, as every client frame must be (RFC 6455 §5.3)', async () => {
+    const { wss, url } = await startServer();
+    after(() => stopServer(wss));
+    const [client] = await connect(url, 1);
+    const [side] = await serverSides(wss, 1);
+    const got = nextMessage(side!);
+    client!.sendPrepared(wss.prepare('up'));
+    const { data, isBinary } = await got;
+    assert.equal(data.toString(), 'up');
+    assert.equal(isBinary, false);
+  });
+
+  it('throws WS_ERR_NOT_OPEN while connecting and drops after closing', async () => {
+    const { wss, url } = await startServer();
+    after(() => stopServer(wss));
+    const message = wss.prepare('late');
+    const connecting = new WebSocket(url);
+    assert.throws(() => connecting.sendPrepared(message), { code: 'WS_ERR_NOT_OPEN' });
+    await once(connecting, 'open');
+    connecting.close();
+    assert.equal(connecting.sendPrepared(message), 'dropped');
+    await once(connecting, 'close');
+    assert.equal(connecting.sendPrepared(message), 'dropped');
   });
 });

@@ -7,7 +7,7 @@
 import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, type ClientOptions, type PositionStorage } from '../../../src/realtime/client/realtime-client.js';
-import { FakeClock, settle } from './fakes.js';
+import { FakeClock, settle } from '../../support/fake-clock.js';
 
 class FakeSocket {
   static all: FakeSocket[] = [];

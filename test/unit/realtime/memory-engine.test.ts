@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryEngine } from '../../../src/realtime/memory-engine.js';
-import { FakeClock } from './fakes.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 describe('MemoryEngine', () => {
   it('forgets a publish key after the idempotency window', async () => {

@@ -11,7 +11,8 @@ import type { Position } from '../../../src/realtime/protocol.js';
 import type { LiveHandler } from '../../../src/realtime/engine.js';
 import { RealtimeError } from '../../../src/realtime/realtime-error.js';
 import type { StandardSchemaV1 } from '../../../src/realtime/server/standard-schema.js';
-import { FakeClock, FakeTransport, settle } from './fakes.js';
+import { FakeClock, settle } from '../../support/fake-clock.js';
+import { FakeTransport } from './fakes.js';
 
 function setup(options: RealtimeServerOptions<any> = {}) {
   const clock = new FakeClock();
@@ -45,6 +46,16 @@ class SlowHistoryEngine extends MemoryEngine {
   override async history(channel: string, since?: Position) {
     await new Promise<void>((resolve) => (this.release = resolve));
     return super.history(channel, since);
+  }
+}
+
+/** An engine whose history reads are taken at once but answered only when released. */
+class LateReplyEngine extends MemoryEngine {
+  release: (() => void) | null = null;
+  override async history(channel: string, since?: Position) {
+    const result = await super.history(channel, since);
+    await new Promise<void>((resolve) => (this.release = resolve));
+    return result;
   }
 }
 
@@ -239,6 +250,80 @@ describe('RealtimeServer: channels', () => {
     await engine.close();
     assert.equal((await request(t, { type: 'subscribe', id: 1, channel: 'a' }))[0].error.code, 'UNAVAILABLE');
     assert.equal((await request(t, { type: 'publish', id: 2, channel: 'a', data: 1 }))[0].error.code, 'UNAVAILABLE');
+  });
+});
+
+describe('RealtimeServer: fan-out encoded once', () => {
+  it('serializes a publication once and hands the same SharedText to every subscriber', async () => {
+    const { connect, request, server } = setup();
+    const subscribers = [await connect(), await connect(), await connect()];
+    for (const t of subscribers) await request(t, { type: 'subscribe', id: 1, channel: 'room' });
+    const stringify = JSON.stringify;
+    let serialized = 0;
+    JSON.stringify = ((...args: Parameters<typeof stringify>) => (serialized++, stringify(...args))) as typeof stringify;
+    let result;
+    try {
+      result = await server.publish('room', { text: 'hi' });
+    } finally {
+      JSON.stringify = stringify;
+    }
+    assert.equal(serialized, 1);
+    const [first] = subscribers[0]!.shared;
+    assert.ok(first);
+    for (const t of subscribers) {
+      assert.equal(t.shared.length, 1);
+      assert.equal(t.shared[0], first);
+      assert.deepEqual(t.take(), [{ type: 'pub', channel: 'room', offset: result.offset, epoch: result.epoch, data: { text: 'hi' } }]);
+    }
+  });
+
+  it('shares the serialized pub with a subscriber that buffered it while reading history', async () => {
+    const engine = new LateReplyEngine({ historySize: 100 });
+    const { connect, server } = setup({ engine });
+    const live = await connect();
+    live.receive({ type: 'subscribe', id: 1, channel: 'c' });
+    await settle();
+    engine.release!();
+    await settle();
+    const late = await connect();
+    late.receive({ type: 'subscribe', id: 1, channel: 'c', since: { offset: '0', epoch: live.take()[0].result.position.epoch } });
+    await settle();
+    await server.publish('c', 'after the read'); // live: sent; late: buffered, past its history
+    engine.release!();
+    await settle();
+    assert.equal(live.shared.length, 1);
+    assert.equal(late.shared.length, 1);
+    assert.equal(late.shared[0], live.shared[0]);
+    assert.deepEqual(late.take().map((m) => [m.type, m.offset]), [['reply', undefined], ['pub', '1']]);
+    assert.equal(late.sent.length, 0);
+  });
+
+  it('sends the same text through send() to a transport without sendShared, beside ones with it', async () => {
+    const { server, request } = setup();
+    async function connectWith(t: FakeTransport): Promise<FakeTransport> {
+      server.accept(t);
+      await request(t, { type: 'connect', id: 0 });
+      await request(t, { type: 'subscribe', id: 1, channel: 'room' });
+      return t;
+    }
+    const plain = await connectWith(new FakeTransport({ sendShared: false }));
+    const sharing = await connectWith(new FakeTransport());
+    assert.equal(plain.sendShared, undefined);
+    await server.publish('room', 7);
+    assert.equal(server.broadcast('news', 8), 2);
+    assert.deepEqual(plain.sent, sharing.sent);
+    assert.deepEqual(plain.shared, []);
+    assert.equal(sharing.shared.length, 2);
+    assert.deepEqual(plain.take().map((m) => m.type), ['pub', 'event']);
+  });
+
+  it('broadcasts one SharedText to every connection', async () => {
+    const { connect, server } = setup();
+    const [a, b] = [await connect(), await connect()];
+    assert.equal(server.broadcast('news', 1), 2);
+    assert.equal(a.shared.length, 1);
+    assert.equal(a.shared[0], b.shared[0]);
+    assert.deepEqual(JSON.parse(a.shared[0]!.text), { type: 'event', event: 'news', data: 1 });
   });
 });
 

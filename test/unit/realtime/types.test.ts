@@ -7,7 +7,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RealtimeServer } from '../../../src/realtime/server/realtime-server.js';
 import { createClient } from '../../../src/realtime/client/realtime-client.js';
-import { FakeClock } from './fakes.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 type ToServer = {
   'chat:send': (data: { text: string }) => { id: number };

@@ -28,6 +28,18 @@ describe('FakeClock', () => {
     assert.equal(clock.pending, 0);
   });
 
+  it('lists the pending timers by their due time relative to now', async () => {
+    const clock = new FakeClock(0);
+    clock.setTimeout(() => {}, 30);
+    const cleared = clock.setTimeout(() => {}, 5);
+    clock.setTimeout(() => {}, 10);
+    clock.clearTimeout(cleared);
+    await clock.advance(4);
+    assert.deepEqual(clock.due.sort((a, b) => a - b), [6, 26]);
+    await clock.advance(30);
+    assert.deepEqual(clock.due, []);
+  });
+
   it('never fires a cleared timer', async () => {
     const clock = new FakeClock();
     let fired = false;
