@@ -110,7 +110,7 @@ describe('fdx connect: what reaches the server', () => {
     assert.equal(headers['x-token'], 'abc');
     assert.equal(headers['x-trace'], 't-1');
     assert.equal(headers.origin, 'https://example.test');
-    assert.equal(headers['sec-websocket-protocol'], 'chat.v2, chat.v1');
+    assert.deepEqual(String(headers['sec-websocket-protocol']).split(',').map((p) => p.trim()), ['chat.v2', 'chat.v1']);
     assert.match(run.stderr(), /subprotocol chat\.v2/);
   });
 
