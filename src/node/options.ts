@@ -169,12 +169,26 @@ export function resolveConnectionSettings(side: Side, options: WebSocketOptions)
 
 const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 
+/** The core options of connections without compression, one object per server (per settings). */
+const sharedCoreOptions = new WeakMap<ConnectionSettings, CoreOptions>();
+
 /**
  * The core Connection's options for a connection with `settings`: Node's fast paths (pooled
  * output buffers, the SIMD mask, native UTF-8 checks, CSPRNG masking keys on the client), and
- * close frames answered by the link once the events before them were dispatched.
+ * close frames answered by the link once the events before them were dispatched. A Connection
+ * keeps its options object, so connections without compression share one per server.
  */
 export function coreOptions(settings: ConnectionSettings, codec: MessageCodec | null): CoreOptions {
+  if (codec !== null) return makeCoreOptions(settings, codec);
+  let options = sharedCoreOptions.get(settings);
+  if (options === undefined) {
+    options = makeCoreOptions(settings, null);
+    sharedCoreOptions.set(settings, options);
+  }
+  return options;
+}
+
+function makeCoreOptions(settings: ConnectionSettings, codec: MessageCodec | null): CoreOptions {
   return {
     side: settings.side,
     maxPayload: settings.maxPayload,
