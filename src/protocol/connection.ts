@@ -22,7 +22,7 @@ import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import { FrameReader, ReadStep } from './frame-reader.js';
 import { applyMask } from './mask.js';
 import { MessageAssembler } from './message-assembler.js';
-import { OutputQueue } from './output-queue.js';
+import { NO_OUTPUT, OutputQueue } from './output-queue.js';
 import type { SendFrameOptions } from './send-frame-options.js';
 import { isValidUtf8 } from './utf8-validator.js';
 import type { MessageCodec } from './codec.js';
@@ -84,11 +84,11 @@ export const DEFAULT_MAX_PENDING_PONGS = 16;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 /**
- * What takeEvents and takeOutput return when there is nothing: shared by every connection, so
- * an idle one holds no lists of its own. Callers read these lists and never change them.
+ * What takeEvents returns when there is nothing (takeOutput returns the output queue's
+ * NO_OUTPUT): shared by every connection, so an idle one holds no lists of its own. Callers
+ * read these lists and never change them.
  */
 const NO_EVENTS: ConnectionEvent[] = [];
-const NO_OUTPUT: Uint8Array[] = [];
 
 function allocateBytes(size: number): Uint8Array {
   return new Uint8Array(size);
