@@ -206,12 +206,30 @@ export function userMask(fill: ((mask: Buffer) => void) | undefined): ((key: Uin
   return (key) => fill(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
 }
 
+/** The core options of connections without compression, one object per server (per settings). */
+const sharedCoreOptions = new WeakMap<ConnectionSettings, CoreOptions>();
+
 /**
  * The core Connection's options for a connection with `settings`: Node's fast paths (pooled
  * output buffers, the SIMD mask, native UTF-8 checks, CSPRNG masking keys on the client), and
- * close frames answered by the link once the events before them were dispatched.
+ * close frames answered by the link once the events before them were dispatched. A Connection
+ * keeps its options object, so connections without compression share one per server.
  */
 export function coreOptions(
+  settings: ConnectionSettings,
+  codec: MessageCodec | null,
+  maskSource?: (key: Uint8Array) => void,
+): CoreOptions {
+  if (codec !== null || maskSource !== undefined) return makeCoreOptions(settings, codec, maskSource);
+  let options = sharedCoreOptions.get(settings);
+  if (options === undefined) {
+    options = makeCoreOptions(settings, null, undefined);
+    sharedCoreOptions.set(settings, options);
+  }
+  return options;
+}
+
+function makeCoreOptions(
   settings: ConnectionSettings,
   codec: MessageCodec | null,
   maskSource: ((key: Uint8Array) => void) | undefined,

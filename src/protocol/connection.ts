@@ -22,7 +22,7 @@ import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import { FrameReader, ReadStep } from './frame-reader.js';
 import { applyMask } from './mask.js';
 import { MessageAssembler } from './message-assembler.js';
-import { OutputQueue } from './output-queue.js';
+import { NO_OUTPUT, OutputQueue } from './output-queue.js';
 import type { SendFrameOptions } from './send-frame-options.js';
 import { isValidUtf8 } from './utf8-validator.js';
 import type { MessageCodec } from './codec.js';
@@ -30,6 +30,10 @@ import type { MessageCodec } from './codec.js';
 export type Side = 'server' | 'client';
 export type ConnectionState = 'OPEN' | 'CLOSING' | 'CLOSED';
 
+/**
+ * A connection keeps its options object and reads it again when it makes its parts, so the
+ * object must not change after the connection is made; one object may serve many connections.
+ */
 export interface ConnectionOptions {
   side: Side;
   /** Largest message accepted, in bytes, after reassembly (and inflation). 0 means no limit. */
@@ -79,6 +83,12 @@ export const DEFAULT_MAX_FRAGMENTS = 131072;
 export const DEFAULT_MAX_PENDING_PONGS = 16;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
+/**
+ * What takeEvents returns when there is nothing (takeOutput returns the output queue's
+ * NO_OUTPUT): shared by every connection, so an idle one holds no lists of its own. Callers
+ * read these lists and never change them.
+ */
+const NO_EVENTS: ConnectionEvent[] = [];
 
 function allocateBytes(size: number): Uint8Array {
   return new Uint8Array(size);
@@ -88,11 +98,19 @@ export class Connection {
   readonly side: Side;
   readonly #autoPong: boolean;
   readonly #autoCloseReply: boolean;
+  /**
+   * The options given, read again when the assembler and the output queue are made: both are
+   * made when first needed (the first bytes received, the first frame sent), so a connection
+   * that only did its opening handshake holds neither. The Node layer passes one options
+   * object to all the connections of a server.
+   */
+  readonly #options: ConnectionOptions;
   readonly #reader: FrameReader;
-  readonly #assembler: MessageAssembler;
-  readonly #output: OutputQueue;
+  #assembler: MessageAssembler | null = null;
+  #output: OutputQueue | null = null;
 
-  #events: ConnectionEvent[] = [];
+  /** Events not yet taken; null when there are none. */
+  #events: ConnectionEvent[] | null = null;
 
   // Closing (whether the close frame was sent is the output queue's).
   #closeReceived = false;
@@ -106,35 +124,58 @@ export class Connection {
     this.side = options.side;
     this.#autoPong = options.autoPong ?? true;
     this.#autoCloseReply = options.autoCloseReply ?? true;
-    let generateMask: ((maskingKey: Uint8Array) => void) | null = null;
-    if (this.side === 'client') {
-      if (!options.generateMask) throw new UsageError('WS_ERR_NO_MASK_SOURCE', 'a client connection needs generateMask');
-      generateMask = options.generateMask;
+    if (this.side === 'client' && !options.generateMask) {
+      throw new UsageError('WS_ERR_NO_MASK_SOURCE', 'a client connection needs generateMask');
     }
-    const mask = options.mask ?? applyMask;
-    const codec = options.codec ?? null;
-    this.#reader = new FrameReader({ expectMasked: this.side === 'server', allowRsv1: codec !== null, mask });
+    this.#options = options;
+    this.#reader = new FrameReader({
+      expectMasked: this.side === 'server',
+      allowRsv1: (options.codec ?? null) !== null,
+      mask: options.mask ?? applyMask,
+    });
+  }
+
+  /** Makes the message assembler, when the first bytes arrive. */
+  #makeAssembler(): MessageAssembler {
+    const options = this.#options;
     this.#assembler = new MessageAssembler({
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
       skipUtf8Validation: options.skipUtf8Validation ?? false,
       isUtf8: options.isUtf8 ?? null,
-      codec,
+      codec: options.codec ?? null,
     });
+    return this.#assembler;
+  }
+
+  /** The output queue, made when the first frame is queued. */
+  #queue(): OutputQueue {
+    return this.#output ?? this.#makeOutput();
+  }
+
+  #makeOutput(): OutputQueue {
+    const options = this.#options;
     this.#output = new OutputQueue({
-      generateMask,
-      mask,
+      generateMask: this.side === 'client' ? options.generateMask! : null,
+      mask: options.mask ?? applyMask,
       allocate: options.allocate ?? allocateBytes,
       maxPendingPongs: options.maxPendingPongs ?? DEFAULT_MAX_PENDING_PONGS,
-      codec,
+      codec: options.codec ?? null,
     });
+    return this.#output;
+  }
+
+  #emit(event: ConnectionEvent): void {
+    const events = this.#events;
+    if (events === null) this.#events = [event];
+    else events.push(event);
   }
 
   // ---------------------------------------------------------------- state
 
   /** OPEN, then CLOSING once a close frame was sent or received (or the connection failed), then CLOSED once both close frames crossed or the transport ended. */
   get state(): ConnectionState {
-    const closeSent = this.#output.closeSent;
+    const closeSent = this.closeSent;
     if (this.#eof || (closeSent && this.#closeReceived)) return 'CLOSED';
     if (closeSent || this.#closeReceived || this.#failed) return 'CLOSING';
     return 'OPEN';
@@ -150,7 +191,8 @@ export class Connection {
   }
 
   get closeSent(): boolean {
-    return this.#output.closeSent;
+    const output = this.#output;
+    return output !== null && output.closeSent;
   }
 
   get closeReceived(): boolean {
@@ -164,12 +206,14 @@ export class Connection {
 
   /** A fragmented message is being sent: its first frame went out, its last (fin) not yet. */
   get sendingFragments(): boolean {
-    return this.#output.fragmenting;
+    const output = this.#output;
+    return output !== null && output.fragmenting;
   }
 
   /** Bytes queued by send calls and not yet taken. */
   get outputBytes(): number {
-    return this.#output.bytes;
+    const output = this.#output;
+    return output === null ? 0 : output.bytes;
   }
 
   /**
@@ -179,7 +223,7 @@ export class Connection {
    */
   closeExpected(): boolean {
     if (this.#failed) return true;
-    return this.side === 'server' && this.#output.closeSent && this.#closeReceived;
+    return this.side === 'server' && this.closeSent && this.#closeReceived;
   }
 
   // ---------------------------------------------------------------- input
@@ -209,14 +253,15 @@ export class Connection {
   /** Events since the last call, in order. */
   takeEvents(): ConnectionEvent[] {
     const events = this.#events;
-    if (events.length === 0) return events;
-    this.#events = [];
+    if (events === null) return NO_EVENTS;
+    this.#events = null;
     return events;
   }
 
   /** Bytes to send since the last call, in order; the caller writes them as they are. */
   takeOutput(): Uint8Array[] {
-    return this.#output.take();
+    const output = this.#output;
+    return output === null ? NO_OUTPUT : output.take();
   }
 
   /**
@@ -236,8 +281,8 @@ export class Connection {
     if (this.#failed || this.#eof) return;
     this.#failed = true;
     this.#error = error;
-    this.#events.push({ type: 'error', error });
-    if (queueClose) this.#output.close(error.closeCode, EMPTY);
+    this.#emit({ type: 'error', error });
+    if (queueClose) this.#queue().close(error.closeCode, EMPTY);
     this.#discardInput();
   }
 
@@ -247,13 +292,13 @@ export class Connection {
 
   #discardInput(): void {
     this.#reader.discard();
-    this.#assembler.discard();
+    this.#assembler?.discard();
   }
 
   /** Runs the reader over the buffered bytes, handing each step to the assembler or the control handling. */
   #read(): void {
     const reader = this.#reader;
-    const assembler = this.#assembler;
+    const assembler = this.#assembler ?? this.#makeAssembler();
     for (;;) {
       const step = reader.next();
       if (step === ReadStep.PIECE) {
@@ -285,23 +330,24 @@ export class Connection {
 
   /** The last frame of a data message ended; false when the message failed the connection. */
   #messageEnd(): boolean {
-    const data = this.#assembler.finish();
+    const assembler = this.#assembler!;
+    const data = assembler.finish();
     if (data === null) {
-      this.#fail(this.#assembler.error!, this.#autoCloseReply);
+      this.#fail(assembler.error!, this.#autoCloseReply);
       return false;
     }
-    this.#events.push({ type: 'message', data, binary: this.#assembler.binary });
+    this.#emit({ type: 'message', data, binary: assembler.binary });
     return true;
   }
 
   #controlFrame(opcode: number, payload: Uint8Array): void {
     switch (opcode) {
       case Opcode.PING:
-        this.#events.push({ type: 'ping', data: payload });
-        if (this.#autoPong && !this.#output.closeSent) this.#output.pong(payload);
+        this.#emit({ type: 'ping', data: payload });
+        if (this.#autoPong && !this.closeSent) this.#queue().pong(payload);
         return;
       case Opcode.PONG:
-        this.#events.push({ type: 'pong', data: payload });
+        this.#emit({ type: 'pong', data: payload });
         return;
       default:
         this.#closeFrameReceived(payload);
@@ -323,9 +369,9 @@ export class Connection {
     this.#closeReceived = true;
     this.#closeCode = code;
     this.#closeReason = reason;
-    this.#events.push({ type: 'close', code, reason });
+    this.#emit({ type: 'close', code, reason });
     // RFC 6455 §5.5.1: answer with a close frame echoing code and reason, unless one was sent already.
-    if (this.#autoCloseReply) this.#output.close(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
+    if (this.#autoCloseReply) this.#queue().close(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
     // RFC 6455 §5.5.1: nothing after a close frame counts.
     this.#discardInput();
   }
@@ -342,7 +388,7 @@ export class Connection {
    * Throws UsageError after a close frame was sent (RFC 6455 §5.5.1: no data after close).
    */
   send(data: Uint8Array, options: SendFrameOptions): void {
-    const output = this.#output;
+    const output = this.#output ?? this.#makeOutput();
     if (output.closeSent || this.#eof) this.#assertCanSend();
     output.message(data, options.binary, options.fin !== false, options.owned === true, options.compress !== false);
   }
@@ -354,20 +400,21 @@ export class Connection {
   sendFrame(frame: Uint8Array): void {
     this.#assertCanSend();
     if (this.side !== 'server') throw new UsageError('WS_ERR_PREPARED_CLIENT', 'clients must mask each frame themselves');
-    if (this.#output.fragmenting) throw new UsageError('WS_ERR_FRAGMENT_OPEN', 'a fragmented message is being sent');
-    this.#output.raw(frame);
+    const output = this.#queue();
+    if (output.fragmenting) throw new UsageError('WS_ERR_FRAGMENT_OPEN', 'a fragmented message is being sent');
+    output.raw(frame);
   }
 
   sendPing(data: Uint8Array = EMPTY): void {
     this.#assertCanSend();
     this.#assertControlLength(data);
-    this.#output.control(Opcode.PING, data);
+    this.#queue().control(Opcode.PING, data);
   }
 
   sendPong(data: Uint8Array = EMPTY): void {
     this.#assertCanSend();
     this.#assertControlLength(data);
-    this.#output.control(Opcode.PONG, data);
+    this.#queue().control(Opcode.PONG, data);
   }
 
   /**
@@ -375,19 +422,19 @@ export class Connection {
    * nothing if a close frame was already sent: at most one is ever sent.
    */
   sendClose(code?: number, reason: Uint8Array = EMPTY): void {
-    if (this.#output.closeSent || this.#eof) return;
+    if (this.closeSent || this.#eof) return;
     if (code === undefined) {
       if (reason.length > 0) throw new UsageError('WS_ERR_INVALID_CLOSE_ARGS', 'a close reason needs a close code');
-      this.#output.close(0, EMPTY);
+      this.#queue().close(0, EMPTY);
       return;
     }
     if (!isValidCloseCode(code)) throw new UsageError('WS_ERR_INVALID_CLOSE_CODE', `invalid close code ${code}`);
     if (reason.length > MAX_CLOSE_REASON) throw new UsageError('WS_ERR_CLOSE_REASON_TOO_LONG', 'close reason longer than 123 bytes');
-    this.#output.close(code, reason);
+    this.#queue().close(code, reason);
   }
 
   #assertCanSend(): void {
-    if (this.#output.closeSent) throw new UsageError('WS_ERR_CLOSE_SENT', 'a close frame was already sent');
+    if (this.closeSent) throw new UsageError('WS_ERR_CLOSE_SENT', 'a close frame was already sent');
     if (this.#eof) throw new UsageError('WS_ERR_CLOSED', 'the connection is closed');
   }
 

@@ -54,8 +54,9 @@ export class FrameReader {
   readonly #allowRsv1: boolean;
   readonly #mask: MaskFunction;
 
-  // Input queue: chunks not yet consumed; #offset indexes into the first one.
-  #chunks: Uint8Array[] = [];
+  // Input queue: chunks not yet consumed (null until the first arrives, so a connection that
+  // received nothing holds no list); #offset indexes into the first one.
+  #chunks: Uint8Array[] | null = null;
   #offset = 0;
   #buffered = 0;
   #state: State = State.HEADER;
@@ -128,14 +129,16 @@ export class FrameReader {
   /** Queues received bytes; the reader owns them from now on (they are unmasked in place). */
   push(chunk: Uint8Array): void {
     if (this.#state === State.DISCARD || chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    const chunks = this.#chunks;
+    if (chunks === null) this.#chunks = [chunk];
+    else chunks.push(chunk);
     this.#buffered += chunk.length;
   }
 
   /** Drops buffered input and ignores all further input. */
   discard(): void {
     this.#state = State.DISCARD;
-    this.#chunks = [];
+    this.#chunks = null;
     this.#buffered = 0;
     this.#offset = 0;
     this.#piece = EMPTY;
@@ -154,7 +157,7 @@ export class FrameReader {
 
   #peek(index: number): number {
     let i = index + this.#offset;
-    for (const chunk of this.#chunks) {
+    for (const chunk of this.#chunks!) {
       if (i < chunk.length) return chunk[i]!;
       i -= chunk.length;
     }
@@ -172,11 +175,12 @@ export class FrameReader {
   #skip(count: number): void {
     this.#buffered -= count;
     let n = count + this.#offset;
+    const chunks = this.#chunks!;
     while (n > 0) {
-      const first = this.#chunks[0]!;
+      const first = chunks[0]!;
       if (n < first.length) break;
       n -= first.length;
-      this.#chunks.shift();
+      chunks.shift();
     }
     this.#offset = n;
   }
@@ -192,7 +196,7 @@ export class FrameReader {
     if (this.#buffered < 2) return ReadStep.MORE;
     // The header's bytes: read in place when the first chunk holds a whole header, otherwise
     // gathered into a scratch buffer (at most 14 bytes).
-    let h = this.#chunks[0]!;
+    let h = this.#chunks![0]!;
     let at = this.#offset;
     if (h.length - at < MAX_HEADER_SIZE) {
       h = this.#gatherHeader();
@@ -273,7 +277,7 @@ export class FrameReader {
 
   /** Takes the part of the current payload that the first chunk holds, unmasked in place. */
   #readPiece(remaining: number): void {
-    const chunk = this.#chunks[0]!;
+    const chunk = this.#chunks![0]!;
     const start = this.#offset;
     const take = Math.min(remaining, chunk.length - start);
     const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);

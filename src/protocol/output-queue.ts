@@ -43,6 +43,8 @@ const SLAB_SIZE = 2048;
 const MASK_IN_PLACE_LENGTH = 512;
 
 const EMPTY: Uint8Array = new Uint8Array(0);
+/** What `take` returns when nothing is queued: shared, never changed by anyone. */
+export const NO_OUTPUT: Uint8Array[] = [];
 
 // Shared by every queue: a key is generated and used at once, for the frame being queued.
 const keyScratch = new Uint8Array(4);
@@ -58,7 +60,8 @@ export class OutputQueue {
   #messageOpcode = 0;
   /** The outgoing message in progress is compressed. */
   #compressing = false;
-  #output: Uint8Array[] = [];
+  /** Chunks queued and not yet taken; null when there are none, so an idle queue holds no list. */
+  #output: Uint8Array[] | null = null;
   #bytes = 0;
   /** Small frames are written here; [#slabStart, #slabUsed) is queued but not yet taken. */
   #slab: Uint8Array | null = null;
@@ -130,7 +133,7 @@ export class OutputQueue {
   /** Queues a frame encoded elsewhere, byte for byte. */
   raw(frame: Uint8Array): void {
     this.#closeSlabRegion();
-    this.#output.push(frame);
+    this.#push(frame);
     this.#bytes += frame.length;
   }
 
@@ -177,10 +180,16 @@ export class OutputQueue {
     this.#slab = null;
     const output = this.#output;
     this.#pendingPongs = 0;
-    if (output.length === 0) return output;
-    this.#output = [];
+    if (output === null) return NO_OUTPUT;
+    this.#output = null;
     this.#bytes = 0;
     return output;
+  }
+
+  #push(chunk: Uint8Array): void {
+    const output = this.#output;
+    if (output === null) this.#output = [chunk];
+    else output.push(chunk);
   }
 
   /** Queues the pong that waited for the next take (the newest ping past the cap). */
@@ -225,7 +234,7 @@ export class OutputQueue {
     this.#slabUsed += headerSize;
     this.#closeSlabRegion();
     if (key) this.#mask(payload, key, 0);
-    this.#output.push(payload);
+    this.#push(payload);
     this.#bytes += headerSize + length;
   }
 
@@ -244,7 +253,7 @@ export class OutputQueue {
   /** Moves the queued part of the slab to the output list (as a view: no copy). */
   #closeSlabRegion(): void {
     if (this.#slabUsed > this.#slabStart) {
-      this.#output.push(this.#slab!.subarray(this.#slabStart, this.#slabUsed));
+      this.#push(this.#slab!.subarray(this.#slabStart, this.#slabUsed));
       this.#slabStart = this.#slabUsed;
     }
   }
