@@ -11,7 +11,7 @@ import type net from 'node:net';
 import type { PeerCertificate, SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type zlib from 'node:zlib';
 import type { MessageCodec } from '../protocol/codec.js';
-import type { ConnectionOptions as CoreOptions, Side } from '../protocol/connection.js';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING_PONGS, type ConnectionOptions as CoreOptions, type Side } from '../protocol/connection.js';
 import type { DeflateConfig } from '../protocol/permessage-deflate.js';
 import { applyMaskFast } from './bytes/apply-mask-fast.js';
 import { generateMask } from './bytes/generate-mask.js';
@@ -139,11 +139,11 @@ export type FinishRequestCallback<Socket = any> = (request: http.ClientRequest, 
 /** Certificate data as `ws`'s types name it. */
 export type CertMeta = string | string[] | Buffer | Buffer[];
 
-/** Defaults of the server's limits. */
+/** Defaults of the server's limits; the core's own limits are taken from the core, not restated. */
 export const SERVER_DEFAULTS = {
-  maxPayload: 16 * 1024 * 1024,
-  maxFragments: 131072,
-  maxPendingPongs: 16,
+  maxPayload: DEFAULT_MAX_PAYLOAD,
+  maxFragments: DEFAULT_MAX_FRAGMENTS,
+  maxPendingPongs: DEFAULT_MAX_PENDING_PONGS,
   handshakeTimeoutMs: 10_000,
   maxHeaderSize: 16 * 1024,
   pingIntervalMs: 30_000,
