@@ -37,4 +37,32 @@ describe('Membership', () => {
     assert.deepEqual([...members.topics()], ['y']);
     assert.deepEqual(members.removeAll('a'), []);
   });
+
+  it('goes from one topic to several and back without losing any', () => {
+    const members = new Membership<string>();
+    members.add('a', 'x');
+    assert.equal(members.has('a', 'x'), true);
+    assert.equal(members.has('a', 'y'), false);
+    members.add('a', 'y');
+    members.add('a', 'z');
+    assert.deepEqual([...members.topicsOf('a')], ['x', 'y', 'z']);
+    members.remove('a', 'x');
+    members.remove('a', 'z');
+    assert.deepEqual([...members.topicsOf('a')], ['y']);
+    assert.equal(members.has('a', 'y'), true);
+    assert.equal(members.has('a', 'x'), false);
+    members.add('a', 'w');
+    assert.deepEqual(members.removeAll('a'), ['y', 'w']);
+    assert.deepEqual([...members.topics()], []);
+  });
+
+  it('hands out a copy of a subscriber\'s topics that later changes do not touch', () => {
+    const members = new Membership<string>();
+    members.add('a', 'x');
+    const copy = members.topicsOf('a');
+    members.add('a', 'y');
+    members.remove('a', 'x');
+    assert.deepEqual([...copy], ['x']);
+    assert.deepEqual([...members.topicsOf('a')], ['y']);
+  });
 });
