@@ -15,7 +15,7 @@ import { WebsocketProvider } from 'y-websocket';
 
 const DOC_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const DOCUMENTS = ['welcome', 'notes', 'ideas'];
-const COLOURS = ['#e03131', '#2f9e44', '#1971c2', '#f08c00', '#9c36b5', '#0c8599', '#e8590c', '#5c940d'];
+const COLOURS = ['#e03131', '#2f9e44', '#1971c2', '#9c36b5', '#0c8599', '#f08c00', '#5c940d', '#c2255c'];
 const ADJECTIVES = ['Brave', 'Calm', 'Clever', 'Eager', 'Gentle', 'Happy', 'Jolly', 'Lucky', 'Quick', 'Witty'];
 const ANIMALS = ['Otter', 'Falcon', 'Badger', 'Heron', 'Lynx', 'Panda', 'Koala', 'Fox', 'Owl', 'Wren'];
 
