@@ -12,7 +12,7 @@ import * as Y from 'yjs';
 import type { DocRelay } from './doc-relay.js';
 import type { DocStore } from './doc-store.js';
 import { FloodGuard } from './flood-guard.js';
-import { EDITOR_CLOSE, SYNC, awarenessMessage, isRefusal, readClientMessage, syncMessage, type Refusal } from './y-message.js';
+import { EDITOR_CLOSE, MESSAGE, SYNC, awarenessMessage, isRefusal, readClientMessage, syncMessage, type Refusal } from './y-message.js';
 
 export interface RoomLimits {
   /** Messages a connection may send in one second; past it the connection is closed with 1008. */
@@ -71,6 +71,8 @@ export class DocRoom {
     const room = new DocRoom(name, ports);
     try {
       await ports.relay.join(name, (message) => room.#fromRelay(message));
+      // Awareness is only repeated every 15 s: ask the other processes for theirs now.
+      ports.relay.publish(name, Uint8Array.of(MESSAGE.queryAwareness));
       for (const update of await ports.store.load(name)) {
         room.#bytes += update.length;
         Y.applyUpdate(room.doc, update, FROM_STORE);
@@ -165,9 +167,16 @@ export class DocRoom {
     try {
       if (!isRefusal(message) && message.type === 'update') Y.applyUpdate(this.doc, message.update, FROM_RELAY);
       else if (!isRefusal(message) && message.type === 'awareness') awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, FROM_RELAY);
+      else if (!isRefusal(message) && message.type === 'queryAwareness') this.#announceLocalAwareness();
     } catch {
       this.#ports.log(`editor: ignored a broken message about ${this.name} from another process`);
     }
+  }
+
+  /** Tells the other processes the awareness states of this process's editors. */
+  #announceLocalAwareness(): void {
+    const ids = [...this.#editors.values()].flatMap((editor) => [...editor.clientIds]);
+    if (ids.length > 0) this.#ports.relay.publish(this.name, awarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids)));
   }
 
   #onUpdate(update: Uint8Array, origin: unknown): void {

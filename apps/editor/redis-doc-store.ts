@@ -59,7 +59,7 @@ export class RedisDocStore implements DocStore {
     return entries.map((entry) => new Uint8Array(entry as Buffer));
   }
 
-  record(name: string, update: Uint8Array): void {
+  record(name: string, update: Uint8Array, _snapshot?: () => Uint8Array): void {
     const previous = this.#appending.get(name) ?? Promise.resolve();
     const append = previous.then(() => this.#append(name, update));
     this.#appending.set(name, append);

@@ -35,7 +35,7 @@ export function shownText(page: Page): Promise<string> {
   return page.$$eval('.cm-content .cm-line', (lines) =>
     lines
       .map((line) => {
-        const copy = line.cloneNode(true) as Element;
+        const copy = line.cloneNode(true) as typeof line;
         for (const widget of copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')) widget.remove();
         return copy.textContent ?? '';
       })
