@@ -6,6 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
+import { WebSocket } from 'fullduplex';
 import { NodeEditor, hostEditor, removeDir, waitUntil, type EditorHost } from './editor-host.js';
 
 const hosts: EditorHost[] = [];
@@ -110,5 +111,42 @@ describe('editor with the y-websocket Node client', () => {
     const other = await host(at.dataDir);
     const reader = editor(other, 'debounced');
     assert.equal(await reader.waitForText('saved soon'), 'saved soon');
+  });
+
+  test('closing the demo closes its connections with 1001 and writes their documents', async () => {
+    const at = await host(undefined, 60_000);
+    const writer = editor(at, 'closing');
+    await writer.synced();
+    writer.text.insert(0, 'written on close');
+    const raw = new WebSocket(`${at.wsUrl}/closing`);
+    await new Promise((resolve) => raw.once('open', resolve));
+    await waitUntil(() => at.demo.connections === 2, 'both connections are in');
+    // The raw client's first message from the server, sync step 1, carries the state vector:
+    // wait until the server has the text by letting a second Node client read it.
+    await editor(at, 'closing').waitForText('written on close');
+    const code = new Promise<number>((resolve) => raw.once('close', (closeCode) => resolve(closeCode)));
+    await at.close();
+    hosts.splice(hosts.indexOf(at), 1);
+    assert.equal(await code, 1001);
+    assert.deepEqual(await readdir(at.dataDir), ['closing.yjs']);
+  });
+});
+
+describe('editor over HTTP', () => {
+  test("serves the page, its style and its bundled script; other paths are not the demo's", async () => {
+    const at = await host();
+    const page = await fetch(at.pageUrl);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await page.text(), /<script type="module" src="app.js">/);
+    assert.equal((await fetch(`${at.pageUrl}style.css`)).status, 200);
+    const script = await fetch(`${at.pageUrl}app.js`);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.ok((await script.arrayBuffer()).byteLength > 100_000, 'CodeMirror, Yjs and the provider are in the bundle');
+    assert.equal((await fetch(`${at.pageUrl}app.js`, { method: 'POST' })).status, 405);
+    assert.equal((await fetch(`${at.pageUrl}../package.json`)).status, 404);
+    assert.equal((await fetch(`${at.pageUrl}server.ts`)).status, 404);
+    assert.equal(await at.demo.handleRequest({ url: '/chat/', method: 'GET' } as never, {} as never), false);
   });
 });
