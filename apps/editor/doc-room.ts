@@ -6,7 +6,7 @@
  * code EDITOR_CLOSE gives, before its message touches the document: the others go on editing.
  * Must not: read files or Redis itself, or parse anything but through y-message.ts.
  */
-import type { RawData, WebSocket } from 'fullduplex';
+import type { PreparedMessage, RawData, WebSocket } from 'fullduplex';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { DocRelay } from './doc-relay.js';
@@ -26,6 +26,8 @@ export interface RoomPorts {
   relay: DocRelay;
   limits: RoomLimits;
   log: (line: string) => void;
+  /** Frames a binary message once for all the room's connections (wss.prepare). */
+  prepare: (message: Uint8Array) => PreparedMessage;
   /** Called once the room has no connection and none is expected. */
   onEmpty: (room: DocRoom) => void;
 }
@@ -200,8 +202,14 @@ export class DocRoom {
     if (origin !== FROM_RELAY) this.#ports.relay.publish(this.name, message);
   }
 
+  /** Sends `message` to the room's connections but `origin`, framed once for all of them. */
   #sendToOthers(message: Uint8Array, origin: unknown): void {
-    for (const ws of this.#editors.keys()) if (ws !== origin && ws.readyState === ws.OPEN) ws.send(message);
+    let prepared: PreparedMessage | undefined;
+    for (const ws of this.#editors.keys()) {
+      if (ws === origin || ws.readyState !== ws.OPEN) continue;
+      prepared ??= this.#ports.prepare(message);
+      ws.sendPrepared(prepared);
+    }
   }
 
   /** Closes the room's connections with `closeCode` (if any are left), writes what is pending, lets go. */

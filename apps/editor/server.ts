@@ -86,6 +86,7 @@ export async function createEditor(context: DemoContext, options: EditorOptions 
     maxBackpressure: EDITOR_LIMITS.maxBackpressure,
     backpressurePolicy: 'close',
   });
+  const prepare = (message: Uint8Array) => wss.prepare(message, { binary: true });
   const folder = new PublicFolder(PUBLIC);
   const bundle = new PageBundle();
   /** Open documents; a room is removed when its last editor left, then closed (and flushed). */
@@ -108,7 +109,7 @@ export async function createEditor(context: DemoContext, options: EditorOptions 
       let opening = rooms.get(name);
       if (!opening) {
         const previous = closing.get(name) ?? Promise.resolve();
-        opening = previous.then(() => DocRoom.open(name, { store, relay, limits, log: context.log, onEmpty }));
+        opening = previous.then(() => DocRoom.open(name, { store, relay, limits, log: context.log, onEmpty, prepare }));
         rooms.set(name, opening);
         opening.catch(() => rooms.get(name) === opening && rooms.delete(name));
       }
