@@ -62,7 +62,7 @@ function serverLink(url: string, socket: object, onError: (error: unknown) => vo
     sUnsubscribe: (channel, listener) => subscriber.sUnsubscribe(channel, listener),
     onReconnect: (listener) => void reconnectListeners.push(listener),
     async connect() {
-      await Promise.all([commands.connect(), subscriber.connect()]);
+      await Promise.all([firstContact(commands), firstContact(subscriber)]);
       started = true;
     },
     async close() {
@@ -92,13 +92,40 @@ function clusterLink(urls: string[], socket: object, onError: (error: unknown) =
     sUnsubscribe: (channel, listener) => cluster.sUnsubscribe(channel, listener),
     onReconnect: (listener) => void reconnectListeners.push(listener),
     async connect() {
-      await cluster.connect();
+      await firstContact(cluster);
       started = true;
     },
     async close() {
       await release(cluster);
     },
   };
+}
+
+interface Connectable {
+  connect(): Promise<unknown>;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/**
+ * Connects; settles on the first success or the first error (the client's own promise would wait
+ * through every reconnection attempt), while the client goes on trying in the background.
+ */
+function firstContact(client: Connectable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: unknown): void => {
+      client.off('error', fail);
+      reject(error);
+    };
+    client.on('error', fail);
+    client.connect().then(
+      () => {
+        client.off('error', fail);
+        resolve();
+      },
+      (error: unknown) => fail(error),
+    );
+  });
 }
 
 /** Closing methods changed names between node-redis majors (quit/disconnect in v4). */
