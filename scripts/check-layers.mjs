@@ -26,7 +26,7 @@ const LAYERS = {
   pubsub: { may: ['pubsub/', 'broker/broker.ts', 'protocol/errors.ts'], why: 'pubsub/ sees only the broker port and the error family' },
   broker: { may: ['broker/', 'protocol/', 'engine/redis-engine.ts'], builtins: true, packages: { redis: ['broker/redis-broker.ts'] }, why: 'broker/ holds the port and its implementations; its redis.ts is the `fullduplex/redis` entry, which also exports the Redis engine' },
   engine: {
-    may: ['engine/', 'realtime/engine.ts', 'realtime/protocol.ts', 'realtime/realtime-error.ts', 'realtime/clock.ts'],
+    may: ['engine/', 'realtime/engine.ts', 'realtime/session-store.ts', 'realtime/protocol.ts', 'realtime/realtime-error.ts', 'realtime/clock.ts'],
     builtins: true,
     packages: { redis: ['engine/redis-link.ts'] },
     why: 'engine/ implements the Engine port on Redis: it sees the port, its types and error, never the server or node/',

@@ -21,6 +21,7 @@ import { systemClock, type Clock } from '../realtime/clock.js';
 import type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from '../realtime/engine.js';
 import type { Position, PublicationBody } from '../realtime/protocol.js';
 import { RealtimeError } from '../realtime/realtime-error.js';
+import type { SessionStore } from '../realtime/session-store.js';
 import { LiveSequencer } from './live-sequencer.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './redis-engine-scripts.js';
 import { makeRedisLink, type RedisLink, type ShardedListener } from './redis-link.js';
@@ -197,6 +198,25 @@ export class RedisEngine implements Engine {
     this.#partitions.clear();
     await this.#connected.catch(() => undefined);
     await this.#link.close();
+  }
+
+  /**
+   * Resumable sessions kept in the same Redis (for RealtimeServer's `sessions`): one string key
+   * per session, `<keyPrefix>session:<id>`, holding its channels as JSON, expiring with it.
+   */
+  sessionStore(): SessionStore {
+    const key = (id: string): string => `${this.#settings.keyPrefix}session:${id}`;
+    return {
+      load: async (id) => {
+        const text = await this.#command(() => this.#link.run(key(id), ['GET', key(id)]));
+        if (typeof text !== 'string') return undefined;
+        const channels: unknown = JSON.parse(text);
+        return Array.isArray(channels) ? channels.filter((c): c is string => typeof c === 'string') : undefined;
+      },
+      save: async (id, channels, ttlMs) => {
+        await this.#command(() => this.#link.run(key(id), ['SET', key(id), JSON.stringify(channels), 'PX', String(Math.max(1, Math.round(ttlMs)))]));
+      },
+    };
   }
 
   /** Channels with live handlers here (for tests and metrics). */
