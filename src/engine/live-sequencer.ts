@@ -161,12 +161,14 @@ export class LiveSequencer {
       () => {
         this.#filling = false;
         if (this.#stopped) return;
-        // The store is unreachable: try again later (its 'ready' also calls heal()).
+        // The store is unreachable: try again later (its 'ready' also calls heal()), until a
+        // fill succeeds: a heal that failed still has to happen.
+        this.#fillAgain = true;
         const delay = this.#retryDelayMs * 2 ** Math.min(this.#retries++, 3);
         if (this.#retryTimer === undefined) {
           this.#retryTimer = this.#clock.setTimeout(() => {
             this.#retryTimer = undefined;
-            if (this.#hasGap() || this.#fillAgain) this.#fill();
+            if (this.#fillAgain && !this.#stopped) this.#fill();
           }, delay);
         }
       },

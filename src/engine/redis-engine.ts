@@ -64,6 +64,8 @@ interface Feed {
   handlers: Set<LiveHandler>;
   sequencer: LiveSequencer;
   started: Promise<void>;
+  /** The partition subscription this feed counts in, once it asked for one. */
+  partition?: PartitionSubscription;
 }
 
 /** A partition's sharded subscription, shared by the channels of it that have feeds here. */
@@ -232,7 +234,8 @@ export class RedisEngine implements Engine {
   }
 
   async #startFeed(channel: string, feed: Feed): Promise<void> {
-    await this.#subscribePartition(this.#partitionOf(channel));
+    feed.partition = this.#subscribePartition(this.#partitionOf(channel));
+    await feed.partition.ready;
     await feed.sequencer.start();
   }
 
@@ -241,10 +244,10 @@ export class RedisEngine implements Engine {
     if (feed.handlers.size > 0 || this.#feeds.get(channel) !== feed) return;
     this.#feeds.delete(channel);
     feed.sequencer.stop();
-    this.#unsubscribePartition(this.#partitionOf(channel));
+    if (feed.partition) this.#unsubscribePartition(this.#partitionOf(channel), feed.partition);
   }
 
-  #subscribePartition(partition: number): Promise<void> {
+  #subscribePartition(partition: number): PartitionSubscription {
     let subscription = this.#partitions.get(partition);
     if (!subscription) {
       const made: PartitionSubscription = { channels: 0, ready: this.#link.sSubscribe(this.#liveChannel(partition), this.#onMessage) };
@@ -255,12 +258,12 @@ export class RedisEngine implements Engine {
       this.#partitions.set(partition, subscription);
     }
     subscription.channels++;
-    return subscription.ready;
+    return subscription;
   }
 
-  #unsubscribePartition(partition: number): void {
-    const subscription = this.#partitions.get(partition);
-    if (!subscription || --subscription.channels > 0) return;
+  /** Leaves `subscription` (if it is still the partition's: a failed one was replaced). */
+  #unsubscribePartition(partition: number, subscription: PartitionSubscription): void {
+    if (this.#partitions.get(partition) !== subscription || --subscription.channels > 0) return;
     this.#partitions.delete(partition);
     subscription.ready.then(() => this.#link.sUnsubscribe(this.#liveChannel(partition), this.#onMessage)).catch(() => undefined);
   }

@@ -131,6 +131,21 @@ describe('LiveSequencer', () => {
     assert.deepEqual(seen, ['e1:1:lost', 'e1:2:b']);
   });
 
+  it('retries a heal whose read failed until one succeeds', async () => {
+    const { store, clock, seen, sequencer } = setup();
+    await sequencer.start();
+    store.add('missed');
+    store.failNext = 2;
+    sequencer.heal();
+    await settle();
+    await clock.advance(100);
+    await settle();
+    assert.deepEqual(seen, []);
+    await clock.advance(200);
+    await settle();
+    assert.deepEqual(seen, ['e1:1:missed']);
+  });
+
   it('goes on past a gap that history no longer holds, and counts it', async () => {
     const { store, seen, sequencer } = setup();
     await sequencer.start();

@@ -130,4 +130,16 @@ describe('RedisEngine when Redis goes away', () => {
     await until(() => seen.length === 3, 'the live publications');
     assert.deepEqual(seen, ['one', 'two', 'three']);
   });
+
+  it('loads its scripts again when Redis no longer has them (NOSCRIPT)', async () => {
+    const server = await start(false);
+    const a = engine(server);
+    await a.publish('c', 1);
+    const admin = createClient({ url: server.url });
+    await admin.connect();
+    await admin.sendCommand(['SCRIPT', 'FLUSH']);
+    await admin.close();
+    assert.equal((await a.publish('c', 2)).offset, '2');
+    assert.equal((await a.history('c')).position.offset, '2');
+  });
 });

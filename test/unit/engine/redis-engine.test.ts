@@ -133,6 +133,25 @@ describe('RedisEngine', () => {
     assert.deepEqual([...tags].sort(), ['0', '1', '2', '3']);
   });
 
+  it('stops delivering once the last handler of a channel left, and keeps no feed for it', async () => {
+    const { a, b } = await pair();
+    const first: unknown[] = [];
+    const second: unknown[] = [];
+    const stopFirst = await b.subscribe('s', (p) => void first.push(p.data));
+    const stopSecond = await b.subscribe('s', (p) => void second.push(p.data));
+    await a.publish('s', 1);
+    await until(() => first.length === 1 && second.length === 1, 'both handlers');
+    await stopFirst();
+    await a.publish('s', 2);
+    await until(() => second.length === 2, 'the remaining handler');
+    await stopSecond();
+    assert.equal(b.channelCount, 0);
+    await a.publish('s', 3);
+    const stopLate = await a.subscribe('s', () => undefined);
+    await stopLate();
+    assert.deepEqual([first, second], [[1], [1, 2]]);
+  });
+
   it('rejects a subscription whose first read fails, and keeps no feed for it', async () => {
     const engine = new RedisEngine({ url: 'redis://127.0.0.1:1', maxReconnectDelayMs: 50 });
     await assert.rejects(engine.subscribe('c', () => undefined), { code: 'UNAVAILABLE' });
