@@ -24,6 +24,7 @@ export type { StandardSchemaV1, StandardResult, StandardIssue } from './realtime
 export { MemoryEngine, MEMORY_ENGINE_DEFAULTS } from './realtime/memory-engine.js';
 export type { MemoryEngineOptions } from './realtime/memory-engine.js';
 export type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from './realtime/engine.js';
+export { MemorySessionStore, type SessionStore } from './realtime/session-store.js';
 export type { Transport } from './realtime/transport.js';
 export { SharedText } from './realtime/shared-text.js';
 export type { Clock } from './realtime/clock.js';

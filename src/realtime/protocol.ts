@@ -71,7 +71,14 @@ export interface PublicationBody {
   data: unknown;
 }
 
-export interface ConnectMessage { type: 'connect'; id: Id; token?: string; data?: unknown }
+export interface ConnectMessage {
+  type: 'connect';
+  id: Id;
+  token?: string;
+  data?: unknown;
+  /** A session from an earlier `connect` reply, to resume. */
+  session?: string;
+}
 export interface SubscribeMessage { type: 'subscribe'; id: Id; channel: string; since?: Position }
 export interface UnsubscribeMessage { type: 'unsubscribe'; id: Id; channel: string }
 export interface PublishMessage { type: 'publish'; id: Id; channel: string; data: unknown; key?: string }
@@ -86,7 +93,15 @@ export interface DrainMessage { type: 'drain' }
 export interface ErrorMessage { type: 'error'; code: string; message?: string }
 
 /** Results carried by replies, per request type. */
-export interface ConnectResult { client: string; pingIntervalMs: number; data?: unknown }
+export interface ConnectResult {
+  client: string;
+  pingIntervalMs: number;
+  data?: unknown;
+  /** This client's session (servers with a session store): sent back in the next `connect`. */
+  session?: string;
+  /** The session named in `connect` was taken over: its channels need no new authorization. */
+  resumed?: true;
+}
 export interface SubscribeResult { recovered: boolean; position: Position; publications: PublicationBody[] }
 export interface PublishResult { offset: string; epoch: string; duplicate?: boolean }
 
@@ -160,7 +175,8 @@ export function parseMessage(input: unknown): ParseResult {
     case 'connect':
       if (!needsId()) return fail('"connect" needs an "id"');
       if (m.token !== undefined && !isText(m.token, MAX_TOKEN * 16)) return fail('"token" must be a non-empty string');
-      return ok({ type: 'connect', id: id!, token: m.token, data: m.data });
+      if (m.session !== undefined && !isText(m.session, MAX_TOKEN)) return fail(`"session" must be a string of 1-${MAX_TOKEN} characters`);
+      return ok(m.session === undefined ? { type: 'connect', id: id!, token: m.token, data: m.data } : { type: 'connect', id: id!, token: m.token, data: m.data, session: m.session });
     case 'subscribe':
     case 'unsubscribe':
     case 'publish': {

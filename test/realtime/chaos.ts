@@ -8,9 +8,17 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { MemoryEngine, type PublishOptions } from '../../src/realtime.js';
+import { randomUUID } from 'node:crypto';
+import { MemoryEngine, type Engine, type LiveHandler, type Position, type PublishOptions } from '../../src/realtime.js';
+import { RedisEngine } from '../../src/broker/redis.js';
 import type { RealtimeClient } from '../../src/client.js';
 import { connectClient, startLoopback, until } from './loopback.js';
+import { startRedisCluster } from '../support/redis-cluster.js';
+import { deleteKeys } from '../support/redis-keys.js';
+
+/** Where the run keeps channels: in process, on one Redis (REDIS_URL or 127.0.0.1:6379), or on a 3-master cluster it starts. */
+export type ChaosEngine = 'memory' | 'redis' | 'redis-cluster';
+export const CHAOS_ENGINES: readonly ChaosEngine[] = ['memory', 'redis', 'redis-cluster'];
 
 export interface ChaosOptions {
   seconds: number;
@@ -21,9 +29,11 @@ export interface ChaosOptions {
   /** Each client publishes once per this many ms. */
   publishEveryMs?: number;
   seed?: number;
+  engine?: ChaosEngine;
 }
 
 export interface ChaosResult {
+  engine: ChaosEngine;
   clients: number;
   channels: number;
   seconds: number;
@@ -46,7 +56,7 @@ export interface ChaosResult {
 
 export function summary(r: ChaosResult): string {
   return (
-    `chaos: ${r.clients} clients, ${r.channels} channels, ${r.seconds} s, seed ${r.seed}: ${r.published} publications ` +
+    `chaos: ${r.engine} engine, ${r.clients} clients, ${r.channels} channels, ${r.seconds} s, seed ${r.seed}: ${r.published} publications ` +
     `(${r.acknowledged} acknowledged, ${r.refused} refused${r.refused ? ` ${r.refusedCodes.join(' ')}` : ''}), ${r.deliveries} deliveries, ${r.cuts} cuts ` +
     `(${r.midFrame} mid-frame), ${r.restarts} server restarts (a crash and a drain), recovered:false ${r.notRecovered}, ` +
     `lost ${r.lost}, duplicated ${r.duplicated}, reordered ${r.reordered}`
@@ -134,14 +144,64 @@ class ChaosProxy {
   }
 }
 
-/** The memory engine, also keeping every publication it stored: the truth the run is checked against. */
-class RecordingEngine extends MemoryEngine {
+/** An engine that also keeps every publication it stored: the truth the run is checked against. */
+class RecordingEngine implements Engine {
   readonly stored: { channel: string; offset: string; data: unknown }[] = [];
-  override async publish(channel: string, data: unknown, options?: PublishOptions) {
-    const result = await super.publish(channel, data, options);
+  readonly #inner: Engine;
+  constructor(inner: Engine) {
+    this.#inner = inner;
+  }
+  async publish(channel: string, data: unknown, options?: PublishOptions) {
+    const result = await this.#inner.publish(channel, data, options);
     if (!result.duplicate) this.stored.push({ channel, offset: result.offset, data });
     return result;
   }
+  subscribe(channel: string, handler: LiveHandler) {
+    return this.#inner.subscribe(channel, handler);
+  }
+  history(channel: string, since?: Position) {
+    return this.#inner.history(channel, since);
+  }
+  close() {
+    return this.#inner.close();
+  }
+}
+
+/** The engine of the run and what to release after it. */
+async function makeEngine(kind: ChaosEngine, historySize: number): Promise<{ engine: RecordingEngine; release(): Promise<void> }> {
+  const historyTtlMs = 3_600_000;
+  if (kind === 'memory') {
+    const engine = new RecordingEngine(new MemoryEngine({ historySize, historyTtlMs }));
+    return { engine, release: () => engine.close() };
+  }
+  if (kind === 'redis') {
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const keyPrefix = `fdx-chaos-${randomUUID()}:`;
+    const redis = new RedisEngine({ url, keyPrefix, historySize, historyTtlMs, metaTtlMs: historyTtlMs });
+    await redis.ready();
+    const engine = new RecordingEngine(redis);
+    return {
+      engine,
+      async release() {
+        await engine.close();
+        await deleteKeys(url, [keyPrefix]);
+      },
+    };
+  }
+  const cluster = await startRedisCluster();
+  const redis = new RedisEngine({ clusterUrls: cluster.urls, historySize, historyTtlMs });
+  await redis.ready().catch(async (error: unknown) => {
+    await cluster.stop();
+    throw error;
+  });
+  const engine = new RecordingEngine(redis);
+  return {
+    engine,
+    async release() {
+      await engine.close();
+      await cluster.stop();
+    },
+  };
 }
 
 interface Watch {
@@ -161,7 +221,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const random = generator(seed);
   const channels = Array.from({ length: channelCount }, (_, i) => `chaos:${i}`);
-  const engine = new RecordingEngine({ historySize, historyTtlMs: 3_600_000 });
+  const engineKind = options.engine ?? 'memory';
+  const { engine, release } = await makeEngine(engineKind, historySize);
   const loop = await startLoopback({ engine, drainTimeoutMs: 1000 });
   const proxy = new ChaosProxy(() => loop.port, random, [100, 1200]);
   const sleeperProxy = new ChaosProxy(() => loop.port, random, [300, 2000]);
@@ -302,7 +363,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await proxy.close();
   await sleeperProxy.close();
   await loop.stop();
+  await release();
   return {
+    engine: engineKind,
     clients: clientCount,
     channels: channelCount,
     seconds: options.seconds,

@@ -31,8 +31,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function launch(port: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''];
+/** `extra` arguments come last, so they override the defaults (e.g. '--appendonly', 'yes'). */
+export function launch(port: number, extra: string[] = []): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', '', ...extra];
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -70,9 +71,10 @@ function launch(port: number): Promise<ChildProcess> {
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** `extra`: more redis-server arguments, used at every (re)start. */
+export async function startRedisServer(extra: string[] = []): Promise<RedisServer> {
   const port = await freePort();
-  let child: ChildProcess | null = await launch(port);
+  let child: ChildProcess | null = await launch(port, extra);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -89,7 +91,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     async restart() {
       if (child) throw new Error('redis-server is still running; kill() it first');
-      child = await launch(port);
+      child = await launch(port, extra);
     },
   };
 }

@@ -71,6 +71,8 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
   let retryTimer: TimerHandle;
   let beatTimer: TimerHandle;
   let lastHeard = 0;
+  /** The server's session (if it keeps them): named in the next connect to resume it. */
+  let session: string | undefined;
   let pingMs = 0;
 
   let saved: Record<string, Position> = {};
@@ -118,7 +120,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
       // A server that did not pick fdx.v1 does not speak it: stop, do not retry (section 1).
       if ((foreign = socket.protocol !== SUBPROTOCOL)) return socket.close(1000, 'fdx.v1 required');
       lastHeard = clock.now();
-      send({ type: 'connect', id: 0, token, data: options.data });
+      send({ type: 'connect', id: 0, token, data: options.data, session });
     };
     socket.onmessage = (event) => socket === ws && receive(event.data);
     socket.onclose = (event) => socket === ws && dropped(event.code, !foreign);
@@ -179,6 +181,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     ready = true;
     attempt = 0;
     clientId = result.client;
+    session = result.session;
     pingMs = result.pingIntervalMs;
     clock.clearTimeout(beatTimer);
     setState('connected');

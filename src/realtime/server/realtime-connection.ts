@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
-import { CLOSE_CODES, SUBPROTOCOL, parseMessage, serialize, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
+import { CLOSE_CODES, SUBPROTOCOL, parseMessage, serialize, type ConnectMessage, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 import type { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
@@ -18,6 +18,8 @@ export interface ConnectionHost {
   readonly limits: RealtimeLimits;
   readonly clock: Clock;
   authenticate(connection: RealtimeConnection<any, any>, token: string | undefined, data: unknown): Promise<unknown>;
+  /** The session for the `connect` reply, resuming the one the client named if it can; never rejects. */
+  resume(connection: RealtimeConnection<any, any>, session: string | undefined): Promise<{ session: string; resumed: boolean } | undefined>;
   /** The application's `data` for the `connect` reply (undefined: none). */
   welcome(connection: RealtimeConnection<any, any>): unknown;
   opened(connection: RealtimeConnection<any, any>): void;
@@ -192,7 +194,7 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
         this.close(CLOSE_CODES.PROTOCOL, 'the first message must be connect');
         return;
       }
-      this.#connect(parsed.message.id, parsed.message.token, parsed.message.data);
+      this.#connect(parsed.message);
       return;
     }
     if (!parsed.ok) {
@@ -227,17 +229,23 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     }
   }
 
-  #connect(id: Id, token: string | undefined, data: unknown): void {
+  #connect({ id, token, data, session }: ConnectMessage): void {
     this.#state = 'authenticating';
     this.#host.authenticate(this, token, data).then(
-      (value) => {
+      async (value) => {
         if (this.#state !== 'authenticating') return;
         this.data = value as Data;
+        const resumed = await this.#host.resume(this, session);
+        if (this.#state !== 'authenticating') return;
         this.#state = 'open';
         this.#host.clock.clearTimeout(this.#timer);
         const welcome = this.#host.welcome(this);
         const result: ConnectResult = { client: this.id, pingIntervalMs: this.#host.limits.pingIntervalMs };
         if (welcome !== undefined) result.data = welcome;
+        if (resumed) {
+          result.session = resumed.session;
+          if (resumed.resumed) result.resumed = true;
+        }
         this.#reply(id, result);
         this.#host.opened(this);
         const queued = this.#queue;

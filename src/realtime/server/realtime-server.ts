@@ -22,6 +22,8 @@ import { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
 import { resolveLimits, type RealtimeLimits } from './limits.js';
 import { RealtimeConnection, type ConnectionHost } from './realtime-connection.js';
+import { SessionBook } from './session-book.js';
+import type { SessionStore } from '../session-store.js';
 import { validateWith, type StandardSchemaV1 } from './standard-schema.js';
 
 export type ChannelAction = 'subscribe' | 'publish';
@@ -44,7 +46,18 @@ export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
   onConnection?: (connection: RealtimeConnection<any, Data>) => void;
   /** Called once an authenticated connection is closed. */
   onDisconnect?: (connection: RealtimeConnection<any, Data>, code: number, reason: string) => void;
+  /**
+   * Where resumable sessions are kept (e.g. `MemorySessionStore`, or `engine.sessionStore()` of a
+   * RedisEngine for every process). With one, each `connect` reply carries a `session`, and a
+   * client that names it in its next `connect` within `sessionTtlMs` gets its channels back
+   * without `authorize` being asked again. Default: none (no sessions).
+   */
+  sessions?: SessionStore;
+  /** How long a session outlives its connection, in ms. Default 120000. */
+  sessionTtlMs?: number;
 }
+
+const SESSION_TTL_MS_DEFAULT = 120_000;
 
 export type EventHandler<Data> = (data: any, connection: RealtimeConnection<any, Data>, meta: { key: string | undefined }) => unknown;
 
@@ -81,6 +94,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   readonly #memberships = new WeakMap<RealtimeConnection<any, any>, Map<string, Membership>>();
   readonly #handlers = new Map<string, { handler: EventHandler<Data>; schema: StandardSchemaV1 | undefined }>();
   readonly #host: ConnectionHost;
+  readonly #sessions: SessionBook | undefined;
   #accepting = true;
 
   constructor(options: RealtimeServerOptions<Data> = {}) {
@@ -89,6 +103,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     this.#clock = options.clock ?? systemClock;
     this.#ownsEngine = !options.engine;
     this.engine = options.engine ?? new MemoryEngine({ clock: this.#clock });
+    this.#sessions = options.sessions ? new SessionBook(options.sessions, options.sessionTtlMs ?? SESSION_TTL_MS_DEFAULT) : undefined;
     const server = this;
     this.#host = {
       limits: this.limits,
@@ -97,6 +112,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
         if (!server.#accepting) throw new RealtimeError('SHUTTING_DOWN', 'the server is shutting down');
         return options.authenticate ? options.authenticate({ token, data, request: connection.handshake }) : undefined;
       },
+      resume: async (connection, session) => this.#sessions?.open(connection, session),
       welcome: (connection) => {
         try {
           return options.welcome?.(connection);
@@ -118,6 +134,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       },
       closed: (connection, code, reason) => {
         this.#connections.delete(connection.id);
+        this.#sessions?.closed(connection);
         for (const channel of [...connection.channels]) this.#removeMembership(connection, channel);
         try {
           options.onDisconnect?.(connection, code, reason);
@@ -241,7 +258,8 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       return null;
     }
     const authorize = this.#options.authorize;
-    if (authorize) {
+    // A resumed session's channels were authorized for this client already.
+    if (authorize && !(message.type === 'subscribe' && this.#sessions?.granted(connection, channel))) {
       let allowed = false;
       try {
         allowed = await authorize(connection, channel, message.type);
@@ -306,6 +324,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     }
     membership.offset = Number(result.position.offset);
     membership.epoch = result.position.epoch;
+    this.#sessions?.changed(connection);
     ready(result);
     membership.buffer = null;
     for (const delivery of buffered) this.#deliverTo(membership, delivery);
@@ -336,7 +355,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   }
 
   #removeMembership(connection: RealtimeConnection<any, any>, channel: string): void {
-    connection.channels.delete(channel);
+    if (connection.channels.delete(channel)) this.#sessions?.changed(connection, channel);
     const byChannel = this.#memberships.get(connection);
     const membership = byChannel?.get(channel);
     if (!membership) return;

@@ -106,6 +106,14 @@ describe('fdx.v1 protocol', () => {
     assert.equal(code('{"type":"reply","result":1}'), 'BAD_MESSAGE');
   });
 
+  it('takes a session of 1-256 characters in connect and answers any other with BAD_MESSAGE', () => {
+    const parsed = parseMessage('{"type":"connect","id":1,"session":"s3f9"}');
+    assert.ok(parsed.ok && parsed.message.type === 'connect' && parsed.message.session === 's3f9');
+    for (const session of ['""', '7', 'null', JSON.stringify('x'.repeat(257))]) {
+      assert.equal(code(`{"type":"connect","id":1,"session":${session}}`), 'BAD_MESSAGE', session);
+    }
+  });
+
   it('fills a missing data with null and ignores unknown fields', () => {
     const result = parseMessage('{"type":"publish","id":1,"channel":"a","extra":[1]}');
     assert.deepEqual(result, { ok: true, message: { type: 'publish', id: 1, channel: 'a', data: null, key: undefined } });
