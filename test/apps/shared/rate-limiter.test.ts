@@ -1,9 +1,9 @@
 /**
- * The chat's per-connection token bucket (apps/chat/rate-limiter.ts), on a fake clock.
+ * The demos' per-connection token bucket (apps/shared/rate-limiter.ts), on a fake clock.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateLimiter } from '../../../apps/chat/rate-limiter.js';
+import { RateLimiter } from '../../../apps/shared/rate-limiter.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 function limiter(limits = { burst: 3, perSecond: 2, maxStrikes: 4 }): { take: () => string; advance: (ms: number) => Promise<void> } {
