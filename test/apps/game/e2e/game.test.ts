@@ -1,0 +1,93 @@
+/**
+ * The arena in Chromium: two players in two browser contexts join one arena; one moves with the
+ * keyboard and the other sees it move; the corner shows the tick and the round-trip time; a page
+ * joining mid-game sees everyone. Screenshots: test-artifacts/game/.
+ */
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { createDemo } from '../../../../apps/game/server.js';
+import { hostDemo, type DemoHost } from '../../support/demo-host.js';
+import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
+
+const WAIT_MS = 15_000;
+let host: DemoHost;
+let browser: Browser;
+
+before(async () => {
+  host = await hostDemo('game', createDemo);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await host?.close();
+});
+
+/** Opens the arena and waits until this page knows its player id; returns it. */
+export async function joinArena(page: Page, url: string): Promise<number> {
+  await page.goto(url, { timeout: WAIT_MS });
+  await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
+  await page.waitForFunction(() => /^you are #\d+$/.test(document.getElementById('me')!.textContent ?? ''), undefined, { timeout: WAIT_MS });
+  return Number((await page.textContent('#me'))!.replace(/\D/g, ''));
+}
+
+/** Where `page` shows player `id` (its roster), or null if it does not show it. */
+export async function shownAt(page: Page, id: number): Promise<{ x: number; y: number } | null> {
+  const item = await page.$(`#roster li[data-id="${id}"]`);
+  if (!item) return null;
+  return { x: Number(await item.getAttribute('data-x')), y: Number(await item.getAttribute('data-y')) };
+}
+
+it('two players in two contexts: one moves with the keyboard, the other sees it move', { timeout: 60_000 }, async () => {
+  const ada = await pageInNewContext(browser);
+  const bob = await pageInNewContext(browser);
+  const adaId = await joinArena(ada, host.pageUrl);
+  const bobId = await joinArena(bob, host.pageUrl);
+  assert.notEqual(adaId, bobId);
+  await bob.waitForSelector(`#roster li[data-id="${adaId}"]`, { timeout: WAIT_MS });
+  await ada.waitForSelector(`#roster li[data-id="${bobId}"]`, { timeout: WAIT_MS });
+
+  const before = (await shownAt(bob, adaId))!;
+  const key = before.x < 480 ? 'ArrowRight' : 'ArrowLeft';
+  await ada.keyboard.down(key);
+  await ada.waitForTimeout(700);
+  await ada.keyboard.up(key);
+  // Ada's own page moved at once (prediction); Bob's follows from the server's states.
+  const ownView = (await shownAt(ada, adaId))!;
+  assert.ok(Math.abs(ownView.x - before.x) > 50, `ada's page shows her at ${ownView.x}, from ${before.x}`);
+  await bob.waitForFunction(
+    ({ id, from }) => {
+      const item = document.querySelector(`#roster li[data-id="${id}"]`);
+      return item !== null && Math.abs(Number(item.getAttribute('data-x')) - from) > 50;
+    },
+    { id: adaId, from: before.x },
+    { timeout: WAIT_MS },
+  );
+  // Both end where the server put her: prediction and reconciliation agree.
+  await ada.waitForFunction(() => document.getElementById('pending')!.textContent === '0', undefined, { timeout: WAIT_MS });
+  await bob.waitForTimeout(300);
+  const [finalAda, finalBob] = [(await shownAt(ada, adaId))!, (await shownAt(bob, adaId))!];
+  assert.ok(Math.abs(finalAda.x - finalBob.x) <= 1 && Math.abs(finalAda.y - finalBob.y) <= 1, `ada sees ${JSON.stringify(finalAda)}, bob ${JSON.stringify(finalBob)}`);
+
+  // The corner shows the server tick (rising) and a round-trip time.
+  const tick1 = Number(await bob.textContent('#tick'));
+  await bob.waitForTimeout(200);
+  assert.ok(Number(await bob.textContent('#tick')) > tick1);
+  await bob.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('rtt')!.textContent ?? ''), undefined, { timeout: WAIT_MS });
+  assert.equal(await bob.textContent('#players'), '2');
+
+  // A third player joins mid-game and sees both where they are.
+  const cat = await pageInNewContext(browser);
+  await joinArena(cat, host.pageUrl);
+  await cat.waitForFunction(() => document.getElementById('players')!.textContent === '3', undefined, { timeout: WAIT_MS });
+  const catSees = (await shownAt(cat, adaId))!;
+  assert.ok(Math.abs(catSees.x - finalBob.x) <= 1);
+  await saveScreenshot(ada, 'game', 'ada');
+  await saveScreenshot(bob, 'game', 'bob');
+  await cat.context().close();
+
+  // A player that leaves disappears from the others.
+  await ada.context().close();
+  await bob.waitForFunction((id) => !document.querySelector(`#roster li[data-id="${id}"]`), adaId, { timeout: WAIT_MS });
+  await bob.context().close();
+});
