@@ -189,7 +189,7 @@ function renderCharts() {
     grid.append(element);
     const plot = new uPlot(
       {
-        width: 320,
+        width: Math.max(260, element.clientWidth - 14),
         height: 150,
         legend: { show: false },
         cursor: { show: false },
