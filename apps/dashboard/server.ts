@@ -19,12 +19,11 @@
  * catalog is sent again when other processes' series appear or go (with --redis).
  * Bad input: refusals as above; more than LIMITS.maxPayload bytes: 1009; flooding: 1008.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'fullduplex';
 import type { CreateDemo, Demo } from '../shared/demo.js';
 import { buildBrowserBundle } from '../shared/browser-bundle.js';
+import { servePublicFiles, upgradeAt } from '../shared/demo-endpoints.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { RateLimiter } from '../shared/rate-limiter.js';
 import { MetricSampler, type SeriesInfo } from './metric-sampler.js';
@@ -194,22 +193,13 @@ export const createDemo: CreateDemo = async (context) => {
     }
   }, LIMITS.tickMs);
 
-  const wsPath = `${base}ws`;
   const demo: Demo = {
     name: 'dashboard',
     title: 'Live dashboard',
     summary:
       'Forty metric series (this process, the machine, synthetic waves and sensors) sampled 20 times a second and streamed, compressed, to each tab, which picks the series it charts. Turn on "simulate slow client": the server then holds that tab\'s socket writes and releases them in bursts, and the `latest` backpressure policy keeps only the newest frame waiting instead of a growing queue; the tab shows how many frames were replaced and how many bytes ever waited.',
-    async handleRequest(req, res) {
-      const path = (req.url ?? '/').split('?')[0]!;
-      if (!path.startsWith(base)) return false;
-      return files.serve(req, res, path.slice(base.length));
-    },
-    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-      if ((req.url ?? '').split('?')[0] !== wsPath) return false;
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-      return true;
-    },
+    handleRequest: servePublicFiles(files, base),
+    handleUpgrade: upgradeAt(wss, `${base}ws`),
     async close() {
       clearInterval(timer);
       for (const viewer of viewers) setSlow(viewer, false);

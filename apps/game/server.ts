@@ -16,12 +16,11 @@
  * to it, and relays their positions to the other processes every tick; every tab sees the
  * players of all processes, those of other processes one Redis hop later.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'fullduplex';
 import type { CreateDemo, Demo } from '../shared/demo.js';
 import { buildBrowserBundle } from '../shared/browser-bundle.js';
+import { servePublicFiles, upgradeAt } from '../shared/demo-endpoints.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { RateLimiter } from '../shared/rate-limiter.js';
 import { decodePageFrame, encodePong, encodeState, encodeWelcome, type PlayerState } from './game-frames.js';
@@ -133,22 +132,13 @@ export const createDemo: CreateDemo = async (context) => {
     for (const player of players.values()) player.ws.sendPrepared(state, { key: 'state' });
   }, 1000 / ARENA.tickHz);
 
-  const wsPath = `${base}ws`;
   const demo: Demo = {
     name: 'game',
     title: 'Multiplayer arena',
     summary:
       'Every tab is a player in one arena (arrow keys, WASD or touch). The server is authoritative: it applies the numbered inputs 30 times a second and sends the whole arena to every tab in one small binary frame, framed once. Your own player moves at once (prediction) and is corrected from the server\'s answer (reconciliation); the others glide between states (interpolation). Join mid-game from another tab; the corner shows the server tick and the round-trip time.',
-    async handleRequest(req, res) {
-      const path = (req.url ?? '/').split('?')[0]!;
-      if (!path.startsWith(base)) return false;
-      return files.serve(req, res, path.slice(base.length));
-    },
-    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-      if ((req.url ?? '').split('?')[0] !== wsPath) return false;
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-      return true;
-    },
+    handleRequest: servePublicFiles(files, base),
+    handleUpgrade: upgradeAt(wss, `${base}ws`),
     async close() {
       clearInterval(timer);
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -3,11 +3,10 @@
 // "simulate slow client" toggle with the numbers that show the `latest` policy at work.
 // Bundled with uPlot by esbuild when the demo starts (apps/shared/browser-bundle.ts).
 import uPlot from 'uplot';
+import { liveSocket } from '../../shared/browser/live-socket.js';
 
 const WINDOW_SECONDS = 10;
 const $ = (id) => document.getElementById(id);
-const wsUrl = new URL('ws', location.href);
-wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
 
 const view = {
   catalog: new Map(), // id -> {id,label,unit,group}
@@ -23,36 +22,20 @@ const view = {
   dirty: false,
 };
 const wanted = new URLSearchParams(location.search).get('series');
-let socket = null;
-let retryMs = 500;
-
-function setState(state, text) {
-  const element = $('connection');
-  element.dataset.state = state;
-  element.textContent = text;
-}
-
-function connect() {
-  setState('connecting', 'connecting…');
-  socket = new WebSocket(wsUrl);
-  socket.onopen = () => {
-    retryMs = 500;
-    const deflate = socket.extensions.includes('permessage-deflate');
-    setState('open', 'live');
-    $('compression').textContent = deflate ? 'permessage-deflate on' : 'no compression';
+const socket = liveSocket('ws', {
+  onopen(ws) {
+    $('compression').textContent = ws.extensions.includes('permessage-deflate') ? 'permessage-deflate on' : 'no compression';
     if (wanted) send({ type: 'select', series: wanted.split(',').filter(Boolean) });
-  };
-  socket.onmessage = (event) => receive(JSON.parse(event.data));
-  socket.onclose = (event) => {
-    setState('closed', `offline (${event.code}), retrying…`);
+  },
+  onmessage: (event) => receive(JSON.parse(event.data)),
+  onclose() {
     $('slow').checked = false;
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 8000);
-  };
-}
+    document.body.classList.remove('slow');
+  },
+});
 
 function send(message) {
-  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  socket.send(JSON.stringify(message));
 }
 
 function receive(message) {
@@ -230,5 +213,4 @@ function showError(text) {
 }
 
 $('slow').onchange = (event) => send({ type: 'slow', on: event.target.checked });
-connect();
 requestAnimationFrame(draw);

@@ -5,14 +5,13 @@
 // (interpolation). Bundled by esbuild when the demo starts (apps/shared/browser-bundle.ts).
 import { decodeServerFrame, encodeInput, encodePing, KEY } from '../game-frames.ts';
 import { ARENA, step } from '../movement.ts';
+import { liveSocket } from '../../shared/browser/live-socket.js';
 
 const INTERPOLATION_DELAY_MS = 100;
 const PING_EVERY_MS = 1000;
 const $ = (id) => document.getElementById(id);
 const canvas = $('arena');
 const context = canvas.getContext('2d');
-const wsUrl = new URL('ws', location.href);
-wsUrl.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
 
 const game = {
   me: null, // {id, hue}
@@ -26,37 +25,21 @@ const game = {
 };
 const held = new Set();
 let touchKeys = 0;
-let socket = null;
-let retryMs = 500;
-
-function setState(state, text) {
-  const element = $('connection');
-  element.dataset.state = state;
-  element.textContent = text;
-}
-
-function connect() {
-  setState('connecting', 'connecting…');
-  socket = new WebSocket(wsUrl);
-  socket.binaryType = 'arraybuffer';
-  socket.onopen = () => {
-    retryMs = 500;
-    setState('open', 'playing');
-    ping();
-  };
-  socket.onmessage = (event) => {
+const socket = liveSocket('ws', {
+  binaryType: 'arraybuffer',
+  openText: 'playing',
+  onopen: () => ping(),
+  onmessage(event) {
     const frame = decodeServerFrame(new Uint8Array(event.data));
     if (frame) receive(frame);
-  };
-  socket.onclose = (event) => {
-    setState('closed', `offline (${event.code}), retrying…`);
+  },
+  onclose() {
     game.me = null;
+    game.predicted = null;
     game.pending = [];
     game.snapshots = [];
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 8000);
-  };
-}
+  },
+});
 
 function receive(frame) {
   if (frame.type === 'welcome') {
@@ -96,7 +79,7 @@ function currentKeys() {
 
 function sampleInput() {
   const keys = currentKeys();
-  if (keys === 0 || !game.me || !game.predicted || socket?.readyState !== WebSocket.OPEN) return;
+  if (keys === 0 || !game.me || !game.predicted) return;
   const input = { seq: ++game.seq, keys };
   socket.send(encodeInput(input));
   game.pending.push(input);
@@ -104,7 +87,7 @@ function sampleInput() {
 }
 
 function ping() {
-  if (socket?.readyState === WebSocket.OPEN) socket.send(encodePing(performance.now()));
+  socket.send(encodePing(performance.now()));
 }
 
 /** Where the other players were INTERPOLATION_DELAY_MS ago, between the two states around then. */
@@ -229,7 +212,6 @@ canvas.addEventListener('touchmove', touch, { passive: false });
 canvas.addEventListener('touchend', () => (touchKeys = 0));
 
 resize();
-connect();
 setInterval(sampleInput, 1000 / ARENA.tickHz);
 setInterval(ping, PING_EVERY_MS);
 requestAnimationFrame(draw);

@@ -3,6 +3,7 @@
  * by type and waits, bounded, for conditions on them.
  */
 import WebSocket from 'fullduplex';
+import { until as waitUntil } from '../../support/clients.js';
 
 export const WAIT_MS = 10_000;
 
@@ -38,12 +39,8 @@ export class DashboardClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  async until(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-    const end = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  until(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+    return waitUntil(check, what, ms);
   }
 
   close(): void {

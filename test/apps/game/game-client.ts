@@ -3,6 +3,7 @@
  * sent (its welcome, every state, pongs) and waits, bounded, for conditions on them.
  */
 import WebSocket from 'fullduplex';
+import { until as waitUntil } from '../../support/clients.js';
 import { decodeServerFrame, encodeInput, type State, type Welcome } from '../../../apps/game/game-frames.js';
 
 export const WAIT_MS = 10_000;
@@ -52,12 +53,8 @@ export class GameClient {
     return this.#seq;
   }
 
-  async until(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-    const end = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  until(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
+    return waitUntil(check, what, ms);
   }
 
   close(): void {

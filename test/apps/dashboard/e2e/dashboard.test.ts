@@ -11,6 +11,9 @@ import { createDemo, DEFAULT_SELECTION, LIMITS } from '../../../../apps/dashboar
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
 import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
 
+/** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
+declare const document: { body: any; getElementById(id: string): any; querySelector(selector: string): any; querySelectorAll(selector: string): any[] & { length: number } };
+
 const WAIT_MS = 15_000;
 let host: DemoHost;
 let browser: Browser;
@@ -31,13 +34,13 @@ async function openDashboard(page: Page, query = ''): Promise<void> {
 
 /** The series whose charts `page` shows, in order. */
 function charted(page: Page): Promise<string[]> {
-  return page.$$eval('#charts .chart', (charts) => charts.map((chart) => (chart as HTMLElement).dataset.series!));
+  return page.$$eval('#charts .chart', (charts) => charts.map((chart) => (chart as any).dataset.series!));
 }
 
 /** Waits until the chart of `id` has at least `points` points, then returns its count. */
 async function chartGrows(page: Page, id: string, points: number): Promise<void> {
   await page.waitForFunction(
-    ({ id, points }) => Number(document.querySelector<HTMLElement>(`.chart[data-series="${id}"]`)?.dataset.points ?? 0) >= points,
+    ({ id, points }) => Number(document.querySelector(`.chart[data-series="${id}"]`)?.dataset.points ?? 0) >= points,
     { id, points },
     { timeout: WAIT_MS },
   );
@@ -57,7 +60,7 @@ it('two pages in two contexts chart the series each chose, updating live', { tim
   await ada.check('#picker input[value="synthetic.sawtooth"]');
   await ada.uncheck('#picker input[value="process.cpu.user"]');
   const adaWants = [...DEFAULT_SELECTION.filter((id) => id !== 'process.cpu.user'), 'synthetic.sawtooth'];
-  await ada.waitForFunction((ids) => [...document.querySelectorAll<HTMLElement>('#charts .chart')].map((c) => c.dataset.series).join() === ids.join(), adaWants, { timeout: WAIT_MS });
+  await ada.waitForFunction((ids) => [...document.querySelectorAll('#charts .chart')].map((c) => c.dataset.series).join() === ids.join(), adaWants, { timeout: WAIT_MS });
   await bob.waitForFunction(() => document.querySelectorAll('#charts .chart').length === 2, undefined, { timeout: WAIT_MS });
   assert.deepEqual(await charted(bob), ['machine.cpu', 'synthetic.heartbeat']);
 
@@ -80,8 +83,8 @@ it('"simulate slow client" shows replaced frames and a bounded server buffer; of
   await openDashboard(page);
   await page.check('#slow');
   await page.waitForFunction(() => document.body.classList.contains('slow'), undefined, { timeout: WAIT_MS });
-  await page.waitForFunction(() => Number(document.getElementById('replaced')!.textContent) > 10, undefined, { timeout: WAIT_MS });
-  await page.waitForFunction(() => Number(document.getElementById('missed')!.textContent) > 0, undefined, { timeout: WAIT_MS });
+  await page.waitForFunction(() => Number(document.getElementById('replaced').textContent) > 10, undefined, { timeout: WAIT_MS });
+  await page.waitForFunction(() => Number(document.getElementById('missed').textContent) > 0, undefined, { timeout: WAIT_MS });
   const maxBuffered = (await page.textContent('#max-buffered'))!;
   const bytes = maxBuffered.endsWith('KiB') ? parseFloat(maxBuffered) * 1024 : parseFloat(maxBuffered);
   assert.ok(bytes > 0 && bytes <= LIMITS.maxBackpressure + 512, `the server buffered up to ${maxBuffered}`);

@@ -10,6 +10,9 @@ import { createDemo } from '../../../../apps/game/server.js';
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
 import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
 
+/** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
+declare const document: { body: any; getElementById(id: string): any; querySelector(selector: string): any; querySelectorAll(selector: string): any[] & { length: number } };
+
 const WAIT_MS = 15_000;
 let host: DemoHost;
 let browser: Browser;
@@ -27,7 +30,7 @@ after(async () => {
 export async function joinArena(page: Page, url: string): Promise<number> {
   await page.goto(url, { timeout: WAIT_MS });
   await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
-  await page.waitForFunction(() => /^you are #\d+$/.test(document.getElementById('me')!.textContent ?? ''), undefined, { timeout: WAIT_MS });
+  await page.waitForFunction(() => /^you are #\d+$/.test(document.getElementById('me').textContent ?? ''), undefined, { timeout: WAIT_MS });
   return Number((await page.textContent('#me'))!.replace(/\D/g, ''));
 }
 
@@ -64,7 +67,7 @@ it('two players in two contexts: one moves with the keyboard, the other sees it 
     { timeout: WAIT_MS },
   );
   // Both end where the server put her: prediction and reconciliation agree.
-  await ada.waitForFunction(() => document.getElementById('pending')!.textContent === '0', undefined, { timeout: WAIT_MS });
+  await ada.waitForFunction(() => document.getElementById('pending').textContent === '0', undefined, { timeout: WAIT_MS });
   await bob.waitForTimeout(300);
   const [finalAda, finalBob] = [(await shownAt(ada, adaId))!, (await shownAt(bob, adaId))!];
   assert.ok(Math.abs(finalAda.x - finalBob.x) <= 1 && Math.abs(finalAda.y - finalBob.y) <= 1, `ada sees ${JSON.stringify(finalAda)}, bob ${JSON.stringify(finalBob)}`);
@@ -73,13 +76,13 @@ it('two players in two contexts: one moves with the keyboard, the other sees it 
   const tick1 = Number(await bob.textContent('#tick'));
   await bob.waitForTimeout(200);
   assert.ok(Number(await bob.textContent('#tick')) > tick1);
-  await bob.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('rtt')!.textContent ?? ''), undefined, { timeout: WAIT_MS });
+  await bob.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('rtt').textContent ?? ''), undefined, { timeout: WAIT_MS });
   assert.equal(await bob.textContent('#players'), '2');
 
   // A third player joins mid-game and sees both where they are.
   const cat = await pageInNewContext(browser);
   await joinArena(cat, host.pageUrl);
-  await cat.waitForFunction(() => document.getElementById('players')!.textContent === '3', undefined, { timeout: WAIT_MS });
+  await cat.waitForFunction(() => document.getElementById('players').textContent === '3', undefined, { timeout: WAIT_MS });
   const catSees = (await shownAt(cat, adaId))!;
   assert.ok(Math.abs(catSees.x - finalBob.x) <= 1);
   await saveScreenshot(ada, 'game', 'ada');
