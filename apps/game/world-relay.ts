@@ -82,7 +82,10 @@ export class WorldRelay {
     const frame = decodeServerFrame(bytes.subarray(ORIGIN_BYTES));
     if (frame === null || frame.type !== 'state') return;
     const name = origin.toString('hex');
-    const players = frame.players.map((player) => ({ ...player, id: this.#localId(`${name}/${player.id}`), ack: 0 }));
+    const players = frame.players.map((player) => {
+      const id = this.#localId(`${name}/${player.id}`);
+      return { ...player, id, hue: (id * 137) % 360, ack: 0 };
+    });
     this.#remotes.set(name, { lastSeenMs: Date.now(), players });
   }
 

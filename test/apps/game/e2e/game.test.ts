@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createDemo } from '../../../../apps/game/server.js';
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
 import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
+import { joinArena, shownAt } from '../game-page.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
 declare const document: { body: any; getElementById(id: string): any; querySelector(selector: string): any; querySelectorAll(selector: string): any[] & { length: number } };
@@ -25,21 +26,6 @@ after(async () => {
   await browser?.close();
   await host?.close();
 });
-
-/** Opens the arena and waits until this page knows its player id; returns it. */
-export async function joinArena(page: Page, url: string): Promise<number> {
-  await page.goto(url, { timeout: WAIT_MS });
-  await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
-  await page.waitForFunction(() => /^you are #\d+$/.test(document.getElementById('me').textContent ?? ''), undefined, { timeout: WAIT_MS });
-  return Number((await page.textContent('#me'))!.replace(/\D/g, ''));
-}
-
-/** Where `page` shows player `id` (its roster), or null if it does not show it. */
-export async function shownAt(page: Page, id: number): Promise<{ x: number; y: number } | null> {
-  const item = await page.$(`#roster li[data-id="${id}"]`);
-  if (!item) return null;
-  return { x: Number(await item.getAttribute('data-x')), y: Number(await item.getAttribute('data-y')) };
-}
 
 it('two players in two contexts: one moves with the keyboard, the other sees it move', { timeout: 60_000 }, async () => {
   const ada = await pageInNewContext(browser);

@@ -1,0 +1,63 @@
+/**
+ * The arena as two processes sharing a Redis (a private redis-server on a free port): a player
+ * on each, in two browser contexts; each sees the other, and the one on process B sees the
+ * player of process A move. Screenshot: test-artifacts/game/.
+ */
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { startChildServer, stopAllChildren, type ChildServer } from '../../../support/child-server.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
+import { joinArena } from '../game-page.js';
+
+/** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
+declare const document: { querySelectorAll(selector: string): any[] & { length: number }; getElementById(id: string): any };
+
+const WAIT_MS = 20_000;
+let redis: RedisServer;
+let browser: Browser;
+let a: ChildServer;
+let b: ChildServer;
+
+const start = (url: string) => startChildServer('test/apps/support/demo-host-main.ts', ['game', '--redis', url], /listening on (http:\/\/\S+)/);
+
+before(async () => {
+  redis = await startRedisServer();
+  [a, b] = await Promise.all([start(redis.url), start(redis.url)]);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await stopAllChildren();
+  await redis?.kill();
+});
+
+/** The other process's player as `page` shows it: the one roster entry with a relayed id (0x8000 and up). */
+const REMOTE = (ids: number[]) => ids.find((id) => id >= 0x8000);
+
+it('players on two processes see each other, and one sees the other move', { timeout: 90_000 }, async () => {
+  const ada = await pageInNewContext(browser);
+  const bob = await pageInNewContext(browser);
+  await joinArena(ada, a.ready[1]!);
+  await joinArena(bob, b.ready[1]!);
+  await bob.waitForFunction(() => document.getElementById('players').textContent === '2', undefined, { timeout: WAIT_MS });
+  await ada.waitForFunction(() => document.getElementById('players').textContent === '2', undefined, { timeout: WAIT_MS });
+  const ids = await bob.$$eval('#roster li', (items) => items.map((item) => Number((item as any).dataset.id)));
+  const adaOnBob = REMOTE(ids)!;
+  assert.ok(adaOnBob !== undefined, `bob's roster: ${ids}`);
+  const from = Number(await bob.getAttribute(`#roster li[data-id="${adaOnBob}"]`, 'data-x'));
+  const key = from < 480 ? 'ArrowRight' : 'ArrowLeft';
+  await ada.keyboard.down(key);
+  await ada.waitForTimeout(700);
+  await ada.keyboard.up(key);
+  await bob.waitForFunction(
+    ({ id, from }) => [...document.querySelectorAll(`#roster li[data-id="${id}"]`)].some((item) => Math.abs(Number(item.dataset.x) - from) > 50),
+    { id: adaOnBob, from },
+    { timeout: WAIT_MS },
+  );
+  await saveScreenshot(bob, 'game', 'redis-other-process');
+  await ada.context().close();
+  await bob.waitForFunction(() => document.getElementById('players').textContent === '1', undefined, { timeout: WAIT_MS });
+  await bob.context().close();
+});

@@ -1,0 +1,26 @@
+/**
+ * Driving the arena's page (apps/game/browser) in Chromium: join, and read where the page shows
+ * each player (its roster, which lists what the canvas draws). Every wait is bounded.
+ */
+import type { Page } from 'playwright-core';
+
+const WAIT_MS = 15_000;
+
+/** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
+declare const document: { getElementById(id: string): any };
+
+/** Opens the arena and waits until this page knows its player id; returns it. */
+export async function joinArena(page: Page, url: string): Promise<number> {
+  await page.goto(url, { timeout: WAIT_MS });
+  await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
+  await page.waitForFunction(() => /^you are #\d+$/.test(document.getElementById('me').textContent ?? ''), undefined, { timeout: WAIT_MS });
+  return Number((await page.textContent('#me'))!.replace(/\D/g, ''));
+}
+
+/** Where `page` shows player `id` (its roster), or null if it does not show it. */
+export async function shownAt(page: Page, id: number): Promise<{ x: number; y: number } | null> {
+  const item = await page.$(`#roster li[data-id="${id}"]`);
+  if (!item) return null;
+  return { x: Number(await item.getAttribute('data-x')), y: Number(await item.getAttribute('data-y')) };
+}
+
