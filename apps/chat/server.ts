@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { MemoryBroker, WebSocketServer, type Broker, type WebSocket } from 'fullduplex';
 import { readCommand, type Refusal } from './client-command.js';
-import { RateLimiter } from '../shared/rate-limiter.js';
+import { RateLimiter } from './rate-limiter.js';
 import { RoomDirectory, type ChatLine } from './room-directory.js';
 
 /** The rooms, in the order the page lists them. */
