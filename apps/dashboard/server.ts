@@ -72,14 +72,14 @@ const json = (value: object): string => JSON.stringify(value);
 export const createDemo: CreateDemo = async (context) => {
   const base = context.basePath;
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const bundle = await buildBrowserBundle({ entry: `${here}browser/main.js`, outDir: `${context.dataDir}/dashboard`, fileName: 'app.js' });
+  const bundle = await buildBrowserBundle({ entry: `${here}browser/main.js`, outDir: `${context.dataDir}/bundle`, fileName: 'app.js' });
   const files = new PublicFolder(`${here}public`, {
     'app.js': bundle,
     'uplot.css': fileURLToPath(import.meta.resolve('uplot/dist/uPlot.min.css')),
   });
 
   const sampler = new MetricSampler();
-  const relay = context.redisUrl ? await SeriesRelay.open(context.redisUrl, sampler.catalog, () => sendCatalogToAll()) : null;
+  let relay: SeriesRelay | null = null; // opened once everything it calls back exists
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: LIMITS.maxPayload,
@@ -168,6 +168,7 @@ export const createDemo: CreateDemo = async (context) => {
     select(viewer, viewer.ids);
   });
 
+  if (context.redisUrl) relay = await SeriesRelay.open(context.redisUrl, sampler.catalog, () => sendCatalogToAll());
   const index = new Map<string, number>(sampler.catalog.map((info, i) => [info.id, i]));
   let ticks = 0;
   const timer = setInterval(() => {
@@ -177,7 +178,7 @@ export const createDemo: CreateDemo = async (context) => {
     const valueOf = (id: string): number | null => {
       const i = index.get(id);
       if (i !== undefined) return round(values[i]!);
-      return relay?.value(id) ?? null;
+      return relay === null ? null : relay.value(id);
     };
     ticks++;
     for (const viewer of viewers) {

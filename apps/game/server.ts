@@ -54,7 +54,7 @@ interface Player extends PlayerState {
 export const createDemo: CreateDemo = async (context) => {
   const base = context.basePath;
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const bundle = await buildBrowserBundle({ entry: `${here}browser/main.js`, outDir: `${context.dataDir}/game`, fileName: 'app.js' });
+  const bundle = await buildBrowserBundle({ entry: `${here}browser/main.js`, outDir: `${context.dataDir}/bundle`, fileName: 'app.js' });
   const files = new PublicFolder(`${here}public`, { 'app.js': bundle });
 
   const wss = new WebSocketServer({

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { startChildServer, stopAllChildren, type ChildServer } from '../../../support/child-server.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
+import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
 declare const document: { querySelectorAll(selector: string): any[] & { length: number } };
@@ -33,8 +33,8 @@ after(async () => {
 });
 
 it('a page on one process charts the other process\'s series, and forgets them when it dies', { timeout: 90_000 }, async () => {
-  const onA = await pageInNewContext(browser);
-  const onB = await pageInNewContext(browser);
+  const onA = await (await newPerson(browser, 1100)).newPage();
+  const onB = await (await newPerson(browser, 1100)).newPage();
   await onA.goto(a.ready[1]!, { timeout: WAIT_MS });
   await onB.goto(b.ready[1]!, { timeout: WAIT_MS });
   const fromA = `peer.${a.pid}.process.memory.rss`;
@@ -52,7 +52,7 @@ it('a page on one process charts the other process\'s series, and forgets them w
   const rss = (await onB.textContent(`.chart[data-series="${fromA}"] .latest`))!;
   assert.match(rss, /^\d+(\.\d+)? MiB$/, `process A's RSS as B shows it: ${rss}`);
   assert.equal(await onB.$(`#picker input[value="peer.${b.pid}.process.cpu.user"]`), null, 'a process does not list itself as a peer');
-  await saveScreenshot(onB, 'dashboard', 'redis-peer-series');
+  await screenshot(onB, 'dashboard', 'redis-peer-series');
 
   await a.stop();
   await onB.waitForFunction((id) => document.querySelectorAll(`.chart[data-series="${id}"]`).length === 0, fromA, { timeout: WAIT_MS });

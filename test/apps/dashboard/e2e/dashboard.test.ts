@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { createDemo, DEFAULT_SELECTION, LIMITS } from '../../../../apps/dashboard/server.js';
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
-import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
+import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
 declare const document: { body: any; getElementById(id: string): any; querySelector(selector: string): any; querySelectorAll(selector: string): any[] & { length: number } };
@@ -49,8 +49,8 @@ async function chartGrows(page: Page, id: string, points: number): Promise<void>
 const numberIn = async (page: Page, selector: string) => Number((await page.textContent(selector))!.replace(/[^\d.]/g, ''));
 
 it('two pages in two contexts chart the series each chose, updating live', { timeout: 60_000 }, async () => {
-  const ada = await pageInNewContext(browser);
-  const bob = await pageInNewContext(browser);
+  const ada = await (await newPerson(browser, 1100)).newPage();
+  const bob = await (await newPerson(browser, 1100)).newPage();
   await openDashboard(ada);
   await openDashboard(bob, '?series=machine.cpu,synthetic.heartbeat');
   await ada.waitForFunction((n) => document.querySelectorAll('#charts .chart').length === n, DEFAULT_SELECTION.length, { timeout: WAIT_MS });
@@ -72,14 +72,14 @@ it('two pages in two contexts chart the series each chose, updating live', { tim
   assert.match((await ada.textContent('#compression'))!, /permessage-deflate on/);
   assert.match((await ada.textContent('.chart[data-series="synthetic.sawtooth"] .latest'))!, /^-?\d/);
   assert.equal(await ada.isChecked('#picker input[value="process.cpu.user"]'), false);
-  await saveScreenshot(ada, 'dashboard', 'ada');
-  await saveScreenshot(bob, 'dashboard', 'bob');
+  await screenshot(ada, 'dashboard', 'ada');
+  await screenshot(bob, 'dashboard', 'bob');
   await ada.context().close();
   await bob.context().close();
 });
 
 it('"simulate slow client" shows replaced frames and a bounded server buffer; off again, frames flow', { timeout: 60_000 }, async () => {
-  const page = await pageInNewContext(browser);
+  const page = await (await newPerson(browser, 1100)).newPage();
   await openDashboard(page);
   await page.check('#slow');
   await page.waitForFunction(() => document.body.classList.contains('slow'), undefined, { timeout: WAIT_MS });
@@ -88,7 +88,7 @@ it('"simulate slow client" shows replaced frames and a bounded server buffer; of
   const maxBuffered = (await page.textContent('#max-buffered'))!;
   const bytes = maxBuffered.endsWith('KiB') ? parseFloat(maxBuffered) * 1024 : parseFloat(maxBuffered);
   assert.ok(bytes > 0 && bytes <= LIMITS.maxBackpressure + 512, `the server buffered up to ${maxBuffered}`);
-  await saveScreenshot(page, 'dashboard', 'slow-client');
+  await screenshot(page, 'dashboard', 'slow-client');
   await page.uncheck('#slow');
   await page.waitForFunction(() => !document.body.classList.contains('slow'), undefined, { timeout: WAIT_MS });
   const before = await numberIn(page, '#received');
@@ -98,7 +98,7 @@ it('"simulate slow client" shows replaced frames and a bounded server buffer; of
 });
 
 it('shows the server\'s refusal of an unknown series, and keeps charting', { timeout: 30_000 }, async () => {
-  const page = await pageInNewContext(browser);
+  const page = await (await newPerson(browser, 1100)).newPage();
   await openDashboard(page, '?series=synthetic.sine,not.a.series');
   await page.waitForSelector('#error:not([hidden])', { timeout: WAIT_MS });
   assert.match((await page.textContent('#error'))!, /^unknown-series: no series "not\.a\.series"/);

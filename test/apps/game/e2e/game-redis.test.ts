@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { startChildServer, stopAllChildren, type ChildServer } from '../../../support/child-server.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
+import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
 import { joinArena } from '../game-page.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
@@ -37,8 +37,8 @@ after(async () => {
 const REMOTE = (ids: number[]) => ids.find((id) => id >= 0x8000);
 
 it('players on two processes see each other, and one sees the other move', { timeout: 90_000 }, async () => {
-  const ada = await pageInNewContext(browser);
-  const bob = await pageInNewContext(browser);
+  const ada = await (await newPerson(browser, 1100)).newPage();
+  const bob = await (await newPerson(browser, 1100)).newPage();
   await joinArena(ada, a.ready[1]!);
   await joinArena(bob, b.ready[1]!);
   await bob.waitForFunction(() => document.getElementById('players').textContent === '2', undefined, { timeout: WAIT_MS });
@@ -56,7 +56,7 @@ it('players on two processes see each other, and one sees the other move', { tim
     { id: adaOnBob, from },
     { timeout: WAIT_MS },
   );
-  await saveScreenshot(bob, 'game', 'redis-other-process');
+  await screenshot(bob, 'game', 'redis-other-process');
   await ada.context().close();
   await bob.waitForFunction(() => document.getElementById('players').textContent === '1', undefined, { timeout: WAIT_MS });
   await bob.context().close();

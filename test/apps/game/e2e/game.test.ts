@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { createDemo } from '../../../../apps/game/server.js';
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
-import { launchBrowser, pageInNewContext, saveScreenshot } from '../../support/browser-contexts.js';
+import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
 import { joinArena, shownAt } from '../game-page.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
@@ -28,8 +28,8 @@ after(async () => {
 });
 
 it('two players in two contexts: one moves with the keyboard, the other sees it move', { timeout: 60_000 }, async () => {
-  const ada = await pageInNewContext(browser);
-  const bob = await pageInNewContext(browser);
+  const ada = await (await newPerson(browser, 1100)).newPage();
+  const bob = await (await newPerson(browser, 1100)).newPage();
   const adaId = await joinArena(ada, host.pageUrl);
   const bobId = await joinArena(bob, host.pageUrl);
   assert.notEqual(adaId, bobId);
@@ -66,13 +66,13 @@ it('two players in two contexts: one moves with the keyboard, the other sees it 
   assert.equal(await bob.textContent('#players'), '2');
 
   // A third player joins mid-game and sees both where they are.
-  const cat = await pageInNewContext(browser);
+  const cat = await (await newPerson(browser, 1100)).newPage();
   await joinArena(cat, host.pageUrl);
   await cat.waitForFunction(() => document.getElementById('players').textContent === '3', undefined, { timeout: WAIT_MS });
   const catSees = (await shownAt(cat, adaId))!;
   assert.ok(Math.abs(catSees.x - finalBob.x) <= 1);
-  await saveScreenshot(ada, 'game', 'ada');
-  await saveScreenshot(bob, 'game', 'bob');
+  await screenshot(ada, 'game', 'ada');
+  await screenshot(bob, 'game', 'bob');
   await cat.context().close();
 
   // A player that leaves disappears from the others.
