@@ -5,40 +5,27 @@
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { startChildServer, stopAllChildren, type ChildServer } from '../../../support/child-server.js';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
+import { newPerson, screenshot } from '../../demo-browser.js';
+import { startTwoProcesses, type TwoProcesses } from '../../support/two-processes.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
 declare const document: { querySelectorAll(selector: string): any[] & { length: number } };
 
 const WAIT_MS = 20_000;
-let redis: RedisServer;
-let browser: Browser;
-let a: ChildServer;
-let b: ChildServer;
-
-const start = (url: string) => startChildServer('test/apps/support/demo-host-main.ts', ['dashboard', '--redis', url], /listening on (http:\/\/\S+)/);
+let run: TwoProcesses;
 
 before(async () => {
-  redis = await startRedisServer();
-  [a, b] = await Promise.all([start(redis.url), start(redis.url)]);
-  browser = await launchBrowser();
+  run = await startTwoProcesses('dashboard');
 });
-after(async () => {
-  await browser?.close();
-  await stopAllChildren();
-  await redis?.kill();
-});
+after(() => run?.stop());
 
 it('a page on one process charts the other process\'s series, and forgets them when it dies', { timeout: 90_000 }, async () => {
-  const onA = await (await newPerson(browser, 1100)).newPage();
-  const onB = await (await newPerson(browser, 1100)).newPage();
-  await onA.goto(a.ready[1]!, { timeout: WAIT_MS });
-  await onB.goto(b.ready[1]!, { timeout: WAIT_MS });
-  const fromA = `peer.${a.pid}.process.memory.rss`;
-  const fromB = `peer.${b.pid}.process.cpu.user`;
+  const onA = await (await newPerson(run.browser, 1100)).newPage();
+  const onB = await (await newPerson(run.browser, 1100)).newPage();
+  await onA.goto(run.urlA, { timeout: WAIT_MS });
+  await onB.goto(run.urlB, { timeout: WAIT_MS });
+  const fromA = `peer.${run.a.pid}.process.memory.rss`;
+  const fromB = `peer.${run.b.pid}.process.cpu.user`;
   // Each process lists the other's series in its picker and streams them like its own.
   await onB.check(`#picker input[value="${fromA}"]`, { timeout: WAIT_MS });
   await onA.check(`#picker input[value="${fromB}"]`, { timeout: WAIT_MS });
@@ -51,10 +38,10 @@ it('a page on one process charts the other process\'s series, and forgets them w
   }
   const rss = (await onB.textContent(`.chart[data-series="${fromA}"] .latest`))!;
   assert.match(rss, /^\d+(\.\d+)? MiB$/, `process A's RSS as B shows it: ${rss}`);
-  assert.equal(await onB.$(`#picker input[value="peer.${b.pid}.process.cpu.user"]`), null, 'a process does not list itself as a peer');
+  assert.equal(await onB.$(`#picker input[value="peer.${run.b.pid}.process.cpu.user"]`), null, 'a process does not list itself as a peer');
   await screenshot(onB, 'dashboard', 'redis-peer-series');
 
-  await a.stop();
+  await run.a.stop();
   await onB.waitForFunction((id) => document.querySelectorAll(`.chart[data-series="${id}"]`).length === 0, fromA, { timeout: WAIT_MS });
   assert.equal(await onB.$(`#picker input[value="${fromA}"]`), null);
   await onA.context().close();

@@ -5,42 +5,29 @@
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { startChildServer, stopAllChildren, type ChildServer } from '../../../support/child-server.js';
-import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
-import { joinArena } from '../game-page.js';
+import { newPerson, screenshot } from '../../demo-browser.js';
+import { startTwoProcesses, type TwoProcesses } from '../../support/two-processes.js';
+import { joinArena, moveAway } from '../game-page.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
 declare const document: { querySelectorAll(selector: string): any[] & { length: number }; getElementById(id: string): any };
 
 const WAIT_MS = 20_000;
-let redis: RedisServer;
-let browser: Browser;
-let a: ChildServer;
-let b: ChildServer;
-
-const start = (url: string) => startChildServer('test/apps/support/demo-host-main.ts', ['game', '--redis', url], /listening on (http:\/\/\S+)/);
+let run: TwoProcesses;
 
 before(async () => {
-  redis = await startRedisServer();
-  [a, b] = await Promise.all([start(redis.url), start(redis.url)]);
-  browser = await launchBrowser();
+  run = await startTwoProcesses('game');
 });
-after(async () => {
-  await browser?.close();
-  await stopAllChildren();
-  await redis?.kill();
-});
+after(() => run?.stop());
 
 /** The other process's player as `page` shows it: the one roster entry with a relayed id (0x8000 and up). */
 const REMOTE = (ids: number[]) => ids.find((id) => id >= 0x8000);
 
 it('players on two processes see each other, and one sees the other move', { timeout: 90_000 }, async () => {
-  const ada = await (await newPerson(browser, 1100)).newPage();
-  const bob = await (await newPerson(browser, 1100)).newPage();
-  await joinArena(ada, a.ready[1]!);
-  await joinArena(bob, b.ready[1]!);
+  const ada = await (await newPerson(run.browser, 1100)).newPage();
+  const bob = await (await newPerson(run.browser, 1100)).newPage();
+  const adaId = await joinArena(ada, run.urlA);
+  await joinArena(bob, run.urlB);
   await bob.waitForFunction(() => document.getElementById('players').textContent === '2', undefined, { timeout: WAIT_MS });
   await ada.waitForFunction(() => document.getElementById('players').textContent === '2', undefined, { timeout: WAIT_MS });
   const ids = await bob.$$eval('#roster li', (items) => items.map((item) => Number((item as any).dataset.id)));
@@ -48,10 +35,7 @@ it('players on two processes see each other, and one sees the other move', { tim
   assert.ok(adaOnBob !== undefined, `bob's roster: ${ids}`);
   const from = Number(await bob.getAttribute(`#roster li[data-id="${adaOnBob}"]`, 'data-x'));
   const key = from < 480 ? 'ArrowRight' : 'ArrowLeft';
-  await ada.bringToFront(); // a page in the background gets its timers throttled
-  await ada.keyboard.down(key);
-  await ada.waitForTimeout(700);
-  await ada.keyboard.up(key);
+  await moveAway(ada, adaId, key, from, 60);
   const rosters = async () => `ada shows ${await ada.textContent('#roster')}; bob shows ${await bob.textContent('#roster')}`;
   await bob
     .waitForFunction(

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createDemo } from '../../../../apps/game/server.js';
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
 import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
-import { joinArena, shownAt } from '../game-page.js';
+import { joinArena, moveAway, shownAt } from '../game-page.js';
 
 /** The page's DOM as the functions run inside Chromium see it (the project compiles without the DOM lib). */
 declare const document: { body: any; getElementById(id: string): any; querySelector(selector: string): any; querySelectorAll(selector: string): any[] & { length: number } };
@@ -38,10 +38,7 @@ it('two players in two contexts: one moves with the keyboard, the other sees it 
 
   const before = (await shownAt(bob, adaId))!;
   const key = before.x < 480 ? 'ArrowRight' : 'ArrowLeft';
-  await ada.bringToFront(); // a page in the background gets its timers throttled
-  await ada.keyboard.down(key);
-  await ada.waitForTimeout(700);
-  await ada.keyboard.up(key);
+  await moveAway(ada, adaId, key, before.x, 60);
   // Ada's own page moved at once (prediction); Bob's follows from the server's states.
   const ownView = (await shownAt(ada, adaId))!;
   assert.ok(Math.abs(ownView.x - before.x) > 50, `ada's page shows her at ${ownView.x}, from ${before.x}`);
