@@ -38,7 +38,7 @@ export const LIMITS = {
   /** Largest message a page may send; bigger ones are closed with 1009. */
   maxPayload: 4 * 1024,
   /** Bytes waiting in a connection's buffer before the `latest` policy holds its frames: small, so that
-   * "simulate slow client" shows the policy within a second (compressed frames are ~50-150 bytes). */
+   * "simulate slow client" shows the policy within a second (a compressed frame of 16 values is ~70 bytes). */
   maxBackpressure: 1024,
   /** With "simulate slow client", the connection's writes are released this often. */
   slowReleaseMs: 2000,
