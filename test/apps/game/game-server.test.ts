@@ -82,12 +82,18 @@ describe('game server', () => {
     assert.equal(player.pongs[0]!.time, 4242.5);
   });
 
-  it('closes a text frame with 1003, a malformed frame or a falling input number with 4400, an oversize frame with 1009', async () => {
+  it('closes a text frame with 1003, a malformed frame or a falling input number with 4400, an oversize frame with 1009, and the others play on', async () => {
+    const calm = await GameClient.join(url);
+    after(() => calm.close());
     assert.equal(await closedBy('{"up":true}'), CLOSE.TEXT);
     assert.equal(await closedBy(new Uint8Array([0x07, 1, 2])), CLOSE.MALFORMED);
     assert.equal(await closedBy(new Uint8Array([0x01, 1, 0, 0, 0, 0x30])), CLOSE.MALFORMED, 'reserved key bits');
     assert.equal(await closedBy(encodeInput({ seq: 5, keys: 1 }), encodeInput({ seq: 5, keys: 1 })), CLOSE.MALFORMED);
     assert.equal(await closedBy(new Uint8Array(LIMITS.maxPayload + 1)), 1009);
+    const direction = calm.position()!.y < ARENA.height / 2 ? KEY.DOWN : KEY.UP;
+    const last = await calm.move(direction, 3);
+    await calm.until(() => calm.position()?.ack === last, 'the calm player to move');
+    assert.equal(calm.closed, null);
   });
 
   it('closes a flooding player with 1008 while another keeps playing undisturbed', async () => {
