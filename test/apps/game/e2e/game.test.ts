@@ -78,3 +78,31 @@ it('two players in two contexts: one moves with the keyboard, the other sees it 
   await bob.waitForFunction((id) => !document.querySelector(`#roster li[data-id="${id}"]`), adaId, { timeout: WAIT_MS });
   await bob.context().close();
 });
+
+it('a player on a touch screen moves towards where the finger is', { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 760 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  const id = await joinArena(page, host.pageUrl);
+  await page.waitForSelector(`#roster li[data-id="${id}"]`, { timeout: WAIT_MS });
+  const start = (await shownAt(page, id))!;
+  // The finger goes down on the far side of the arena and stays there until the player moved.
+  const towardsRight = start.x < 480;
+  await page.evaluate((towardsRight) => {
+    const canvas = document.getElementById('arena');
+    const rect = canvas.getBoundingClientRect();
+    const clientX = towardsRight ? rect.right - 2 : rect.left + 2;
+    const touch = new (globalThis as any).Touch({ identifier: 1, target: canvas, clientX, clientY: rect.top + rect.height / 2 });
+    canvas.dispatchEvent(new (globalThis as any).TouchEvent('touchstart', { touches: [touch], cancelable: true, bubbles: true }));
+  }, towardsRight);
+  await page.waitForFunction(
+    ({ id, x, towardsRight }) => {
+      const shown = Number(document.querySelector(`#roster li[data-id="${id}"]`)?.dataset.x ?? x);
+      return towardsRight ? shown > x + 60 : shown < x - 60;
+    },
+    { id, x: start.x, towardsRight },
+    { timeout: WAIT_MS },
+  );
+  await page.evaluate(() => document.getElementById('arena').dispatchEvent(new (globalThis as any).TouchEvent('touchend', { touches: [], bubbles: true })));
+  await screenshot(page, 'game', 'touch-390px');
+  await context.close();
+});
