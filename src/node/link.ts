@@ -48,6 +48,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
   #readingHeld = false;
   #flushScheduled = false;
+  /** An empty write stands in for 'drain' for held 'latest' messages (see #held). */
+  #drainAwaited = false;
   /** Nothing arrived since the last heartbeat (liveness). */
   #unheard = false;
   #closeTimer: NodeJS.Timeout | null = null;
@@ -131,7 +133,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       const policy = this.host.sendPolicy;
       if (!fin && policy.overLimit(this, bytes.length)) return policy.overflowFragmented(this);
       const key = options?.key;
-      if (policy.mustHold(this, bytes.length, key)) return policy.overflow(this, key, () => this.send(data, options, cb));
+      if (policy.mustHold(this, bytes.length, key)) return this.#held(policy.overflow(this, key, () => this.send(data, options, cb)));
     }
     // Strings and numbers go as text, everything else as binary, unless `binary` says otherwise.
     const binary = options?.binary ?? !(typeof data === 'string' || typeof data === 'number');
@@ -158,7 +160,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     const connection = this.#connection!;
     if (this.readyState !== ReadyState.OPEN || connection.closeSent || connection.sendingFragments) return 'dropped';
     const policy = this.host.sendPolicy;
-    if (policy.mustHold(this, message.payload.length, key)) return policy.overflow(this, key, () => this.deliver(message, key));
+    if (policy.mustHold(this, message.payload.length, key)) return this.#held(policy.overflow(this, key, () => this.deliver(message, key)));
     const codec = this.#codec;
     if (connection.side === 'client') {
       connection.send(message.payload, sendFrameOptions(message.binary, true, false, message.compress));
@@ -169,6 +171,26 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       connection.sendFrame(message.plainFrame);
     }
     return this.#scheduleFlush(undefined) ? 'sent' : 'buffered';
+  }
+
+  /**
+   * A message the 'latest' policy holds ('buffered') waits for the buffer to drain. Node emits
+   * 'drain' only after a write that reached the socket's high-water mark, which a
+   * maxBackpressure below that mark never makes: then an empty write's callback, called once
+   * everything written before it left, stands in for it.
+   */
+  #held(result: SendResult): SendResult {
+    const socket = this.#socket;
+    if (result !== 'buffered' || this.#drainAwaited || socket === null || socket.writableNeedDrain) return result;
+    this.#drainAwaited = true;
+    socket.write(EMPTY_BUFFER, () => {
+      this.#drainAwaited = false;
+      if (this.readyState !== ReadyState.OPEN) return;
+      this.host.sendPolicy.drained(this);
+      // Still over the limit (output queued since): wait for that to leave too.
+      if ((this.backlog?.latest?.size ?? 0) > 0) this.#held('buffered');
+    });
+    return result;
   }
 
   control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {

@@ -210,6 +210,27 @@ describe('backpressure', () => {
     assert.ok(!all.includes('mem=0'));
   });
 
+  it("sends the held 'latest' message once the buffer empties, with a maxBackpressure below the socket's high-water mark", async () => {
+    // Node emits 'drain' only after a write reached writableHighWaterMark (16 KiB); a smaller
+    // limit holds messages before any write does, so the link must notice the buffer empty itself.
+    const { wss, url } = await startServer({ maxBackpressure: 1024, backpressurePolicy: 'latest' });
+    const client = new WebSocket(url);
+    after(async () => { client.terminate(); await stopServer(wss); });
+    const received: string[] = [];
+    client.on('message', (data) => received.push(String(data)));
+    const [ws] = await serverSides(wss, 1);
+    ws!.socket!.cork(); // writes wait in userland, as for a slow link
+    const results: string[] = [];
+    for (let i = 1; i <= 40; i++) results.push(ws!.send(`${'x'.repeat(100)}${i}`, { key: 'k' }));
+    assert.ok(results.includes('buffered'), 'the limit was never reached');
+    assert.ok(ws!.socket!.writableLength < ws!.socket!.writableHighWaterMark, 'the buffer passed the high-water mark');
+    ws!.socket!.uncork();
+    await until(() => received.at(-1)?.endsWith('x40') === true, 'the newest message');
+    ws!.send('after', { key: 'k' });
+    await until(() => received.at(-1) === 'after', 'a later message of the same key');
+    assert.ok(received.length < 40, `all ${received.length} messages went out`);
+  });
+
   it('applies the policy to publications and reports per-subscriber outcomes', async () => {
     const { wss, port, url } = await startServer({ maxBackpressure: 4 * 1024 * 1024, backpressurePolicy: 'drop' });
     after(() => stopServer(wss));
