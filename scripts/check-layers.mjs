@@ -24,7 +24,13 @@ const problems = [];
 const LAYERS = {
   protocol: { may: ['protocol/'], why: 'the core is pure: protocol/ imports only itself' },
   pubsub: { may: ['pubsub/', 'broker/broker.ts', 'protocol/errors.ts'], why: 'pubsub/ sees only the broker port and the error family' },
-  broker: { may: ['broker/', 'protocol/'], builtins: true, packages: { redis: ['broker/redis-broker.ts'] }, why: 'broker/ holds the port and its implementations' },
+  broker: { may: ['broker/', 'protocol/', 'engine/redis-engine.ts'], builtins: true, packages: { redis: ['broker/redis-broker.ts'] }, why: 'broker/ holds the port and its implementations; its redis.ts is the `fullduplex/redis` entry, which also exports the Redis engine' },
+  engine: {
+    may: ['engine/', 'realtime/engine.ts', 'realtime/protocol.ts', 'realtime/realtime-error.ts', 'realtime/clock.ts'],
+    builtins: true,
+    packages: { redis: ['engine/redis-link.ts'] },
+    why: 'engine/ implements the Engine port on Redis: it sees the port, its types and error, never the server or node/',
+  },
   node: { may: ['node/', 'protocol/', 'pubsub/', 'broker/broker.ts'], builtins: true, why: 'node/ never imports realtime/ or metrics/' },
   realtime: { may: ['realtime/', 'pubsub/', 'broker/broker.ts'], why: 'realtime/ sees only its ports, pubsub/ and the broker port; never node/ or node:*' },
   metrics: { may: ['metrics/'], builtins: true, why: 'metrics/ listens on diagnostics channels by name' },

@@ -96,7 +96,7 @@ const VALUES: Record<string, string[]> = {
     'validateResponse: function',
     'writeFrameHeader: function',
   ],
-  './redis': ['BrokerError: class', 'RedisBroker: class'],
+  './redis': ['BrokerError: class', 'REDIS_ENGINE_DEFAULTS: object', 'RedisBroker: class', 'RedisEngine: class'],
   './realtime': [
     'CLOSE_CODES: object',
     'ERROR_CODES: object',
@@ -179,7 +179,7 @@ const TYPES: Record<string, string[]> = {
     'UsageErrorCode',
     'ValidRequest',
   ],
-  './redis': ['Broker', 'BrokerMessageHandler', 'RedisBrokerOptions', 'RedisConnection'],
+  './redis': ['Broker', 'BrokerMessageHandler', 'RedisBrokerOptions', 'RedisConnection', 'RedisEngineOptions'],
   './realtime': [
     'ChannelAction',
     'ClientMessage',

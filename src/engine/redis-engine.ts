@@ -1,0 +1,344 @@
+/**
+ * The Engine port on Redis (standalone 7.0+ or Redis Cluster), for servers on many processes and
+ * machines. Each publish is one atomic script (redis-engine-scripts.ts) that assigns the offset,
+ * appends to the channel's stream and SPUBLISHes the live message; channels are spread over a
+ * fixed number of hash-tagged partitions, one sharded pub/sub channel each, so the same keys and
+ * commands work on one Redis and on a cluster.
+ *
+ * Invariants:
+ * - Live handlers see a channel's publications in offset order without gaps within an epoch:
+ *   every feed goes through a LiveSequencer, which fills gaps from the stream and checks each
+ *   channel's top after a reconnection to Redis.
+ * - The process's own publications are handed to its live handlers as soon as Redis answered
+ *   (their pub/sub copy is then dropped as already seen).
+ * - Failures are never silent: every command rejects with RealtimeError 'UNAVAILABLE' while
+ *   Redis is unreachable; live handlers keep their subscriptions and resume when it is back.
+ * Must not: know about connections or the wire protocol; keep anything per channel but the
+ * feeds of channels that have live handlers here.
+ */
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '../realtime/clock.js';
+import type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from '../realtime/engine.js';
+import type { Position, PublicationBody } from '../realtime/protocol.js';
+import { RealtimeError } from '../realtime/realtime-error.js';
+import { LiveSequencer } from './live-sequencer.js';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './redis-engine-scripts.js';
+import { makeRedisLink, type RedisLink, type ShardedListener } from './redis-link.js';
+import { ScriptRunner } from './script-runner.js';
+
+export interface RedisEngineOptions {
+  /** One Redis. Default 'redis://127.0.0.1:6379' (ignored with `clusterUrls`). */
+  url?: string;
+  /** A Redis Cluster: URLs of one or more of its nodes. */
+  clusterUrls?: string[];
+  /** Prepended to every key and channel, so that applications can share one Redis. Default 'fdx:'. */
+  keyPrefix?: string;
+  /** Hash-tagged partitions channels are spread over; fixed for the life of the data. Default 64. */
+  partitions?: number;
+  /** Publications kept per channel. Default 100. */
+  historySize?: number;
+  /** How long a publication stays in history, in ms. Default 300000 (5 minutes). */
+  historyTtlMs?: number;
+  /** How long a channel's offset and epoch outlive its last publication, in ms. Default 86400000. */
+  metaTtlMs?: number;
+  /** How long a publish key is remembered, in ms. Default 120000. */
+  idempotencyWindowMs?: number;
+  /** Longest wait between two reconnection attempts, in ms. Default 2000. */
+  maxReconnectDelayMs?: number;
+  clock?: Clock;
+}
+
+export const REDIS_ENGINE_DEFAULTS = {
+  url: 'redis://127.0.0.1:6379',
+  keyPrefix: 'fdx:',
+  partitions: 64,
+  historySize: 100,
+  historyTtlMs: 300_000,
+  metaTtlMs: 86_400_000,
+  idempotencyWindowMs: 120_000,
+  maxReconnectDelayMs: 2000,
+} as const;
+
+interface Feed {
+  handlers: Set<LiveHandler>;
+  sequencer: LiveSequencer;
+  started: Promise<void>;
+}
+
+/** A partition's sharded subscription, shared by the channels of it that have feeds here. */
+interface PartitionSubscription {
+  channels: number;
+  ready: Promise<void>;
+}
+
+type Settings = Omit<Required<RedisEngineOptions>, 'url' | 'clusterUrls' | 'clock'>;
+
+export class RedisEngine implements Engine {
+  readonly #settings: Settings;
+  readonly #clock: Clock;
+  readonly #link: RedisLink;
+  readonly #scripts: ScriptRunner;
+  readonly #feeds = new Map<string, Feed>();
+  readonly #partitions = new Map<number, PartitionSubscription>();
+  readonly #connected: Promise<void>;
+  #lastError: unknown;
+  #closed = false;
+  readonly #onMessage: ShardedListener = (message) => this.#receive(message);
+
+  constructor(options: RedisEngineOptions = {}) {
+    const partitions = options.partitions ?? REDIS_ENGINE_DEFAULTS.partitions;
+    if (!Number.isSafeInteger(partitions) || partitions < 1) throw new RangeError('partitions must be a positive integer');
+    this.#settings = {
+      keyPrefix: options.keyPrefix ?? REDIS_ENGINE_DEFAULTS.keyPrefix,
+      partitions,
+      historySize: options.historySize ?? REDIS_ENGINE_DEFAULTS.historySize,
+      historyTtlMs: options.historyTtlMs ?? REDIS_ENGINE_DEFAULTS.historyTtlMs,
+      metaTtlMs: options.metaTtlMs ?? REDIS_ENGINE_DEFAULTS.metaTtlMs,
+      idempotencyWindowMs: options.idempotencyWindowMs ?? REDIS_ENGINE_DEFAULTS.idempotencyWindowMs,
+      maxReconnectDelayMs: options.maxReconnectDelayMs ?? REDIS_ENGINE_DEFAULTS.maxReconnectDelayMs,
+    };
+    this.#clock = options.clock ?? systemClock;
+    const link = makeRedisLink({
+      url: options.url ?? REDIS_ENGINE_DEFAULTS.url,
+      ...(options.clusterUrls ? { clusterUrls: options.clusterUrls } : {}),
+      maxReconnectDelayMs: this.#settings.maxReconnectDelayMs,
+      onError: (error) => {
+        this.#lastError = error;
+      },
+    });
+    this.#link = link;
+    this.#scripts = new ScriptRunner(link);
+    link.onReconnect(() => {
+      for (const feed of this.#feeds.values()) feed.sequencer.heal();
+    });
+    this.#connected = link.connect();
+    // A first connection that fails is reported by the first call that needs Redis.
+    this.#connected.catch((error: unknown) => {
+      this.#lastError = error;
+    });
+  }
+
+  /** Resolves once Redis was reached the first time; rejects with UNAVAILABLE if it was not. */
+  async ready(): Promise<void> {
+    await this.#connected.catch((error: unknown) => {
+      throw this.#unavailable(error);
+    });
+  }
+
+  async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<EnginePublishResult> {
+    await this.#usable();
+    const keys = this.#keys(channel);
+    const header = JSON.stringify(channel) + ',' + JSON.stringify(options.origin ?? null);
+    const scriptKeys = [keys.meta, keys.stream, keys.live];
+    if (options.key !== undefined) scriptKeys.push(`${keys.tag}:k:${channel.length}:${channel}:${options.key}`);
+    const s = this.#settings;
+    const reply = (await this.#command(() =>
+      this.#scripts.run(PUBLISH_SCRIPT, scriptKeys, [
+        JSON.stringify(data) ?? 'null',
+        header,
+        String(s.historySize),
+        String(s.historyTtlMs),
+        String(Math.max(s.metaTtlMs, s.historyTtlMs)),
+        String(s.idempotencyWindowMs),
+        newEpoch(),
+      ]),
+    )) as [string, string, number];
+    const [offset, epoch, duplicate] = reply;
+    const result = { offset: String(offset), epoch: String(epoch), duplicate: Number(duplicate) === 1 };
+    if (!result.duplicate) {
+      const feed = this.#feeds.get(channel);
+      if (feed) {
+        const publication: EnginePublication = { channel, offset: result.offset, epoch: result.epoch, data };
+        if (options.origin !== undefined) publication.origin = options.origin;
+        feed.sequencer.offer(publication);
+      }
+    }
+    return result;
+  }
+
+  async subscribe(channel: string, handler: LiveHandler): Promise<() => Promise<void>> {
+    await this.#usable();
+    let feed = this.#feeds.get(channel);
+    if (!feed) {
+      const handlers = new Set<LiveHandler>();
+      const sequencer = new LiveSequencer(channel, (since) => this.#history(channel, since), (publication) => this.#handOn(handlers, publication), { clock: this.#clock });
+      const made: Feed = { handlers, sequencer, started: Promise.resolve() };
+      made.started = this.#startFeed(channel, made);
+      feed = made;
+      this.#feeds.set(channel, feed);
+    }
+    feed.handlers.add(handler);
+    try {
+      await feed.started;
+    } catch (error) {
+      this.#drop(channel, feed, handler);
+      throw this.#unavailable(error);
+    }
+    const subscribed = feed;
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      this.#drop(channel, subscribed, handler);
+    };
+  }
+
+  async history(channel: string, since?: Position): Promise<HistoryResult> {
+    await this.#usable();
+    const result = await this.#history(channel, since ?? { offset: '', epoch: '' });
+    return since ? result : { ...result, recovered: true };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const feed of this.#feeds.values()) feed.sequencer.stop();
+    this.#feeds.clear();
+    this.#partitions.clear();
+    await this.#connected.catch(() => undefined);
+    await this.#link.close();
+  }
+
+  /** Channels with live handlers here (for tests and metrics). */
+  get channelCount(): number {
+    return this.#feeds.size;
+  }
+
+  /** Gaps the live feeds could not fill because history no longer held them. */
+  get unhealedGaps(): number {
+    let total = 0;
+    for (const feed of this.#feeds.values()) total += feed.sequencer.unhealedGaps;
+    return total;
+  }
+
+  async #startFeed(channel: string, feed: Feed): Promise<void> {
+    await this.#subscribePartition(this.#partitionOf(channel));
+    await feed.sequencer.start();
+  }
+
+  #drop(channel: string, feed: Feed, handler: LiveHandler): void {
+    feed.handlers.delete(handler);
+    if (feed.handlers.size > 0 || this.#feeds.get(channel) !== feed) return;
+    this.#feeds.delete(channel);
+    feed.sequencer.stop();
+    this.#unsubscribePartition(this.#partitionOf(channel));
+  }
+
+  #subscribePartition(partition: number): Promise<void> {
+    let subscription = this.#partitions.get(partition);
+    if (!subscription) {
+      const made: PartitionSubscription = { channels: 0, ready: this.#link.sSubscribe(this.#liveChannel(partition), this.#onMessage) };
+      made.ready.catch(() => {
+        if (this.#partitions.get(partition) === made) this.#partitions.delete(partition);
+      });
+      subscription = made;
+      this.#partitions.set(partition, subscription);
+    }
+    subscription.channels++;
+    return subscription.ready;
+  }
+
+  #unsubscribePartition(partition: number): void {
+    const subscription = this.#partitions.get(partition);
+    if (!subscription || --subscription.channels > 0) return;
+    this.#partitions.delete(partition);
+    subscription.ready.then(() => this.#link.sUnsubscribe(this.#liveChannel(partition), this.#onMessage)).catch(() => undefined);
+  }
+
+  #receive(message: string): void {
+    let parsed: [number, string, string, string | null, unknown];
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      return; // Not ours: someone else published on the partition's channel.
+    }
+    if (!Array.isArray(parsed) || parsed.length !== 5) return;
+    const [offset, epoch, channel, origin, data] = parsed;
+    const feed = this.#feeds.get(channel);
+    if (!feed) return;
+    const publication: EnginePublication = { channel, offset: String(offset), epoch, data };
+    if (origin !== null) publication.origin = origin;
+    feed.sequencer.offer(publication);
+  }
+
+  #handOn(handlers: Set<LiveHandler>, publication: EnginePublication): void {
+    for (const handler of handlers) {
+      try {
+        handler(publication);
+      } catch (error) {
+        // Thrown inside the client's reply parser, it would corrupt the connection.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /** The history script; `since.offset` '' asks for the position only. */
+  async #history(channel: string, since: Position = { offset: '', epoch: '' }): Promise<HistoryResult> {
+    const keys = this.#keys(channel);
+    const s = this.#settings;
+    const reply = (await this.#command(() =>
+      this.#scripts.run(HISTORY_SCRIPT, [keys.meta, keys.stream], [
+        since.offset,
+        since.epoch,
+        String(s.historyTtlMs),
+        String(Math.max(s.metaTtlMs, s.historyTtlMs)),
+        newEpoch(),
+      ]),
+    )) as unknown[];
+    const position = { offset: String(reply[0]), epoch: String(reply[1]) };
+    const publications: PublicationBody[] = [];
+    for (let i = 3; i + 1 < reply.length; i += 2) {
+      publications.push({ offset: String(reply[i]), data: JSON.parse(String(reply[i + 1])) });
+    }
+    return { recovered: Number(reply[2]) === 1, position, publications };
+  }
+
+  #keys(channel: string): { tag: string; meta: string; stream: string; live: string } {
+    const tag = `${this.#settings.keyPrefix}{p${this.#partitionOf(channel)}}`;
+    return { tag, meta: `${tag}:m:${channel}`, stream: `${tag}:s:${channel}`, live: `${tag}:live` };
+  }
+
+  #liveChannel(partition: number): string {
+    return `${this.#settings.keyPrefix}{p${partition}}:live`;
+  }
+
+  /** FNV-1a over the channel's UTF-16 code units: stable across processes and restarts. */
+  #partitionOf(channel: string): number {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < channel.length; i++) {
+      hash ^= channel.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    return (hash >>> 0) % this.#settings.partitions;
+  }
+
+  async #usable(): Promise<void> {
+    if (this.#closed) throw new RealtimeError('UNAVAILABLE', 'the engine is closed');
+    await this.ready();
+  }
+
+  async #command<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new RealtimeError('UNAVAILABLE', 'the engine is closed');
+    if (!this.#link.isReady) throw this.#unavailable(this.#lastError);
+    try {
+      return await run();
+    } catch (error) {
+      throw this.#unavailable(error);
+    }
+  }
+
+  #unavailable(cause: unknown): RealtimeError {
+    if (cause instanceof RealtimeError) return cause;
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    const error = new RealtimeError('UNAVAILABLE', `Redis is unavailable${reason}`);
+    if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause, enumerable: false });
+    return error;
+  }
+}
+
+/** A fresh epoch: 9 random characters, different for every history that starts. */
+function newEpoch(): string {
+  return randomBytes(7).toString('base64url').slice(0, 9);
+}

@@ -1,0 +1,122 @@
+/**
+ * The engine's way to Redis, the same for one Redis and for a Redis Cluster: commands routed by
+ * key, sharded subscriptions (SSUBSCRIBE), readiness and a "reconnected" signal. One server gets
+ * two connections (a subscribing one cannot run commands); a cluster client keeps one connection
+ * per node and one sharded-subscriber connection per shard itself.
+ * Invariants: commands are never queued while Redis is unreachable (the offline queue is off),
+ * so they fail at once; an outage never crashes the process (every client has an 'error'
+ * listener) and clients reconnect for ever with a backoff doubling from 50 ms.
+ * Must not: know about channels, offsets or scripts.
+ */
+import { createClient, createCluster } from 'redis';
+
+export type ShardedListener = (message: string, channel: string) => void;
+
+export interface RedisLink {
+  readonly isReady: boolean;
+  /** Sends one command to the node holding `key`. */
+  run(key: string, args: string[]): Promise<unknown>;
+  sSubscribe(channel: string, listener: ShardedListener): Promise<void>;
+  sUnsubscribe(channel: string, listener: ShardedListener): Promise<void>;
+  /** `listener` runs after each reconnection (subscriptions are restored by then). */
+  onReconnect(listener: () => void): void;
+  /** Connects; rejects if Redis cannot be reached now (the link keeps trying). */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RedisLinkOptions {
+  /** One Redis: its URL. */
+  url?: string;
+  /** A Redis Cluster: URLs of some of its nodes. */
+  clusterUrls?: string[];
+  maxReconnectDelayMs: number;
+  onError(error: unknown): void;
+}
+
+const FIRST_RECONNECT_DELAY_MS = 50;
+
+export function makeRedisLink(options: RedisLinkOptions): RedisLink {
+  const socket = {
+    reconnectStrategy: (retries: number) => Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** retries, options.maxReconnectDelayMs),
+    connectTimeout: 2000,
+  };
+  return options.clusterUrls ? clusterLink(options.clusterUrls, socket, options.onError) : serverLink(options.url ?? 'redis://127.0.0.1:6379', socket, options.onError);
+}
+
+function serverLink(url: string, socket: object, onError: (error: unknown) => void): RedisLink {
+  const commands = createClient({ url, disableOfflineQueue: true, socket });
+  const subscriber = createClient({ url, disableOfflineQueue: true, socket });
+  const reconnectListeners: Array<() => void> = [];
+  let started = false;
+  for (const client of [commands, subscriber]) client.on('error', onError);
+  subscriber.on('ready', () => {
+    if (started) for (const listener of reconnectListeners) listener();
+  });
+  return {
+    get isReady() {
+      return commands.isReady;
+    },
+    run: (_key, args) => commands.sendCommand(args),
+    sSubscribe: (channel, listener) => subscriber.sSubscribe(channel, listener),
+    sUnsubscribe: (channel, listener) => subscriber.sUnsubscribe(channel, listener),
+    onReconnect: (listener) => void reconnectListeners.push(listener),
+    async connect() {
+      await Promise.all([commands.connect(), subscriber.connect()]);
+      started = true;
+    },
+    async close() {
+      await Promise.all([commands, subscriber].map((client) => release(client)));
+    },
+  };
+}
+
+function clusterLink(urls: string[], socket: object, onError: (error: unknown) => void): RedisLink {
+  const cluster = createCluster({
+    rootNodes: urls.map((url) => ({ url })),
+    defaults: { disableOfflineQueue: true, socket },
+  });
+  const reconnectListeners: Array<() => void> = [];
+  let started = false;
+  cluster.on('error', onError);
+  cluster.on('node-error', onError);
+  cluster.on('node-ready', () => {
+    if (started) for (const listener of reconnectListeners) listener();
+  });
+  return {
+    get isReady() {
+      return cluster.isReady;
+    },
+    run: (key, args) => cluster.sendCommand(key, false, args),
+    sSubscribe: (channel, listener) => cluster.sSubscribe(channel, listener),
+    sUnsubscribe: (channel, listener) => cluster.sUnsubscribe(channel, listener),
+    onReconnect: (listener) => void reconnectListeners.push(listener),
+    async connect() {
+      await cluster.connect();
+      started = true;
+    },
+    async close() {
+      await release(cluster);
+    },
+  };
+}
+
+/** Closing methods changed names between node-redis majors (quit/disconnect in v4). */
+interface Closable {
+  readonly isOpen: boolean;
+  readonly isReady?: boolean;
+  close?(): Promise<unknown>;
+  destroy?(): unknown;
+  quit?(): Promise<unknown>;
+  disconnect?(): Promise<unknown>;
+}
+
+async function release(client: object): Promise<void> {
+  const closable = client as Closable;
+  try {
+    if (closable.isReady !== false && closable.isOpen) await (closable.close ? closable.close() : closable.quit?.());
+    else if (closable.isOpen) await (closable.destroy ? closable.destroy() : closable.disconnect?.());
+  } catch {
+    // Already closed by a racing failure: nothing is left to release.
+  }
+}
