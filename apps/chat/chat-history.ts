@@ -1,9 +1,12 @@
 /**
- * The recent messages of each chat room, kept in memory and in one JSON file of the demo's
- * data folder, so that a restarted server shows what was said before it stopped.
- * Must not: keep more than maxHistory lines per room, or trust the file's contents.
+ * The recent messages of each chat room, for a page whose recovery failed (a restarted server)
+ * and for whoever enters a room: alone, kept in memory and in one JSON file of the demo's data
+ * folder; with Redis, read from the real-time engine's history of the room's channel, which
+ * every process shares and which outlives them all.
+ * Must not: keep more than maxHistory lines per room, or trust what the file or Redis holds.
  */
 import { join } from 'node:path';
+import type { Engine } from 'fullduplex/realtime';
 import { JsonFile } from '../shared/json-file.js';
 
 export interface ChatLine {
@@ -19,7 +22,41 @@ const isLine = (value: unknown): value is ChatLine => {
   return typeof line === 'object' && line !== null && typeof line.id === 'string' && typeof line.name === 'string' && typeof line.color === 'string' && typeof line.text === 'string' && typeof line.ts === 'number';
 };
 
-export class ChatHistory {
+export interface ChatHistory {
+  /** Recent lines of `room`, oldest first. */
+  lines(room: string): Promise<ChatLine[]>;
+  /** A line was published in `room`. */
+  add(room: string, line: ChatLine): void;
+  /** Stores what is pending. */
+  flush(): Promise<void>;
+}
+
+/** The engine's history of each room's channel (the Redis engine keeps it for every process). */
+export class EngineChatHistory implements ChatHistory {
+  readonly #engine: Engine;
+  readonly #channelOf: (room: string) => string;
+  readonly #maxHistory: number;
+
+  constructor(engine: Engine, channelOf: (room: string) => string, maxHistory: number) {
+    this.#engine = engine;
+    this.#channelOf = channelOf;
+    this.#maxHistory = maxHistory;
+  }
+
+  async lines(room: string): Promise<ChatLine[]> {
+    const { publications } = await this.#engine.history(this.#channelOf(room));
+    return publications.map((publication) => publication.data).filter(isLine).slice(-this.#maxHistory);
+  }
+
+  add(): void {
+    // The publication itself is the history.
+  }
+
+  async flush(): Promise<void> {}
+}
+
+/** One process's history, in memory and in a file of its data folder. */
+export class FileChatHistory implements ChatHistory {
   readonly #rooms = new Map<string, ChatLine[]>();
   readonly #maxHistory: number;
   readonly #file: JsonFile<Record<string, ChatLine[]>>;
@@ -34,8 +71,7 @@ export class ChatHistory {
     }
   }
 
-  /** Recent lines of `room`, oldest first. */
-  lines(room: string): ChatLine[] {
+  async lines(room: string): Promise<ChatLine[]> {
     return [...(this.#rooms.get(room) ?? [])];
   }
 
@@ -47,7 +83,6 @@ export class ChatHistory {
     this.#file.changed();
   }
 
-  /** Writes what is pending to the file. */
   flush(): Promise<void> {
     return this.#file.flush();
   }

@@ -10,6 +10,29 @@ export interface PresentMember {
   typing: boolean;
 }
 
+export type PresenceSnapshot = Record<string, PresentMember[]>;
+
+const isMember = (value: unknown): value is PresentMember => {
+  const member = value as PresentMember | null;
+  return typeof member === 'object' && member !== null && typeof member.name === 'string' && typeof member.color === 'string' && typeof member.typing === 'boolean';
+};
+
+/** `snapshots` merged: each name once per room (typing if typing anywhere), sorted by name. */
+export function mergeSnapshots(rooms: readonly string[], snapshots: Iterable<PresenceSnapshot>): PresenceSnapshot {
+  const merged = new Map(rooms.map((room) => [room, new Map<string, PresentMember>()]));
+  for (const snapshot of snapshots) {
+    for (const room of rooms) {
+      const members = snapshot[room];
+      if (!Array.isArray(members)) continue;
+      for (const member of members.filter(isMember)) {
+        const known = merged.get(room)!.get(member.name);
+        merged.get(room)!.set(member.name, { name: member.name, color: member.color, typing: member.typing || (known?.typing ?? false) });
+      }
+    }
+  }
+  return Object.fromEntries([...merged].map(([room, members]) => [room, [...members.values()].sort((a, b) => a.name.localeCompare(b.name))]));
+}
+
 interface Visitor {
   name: string;
   color: string;
@@ -63,14 +86,12 @@ export class RoomPresence {
     return this.#visitors.get(id)?.room ?? null;
   }
 
-  /** Every room with its members sorted by name. */
-  snapshot(): Record<string, PresentMember[]> {
-    const rooms: Record<string, Map<string, PresentMember>> = Object.fromEntries(this.#rooms.map((room) => [room, new Map()]));
+  /** Every room with its members of this process sorted by name. */
+  snapshot(): PresenceSnapshot {
+    const rooms: PresenceSnapshot = Object.fromEntries(this.#rooms.map((room) => [room, []]));
     for (const { name, color, room, typing } of this.#visitors.values()) {
-      if (room === null) continue;
-      const known = rooms[room]!.get(name);
-      rooms[room]!.set(name, { name, color, typing: typing || (known?.typing ?? false) });
+      if (room !== null) rooms[room]!.push({ name, color, typing });
     }
-    return Object.fromEntries(Object.entries(rooms).map(([room, members]) => [room, [...members.values()].sort((a, b) => a.name.localeCompare(b.name))]));
+    return mergeSnapshots(this.#rooms, [rooms]);
   }
 }

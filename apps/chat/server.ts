@@ -20,14 +20,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { RealtimeServer, type RealtimeConnection } from 'fullduplex/realtime';
+import { MemoryEngine, RealtimeServer, type Engine, type RealtimeConnection } from 'fullduplex/realtime';
 import { browserClientFile } from '../shared/browser-client.js';
 import type { CreateDemo } from '../shared/demo.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { RealtimeEndpoint, pathBelow } from '../shared/realtime-endpoint.js';
-import { ChatHistory, type ChatLine } from './chat-history.js';
+import { EngineChatHistory, FileChatHistory, type ChatHistory, type ChatLine } from './chat-history.js';
 import { readMessage, readName, readRoom, readTyping } from './client-command.js';
-import { RoomPresence } from './room-presence.js';
+import { PresenceExchange } from './presence-exchange.js';
+import { RoomPresence, mergeSnapshots } from './room-presence.js';
 
 /** The rooms, in the order the page lists them. */
 export const ROOMS = ['general', 'random', 'tech', 'games'] as const;
@@ -45,6 +46,10 @@ export const LIMITS = {
   maxMessageBytes: 8 * 1024,
   /** Events per second per connection (bursts of twice that); a flood is closed with 4001. */
   eventsPerSecond: 10,
+  /** With Redis: how long the rooms' messages are kept, in ms (a week). */
+  historyTtlMs: 7 * 24 * 3600 * 1000,
+  /** With Redis: how often each process re-announces its rooms' members. */
+  presenceHeartbeatMs: 2000,
 } as const;
 
 interface Visitor {
@@ -66,11 +71,22 @@ export function colorOf(name: string): string {
 export const channelOf = (room: string): string => `chat:${room}`;
 
 export const createDemo: CreateDemo = async (context) => {
-  const history = new ChatHistory(ROOMS, LIMITS.maxHistory, context.dataDir);
   const processId = randomBytes(4).toString('hex');
+  let engine: Engine;
+  let history: ChatHistory;
+  if (context.redisUrl) {
+    // Imported only when asked for: a lone process needs neither Redis nor the redis package.
+    const { RedisEngine } = await import('fullduplex/redis');
+    engine = new RedisEngine({ url: context.redisUrl, keyPrefix: 'fdx-demo:chat:', historySize: LIMITS.maxHistory, historyTtlMs: LIMITS.historyTtlMs });
+    history = new EngineChatHistory(engine, channelOf, LIMITS.maxHistory);
+  } else {
+    engine = new MemoryEngine({ historySize: LIMITS.maxHistory });
+    history = new FileChatHistory(ROOMS, LIMITS.maxHistory, context.dataDir);
+  }
   let nextId = 0;
   let presenceQueued = false;
   const realtime: RealtimeServer<any, any, Visitor> = new RealtimeServer<any, any, Visitor>({
+    engine,
     maxMessageBytes: LIMITS.maxMessageBytes,
     publishRatePerSecond: LIMITS.eventsPerSecond,
     publishBurst: LIMITS.eventsPerSecond * 2,
@@ -84,23 +100,37 @@ export const createDemo: CreateDemo = async (context) => {
     onDisconnect: (connection) => presence.remove(connection.id),
   });
   // Presence goes to every page (each shows every room's count), at most once per tick.
-  const presence = new RoomPresence(ROOMS, LIMITS.typingMs, () => presenceChanged());
+  const presence = new RoomPresence(ROOMS, LIMITS.typingMs, () => {
+    exchange?.publish();
+    presenceChanged();
+  });
+  // With Redis, the other processes' members too.
+  const exchange = context.redisUrl
+    ? new PresenceExchange({ engine, channel: 'chat-presence', process: processId, heartbeatMs: LIMITS.presenceHeartbeatMs, local: () => presence.snapshot(), onChange: () => presenceChanged() })
+    : null;
   const presenceChanged = (): void => {
     if (presenceQueued) return;
     presenceQueued = true;
     setImmediate(() => {
       presenceQueued = false;
-      realtime.broadcast('chat:presence', { rooms: presence.snapshot() });
+      const rooms = exchange ? mergeSnapshots(ROOMS, [presence.snapshot(), ...exchange.others()]) : presence.snapshot();
+      realtime.broadcast('chat:presence', { rooms });
     });
   };
+  try {
+    await exchange?.start();
+  } catch (error) {
+    await engine.close().catch(() => undefined);
+    throw new Error(`cannot reach Redis at ${context.redisUrl}: ${(error as Error).message}`, { cause: error });
+  }
 
   const visitor = (connection: RealtimeConnection<any, Visitor>): Visitor => connection.data;
-  realtime.on('chat:enter', (data, connection) => {
+  realtime.on('chat:enter', async (data, connection) => {
     const room = readRoom(data, ROOMS);
     presence.enter(connection.id, visitor(connection).name, visitor(connection).color, room);
-    return { history: history.lines(room) };
+    return { history: await history.lines(room) };
   });
-  realtime.on('chat:history', (data) => ({ history: history.lines(readRoom(data, ROOMS)) }));
+  realtime.on('chat:history', async (data) => ({ history: await history.lines(readRoom(data, ROOMS)) }));
   realtime.on('chat:typing', (data, connection) => {
     presence.typing(connection.id, readTyping(data));
   });
@@ -117,7 +147,7 @@ export const createDemo: CreateDemo = async (context) => {
 
   const endpoint = new RealtimeEndpoint(realtime, `${context.basePath}rt`);
   const files = new PublicFolder(fileURLToPath(new URL('./public/', import.meta.url)), { 'client.js': browserClientFile() });
-  context.log(`rooms ${ROOMS.join(', ')}; history kept in ${context.dataDir}`);
+  context.log(`rooms ${ROOMS.join(', ')}; history ${context.redisUrl ? `in Redis at ${context.redisUrl}` : `kept in ${context.dataDir}`}`);
 
   return {
     name: 'chat',
@@ -130,8 +160,10 @@ export const createDemo: CreateDemo = async (context) => {
     },
     handleUpgrade: (req, socket, head) => endpoint.handleUpgrade(req, socket, head),
     close: async () => {
+      await exchange?.close();
       await endpoint.close();
       await history.flush();
+      await engine.close();
     },
   };
 };
