@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Engine } from 'fullduplex/realtime';
+import { recentPublications } from '../shared/engine-history.js';
 import { JsonFile } from '../shared/json-file.js';
 
 export interface ChatLine {
@@ -44,8 +45,7 @@ export class EngineChatHistory implements ChatHistory {
   }
 
   async lines(room: string): Promise<ChatLine[]> {
-    const { publications } = await this.#engine.history(this.#channelOf(room));
-    return publications.map((publication) => publication.data).filter(isLine).slice(-this.#maxHistory);
+    return (await recentPublications(this.#engine, this.#channelOf(room), this.#maxHistory)).filter(isLine);
   }
 
   add(): void {

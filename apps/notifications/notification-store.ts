@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Engine } from 'fullduplex/realtime';
+import { recentPublications } from '../shared/engine-history.js';
 import { JsonFile } from '../shared/json-file.js';
 
 export interface Notification {
@@ -86,15 +87,18 @@ export class EngineNotificationStore implements NotificationStore {
   readonly #engine: Engine;
   readonly #channelOf: (user: string) => string;
 
-  constructor(engine: Engine, channelOf: (user: string) => string) {
+  readonly #maxPublications: number;
+
+  /** `maxPublications`: the channel's history size (notifications and read markers). */
+  constructor(engine: Engine, channelOf: (user: string) => string, maxPublications: number) {
     this.#engine = engine;
     this.#channelOf = channelOf;
+    this.#maxPublications = maxPublications;
   }
 
   async list(user: string): Promise<ListedNotification[]> {
-    const { publications } = await this.#engine.history(this.#channelOf(user));
     const items = new Map<string, ListedNotification>();
-    for (const { data } of publications) {
+    for (const data of await recentPublications(this.#engine, this.#channelOf(user), this.#maxPublications)) {
       const event = data as NotificationEvent | null;
       if (event?.kind === 'notification' && isNotification(event)) {
         items.set(event.id, { id: event.id, title: event.title, body: event.body, ts: event.ts, read: false });

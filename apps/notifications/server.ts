@@ -78,7 +78,7 @@ export const createDemo: CreateDemo = async (context) => {
   if (context.redisUrl) {
     const { RedisEngine } = await import('fullduplex/redis');
     engine = new RedisEngine({ url: context.redisUrl, keyPrefix: 'fdx-demo:notifications:', ...engineLimits });
-    store = new EngineNotificationStore(engine, channelOf);
+    store = new EngineNotificationStore(engine, channelOf, engineLimits.historySize);
   } else {
     engine = new MemoryEngine(engineLimits);
     store = new FileNotificationStore(context.dataDir, LIMITS.maxPerUser);
