@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { MemoryEngine, RealtimeServer, type Engine, type RealtimeConnection } from 'fullduplex/realtime';
 import { browserClientFile } from '../shared/browser-client.js';
+import { openRedisEngine } from '../shared/open-redis-engine.js';
 import type { CreateDemo } from '../shared/demo.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { RealtimeEndpoint, pathBelow } from '../shared/realtime-endpoint.js';
@@ -75,9 +76,7 @@ export const createDemo: CreateDemo = async (context) => {
   let engine: Engine;
   let history: ChatHistory;
   if (context.redisUrl) {
-    // Imported only when asked for: a lone process needs neither Redis nor the redis package.
-    const { RedisEngine } = await import('fullduplex/redis');
-    engine = new RedisEngine({ url: context.redisUrl, keyPrefix: 'fdx-demo:chat:', historySize: LIMITS.maxHistory, historyTtlMs: LIMITS.historyTtlMs });
+    engine = await openRedisEngine(context.redisUrl, { keyPrefix: 'fdx-demo:chat:', historySize: LIMITS.maxHistory, historyTtlMs: LIMITS.historyTtlMs });
     history = new EngineChatHistory(engine, channelOf, LIMITS.maxHistory);
   } else {
     engine = new MemoryEngine({ historySize: LIMITS.maxHistory });

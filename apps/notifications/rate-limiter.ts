@@ -1,5 +1,5 @@
 /**
- * A token bucket per connection: `burst` messages at once, then `perSecond` on average. Refused
+ * A token bucket (the notification endpoint has one): `burst` messages at once, then `perSecond` on average. Refused
  * messages are strikes; an accepted message takes one strike back, so a client that keeps
  * sending while refused reaches `maxStrikes` and the server can stop listening to it.
  * Must not: use timers (tokens are computed from the clock when a message arrives).

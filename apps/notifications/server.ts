@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryEngine, RealtimeError, RealtimeServer, type Engine } from 'fullduplex/realtime';
 import { browserClientFile } from '../shared/browser-client.js';
+import { openRedisEngine } from '../shared/open-redis-engine.js';
 import type { CreateDemo } from '../shared/demo.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { RealtimeEndpoint, pathBelow } from '../shared/realtime-endpoint.js';
@@ -76,8 +77,7 @@ export const createDemo: CreateDemo = async (context) => {
   let store: NotificationStore;
   const engineLimits = { historySize: LIMITS.maxPerUser * 2, historyTtlMs: LIMITS.historyTtlMs };
   if (context.redisUrl) {
-    const { RedisEngine } = await import('fullduplex/redis');
-    engine = new RedisEngine({ url: context.redisUrl, keyPrefix: 'fdx-demo:notifications:', ...engineLimits });
+    engine = await openRedisEngine(context.redisUrl, { keyPrefix: 'fdx-demo:notifications:', ...engineLimits });
     store = new EngineNotificationStore(engine, channelOf, engineLimits.historySize);
   } else {
     engine = new MemoryEngine(engineLimits);

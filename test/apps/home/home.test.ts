@@ -107,6 +107,18 @@ describe('npm start as a process', () => {
     }
   });
 
+  test('a Redis that does not answer is one line and exit code 1, not a process that hangs', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'fdx-home-'));
+    try {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'apps/server.ts', '--port', '0', '--redis', 'redis://127.0.0.1:1', '--data', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(result.status, 1);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.match(result.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('SIGTERM drains: clients are closed with 1001, history is written, the process exits 0', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'fdx-home-'));
     try {

@@ -6,7 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'fullduplex';
 import { LIMITS, ROOMS, colorOf } from '../../../../apps/chat/server.js';
 import { ChatClient, WAIT_MS, waitUntil } from '../chat-client.js';
 import { openChat, say, shownMessages, waitForMessageText, waitForPeople, waitForText, waitOnline } from '../chat-page.js';
@@ -212,6 +214,33 @@ describe('chat server', () => {
       await waitUntil(() => calm.texts('general').includes('still fine'), 'the calm message');
     } finally {
       mallory.close();
+      calm.close();
+    }
+  });
+
+  test('malformed frames and wrong handshakes get the protocol\'s answers and disturb no one', async () => {
+    const calm = await ChatClient.connect(url, 'Quiet', ['random']);
+    const endpoint = `${url.replace(/^http/, 'ws')}rt`;
+    try {
+      // No fdx.v1 offered: accepted, then closed with 4501.
+      const plain = new WebSocket(endpoint);
+      const [plainCode] = (await once(plain, 'close')) as [number];
+      assert.equal(plainCode, 4501);
+      // fdx.v1, then garbage before `connect`: closed with 4501 too.
+      const raw = new WebSocket(endpoint, 'fdx.v1');
+      await once(raw, 'open');
+      raw.send('{not json');
+      const [rawCode] = (await once(raw, 'close')) as [number];
+      assert.equal(rawCode, 4501);
+      // An upgrade on a path the chat does not have: 404 before any WebSocket.
+      const lost = new WebSocket(`${url.replace(/^http/, 'ws')}nowhere`);
+      lost.on('error', () => {});
+      const [, response] = (await once(lost, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(response.statusCode, 404);
+      lost.terminate();
+      await calm.send('random', 'undisturbed');
+      await waitUntil(() => calm.texts('random').includes('undisturbed'), 'the calm message');
+    } finally {
       calm.close();
     }
   });
