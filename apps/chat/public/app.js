@@ -1,247 +1,255 @@
-// The chat page: asks for a nickname, connects to /ws with the browser's WebSocket, lists the
-// rooms with their counts, and shows what is said in the room it is in. Every piece of text from
-// the network goes in with textContent, never innerHTML, so a message cannot inject markup.
-// ?name=Ada skips the nickname prompt and ?room=tech picks the first room (handy for links and
-// tests); after a reconnection the page goes back to the room it was in.
+// The chat page, on fullduplex/client (reconnect, recovery and the outbox are the client's):
+// subscribes to every room's channel, shows one room (the one in the URL's #hash, so a reload
+// returns to it), counts unread messages in the others, and shows who is here and typing.
+// While offline it says so and shows no presence at all rather than a stale one.
+// Text from the network goes in with textContent only, never as markup.
+// ?name=Ada skips the nickname prompt; #tech (or ?room=tech) picks the room.
+import { createClient } from './client.js';
 
 const $ = (id) => document.getElementById(id);
-const messages = $('messages');
-const roomList = $('rooms');
-const roomTitle = $('room-title');
-const online = $('online');
-const total = $('total');
-const leave = $('leave');
-const connection = $('connection');
-const me = $('me');
-const composer = $('composer');
-const input = $('text');
-const send = $('send');
-const dialog = $('nickname');
-const nicknameInput = $('nickname-input');
+const NAME_KEY = 'fullduplex-chat-name';
+const ROOM_KEY = 'fullduplex-chat-room';
+const TYPING_RENEW_MS = 2000;
 
-const STORAGE_KEY = 'fullduplex-chat-name';
-const MAX_RECONNECT_DELAY_MS = 10_000;
-
-let socket = null;
-let wantedName = '';
-let myName = '';
-/** The room to be in: asked for in the URL, then the last one joined; null after leaving, undefined: the first. */
-let wantedRoom = new URLSearchParams(location.search).get('room') ?? undefined;
-let currentRoom = null;
+let client = null;
+let me = null;
 let rooms = [];
-let reconnectDelayMs = 500;
+let current = null;
+let presence = {};
+const unread = new Map();
+/** Ids of the messages shown, so a message recovered twice or loaded with history shows once. */
+let shown = new Set();
+/** Publications for the current room that arrived while its history was loading. */
+let pending = null;
+let typingSentAt = 0;
 
-function isOpen() {
-  return socket !== null && socket.readyState === WebSocket.OPEN;
+function store(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // Storage may be unavailable (private mode): nothing is remembered, nothing breaks.
+  }
+}
+function stored(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
 }
 
-function request(command) {
-  if (isOpen()) socket.send(JSON.stringify(command));
+function online() {
+  return client !== null && client.state === 'connected';
 }
 
-function setConnection(state, label) {
-  connection.dataset.state = state;
-  connection.textContent = label;
-  updateControls();
-}
-
-function updateControls() {
-  const inRoom = isOpen() && currentRoom !== null;
-  input.disabled = !inRoom;
-  send.disabled = !inRoom;
-  leave.disabled = !inRoom;
-  for (const button of roomList.querySelectorAll('button')) button.disabled = !isOpen();
+function setConnection(state) {
+  const labels = { connecting: 'connecting…', connected: 'online', disconnected: 'offline, reconnecting…', closed: 'offline' };
+  $('connection').dataset.state = state;
+  $('connection').textContent = labels[state] ?? state;
+  const can = state === 'connected' && current !== null;
+  $('text').disabled = !can;
+  $('send').disabled = !can;
+  if (state !== 'connected') {
+    // What this page knew about who is here is no longer true: show that it does not know.
+    presence = {};
+    renderPresence();
+  }
 }
 
 function renderRooms() {
-  roomList.replaceChildren(
-    ...rooms.map(({ name, online: count }) => {
+  $('rooms').replaceChildren(
+    ...rooms.map((name) => {
       const button = document.createElement('button');
       button.type = 'button';
       button.className = 'room-button';
       button.dataset.room = name;
-      if (name === currentRoom) button.setAttribute('aria-current', 'true');
+      if (name === current) button.setAttribute('aria-current', 'true');
       const label = document.createElement('span');
       label.className = 'room-name';
       label.textContent = `# ${name}`;
+      const count = document.createElement('span');
+      count.className = 'count';
+      count.textContent = online() && presence[name] ? String(presence[name].length) : '–';
       const badge = document.createElement('span');
-      badge.className = 'count';
-      badge.textContent = String(count);
-      button.append(label, badge);
-      button.addEventListener('click', () => {
-        if (name !== currentRoom) request({ type: 'join', room: name });
-      });
+      badge.className = 'unread';
+      const n = unread.get(name) ?? 0;
+      badge.textContent = n > 0 ? String(n) : '';
+      badge.hidden = n === 0;
+      button.append(label, count, badge);
+      button.addEventListener('click', () => enter(name));
       const item = document.createElement('li');
       item.append(button);
       return item;
     }),
   );
-  const here = rooms.find((room) => room.name === currentRoom);
-  online.textContent = here ? `${here.online} online` : '';
-  online.dataset.count = here ? String(here.online) : '';
-  updateControls();
 }
 
-function setTotal(count) {
-  total.textContent = `${count} ${count === 1 ? 'person' : 'people'} online`;
-}
-
-function timeOf(ts) {
-  return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+function renderPresence() {
+  const members = online() ? presence[current] : undefined;
+  $('online').textContent = members ? `${members.length} here` : online() ? '' : 'offline: presence unknown';
+  $('people').replaceChildren(
+    ...(members ?? []).map((member) => {
+      const item = document.createElement('li');
+      item.className = member.typing ? 'person typing' : 'person';
+      item.style.color = member.color;
+      item.textContent = member.name === me?.name ? `${member.name} (you)` : member.name;
+      return item;
+    }),
+  );
+  const typists = (members ?? []).filter((member) => member.typing && member.name !== me?.name).map((member) => member.name);
+  $('typing').textContent = typists.length === 0 ? '' : `${typists.join(', ')} ${typists.length === 1 ? 'is' : 'are'} typing…`;
+  renderRooms();
 }
 
 function atBottom() {
-  return messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+  const list = $('messages');
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 40;
 }
 
-function append(element) {
+function showLine(line) {
+  if (shown.has(line.id)) return;
+  shown.add(line.id);
+  const list = $('messages');
   const stick = atBottom();
-  messages.append(element);
-  while (messages.childElementCount > 500) messages.firstElementChild.remove();
-  if (stick) messages.scrollTop = messages.scrollHeight;
-}
-
-function showMessage(event) {
   const item = document.createElement('article');
-  item.className = event.name === myName ? 'message mine' : 'message';
+  item.className = line.name === me?.name ? 'message mine' : 'message';
+  item.dataset.id = line.id;
   const meta = document.createElement('header');
   const who = document.createElement('span');
   who.className = 'name';
-  who.textContent = event.name;
+  who.style.color = line.color;
+  who.textContent = line.name;
   const when = document.createElement('time');
-  when.dateTime = new Date(event.ts).toISOString();
-  when.textContent = timeOf(event.ts);
+  when.dateTime = new Date(line.ts).toISOString();
+  when.textContent = new Date(line.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   meta.append(who, when);
   const body = document.createElement('p');
   body.className = 'text';
-  body.textContent = event.text;
+  body.textContent = line.text;
   item.append(meta, body);
-  append(item);
+  list.append(item);
+  if (stick) list.scrollTop = list.scrollHeight;
 }
 
-function showNotice(text, kind = 'notice') {
+function notice(text) {
   const item = document.createElement('p');
-  item.className = kind;
+  item.className = 'notice';
   item.textContent = text;
-  append(item);
+  $('messages').append(item);
 }
 
-function enterRoom(event) {
-  currentRoom = event.room;
-  wantedRoom = event.room;
-  roomTitle.textContent = `# ${event.room}`;
-  messages.replaceChildren();
-  for (const past of event.history ?? []) showMessage(past);
-  showNotice(event.text);
-  const others = (event.members ?? []).filter((name) => name !== myName);
-  if (others.length > 0) showNotice(`Here: ${others.join(', ')}`);
-  renderRooms();
-  input.focus();
-}
-
-function onEvent(event) {
-  switch (event.type) {
-    case 'welcome':
-      myName = event.name;
-      me.textContent = myName;
-      currentRoom = null;
-      rooms = event.rooms ?? [];
-      setTotal(event.online);
-      messages.replaceChildren();
-      showNotice(event.text);
-      renderRooms();
-      if (wantedRoom === undefined) wantedRoom = rooms[0]?.name ?? null;
-      if (wantedRoom !== null) request({ type: 'join', room: wantedRoom });
-      break;
-    case 'rooms':
-      rooms = event.rooms ?? [];
-      setTotal(event.online);
-      renderRooms();
-      break;
-    case 'joined':
-      enterRoom(event);
-      break;
-    case 'left':
-      currentRoom = null;
-      wantedRoom = null;
-      roomTitle.textContent = 'no room';
-      messages.replaceChildren();
-      showNotice(`${event.text}. Pick a room on the left.`);
-      renderRooms();
-      break;
-    case 'message':
-      if (event.room === currentRoom) showMessage(event);
-      break;
-    case 'join':
-    case 'leave':
-      if (event.room === currentRoom && event.name !== myName) showNotice(event.text, `notice ${event.type}`);
-      break;
-    case 'error':
-      // A room from the URL that does not exist is not asked for again after a reconnection.
-      if (event.code === 'unknown-room' && currentRoom === null) wantedRoom = null;
-      showNotice(event.text, 'notice error');
-      break;
+/** Shows `room`: its history from the server, then what arrived meanwhile. */
+async function load(room) {
+  pending = [];
+  try {
+    const { history } = await client.request('chat:history', { room }, { timeoutMs: 5000, retries: 1 });
+    if (room !== current) return;
+    $('messages').replaceChildren();
+    shown = new Set();
+    for (const line of history) showLine(line);
+    for (const line of pending) showLine(line);
+  } catch (error) {
+    if (room === current) notice(`could not load #${room}: ${error.message}`);
+  } finally {
+    if (room === current) pending = null;
   }
 }
 
-function connect() {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const url = `${scheme}//${location.host}/ws?name=${encodeURIComponent(myName || wantedName)}`;
-  setConnection('connecting', 'connecting…');
-  socket = new WebSocket(url);
-  socket.addEventListener('open', () => {
-    reconnectDelayMs = 500;
-    setConnection('open', 'connected');
-  });
-  socket.addEventListener('message', (message) => {
-    let event;
-    try {
-      event = JSON.parse(message.data);
-    } catch {
-      return;
-    }
-    if (event && typeof event === 'object') onEvent(event);
-  });
-  socket.addEventListener('close', () => {
-    socket = null;
-    currentRoom = null;
+function enter(room) {
+  if (!rooms.includes(room)) room = rooms[0];
+  const switching = room !== current;
+  current = room;
+  unread.delete(room);
+  store(ROOM_KEY, room);
+  if (location.hash !== `#${room}`) history.replaceState(null, '', `${location.pathname}${location.search}#${room}`);
+  $('room-title').textContent = `# ${room}`;
+  if (switching) {
+    $('messages').replaceChildren();
+    shown = new Set();
+  }
+  setConnection(client.state);
+  renderPresence();
+  if (online()) {
+    client.request('chat:enter', { room }).catch(() => undefined);
+    if (switching) void load(room);
+  }
+}
+
+function onLine(room, line) {
+  if (room === current) {
+    if (pending) pending.push(line);
+    else showLine(line);
+  } else if (!shown.has(line.id)) {
+    unread.set(room, (unread.get(room) ?? 0) + 1);
     renderRooms();
-    setConnection('closed', `offline, retrying in ${Math.round(reconnectDelayMs / 1000) || 1}s`);
-    setTimeout(connect, reconnectDelayMs);
-    reconnectDelayMs = Math.min(reconnectDelayMs * 2, MAX_RECONNECT_DELAY_MS);
+  }
+}
+
+function start(name) {
+  client = createClient(`${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${location.pathname.replace(/[^/]*$/, '')}rt`, {
+    data: { name },
+    persist: true,
+    minDelayMs: 300,
+    maxDelayMs: 5000,
+  });
+  window.chat = client;
+  client.on('state', (state) => setConnection(state));
+  client.on('online', (welcome) => {
+    me = welcome;
+    rooms = welcome.rooms;
+    $('me').textContent = me.name;
+    $('me').style.color = me.color;
+    if (current === null) {
+      for (const room of rooms) client.subscribe(`chat:${room}`, (line) => onLine(room, line));
+      const wanted = location.hash.slice(1) || new URLSearchParams(location.search).get('room') || stored(ROOM_KEY);
+      enter(rooms.includes(wanted) ? wanted : rooms[0]);
+    } else {
+      client.request('chat:enter', { room: current }).catch(() => undefined);
+    }
+  });
+  // After a server restart the positions are gone (recovered: false): reload the room shown.
+  client.on('subscribed', (channel, recovered) => {
+    if (!recovered && channel === `chat:${current}`) void load(current);
+  });
+  client.handle('chat:presence', ({ rooms: snapshot }) => {
+    presence = snapshot;
+    renderPresence();
   });
 }
 
-composer.addEventListener('submit', (event) => {
+$('composer').addEventListener('submit', (event) => {
   event.preventDefault();
-  const text = input.value.trim();
-  if (!text || !isOpen() || currentRoom === null) return;
-  request({ type: 'message', text });
-  input.value = '';
+  const text = $('text').value.trim();
+  if (!text || !online()) return;
+  $('text').value = '';
+  typingSentAt = 0;
+  client.request('chat:send', { room: current, text }, { timeoutMs: 5000, retries: 2 }).catch((error) => notice(`not sent: ${error.message}`));
 });
 
-leave.addEventListener('click', () => request({ type: 'leave' }));
+$('text').addEventListener('input', () => {
+  if (!online()) return;
+  const typing = $('text').value.trim() !== '';
+  const now = Date.now();
+  if (typing && now - typingSentAt < TYPING_RENEW_MS) return;
+  typingSentAt = typing ? now : 0;
+  client.emit('chat:typing', { typing });
+});
 
-// Submitting the form or pressing Escape both close the dialog; either way, join.
-dialog.addEventListener('close', () => {
-  wantedName = nicknameInput.value.trim();
-  try {
-    if (wantedName) localStorage.setItem(STORAGE_KEY, wantedName);
-  } catch {
-    // Storage may be unavailable (private mode); the name just is not remembered.
-  }
-  connect();
+window.addEventListener('hashchange', () => {
+  const room = location.hash.slice(1);
+  if (client && rooms.includes(room) && room !== current) enter(room);
+});
+
+$('nickname').addEventListener('close', () => {
+  const name = $('nickname-input').value.trim();
+  if (name) store(NAME_KEY, name);
+  start(name);
 });
 
 const fromQuery = new URLSearchParams(location.search).get('name');
 if (fromQuery !== null) {
-  wantedName = fromQuery.trim();
-  connect();
+  start(fromQuery.trim());
 } else {
-  try {
-    nicknameInput.value = localStorage.getItem(STORAGE_KEY) ?? '';
-  } catch {
-    nicknameInput.value = '';
-  }
-  dialog.showModal();
+  $('nickname-input').value = stored(NAME_KEY) ?? '';
+  $('nickname').showModal();
 }

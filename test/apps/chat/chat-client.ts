@@ -1,122 +1,84 @@
 /**
- * A test client for the chat demo (apps/chat): a fullduplex WebSocket that records the events
- * the server sends and the latest room counts, with bounded waits (bounds, not measurements).
+ * A test client for the chat demo (apps/chat): fullduplex/client in Node, connected to the
+ * demo's /chat/rt as a named person, recording every publication and presence snapshot, with
+ * bounded waits (bounds, not measurements). `drop()` cuts its socket as a network would.
  */
-import { once } from 'node:events';
-import WebSocket from '../../../src/index.js';
+import { createClient, type RealtimeClient } from 'fullduplex/client';
+import { WebSocket } from 'fullduplex';
 
-/** Longest wait for one expected event. */
+/** Longest wait for one expected thing. */
 export const WAIT_MS = 15_000;
 
-export type ChatEvent = Record<string, unknown> & { type: string };
+export interface Line {
+  id: string;
+  name: string;
+  color: string;
+  text: string;
+  ts: number;
+}
+export type Presence = Record<string, Array<{ name: string; color: string; typing: boolean }>>;
 
 export class ChatClient {
-  readonly ws: WebSocket;
-  /** Events not consumed by until() yet, oldest first. */
-  readonly pending: ChatEvent[] = [];
-  /** Every event received, for failure messages. */
-  readonly received: ChatEvent[] = [];
-  /** Latest count of each room, from the welcome and every rooms event. */
-  readonly counts = new Map<string, number>();
-  /** Latest count of everyone connected. */
-  online = 0;
-  name = '';
-  readonly #waiters = new Set<() => void>();
+  readonly client: RealtimeClient;
+  /** Every line received, by room, in order of arrival. */
+  readonly lines = new Map<string, Line[]>();
+  presence: Presence = {};
+  welcome: { name: string; color: string; rooms: string[] } | null = null;
+  readonly #sockets: WebSocket[] = [];
 
-  private constructor(ws: WebSocket) {
-    this.ws = ws;
-    ws.on('message', (data, isBinary) => {
-      const event = JSON.parse(isBinary ? Buffer.from(data as Buffer).toString() : String(data)) as ChatEvent;
-      if (event.type === 'welcome' || event.type === 'rooms') {
-        for (const room of event.rooms as Array<{ name: string; online: number }>) this.counts.set(room.name, room.online);
-        this.online = event.online as number;
+  constructor(chatUrl: string, name: string, rooms: readonly string[] = []) {
+    const sockets = this.#sockets;
+    class TrackedWebSocket extends WebSocket {
+      constructor(url: string, protocols: string | string[]) {
+        super(url, protocols);
+        sockets.push(this);
       }
-      if (event.type === 'welcome') this.name = event.name as string;
-      this.pending.push(event);
-      this.received.push(event);
-      for (const waiter of [...this.#waiters]) waiter();
+    }
+    this.client = createClient(`${chatUrl.replace(/^http/, 'ws')}rt`, { WebSocket: TrackedWebSocket as never, data: { name }, minDelayMs: 50, maxDelayMs: 300 });
+    this.client.on('online', (welcome) => {
+      this.welcome = welcome as ChatClient['welcome'];
     });
-    ws.on('close', () => {
-      for (const waiter of [...this.#waiters]) waiter();
+    this.client.handle('chat:presence', ({ rooms }: { rooms: Presence }) => {
+      this.presence = rooms;
     });
-    ws.on('error', () => {});
+    for (const room of rooms) {
+      this.lines.set(room, []);
+      this.client.subscribe(`chat:${room}`, (line: Line) => this.lines.get(room)!.push(line));
+    }
   }
 
-  /** Connects as `name` to a chat at http://host:port/ and waits for the welcome. */
-  static async connect(pageUrl: string, name: string): Promise<ChatClient> {
-    const url = new URL(`ws?name=${encodeURIComponent(name)}`, pageUrl.replace(/^http/, 'ws'));
-    const client = new ChatClient(new WebSocket(url.href));
-    await once(client.ws, 'open');
-    await client.until((event) => event.type === 'welcome', 'the welcome');
-    return client;
+  /** Connects and subscribes; resolves once connected with every subscription confirmed. */
+  static async connect(chatUrl: string, name: string, rooms: readonly string[] = ['general']): Promise<ChatClient> {
+    const chat = new ChatClient(chatUrl, name, rooms);
+    const confirmed = new Set<string>();
+    chat.client.on('subscribed', (channel) => confirmed.add(channel));
+    await waitUntil(() => chat.welcome !== null && rooms.every((room) => confirmed.has(`chat:${room}`)), `${name} connected and subscribed`);
+    return chat;
   }
 
-  send(command: object | string): void {
-    this.ws.send(typeof command === 'string' ? command : JSON.stringify(command));
+  texts(room: string): string[] {
+    return (this.lines.get(room) ?? []).map((line) => line.text);
   }
 
-  /** Joins `room` and waits until the server confirmed it; resolves with the joined event. */
-  async join(room: string): Promise<ChatEvent> {
-    this.send({ type: 'join', room });
-    return this.until((event) => event.type === 'joined' && event.room === room, `joined #${room}`);
+  send(room: string, text: string): Promise<{ id: string }> {
+    return this.client.request('chat:send', { room, text }, { timeoutMs: WAIT_MS });
   }
 
-  /** Consumes pending events up to the first that matches and resolves with it. */
-  until(match: (event: ChatEvent) => boolean, what: string): Promise<ChatEvent> {
-    return this.#wait(() => {
-      while (this.pending.length > 0) {
-        const event = this.pending.shift()!;
-        if (match(event)) return event;
-      }
-      return undefined;
-    }, what);
+  /** Cuts the current socket without a closing handshake; the client reconnects by itself. */
+  drop(): void {
+    this.#sockets.at(-1)?.terminate();
   }
 
-  /** Waits until the latest counts show `expected` (room -> members). */
-  async countsReach(expected: Record<string, number>): Promise<void> {
-    await this.#wait(() => (Object.entries(expected).every(([room, count]) => this.counts.get(room) === count) ? true : undefined), `counts ${JSON.stringify(expected)}`);
+  close(): void {
+    this.client.close();
   }
+}
 
-  /** Resolves with the close code once the server closed the connection. */
-  async closed(): Promise<number> {
-    if (this.ws.readyState === WebSocket.CLOSED) return -1;
-    const [code] = (await once(this.ws, 'close')) as [number];
-    return code;
-  }
-
-  async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    const closed = once(this.ws, 'close');
-    this.ws.close();
-    await closed;
-  }
-
-  #wait<T>(check: () => T | undefined, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const waiter = (): void => {
-        const found = check();
-        if (found !== undefined) {
-          finish();
-          resolve(found);
-        } else if (this.ws.readyState === WebSocket.CLOSED) {
-          finish();
-          reject(new Error(`${this.name || 'client'}: connection closed while waiting for ${what}; received ${this.#recent()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`${this.name || 'client'}: no ${what} within ${WAIT_MS} ms; received ${this.#recent()}`));
-      }, WAIT_MS);
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-      };
-      this.#waiters.add(waiter);
-      waiter();
-    });
-  }
-
-  #recent(): string {
-    return JSON.stringify(this.received.slice(-8));
+/** Polls `check` every 20 ms until it is true; fails after WAIT_MS naming `what`. */
+export async function waitUntil(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -6,17 +6,21 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { WAIT_MS } from './chat-client.js';
 
 /**
- * Opens the page at `pageUrl` as `name` (the ?name= query skips the prompt), in `room` if given
- * (the first room otherwise), and waits until it is connected and in its room.
+ * Opens the page at `chatUrl` as `name` (the ?name= query skips the prompt), in `room` if given
+ * (as the #hash; the remembered or first room otherwise), and waits until it is online there.
  */
-export async function openChat(context: BrowserContext, pageUrl: string, name: string, room?: string): Promise<Page> {
+export async function openChat(context: BrowserContext, chatUrl: string, name: string, room?: string): Promise<Page> {
   const page = await context.newPage();
-  const query = new URLSearchParams({ name, ...(room ? { room } : {}) });
-  await page.goto(`${pageUrl}?${query}`, { timeout: WAIT_MS });
-  await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
+  await page.goto(`${chatUrl}?${new URLSearchParams({ name })}${room ? `#${room}` : ''}`, { timeout: WAIT_MS });
+  await waitOnline(page, name, room);
+  return page;
+}
+
+/** Waits until the page is connected as `name` and shows `room` (any room if not given). */
+export async function waitOnline(page: Page, name: string, room?: string): Promise<void> {
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: WAIT_MS });
   await waitForText(page, '#me', name);
   await page.waitForSelector(room ? `#room-title:text-is("# ${room}")` : '#room-title:text-matches("^# ")', { timeout: WAIT_MS });
-  return page;
 }
 
 /** Waits until an element matching `selector` has exactly the text `text`. */
@@ -24,14 +28,16 @@ export async function waitForText(page: Page, selector: string, text: string): P
   await page.waitForSelector(`${selector}:text-is(${JSON.stringify(text)})`, { timeout: WAIT_MS });
 }
 
-/** Waits until the current room shows `count` members. */
-export async function waitForOnline(page: Page, count: number): Promise<void> {
-  await waitForText(page, '#online', `${count} online`);
-}
-
-/** Waits until the room list shows `count` members in `room`. */
-export async function waitForRoomCount(page: Page, room: string, count: number): Promise<void> {
-  await waitForText(page, `.room-button[data-room="${room}"] .count`, String(count));
+/** Waits until the presence list shows exactly `names` (yours marked "(you)"), in order. */
+export async function waitForPeople(page: Page, names: string[]): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  let shown: string[] = [];
+  while (Date.now() < deadline) {
+    shown = await page.$$eval('#people li', (items) => items.map((item) => item.textContent ?? ''));
+    if (JSON.stringify(shown) === JSON.stringify(names)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the presence list shows ${JSON.stringify(shown)}, not ${JSON.stringify(names)}`);
 }
 
 export async function say(page: Page, text: string): Promise<void> {
@@ -50,17 +56,7 @@ export function shownMessages(page: Page): Promise<Array<{ name: string; text: s
   );
 }
 
-/** Waits until the tab shows at least `count` messages and returns them. */
-export async function waitForMessages(page: Page, count: number): Promise<Array<{ name: string; text: string; mine: boolean }>> {
-  await page.locator('#messages .message').nth(count - 1).waitFor({ timeout: WAIT_MS });
-  return shownMessages(page);
-}
-
 /** Waits until the tab shows a message with exactly the text `text`. */
 export async function waitForMessageText(page: Page, text: string): Promise<void> {
   await waitForText(page, '#messages .message .text', text);
-}
-
-export function notices(page: Page): Promise<string[]> {
-  return page.$$eval('#messages .notice', (items) => items.map((item) => item.textContent ?? ''));
 }

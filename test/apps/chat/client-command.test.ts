@@ -1,50 +1,57 @@
 /**
- * Reading chat client messages (apps/chat/client-command.ts): every input gives a command or a
- * coded refusal, never an exception.
+ * Reading what a chat page asks (apps/chat/client-command.ts): every input gives a value or a
+ * RealtimeError INVALID_PAYLOAD with a short sentence, never anything else.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { readCommand } from '../../../apps/chat/client-command.js';
+import { RealtimeError } from 'fullduplex/realtime';
+import { readMessage, readName, readRoom, readTyping } from '../../../apps/chat/client-command.js';
 
 const ROOMS = ['general', 'random'];
-const read = (raw: string): ReturnType<typeof readCommand> => readCommand(raw, ROOMS, 10);
 
-test('reads join, leave and message commands, cleaning the text', () => {
-  assert.deepEqual(read('{"type":"join","room":"random"}'), { type: 'join', room: 'random' });
-  assert.deepEqual(read('{"type":"leave","extra":1}'), { type: 'leave' });
-  assert.deepEqual(read(JSON.stringify({ type: 'message', text: ' a\u0000b\tc\n ' })), { type: 'message', text: 'ab\tc' });
-  assert.deepEqual(read(JSON.stringify({ type: 'message', text: 'x'.repeat(10) })), { type: 'message', text: 'x'.repeat(10) });
-});
-
-test('refuses with a stable code and quotes at most a short excerpt', () => {
-  const cases: Array<[string, string]> = [
-    ['', 'bad-json'],
-    ['{', 'bad-json'],
-    ['"message"', 'bad-json'],
-    ['[]', 'bad-json'],
-    ['{"type":"message"}', 'bad-json'],
-    ['{"type":"message","text":"   "}', 'empty'],
-    [JSON.stringify({ type: 'message', text: 'x'.repeat(11) }), 'too-long'],
-    ['{"type":"join","room":"nowhere"}', 'unknown-room'],
-    ['{"type":"join","room":"toString"}', 'unknown-room'],
-    ['{"type":"join","room":["general"]}', 'unknown-room'],
-    [JSON.stringify({ type: 'x'.repeat(10_000) }), 'bad-type'],
-    ['{"type":{"nested":true}}', 'bad-type'],
-  ];
-  for (const [raw, code] of cases) {
-    const result = read(raw);
-    assert.ok('code' in result, raw.slice(0, 40));
-    assert.equal(result.code, code, raw.slice(0, 40));
-    assert.ok(result.text.length < 300, 'short');
+function refusal(read: () => unknown): string {
+  try {
+    read();
+  } catch (error) {
+    assert.ok(error instanceof RealtimeError, String(error));
+    assert.equal(error.code, 'INVALID_PAYLOAD');
+    assert.ok(error.message.length < 300, 'short');
+    return error.message;
   }
+  assert.fail('accepted');
+}
+
+test('reads rooms, messages (cleaned), typing flags and names', () => {
+  assert.equal(readRoom({ room: 'random', extra: 1 }, ROOMS), 'random');
+  assert.deepEqual(readMessage({ room: 'general', text: ' a\u0000b\tc\n ' }, ROOMS, 10), { room: 'general', text: 'ab\tc' });
+  assert.deepEqual(readMessage({ room: 'general', text: 'x'.repeat(10) }, ROOMS, 10), { room: 'general', text: 'x'.repeat(10) });
+  assert.equal(readTyping({ typing: true }), true);
+  assert.equal(readName({ name: '  Ze\u0000d  \n Lee ' }, 24), 'Zed Lee');
+  assert.equal(readName({ name: 'N'.repeat(40) }, 24), 'N'.repeat(24));
+  assert.equal(readName(undefined, 24), '');
+  assert.equal(readName({ name: 7 }, 24), '');
 });
 
-test('never throws, whatever the input', () => {
+test('refuses with INVALID_PAYLOAD and quotes at most a short excerpt', () => {
+  assert.match(refusal(() => readRoom({ room: 'x'.repeat(10_000) }, ROOMS)), /^no room named "x{32}…"; the rooms are general, random$/);
+  for (const data of [null, [], 'general', { room: 'toString' }, { room: '__proto__' }, { room: ['general'] }, {}]) refusal(() => readRoom(data, ROOMS));
+  assert.equal(refusal(() => readMessage({ room: 'general', text: '   \u0001' }, ROOMS, 10)), 'empty message');
+  assert.equal(refusal(() => readMessage({ room: 'general', text: 'x'.repeat(11) }, ROOMS, 10)), 'message longer than 10 characters');
+  assert.equal(refusal(() => readMessage({ room: 'general' }, ROOMS, 10)), 'a message needs a "text" string');
+  refusal(() => readTyping({ typing: 'yes' }));
+});
+
+test('never throws anything but INVALID_PAYLOAD, whatever the input', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.json(), fc.record({ type: fc.constantFrom('join', 'leave', 'message', 'x'), room: fc.anything(), text: fc.anything() }).map((value) => JSON.stringify(value) ?? '')), (raw) => {
-      const result = read(raw);
-      assert.ok('code' in result || ['join', 'leave', 'message'].includes(result.type));
+    fc.property(fc.anything(), (data) => {
+      for (const read of [() => readRoom(data, ROOMS), () => readMessage(data, ROOMS, 10), () => readTyping(data), () => readName(data, 24)]) {
+        try {
+          read();
+        } catch (error) {
+          assert.ok(error instanceof RealtimeError && error.code === 'INVALID_PAYLOAD');
+        }
+      }
     }),
     { numRuns: 500 },
   );

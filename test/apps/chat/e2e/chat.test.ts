@@ -1,371 +1,315 @@
 /**
- * The chat demo end to end, one process: the real server (apps/chat/server.ts, in-memory broker)
- * on 127.0.0.1, Debian's Chromium driven by playwright-core, several tabs chatting in rooms, and
- * fullduplex clients speaking the wire format directly, good input and bad.
- * Screenshots go to a fresh temp dir, removed afterwards unless FDX_KEEP_SCREENSHOTS=1
- * (the path is printed as a test diagnostic).
+ * The chat demo end to end, one process: the home server with the chat mounted at /chat/
+ * (memory engine, history in a temporary data folder), Debian's Chromium with one context per
+ * person, and fullduplex/client in Node for the wire: recovery after a cut, history after a
+ * restart, and bad input of every kind. Screenshots go to test-artifacts/chat/.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { LIMITS, ROOMS, startChat, type Chat } from '../../../../apps/chat/server.js';
-import { ChatClient, WAIT_MS, type ChatEvent } from '../chat-client.js';
-import { notices, openChat, say, shownMessages, waitForMessages, waitForMessageText, waitForOnline, waitForRoomCount, waitForText } from '../chat-page.js';
-import { launchChromium, type Browser } from '../../../support/chromium.js';
+import { once } from 'node:events';
+import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'fullduplex';
+import { LIMITS, ROOMS, colorOf } from '../../../../apps/chat/server.js';
+import { ChatClient, WAIT_MS, waitUntil } from '../chat-client.js';
+import { openChat, say, shownMessages, waitForMessageText, waitForPeople, waitForText, waitOnline } from '../chat-page.js';
+import { startDemoHome, type DemoHome } from '../../demo-home.js';
+import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
 
-let chat: Chat;
-let screenshotDir = '';
-let chromium: Browser | undefined;
-/** Why the browser could not start; browser tests then fail with it (a missing browser never skips). */
-let missing: Error | null = null;
+let home: DemoHome;
+let url: string;
+let browser: Browser;
 
 before(async () => {
-  chat = await startChat({ port: 0, host: '127.0.0.1' });
-  screenshotDir = await mkdtemp(path.join(os.tmpdir(), 'fdx-chat-screens-'));
-  try {
-    chromium = await launchChromium();
-  } catch (error) {
-    missing = error as Error;
-  }
+  home = await startDemoHome(['chat']);
+  url = home.demoUrl('chat');
+  browser = await launchBrowser();
 });
 
 after(async () => {
-  await chromium?.close();
-  if (screenshotDir && process.env.FDX_KEEP_SCREENSHOTS !== '1') await rm(screenshotDir, { recursive: true, force: true });
-  await chat?.close();
+  await browser?.close();
+  await home?.stop();
 });
 
-function tab(name: string, room?: string): Promise<Page> {
-  if (missing || !chromium) throw new Error(`Chromium could not start: ${missing?.message ?? 'unknown'}`);
-  return openChat(chromium.context, chat.url, name, room);
+async function person(name: string, room?: string, width?: number): Promise<Page> {
+  return openChat(await newPerson(browser, width), url, name, room);
 }
 
-/** Waits (bounded) until the server has seen every connection go. */
-async function allGone(): Promise<void> {
-  for (let i = 0; i < WAIT_MS / 50 && chat.wss.clients.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(chat.wss.clients.size, 0, 'every connection is gone from the server');
-}
-
-async function closeTabs(...pages: Page[]): Promise<void> {
-  for (const page of pages) await page.close().catch(() => undefined);
-  await allGone();
+async function closeAll(...pages: Page[]): Promise<void> {
+  for (const page of pages) await page.context().close().catch(() => undefined);
 }
 
 describe('chat page in Chromium', () => {
-  test('a message typed in one tab appears in the other, and both count two in the room', async (t) => {
-    const ada = await tab('Ada');
-    const bob = await tab('Bob');
+  test('two people chat: the message, who is here with their colours, who is typing; text stays text', async (t) => {
+    const ada = await person('Ada', 'general');
+    const bob = await person('Bob', 'general');
     try {
-      await waitForText(ada, '#room-title', '# general');
-      await waitForOnline(ada, 2);
-      await waitForOnline(bob, 2);
+      await waitForPeople(ada, ['Ada (you)', 'Bob']);
+      await waitForPeople(bob, ['Ada', 'Bob (you)']);
+      assert.equal(await ada.textContent('#online'), '2 here');
+      const bobColor = await ada.$eval('#people li:nth-child(2)', (item) => (globalThis as any).getComputedStyle(item).color as string);
+      const adaColor = await ada.$eval('#people li:nth-child(1)', (item) => (globalThis as any).getComputedStyle(item).color as string);
+      assert.notEqual(bobColor, adaColor, 'each person has a colour');
 
-      await say(ada, 'Hello Bob, <b>bold</b> & <script>alert(1)</script>');
-      const seenByBob = await waitForMessages(bob, 1);
-      assert.deepEqual(seenByBob, [{ name: 'Ada', text: 'Hello Bob, <b>bold</b> & <script>alert(1)</script>', mine: false }]);
-      // The text went in as text: no markup from the message reached the DOM.
-      assert.equal(await bob.$$eval('#messages b, #messages script', (found) => found.length), 0);
+      await bob.fill('#text', 'Hel');
+      await bob.type('#text', 'l');
+      await waitForText(ada, '#typing', 'Bob is typing…');
+      await bob.press('#text', 'Enter');
+      await waitForMessageText(ada, 'Hell');
+      await waitForText(ada, '#typing', '');
 
-      await say(bob, 'Hi Ada!');
-      assert.deepEqual(await waitForMessages(ada, 2), [
-        { name: 'Ada', text: 'Hello Bob, <b>bold</b> & <script>alert(1)</script>', mine: true },
-        { name: 'Bob', text: 'Hi Ada!', mine: false },
+      await say(ada, 'Hi <b>Bob</b> & <script>alert(1)</script>');
+      await waitForMessageText(bob, 'Hi <b>Bob</b> & <script>alert(1)</script>');
+      assert.deepEqual(await shownMessages(bob), [
+        { name: 'Bob', text: 'Hell', mine: true },
+        { name: 'Ada', text: 'Hi <b>Bob</b> & <script>alert(1)</script>', mine: false },
       ]);
-      assert.ok((await notices(ada)).includes('Bob joined #general'), 'Ada saw Bob join');
+      assert.equal(await bob.$$eval('#messages b, #messages script', (found) => found.length), 0, 'no markup from a message reached the DOM');
+      t.diagnostic(`screenshot: ${await screenshot(ada, 'chat', 'two-people')}`);
 
-      const file = path.join(screenshotDir, 'chat-two-tabs.png');
-      await ada.screenshot({ path: file });
-      const png = await readFile(file);
-      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG was written');
-      t.diagnostic(`screenshot: ${file}`);
+      await closeAll(bob);
+      await waitForPeople(ada, ['Ada (you)']);
     } finally {
-      await closeTabs(ada, bob);
+      await closeAll(ada, bob);
     }
   });
 
-  test('join and leave notices and the counts follow tabs opening and closing', async () => {
-    const ada = await tab('Ada');
+  test('a message in another room lights its unread badge; entering the room clears it and shows the message', async () => {
+    const ada = await person('Ada', 'general');
+    const bob = await person('Bob', 'random');
     try {
-      await waitForOnline(ada, 1);
-      const carol = await tab('Carol');
-      await waitForOnline(ada, 2);
-      await waitForText(ada, '#messages .notice', 'Carol joined #general');
-      await carol.close();
-      await waitForOnline(ada, 1);
-      await waitForText(ada, '#messages .notice', 'Carol left #general');
-    } finally {
-      await closeTabs(ada);
-    }
-  });
-
-  test('switching rooms moves the counts, keeps each room its own history, and leave empties the room', async (t) => {
-    const ada = await tab('Ada', 'general');
-    const bob = await tab('Bob', 'general');
-    const texts = async (page: Page): Promise<string[]> => (await shownMessages(page)).map((message) => message.text);
-    try {
-      await say(bob, 'said in general');
-      await waitForMessageText(ada, 'said in general');
+      await say(bob, 'over in random');
+      await waitForMessageText(bob, 'over in random');
+      await waitForText(ada, '.room-button[data-room="random"] .unread', '1');
+      await say(bob, 'and again');
+      await waitForText(ada, '.room-button[data-room="random"] .unread', '2');
+      assert.equal(await ada.isHidden('.room-button[data-room="tech"] .unread'), true);
+      await waitForText(ada, '.room-button[data-room="random"] .count', '1');
 
       await ada.click('.room-button[data-room="random"]');
       await waitForText(ada, '#room-title', '# random');
-      await waitForText(bob, '#messages .notice', 'Ada left #general');
-      for (const page of [ada, bob]) {
-        await waitForRoomCount(page, 'general', 1);
-        await waitForRoomCount(page, 'random', 1);
-      }
-      assert.equal(await ada.getAttribute('.room-button[data-room="random"]', 'aria-current'), 'true');
-      assert.ok(!(await texts(ada)).includes('said in general'), "#random does not show #general's history");
-      await say(ada, 'said in random');
-      await waitForMessageText(ada, 'said in random');
-      await say(bob, 'general only');
-      await waitForMessageText(bob, 'general only');
-      assert.ok(!(await texts(ada)).includes('general only'), 'nothing said in #general reached #random');
-
-      await ada.click('.room-button[data-room="general"]');
-      await waitForText(ada, '#room-title', '# general');
-      await waitForMessageText(ada, 'general only');
-      const history = await texts(ada);
-      assert.deepEqual(history.slice(-2), ['said in general', 'general only'], 'the history of #general, oldest first');
-      assert.ok(!history.includes('said in random'));
-      await waitForOnline(ada, 2);
-
-      await bob.click('#leave');
-      await waitForText(bob, '#room-title', 'no room');
-      assert.equal(await bob.isDisabled('#text'), true, 'no typing outside a room');
-      await waitForOnline(ada, 1);
-      await waitForText(ada, '#messages .notice', 'Bob left #general');
-      const file = path.join(screenshotDir, 'chat-rooms.png');
-      await ada.screenshot({ path: file });
-      t.diagnostic(`screenshot: ${file}`);
+      await waitForMessageText(ada, 'and again');
+      assert.deepEqual((await shownMessages(ada)).map((m) => m.text).slice(-2), ['over in random', 'and again']);
+      assert.equal(await ada.isHidden('.room-button[data-room="random"] .unread'), true);
+      await waitForPeople(bob, ['Ada', 'Bob (you)']);
+      assert.equal(new URL(ada.url()).hash, '#random');
     } finally {
-      await closeTabs(ada, bob);
+      await closeAll(ada, bob);
     }
   });
 
-  test('without a name in the URL the page asks for a nickname and joins with it', async (t) => {
-    if (missing || !chromium) throw new Error(`Chromium could not start: ${missing?.message ?? 'unknown'}`);
-    const page = await chromium.context.newPage();
+  test('a reload returns to the same room with its history, and at 390 px wide nothing overflows', async (t) => {
+    const cy = await person('Cy', 'tech', 390);
     try {
-      await page.goto(chat.url, { timeout: WAIT_MS });
+      await say(cy, 'remember me');
+      await waitForMessageText(cy, 'remember me');
+      await cy.reload();
+      await waitOnline(cy, 'Cy', 'tech');
+      await waitForMessageText(cy, 'remember me');
+      const width = (await cy.evaluate('document.documentElement.scrollWidth')) as number;
+      assert.ok(width <= 390, `the page is ${width} px wide`);
+      const composer = await cy.locator('#composer').boundingBox();
+      assert.ok(composer && composer.x >= 0 && composer.x + composer.width <= 390 && composer.y + composer.height <= 700, 'the composer is on screen');
+      assert.equal(await cy.isVisible('.room-button[data-room="games"]'), true, 'the rooms are reachable');
+      t.diagnostic(`screenshot: ${await screenshot(cy, 'chat', 'phone-390')}`);
+    } finally {
+      await closeAll(cy);
+    }
+  });
+
+  test('without a name in the URL the page asks for a nickname and joins with it', async () => {
+    const page = await (await newPerson(browser)).newPage();
+    try {
+      await page.goto(url, { timeout: WAIT_MS });
       await page.waitForSelector('#nickname[open]', { timeout: WAIT_MS });
-      await page.screenshot({ path: path.join(screenshotDir, 'chat-nickname.png') });
-      t.diagnostic(`screenshot: ${path.join(screenshotDir, 'chat-nickname.png')}`);
       await page.fill('#nickname-input', 'Zed');
       await page.click('#join');
-      await waitForText(page, '#me', 'Zed');
-      await waitForText(page, '#room-title', `# ${ROOMS[0]}`);
+      await waitOnline(page, 'Zed', ROOMS[0]);
       assert.equal(await page.isVisible('#nickname'), false);
     } finally {
-      await closeTabs(page);
-    }
-  });
-
-  test('an empty nickname gets a generated one and a taken one gets a suffix', async () => {
-    const first = await tab('Ada');
-    if (!chromium) throw new Error('Chromium could not start');
-    const page = await chromium.context.newPage();
-    try {
-      await page.goto(`${chat.url}?name=Ada`, { timeout: WAIT_MS });
-      await waitForText(page, '#me', 'Ada 2');
-      await page.goto(`${chat.url}?name=`, { timeout: WAIT_MS });
-      await page.waitForSelector('#me:not(:empty)', { timeout: WAIT_MS });
-      assert.match((await page.textContent('#me')) ?? '', /^[A-Z][a-z]+ [A-Z][a-z]+$/);
-    } finally {
-      await closeTabs(first, page);
+      await closeAll(page);
     }
   });
 });
 
 describe('chat server', () => {
-  const clients: ChatClient[] = [];
-  const connect = async (name: string): Promise<ChatClient> => {
-    const client = await ChatClient.connect(chat.url, name);
-    clients.push(client);
-    return client;
-  };
-  const closeAll = async (): Promise<void> => {
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-    await allGone();
-  };
-  const error = (client: ChatClient, what: string): Promise<ChatEvent> => client.until((event) => event.type === 'error', what);
-
-  test('welcomes with the name and every room, answers a join with members and history, and publishes {type, room, name, text, ts}', async () => {
+  test('welcome, presence and publications carry name and colour; chat:enter answers with the history', async () => {
+    const eve = await ChatClient.connect(url, 'Eve', ['games']);
+    const finn = await ChatClient.connect(url, 'Finn', ['games']);
     try {
-      const eve = await connect('Eve');
-      const welcome = eve.received[0]!;
-      assert.equal(welcome.name, 'Eve');
-      assert.equal(welcome.online, 1);
-      assert.deepEqual(welcome.rooms, ROOMS.map((name) => ({ name, online: 0 })));
+      assert.deepEqual(eve.welcome, { name: 'Eve', color: colorOf('Eve'), rooms: [...ROOMS] });
+      await eve.send('games', '  hi there \u0007 ');
+      await waitUntil(() => finn.texts('games').includes('hi there'), 'Finn got the cleaned message');
+      const line = finn.lines.get('games')!.at(-1)!;
+      assert.equal(line.name, 'Eve');
+      assert.equal(line.color, colorOf('Eve'));
+      assert.equal(typeof line.ts, 'number');
 
-      const joined = await eve.join('tech');
-      assert.deepEqual(joined.members, ['Eve']);
-      assert.deepEqual(joined.history, []);
-      await eve.countsReach({ tech: 1 });
-
-      const finn = await connect('Finn');
-      await finn.join('tech');
-      const notice = await eve.until((event) => event.type === 'join', 'Finn joining');
-      assert.equal(notice.name, 'Finn');
-      assert.equal(notice.room, 'tech');
-
-      eve.send({ type: 'message', text: '  hi there \u0007 ' });
-      for (const client of [eve, finn]) {
-        const message = await client.until((event) => event.type === 'message', 'the message');
-        assert.equal(message.room, 'tech');
-        assert.equal(message.name, 'Eve');
-        assert.equal(message.text, 'hi there', 'trimmed, control characters removed');
-        assert.equal(typeof message.ts, 'number');
-      }
+      const { history } = (await finn.client.request('chat:enter', { room: 'games' })) as { history: Array<{ text: string }> };
+      assert.equal(history.at(-1)!.text, 'hi there');
+      await waitUntil(() => (eve.presence.games ?? []).some((member) => member.name === 'Finn'), 'Eve sees Finn in #games');
+      finn.client.emit('chat:typing', { typing: true });
+      await waitUntil(() => eve.presence.games?.find((member) => member.name === 'Finn')?.typing === true, 'Eve sees Finn typing');
+      finn.close();
+      await waitUntil(() => !(eve.presence.games ?? []).some((member) => member.name === 'Finn'), 'Finn gone from presence');
     } finally {
-      await closeAll();
+      eve.close();
+      finn.close();
     }
   });
 
-  test('each room is a topic: its subscriber count follows joins, switches, leaves and disconnections', async () => {
+  test('a client whose connection is cut gets every message said meanwhile, once, in order (recovery)', async () => {
+    const gus = await ChatClient.connect(url, 'Gus', ['tech']);
+    const hal = await ChatClient.connect(url, 'Hal', ['tech']);
     try {
-      const a = await connect('Gus');
-      const b = await connect('Hal');
-      await a.join('games');
-      await b.join('games');
-      assert.equal(chat.wss.subscriberCount('room:games'), 2);
-      await b.join('random');
-      assert.equal(chat.wss.subscriberCount('room:games'), 1);
-      assert.equal(chat.wss.subscriberCount('room:random'), 1);
-      b.send({ type: 'leave' });
-      await b.until((event) => event.type === 'left', 'left');
-      assert.equal(chat.wss.subscriberCount('room:random'), 0);
-      await a.close();
-      await b.countsReach({ games: 0 });
-      assert.equal(chat.wss.subscriberCount('room:games'), 0);
+      await hal.send('tech', 'before the cut');
+      await waitUntil(() => gus.texts('tech').includes('before the cut'), 'before');
+      gus.drop();
+      await waitUntil(() => gus.client.state !== 'connected', 'Gus offline');
+      for (let i = 0; i < 5; i++) await hal.send('tech', `while cut ${i}`);
+      await waitUntil(() => gus.texts('tech').includes('while cut 4'), 'Gus recovered');
+      const texts = gus.texts('tech').filter((text) => text.startsWith('while cut') || text === 'before the cut');
+      assert.deepEqual(texts, ['before the cut', ...[0, 1, 2, 3, 4].map((i) => `while cut ${i}`)]);
     } finally {
-      await closeAll();
+      gus.close();
+      hal.close();
     }
   });
 
-  test('a newcomer to a room gets its recent history, oldest first, and no other room\'s', async () => {
+  test('refuses bad input with a coded error, and the others never notice', async () => {
+    const mallory = await ChatClient.connect(url, 'Mallory', ['general']);
+    const calm = await ChatClient.connect(url, 'Calm', ['general']);
+    const code = (promise: Promise<unknown>): Promise<string> =>
+      promise.then(
+        () => 'accepted',
+        (error: { code: string }) => error.code,
+      );
     try {
-      const ivy = await connect('Ivy');
-      await ivy.join('games');
-      for (const text of ['one', 'two', 'three']) ivy.send({ type: 'message', text });
-      await ivy.until((event) => event.type === 'message' && event.text === 'three', 'the third message');
-      const jay = await connect('Jay');
-      const joined = await jay.join('games');
-      assert.deepEqual((joined.history as ChatEvent[]).slice(-3).map((line) => [line.name, line.text]), [
-        ['Ivy', 'one'],
-        ['Ivy', 'two'],
-        ['Ivy', 'three'],
-      ]);
-      assert.deepEqual(joined.members, ['Ivy', 'Jay']);
-      const elsewhere = await jay.join('random');
-      assert.ok(!(elsewhere.history as ChatEvent[]).some((line) => line.name === 'Ivy'), 'no #games lines in #random');
-    } finally {
-      await closeAll();
-    }
-  });
-
-  test('refuses malformed, binary, misplaced and over-long input with a coded error and keeps the connection', async () => {
-    try {
-      const mallory = await connect('Mallory');
-      const refused: Array<[string | Buffer, string]> = [
-        ['not json', 'bad-json'],
-        [JSON.stringify(['message', 'hi']), 'bad-json'],
-        [JSON.stringify({ type: 'shout', text: 'hi' }), 'bad-type'],
-        [JSON.stringify({ text: 'hi' }), 'bad-type'],
-        [JSON.stringify({ type: 'message', text: 'before joining' }), 'not-in-room'],
-        [JSON.stringify({ type: 'leave' }), 'not-in-room'],
-        [JSON.stringify({ type: 'join', room: 'x'.repeat(5000) }), 'unknown-room'],
-        [JSON.stringify({ type: 'join', room: '__proto__' }), 'unknown-room'],
-        [JSON.stringify({ type: 'join' }), 'unknown-room'],
-        [Buffer.from('{"type":"join","room":"general"}'), 'binary'],
-      ];
-      for (const [input, code] of refused) {
-        mallory.ws.send(input, { binary: Buffer.isBuffer(input) });
-        const answer = await error(mallory, String(input).slice(0, 40));
-        assert.equal(answer.code, code, `refused: ${String(input).slice(0, 40)}`);
-        assert.ok(typeof answer.text === 'string' && answer.text.length < 300, 'a short sentence, not an echo of the input');
-      }
-      mallory.send({ type: 'join', room: 'general' });
-      await mallory.until((event) => event.type === 'joined', 'joined after the refusals');
-      // Another connection, so that the rate limit does not count the inputs above.
-      const trudy = await connect('Trudy');
-      await trudy.join('general');
-      for (const [input, code] of [
-        [JSON.stringify({ type: 'message', text: 42 }), 'bad-json'],
-        [JSON.stringify({ type: 'message', text: '   \u0001 ' }), 'empty'],
-        [JSON.stringify({ type: 'message', text: 'x'.repeat(LIMITS.maxTextLength + 1) }), 'too-long'],
-        [JSON.stringify({ type: 'join', room: 'general' }), 'already-in-room'],
+      for (const [event, data] of [
+        ['chat:send', { room: 'nowhere', text: 'hi' }],
+        ['chat:send', { room: '__proto__', text: 'hi' }],
+        ['chat:send', { room: 'general', text: '   \u0001 ' }],
+        ['chat:send', { room: 'general', text: 42 }],
+        ['chat:send', { room: 'general', text: 'x'.repeat(LIMITS.maxTextLength + 1) }],
+        ['chat:send', ['general', 'hi']],
+        ['chat:enter', { room: 'x'.repeat(5000) }],
+        ['chat:history', null],
       ] as const) {
-        trudy.send(input);
-        assert.equal((await error(trudy, input.slice(0, 40))).code, code);
+        assert.equal(await code(mallory.client.request(event, data)), 'INVALID_PAYLOAD', `${event} ${JSON.stringify(data).slice(0, 40)}`);
       }
-      trudy.send({ type: 'message', text: 'x'.repeat(LIMITS.maxTextLength) });
-      const accepted = await trudy.until((event) => event.type === 'message', 'the longest message');
-      assert.equal(accepted.text, 'x'.repeat(LIMITS.maxTextLength));
+      assert.equal(await code(mallory.client.request('chat:shout', {})), 'UNKNOWN_EVENT');
+      assert.equal(await code(mallory.client.publish('chat:general', { text: 'straight in' })), 'CHANNEL_FORBIDDEN');
+      const forbidden = new Promise<string>((resolve) => mallory.client.on('error', (error) => resolve((error as { code: string }).code)));
+      mallory.client.subscribe('chat-presence');
+      assert.equal(await forbidden, 'CHANNEL_FORBIDDEN');
+      assert.equal(await code(mallory.send('general', 'x'.repeat(LIMITS.maxTextLength))), 'accepted');
+      assert.equal(await code(mallory.send('general', 'x'.repeat(LIMITS.maxMessageBytes))), 'MESSAGE_TOO_LARGE');
+
+      // A flood: refused with RATE_LIMITED, then closed (4001); the other reader keeps going.
+      const sent = Array.from({ length: 150 }, (_, i) => code(mallory.send('general', `spam ${i}`)));
+      const outcomes = await Promise.all(sent);
+      assert.ok(outcomes.includes('RATE_LIMITED'), `refusals: ${[...new Set(outcomes)].join(', ')}`);
+      const through = calm.texts('general').filter((text) => text.startsWith('spam')).length;
+      assert.ok(through <= LIMITS.eventsPerSecond * 2 + 5, `${through} of 150 got through`);
+      await calm.send('general', 'still fine');
+      await waitUntil(() => calm.texts('general').includes('still fine'), 'the calm message');
     } finally {
-      await closeAll();
+      mallory.close();
+      calm.close();
     }
   });
 
-  test('shortens a huge name and says so, and strips control characters from names', async () => {
+  test('malformed frames and wrong handshakes get the protocol\'s answers and disturb no one', async () => {
+    const calm = await ChatClient.connect(url, 'Quiet', ['random']);
+    const endpoint = `${url.replace(/^http/, 'ws')}rt`;
     try {
-      const long = await connect('N'.repeat(4000));
-      assert.equal(long.name, 'N'.repeat(LIMITS.maxNameLength));
-      assert.match(long.received[0]!.text as string, new RegExp(`at most ${LIMITS.maxNameLength} characters`));
-      const odd = await connect('  Ze\u0000\u001bd \n ');
-      assert.equal(odd.name, 'Zed');
+      // No fdx.v1 offered: accepted, then closed with 4501.
+      const plain = new WebSocket(endpoint);
+      const [plainCode] = (await once(plain, 'close')) as [number];
+      assert.equal(plainCode, 4501);
+      // fdx.v1, then garbage before `connect`: closed with 4501 too.
+      const raw = new WebSocket(endpoint, 'fdx.v1');
+      await once(raw, 'open');
+      raw.send('{not json');
+      const [rawCode] = (await once(raw, 'close')) as [number];
+      assert.equal(rawCode, 4501);
+      // An upgrade on a path the chat does not have: 404 before any WebSocket.
+      const lost = new WebSocket(`${url.replace(/^http/, 'ws')}nowhere`);
+      lost.on('error', () => {});
+      const [, response] = (await once(lost, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(response.statusCode, 404);
+      lost.terminate();
+      await calm.send('random', 'undisturbed');
+      await waitUntil(() => calm.texts('random').includes('undisturbed'), 'the calm message');
     } finally {
-      await closeAll();
+      calm.close();
     }
   });
 
-  test('answers a flood with rate-limited errors, then closes it with 1008, and keeps serving the others', async () => {
+  test('names: a long one is shortened, control characters go, an empty one gets a generated name', async () => {
+    const clients = await Promise.all([ChatClient.connect(url, 'N'.repeat(4000), []), ChatClient.connect(url, '  Ze\u0000\u001bd \n ', []), ChatClient.connect(url, '', [])]);
     try {
-      const flood = await connect('Flood');
-      const calm = await connect('Calm');
-      await flood.join('random');
-      await calm.join('random');
-      const closed = flood.closed();
-      for (let i = 0; i < 200; i++) flood.send({ type: 'message', text: `spam ${i}` });
-      assert.equal(await closed, 1008);
-      assert.ok(flood.received.some((event) => event.type === 'error' && event.code === 'rate-limited'), 'refusals came before the close');
-      const spam = calm.received.filter((event) => event.type === 'message').length;
-      assert.ok(spam < 100, `far fewer than were sent got through (${spam} of 200)`);
-      calm.send({ type: 'message', text: 'still here' });
-      await calm.until((event) => event.type === 'message' && event.text === 'still here', 'the calm message');
+      assert.equal(clients[0].welcome!.name, 'N'.repeat(LIMITS.maxNameLength));
+      assert.equal(clients[1].welcome!.name, 'Zed');
+      assert.match(clients[2].welcome!.name, /^[A-Z][a-z]+ [A-Z][a-z]+$/);
     } finally {
-      await closeAll();
+      for (const client of clients) client.close();
     }
   });
 
-  test('closes with 1009 a frame over the chat maxPayload', async () => {
-    try {
-      const big = await connect('Big');
-      const closed = big.closed();
-      big.send('x'.repeat(LIMITS.maxPayload + 1));
-      assert.equal(await closed, 1009);
-    } finally {
-      await closeAll();
-    }
-  });
-
-  test('serves the page, script and stylesheet, and nothing else', async () => {
+  test('serves the page, its script, its style and the real-time client, and nothing else', async () => {
     for (const [file, type] of [
       ['', 'text/html'],
       ['app.js', 'text/javascript'],
       ['style.css', 'text/css'],
+      ['client.js', 'text/javascript'],
     ] as const) {
-      const res = await fetch(`${chat.url}${file}`);
+      const res = await fetch(`${url}${file}`);
       assert.equal(res.status, 200, file);
       assert.ok(res.headers.get('content-type')?.startsWith(type), file);
       assert.ok((await res.text()).length > 0);
     }
-    for (const bad of ['server.ts', '../server.ts', '%2e%2e/server.ts', 'public/index.html', 'room-directory.ts']) {
-      const res = await fetch(`${chat.url}${bad}`);
+    for (const bad of ['server.ts', '../server.ts', '%2e%2e/server.ts', 'public/index.html', 'history.json']) {
+      const res = await fetch(`${url}${bad}`);
       assert.equal(res.status, 404, bad);
       await res.arrayBuffer();
+    }
+  });
+});
+
+describe('chat across a server restart', () => {
+  test('the page says it is offline and shows no stale presence; after the restart it has the history back and chats on', async (t) => {
+    const restartable = await startDemoHome(['chat']);
+    const chatUrl = restartable.demoUrl('chat');
+    let current = restartable;
+    const ada = await openChat(await newPerson(browser), chatUrl, 'Ada', 'games');
+    const bob = await openChat(await newPerson(browser), chatUrl, 'Bob', 'games');
+    try {
+      await say(ada, 'said before the restart');
+      await waitForMessageText(bob, 'said before the restart');
+      await waitForPeople(ada, ['Ada (you)', 'Bob']);
+
+      await restartable.stop(true);
+      await ada.waitForSelector('#connection[data-state="disconnected"]', { timeout: WAIT_MS });
+      assert.equal(await ada.textContent('#connection'), 'offline, reconnecting…');
+      assert.equal(await ada.textContent('#online'), 'offline: presence unknown');
+      assert.equal(await ada.$$eval('#people li', (items) => items.length), 0, 'no stale presence');
+      assert.equal(await ada.isDisabled('#text'), true);
+      t.diagnostic(`screenshot: ${await screenshot(ada, 'chat', 'offline')}`);
+
+      current = await startDemoHome(['chat'], { port: restartable.port, dataDir: restartable.dataDir });
+      await waitOnline(ada, 'Ada', 'games');
+      await waitForPeople(ada, ['Ada (you)', 'Bob']);
+      await waitForMessageText(ada, 'said before the restart');
+      await say(bob, 'said after the restart');
+      await waitForMessageText(ada, 'said after the restart');
+      assert.deepEqual((await shownMessages(ada)).map((m) => m.text), ['said before the restart', 'said after the restart'], 'each message once');
+      const newcomer = await ChatClient.connect(chatUrl, 'Cleo', ['games']);
+      const { history } = (await newcomer.client.request('chat:history', { room: 'games' })) as { history: Array<{ text: string }> };
+      assert.deepEqual(history.map((line) => line.text), ['said before the restart', 'said after the restart']);
+      newcomer.close();
+    } finally {
+      await closeAll(ada, bob);
+      await current.stop();
     }
   });
 });
