@@ -24,7 +24,12 @@ const problems = [];
 const LAYERS = {
   protocol: { may: ['protocol/'], why: 'the core is pure: protocol/ imports only itself' },
   pubsub: { may: ['pubsub/', 'broker/broker.ts', 'protocol/errors.ts'], why: 'pubsub/ sees only the broker port and the error family' },
-  broker: { may: ['broker/', 'protocol/'], builtins: true, packages: { redis: ['broker/redis-broker.ts'] }, why: 'broker/ holds the port and its implementations' },
+  broker: {
+    may: ['broker/', 'protocol/', 'realtime/presence-store.ts', 'realtime/realtime-error.ts'],
+    builtins: true,
+    packages: { redis: ['broker/redis-broker.ts', 'broker/redis-presence-store.ts'] },
+    why: 'broker/ holds the broker port and its implementations, and the Redis implementation of the presence port',
+  },
   node: { may: ['node/', 'protocol/', 'pubsub/', 'broker/broker.ts'], builtins: true, why: 'node/ never imports realtime/ or metrics/' },
   realtime: { may: ['realtime/', 'pubsub/', 'broker/broker.ts'], why: 'realtime/ sees only its ports, pubsub/ and the broker port; never node/ or node:*' },
   metrics: { may: ['metrics/'], builtins: true, why: 'metrics/ listens on diagnostics channels by name' },
