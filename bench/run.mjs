@@ -318,9 +318,9 @@ async function runStorm(scenario, generator, port, net, snapshot, cpuShare, serv
       windowMs: scenario.load.windowMs,
       channel: scenario.load.channel,
       localAddresses: [`127.${net}.1.1`, `127.${net}.1.2`],
-      timeoutMs: 120_000,
+      timeoutMs: 240_000,
     },
-    300_000,
+    600_000,
   );
   const after = snapshot();
   const closed = await generator.call({ type: 'close' });

@@ -235,10 +235,12 @@ async function connect({ host, port, count, concurrency, localAddresses, deflate
 
 /**
  * The presence storm: `count` fdx.v1 connections join `channel` (connect, subscribe), paced
- * evenly over `windowMs`; each then counts its presence messages and bytes, and notes when the
- * member count it was told (the `count` near the head of every presence message, read without
- * parsing the rest) reaches `total`: its view is complete. Resolves once every view is complete,
- * or after `timeoutMs` with the number still incomplete.
+ * evenly over `windowMs`; each then counts its presence messages and bytes, and keeps the member
+ * count it was last told (the `count` near the head of every presence message, read without
+ * parsing the rest) and when that changed. Once every join is done, a view is complete when its
+ * count is the number of members that joined (`total` less the connections that failed; counts
+ * only grow in a storm, so the last change is when it got there). Resolves once every view is
+ * complete, or after `timeoutMs` with the number still incomplete.
  */
 async function storm({ host, port, count, total, windowMs, channel, localAddresses, timeoutMs = 120_000 }) {
   const wire = WIRES.fdx;
@@ -247,6 +249,8 @@ async function storm({ host, port, count, total, windowMs, channel, localAddress
   const result = { opened: 0, failed: 0, messages: 0, bytes: 0, complete: 0, lastJoinMs: 0, completeMs: 0 };
   const started = performance.now();
   const joins = [];
+  /** Per member: the count it was last told, and when that changed. */
+  const views = [];
   for (let i = 0; i < count; i += 1) {
     const due = started + (i * windowMs) / count;
     const wait = due - performance.now();
@@ -258,15 +262,15 @@ async function storm({ host, port, count, total, windowMs, channel, localAddress
         clients.push(client);
         result.opened += 1;
         result.lastJoinMs = performance.now() - started;
-        let done = false;
+        const view = { count: -1, at: 0 };
+        views.push(view);
         client.onRaw = (payload) => {
           result.messages += 1;
           result.bytes += payload.length;
           const members = Number(COUNT.exec(payload.toString('latin1', 0, 300))?.[1] ?? -1);
-          if (!done && members >= total) {
-            done = true;
-            result.complete += 1;
-            result.completeMs = performance.now() - started;
+          if (members !== view.count) {
+            view.count = members;
+            view.at = performance.now() - started;
           }
           return false;
         };
@@ -277,7 +281,10 @@ async function storm({ host, port, count, total, windowMs, channel, localAddress
     );
   }
   await Promise.all(joins);
-  await until(() => result.complete >= result.opened, timeoutMs);
+  const complete = () => views.filter((view) => view.count === result.opened).length;
+  await until(() => complete() === views.length, timeoutMs);
+  result.complete = complete();
+  result.completeMs = Math.max(0, ...views.map((view) => view.at));
   return { ...result, incomplete: result.opened - result.complete, ...errorReport() };
 }
 
