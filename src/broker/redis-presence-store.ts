@@ -77,6 +77,8 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #broker: RedisBroker;
   /** Settles when the command connection first became ready or first failed. */
   readonly #started: Promise<void>;
+  /** Notification channel -> the handlers of its subscribers. */
+  readonly #handlers = new Map<string, Set<PresenceHandler>>();
   #closed = false;
 
   constructor(options: RedisPresenceStoreOptions = {}) {
@@ -127,24 +129,30 @@ export class RedisPresenceStore implements PresenceStore {
     return out;
   }
 
+  /**
+   * One broker subscription per channel however many handlers (the broker keeps one handler per
+   * channel): the first handler subscribes, the last one to go unsubscribes. The broker runs
+   * subscription changes in call order, so an unsubscribe and a new subscribe cannot cross.
+   */
   async subscribe(channel: string, handler: PresenceHandler): Promise<() => Promise<void>> {
     if (this.#closed) throw this.#closedError();
     const name = this.#tag(channel);
-    try {
-      await this.#broker.subscribe(name, (bytes) => {
-        let change: PresenceChange;
-        try {
-          change = JSON.parse(new TextDecoder().decode(bytes)) as PresenceChange;
-        } catch {
-          return; // not written by this store
-        }
-        handler(change);
-      });
-    } catch (error) {
+    let handlers = this.#handlers.get(name);
+    if (!handlers) this.#handlers.set(name, (handlers = new Set()));
+    const own: PresenceHandler = (change) => handler(change);
+    handlers.add(own);
+    const release = async (): Promise<void> => {
+      if (!handlers.delete(own) || handlers.size > 0 || this.#handlers.get(name) !== handlers) return;
+      this.#handlers.delete(name);
       await this.#broker.unsubscribe(name).catch(() => undefined);
+    };
+    try {
+      await this.#broker.subscribe(name, (bytes) => this.#dispatch(name, bytes));
+    } catch (error) {
+      await release();
       throw new RealtimeError('UNAVAILABLE', `Redis is unavailable: ${(error as Error).message}`);
     }
-    return () => this.#broker.unsubscribe(name).catch(() => undefined);
+    return release;
   }
 
   async close(): Promise<void> {
@@ -152,6 +160,16 @@ export class RedisPresenceStore implements PresenceStore {
     this.#closed = true;
     await this.#broker.close().catch(() => undefined);
     await Promise.all([this.#client, this.#subscriber].map((connection) => release(connection)));
+  }
+
+  #dispatch(name: string, bytes: Uint8Array): void {
+    let change: PresenceChange;
+    try {
+      change = JSON.parse(new TextDecoder().decode(bytes)) as PresenceChange;
+    } catch {
+      return; // not written by this store
+    }
+    for (const handler of [...(this.#handlers.get(name) ?? [])]) handler(change);
   }
 
   /** The channel's hash tag: its keys and notifications share one slot on a Redis Cluster. */

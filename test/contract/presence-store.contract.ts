@@ -75,6 +75,22 @@ export function describePresenceStoreContract(name: string, fixture: PresenceSto
       await b.close();
     });
 
+    it('keeps each subscriber of a channel on one store apart: one unsubscribing leaves the others hearing', async () => {
+      const { stores: [a, b], wait } = await fixture.make({ ttlMs: 10_000 });
+      const first: PresenceChange[] = [];
+      const second: PresenceChange[] = [];
+      const stopFirst = await b.subscribe('room:z', (change) => first.push(change));
+      const stopSecond = await b.subscribe('room:z', (change) => second.push(change));
+      await stopFirst();
+      const change: PresenceChange = { node: 'A', set: [entry('A', 'ada')], remove: [] };
+      await a.write('room:z', change);
+      await until(second, 1, wait);
+      assert.deepEqual([first, second], [[], [change]]);
+      await stopSecond();
+      await a.close();
+      await b.close();
+    });
+
     it('lets an entry expire ttlMs after its last write, unless it was written again', async () => {
       const { stores: [a, b], wait } = await fixture.make({ ttlMs: 400 });
       await a.write('t', { node: 'A', set: [entry('A', 'ada'), entry('A', 'bob')], remove: [] });
