@@ -327,7 +327,8 @@ async function runStorm(scenario, generator, port, net, snapshot, cpuShare, serv
   const exits = server.exited();
   const result = {
     members: storm.opened,
-    failed: storm.failed,
+    // Not `failed`: that names a round that failed as a whole.
+    failedJoins: storm.failed,
     incomplete: storm.incomplete,
     presenceMessages: storm.messages,
     messagesPerMember: round(storm.messages / Math.max(1, storm.opened)),
