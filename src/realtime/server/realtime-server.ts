@@ -381,7 +381,13 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   }
 
   #userOf(connection: RealtimeConnection<any, any>): string {
-    if (this.#options.userId) return String(this.#options.userId(connection));
+    if (this.#options.userId) {
+      try {
+        return String(this.#options.userId(connection));
+      } catch {
+        return connection.id; // a failing hook makes the connection a member of its own
+      }
+    }
     const data = connection.data as any;
     if (typeof data === 'string') return data;
     for (const value of [data?.user, data?.id]) if (typeof value === 'string' || typeof value === 'number') return String(value);
