@@ -102,7 +102,8 @@ export class PresenceHub {
     state.fresh.add(subscriber);
     let member = state.local.get(user);
     if (!member) {
-      state.local.set(user, (member = { connections: new Set(), meta, at: this.#clock.now() }));
+      // `at` 0: a joining connection's first metadata never overrides metadata set on purpose elsewhere.
+      state.local.set(user, (member = { connections: new Set(), meta, at: 0 }));
     }
     member.connections.add(subscriber);
     this.#touch(state, user, true);

@@ -226,6 +226,22 @@ describe('presence: two servers on one store', () => {
     assert.deepEqual(view(presence(bob)), expected);
   });
 
+  it('keeps metadata set on one server when the same user joins on another', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryPresenceStore({ clock, ttlMs: 3000 });
+    const a = setup({ presenceStore: store }, clock);
+    const b = setup({ presenceStore: store }, clock);
+    const ada = await a.connect('ada');
+    await a.subscribe(ada, 'room:1');
+    ada.receive({ type: 'set-presence', id: 50, channel: 'room:1', meta: { typing: true } });
+    await clock.advance(TICK_MS * 2);
+    const tab = await b.connect('ada');
+    await b.subscribe(tab, 'room:1');
+    await clock.advance(TICK_MS * 2);
+    assert.deepEqual(presence(tab).at(-1).members, { ada: { meta: { typing: true }, connections: 2 } });
+    assert.deepEqual(Object.fromEntries(await a.server.presence('room:1')), { ada: { meta: { typing: true }, connections: 2 } });
+  });
+
   it('drops the members of a server that stopped refreshing within ttl + ttl/3 + a tick', async () => {
     const clock = new FakeClock();
     const store = new MemoryPresenceStore({ clock, ttlMs: 3000 });
