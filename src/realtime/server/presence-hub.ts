@@ -95,9 +95,9 @@ export class PresenceHub {
 
   /** Adds a subscriber as a member of `user`; its snapshot follows at the channel's next tick. */
   add(subscriber: PresenceSubscriber, channel: string, options: PresenceChannelOptions, user: string, meta: unknown): void {
-    let state = this.#channels.get(channel);
-    if (!state) state = this.#open(channel, options);
+    // Removed first: were it the channel's only subscriber, the channel closes and opens anew.
     this.remove(subscriber, channel);
+    const state = this.#channels.get(channel) ?? this.#open(channel, options);
     state.subscribers.set(subscriber, user);
     state.fresh.add(subscriber);
     let member = state.local.get(user);
