@@ -3,7 +3,8 @@
 // one run, implementations interleaved, each scenario repeated; medians and ratios to ws and
 // uWS go to bench/results/*.json, and the README table is made from that JSON. The channel
 // scenario compares the real-time layer (fullduplex/realtime) with plain topics and socket.io,
-// each speaking its own protocol, with ratios to those two.
+// each speaking its own protocol, with ratios to those two. The presence storms have N members
+// join one channel of the real-time layer and report what it cost against a broadcast per join.
 //
 //   node bench/run.mjs [--smoke] [--prepare] [--rounds N] [--only fullduplex,ws]
 //                      [--scenarios echo-text-32,...] [--out FILE] [--no-readme]
@@ -72,6 +73,7 @@ const IMPLEMENTATIONS = [
   { id: 'raw', label: 'node:net floor', command: process.execPath, args: ['--expose-gc', 'servers/raw.mjs'], multi: 'cluster', deflate: false },
   { id: 'realtime', label: 'fullduplex/realtime', group: 'channel', wire: 'fdx', command: process.execPath, args: ['--expose-gc', 'servers/realtime.mjs'], multi: 'cluster', deflate: false },
   { id: 'topics', label: 'fullduplex topics', group: 'channel', wire: 'topics', command: process.execPath, args: ['--expose-gc', 'servers/fullduplex.mjs'], multi: 'cluster', deflate: false },
+  { id: 'presence', label: 'fullduplex/realtime presence', group: 'presence', command: process.execPath, args: ['--expose-gc', 'servers/realtime.mjs'], multi: 'cluster', deflate: false },
   { id: 'socketio', label: 'socket.io', group: 'channel', wire: 'socketio', command: process.execPath, args: ['--expose-gc', 'servers/socketio.mjs'], multi: 'cluster', deflate: false },
 ];
 const groupOf = (item) => item.group ?? 'websocket';
@@ -89,7 +91,7 @@ function packageVersion(name) {
 /** Why an implementation cannot run here, or null. */
 function unavailable(impl) {
   if ((impl.id === 'fullduplex' || impl.id === 'topics') && !existsSync(join(rootDir, 'dist', 'index.js'))) return 'dist/ is not built (npm run build)';
-  if (impl.id === 'realtime' && !existsSync(join(rootDir, 'dist', 'realtime.js'))) return 'dist/ is not built (npm run build)';
+  if ((impl.id === 'realtime' || impl.id === 'presence') && !existsSync(join(rootDir, 'dist', 'realtime.js'))) return 'dist/ is not built (npm run build)';
   if (impl.id === 'socketio' && packageVersion('socket.io') === null) return 'socket.io is not installed in bench/';
   if (impl.id === 'bun') {
     const probe = spawnSync(bunPath, ['--version'], { encoding: 'utf8' });
@@ -193,6 +195,7 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
 
     // Fresh source addresses for every run: no port of an earlier run is still in use.
     const net = (runCounter % 250) + 1;
+    if (scenario.kind === 'storm') return await runStorm(scenario, generators[0], port, net, snapshot, cpuShare, server);
     const shares = split(scenario.connections, count);
     const concurrency = Math.ceil((scenario.concurrency ?? 64) / count);
     const connectTimeout = 60_000 + scenario.connections * 5;
@@ -297,10 +300,58 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
   }
 }
 
+/**
+ * A presence storm: one generator joins scenario.connections members to one channel over the
+ * load's window; the result is what every member received, the server's CPU over the whole
+ * storm, and what a broadcast of every join to every member would have cost (N²).
+ */
+async function runStorm(scenario, generator, port, net, snapshot, cpuShare, server) {
+  const n = scenario.connections;
+  const before = snapshot();
+  const storm = await generator.call(
+    {
+      type: 'storm',
+      host: '127.0.0.1',
+      port,
+      count: n,
+      total: n,
+      windowMs: scenario.load.windowMs,
+      channel: scenario.load.channel,
+      localAddresses: [`127.${net}.1.1`, `127.${net}.1.2`],
+      timeoutMs: 240_000,
+    },
+    600_000,
+  );
+  const after = snapshot();
+  const closed = await generator.call({ type: 'close' });
+  const exits = server.exited();
+  const result = {
+    members: storm.opened,
+    // Not `failed`: that names a round that failed as a whole.
+    failedJoins: storm.failed,
+    incomplete: storm.incomplete,
+    presenceMessages: storm.messages,
+    messagesPerMember: round(storm.messages / Math.max(1, storm.opened)),
+    perJoinMessages: n * n,
+    deliveredMiB: round(storm.bytes / 2 ** 20),
+    lastJoinMs: round(storm.lastJoinMs),
+    completeMs: round(storm.completeMs),
+    ...cpuShare(before, after),
+  };
+  result.serverCpuS = round(after.server - before.server);
+  result.errors = closed.errors + exits.length + storm.failed + storm.incomplete;
+  const samples = [...closed.errorSamples, ...exits, ...(storm.incomplete ? [`${storm.incomplete} views incomplete`] : [])];
+  if (samples.length > 0) result.errorSamples = samples.slice(0, 8);
+  return result;
+}
+
 function describe(scenario, result) {
   if (result.failed) return `FAILED: ${result.error}`;
   const cpu = `cpu server ${Math.round(result.serverCpu * 100)}% generator ${Math.round(result.generatorCpu * 100)}% other ${Math.round(result.otherCpu * 100)}%`;
   const errors = result.errors ? `, ${result.errors} errors: ${(result.errorSamples ?? []).join('; ')}` : '';
+  if (scenario.kind === 'storm') {
+    return `${result.members} members, ${result.presenceMessages} presence messages (per-join broadcast: ${result.perJoinMessages}), ${result.deliveredMiB} MiB, server CPU ${result.serverCpuS} s, last join ${result.lastJoinMs} ms, all views complete ${result.completeMs} ms (${cpu})${errors}`;
+  }
   if (scenario.kind === 'idle') {
     return `${result.held}/${scenario.connections} held, ${result.rssPerConnKiB} KiB RSS/conn, ${result.handshakesPerSec} handshakes/s (${cpu})${errors}`;
   }

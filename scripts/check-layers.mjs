@@ -24,7 +24,12 @@ const problems = [];
 const LAYERS = {
   protocol: { may: ['protocol/'], why: 'the core is pure: protocol/ imports only itself' },
   pubsub: { may: ['pubsub/', 'broker/broker.ts', 'protocol/errors.ts'], why: 'pubsub/ sees only the broker port and the error family' },
-  broker: { may: ['broker/', 'protocol/', 'engine/redis-engine.ts'], builtins: true, packages: { redis: ['broker/redis-broker.ts'] }, why: 'broker/ holds the port and its implementations; its redis.ts is the `fullduplex/redis` entry, which also exports the Redis engine' },
+  broker: {
+    may: ['broker/', 'protocol/', 'engine/redis-engine.ts', 'realtime/presence-store.ts', 'realtime/realtime-error.ts'],
+    builtins: true,
+    packages: { redis: ['broker/redis-broker.ts', 'broker/redis-presence-store.ts'] },
+    why: 'broker/ holds the broker port and its implementations, and the Redis presence store; its redis.ts is the `fullduplex/redis` entry, which also exports the Redis engine',
+  },
   engine: {
     may: ['engine/', 'realtime/engine.ts', 'realtime/session-store.ts', 'realtime/protocol.ts', 'realtime/realtime-error.ts', 'realtime/clock.ts'],
     builtins: true,

@@ -9,6 +9,8 @@ export type {
   ClientState,
   Lifecycle,
   PositionStorage,
+  PresenceEvents,
+  PresenceView,
   PublicationInfo,
   RealtimeClient,
   RequestOptions,
@@ -17,5 +19,5 @@ export type {
 } from './realtime/client/client-api.js';
 export { RealtimeError } from './realtime/realtime-error.js';
 export { SUBPROTOCOL } from './realtime/protocol.js';
-export type { Position, PublishResult } from './realtime/protocol.js';
+export type { Position, PresenceMember, PublishResult } from './realtime/protocol.js';
 export type { EventMap } from './realtime/event-map.js';

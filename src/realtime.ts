@@ -1,6 +1,6 @@
 /**
- * fullduplex/realtime: the real-time server (channels, history and recovery, typed events,
- * drain) mounted on fullduplex's WebSocketServer. The layer itself (realtime/) sees only
+ * fullduplex/realtime: the real-time server (channels, history and recovery, presence, typed
+ * events, drain) mounted on fullduplex's WebSocketServer. The layer itself (realtime/) sees only
  * Transports; this entry adapts each WebSocket to one (whose sendShared frames a fan-out once
  * for all, with wss.prepare and ws.sendPrepared) and negotiates the fdx.v1 subprotocol.
  *   import { RealtimeServer, mountRealtime } from 'fullduplex/realtime';
@@ -25,6 +25,10 @@ export { MemoryEngine, MEMORY_ENGINE_DEFAULTS } from './realtime/memory-engine.j
 export type { MemoryEngineOptions } from './realtime/memory-engine.js';
 export type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from './realtime/engine.js';
 export { MemorySessionStore, type SessionStore } from './realtime/session-store.js';
+export { MemoryPresenceStore, PRESENCE_STORE_DEFAULTS } from './realtime/memory-presence-store.js';
+export type { MemoryPresenceStoreOptions } from './realtime/memory-presence-store.js';
+export type { PresenceChange, PresenceEntry, PresenceHandler, PresenceStore } from './realtime/presence-store.js';
+export type { PresenceChannelOptions } from './realtime/server/presence-hub.js';
 export type { Transport } from './realtime/transport.js';
 export { SharedText } from './realtime/shared-text.js';
 export type { Clock } from './realtime/clock.js';

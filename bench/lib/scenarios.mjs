@@ -38,6 +38,16 @@ const CAPACITY_METRICS = [
   { key: 'handshakesPerSec', label: 'handshakes/s', better: 'higher' },
 ];
 
+// The presence storms: what N members joining one channel cost, against a broadcast per join.
+const PRESENCE_METRICS = [
+  { key: 'presenceMessages', label: 'presence messages', better: 'lower' },
+  { key: 'perJoinMessages', label: 'per-join broadcast (N²)', better: 'lower' },
+  { key: 'deliveredMiB', label: 'MiB delivered', better: 'lower' },
+  { key: 'serverCpuS', label: 'server CPU s', better: 'lower' },
+  { key: 'lastJoinMs', label: 'last join ms', better: 'lower' },
+  { key: 'completeMs', label: 'all views complete ms', better: 'lower' },
+];
+
 // The channel scenario: how the real-time layer compares with the same fan-out through plain
 // topics (its overhead) and through socket.io.
 const CHANNEL_REFERENCES = [
@@ -175,5 +185,18 @@ export function scenarioList({ smoke }) {
       metrics: FANOUT_METRICS,
       references: CHANNEL_REFERENCES,
     },
+    ...['presence', 'presence-count'].map((mode) => ({
+      id: mode === 'presence' ? 'presence-storm-10k' : 'presence-count-storm-10k',
+      group: 'presence',
+      title: `Presence: ${pick('10,000', '200')} members join one channel within ${pick(10, 1)} s${mode === 'presence' ? '' : ', count-only'}`,
+      what: `${pick('10,000', '200')} fdx.v1 connections, each its own user, subscribe to one ${mode === 'presence' ? 'presence' : 'count-only presence'} channel, paced evenly over ${pick(10, 1)} s; diffs batched per 150 ms tick; done when every member was told the full count`,
+      kind: 'storm',
+      mode,
+      deflate: false,
+      connections: pick(10_000, 200),
+      load: { kind: 'storm', channel: 'room:storm', windowMs: pick(10_000, 1_000) },
+      metrics: PRESENCE_METRICS,
+      references: [],
+    })),
   ];
 }

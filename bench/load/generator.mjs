@@ -59,6 +59,8 @@ class Client {
   closing = false;
   onMessages = () => {};
   onOther = null;
+  /** Takes messages handed over whole as bytes, before onOther (the presence storm reads only their head). */
+  onRaw = null;
   #head = null;
   #handshake;
   #inbox = [];
@@ -153,6 +155,7 @@ class Client {
   }
 
   #other(payload) {
+    if (this.onRaw !== null) return this.onRaw(payload);
     const text = payload.toString();
     if (this.onOther !== null) return this.onOther(text);
     if (this.#waiter) this.#waiter.resolve(text);
@@ -228,6 +231,61 @@ async function connect({ host, port, count, concurrency, localAddresses, deflate
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return { opened: clients.length, failed, elapsedMs: lastOpen - started };
+}
+
+/**
+ * The presence storm: `count` fdx.v1 connections join `channel` (connect, subscribe), paced
+ * evenly over `windowMs`; each then counts its presence messages and bytes, and keeps the member
+ * count it was last told (the `count` near the head of every presence message, read without
+ * parsing the rest) and when that changed. Once every join is done, a view is complete when its
+ * count is the number of members that joined (`total` less the connections that failed; counts
+ * only grow in a storm, so the last change is when it got there). Resolves once every view is
+ * complete, or after `timeoutMs` with the number still incomplete.
+ */
+async function storm({ host, port, count, total, windowMs, channel, localAddresses, timeoutMs = 120_000 }) {
+  const wire = WIRES.fdx;
+  const request = upgradeRequest(host, port, { deflate: false, path: wire.upgrade.path, subprotocol: wire.upgrade.subprotocol });
+  const COUNT = /"count":(\d+)/;
+  const result = { opened: 0, failed: 0, messages: 0, bytes: 0, complete: 0, lastJoinMs: 0, completeMs: 0 };
+  const started = performance.now();
+  const joins = [];
+  /** Per member: the count it was last told, and when that changed. */
+  const views = [];
+  for (let i = 0; i < count; i += 1) {
+    const due = started + (i * windowMs) / count;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    joins.push(
+      (async () => {
+        const client = await Client.open({ host, port, localAddress: localAddresses[i % localAddresses.length], request, deflate: false, subprotocol: wire.upgrade.subprotocol, match: READ_WHOLE, timeoutMs });
+        await openSession(client, wire, { channel, subscribe: true, timeoutMs });
+        clients.push(client);
+        result.opened += 1;
+        result.lastJoinMs = performance.now() - started;
+        const view = { count: -1, at: 0 };
+        views.push(view);
+        client.onRaw = (payload) => {
+          result.messages += 1;
+          result.bytes += payload.length;
+          const members = Number(COUNT.exec(payload.toString('latin1', 0, 300))?.[1] ?? -1);
+          if (members !== view.count) {
+            view.count = members;
+            view.at = performance.now() - started;
+          }
+          return false;
+        };
+      })().catch((error) => {
+        result.failed += 1;
+        recordError(error);
+      }),
+    );
+  }
+  await Promise.all(joins);
+  const complete = () => views.filter((view) => view.count === result.opened).length;
+  await until(() => complete() === views.length, timeoutMs);
+  result.complete = complete();
+  result.completeMs = Math.max(0, ...views.map((view) => view.at));
+  return { ...result, incomplete: result.opened - result.complete, ...errorReport() };
 }
 
 function payloadFrames({ payload, deflate }) {
@@ -395,6 +453,10 @@ function errorReport() {
 const phases = {
   async connect(message) {
     return connect(message);
+  },
+
+  async storm(message) {
+    return storm(message);
   },
 
   async start({ load }) {

@@ -21,7 +21,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
     else if (arg === '--reuse-port') options.reusePort = true;
     else throw new Error(`unknown option ${arg}`);
   }
-  if (!['echo', 'fanout', 'channel'].includes(options.mode)) throw new Error(`unknown mode ${options.mode}`);
+  if (!['echo', 'fanout', 'channel', 'presence', 'presence-count'].includes(options.mode)) throw new Error(`unknown mode ${options.mode}`);
   return options;
 }
 

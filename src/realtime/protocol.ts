@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'OUTBOX_FULL',
   'DEADLINE_EXCEEDED',
   'CLOSED',
+  'PRESENCE_DISABLED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -70,6 +71,11 @@ export interface PublicationBody {
   offset: string;
   data: unknown;
 }
+/** One member of a channel's presence: a user, however many connections (tabs) it has. */
+export interface PresenceMember {
+  meta: unknown;
+  connections: number;
+}
 
 export interface ConnectMessage {
   type: 'connect';
@@ -91,6 +97,20 @@ export interface JoinMessage { type: 'join'; channel: string; position: Position
 export interface LeaveMessage { type: 'leave'; channel: string; reason?: string }
 export interface DrainMessage { type: 'drain' }
 export interface ErrorMessage { type: 'error'; code: string; message?: string }
+export interface SetPresenceMessage { type: 'set-presence'; id: Id; channel: string; meta: unknown }
+/**
+ * A channel's presence: a snapshot (`members`) or a diff (`join`, `update`, `leave`), with the
+ * member count after it; count-only channels send `count` alone.
+ */
+export interface PresenceMessage {
+  type: 'presence';
+  channel: string;
+  count: number;
+  members?: Record<string, PresenceMember>;
+  join?: Record<string, PresenceMember>;
+  update?: Record<string, PresenceMember>;
+  leave?: string[];
+}
 
 /** Results carried by replies, per request type. */
 export interface ConnectResult {
@@ -113,7 +133,8 @@ export type ClientMessage =
   | EventMessage
   | ReplyMessage
   | PingMessage
-  | PongMessage;
+  | PongMessage
+  | SetPresenceMessage;
 export type ServerMessage =
   | ReplyMessage
   | EventMessage
@@ -122,6 +143,7 @@ export type ServerMessage =
   | LeaveMessage
   | DrainMessage
   | ErrorMessage
+  | PresenceMessage
   | PingMessage
   | PongMessage;
 export type Message = ClientMessage | ServerMessage;
@@ -215,12 +237,30 @@ export function parseMessage(input: unknown): ParseResult {
     case 'leave':
       if (channelProblem(m.channel)) return fail('"leave" needs "channel"');
       return ok({ type: 'leave', channel: m.channel, reason: typeof m.reason === 'string' ? m.reason : undefined });
+    case 'set-presence':
+      if (!needsId()) return fail('"set-presence" needs an "id"');
+      if (channelProblem(m.channel)) return fail(channelProblem(m.channel), 'CHANNEL_INVALID');
+      return ok({ type: 'set-presence', id: id!, channel: m.channel, meta: m.meta ?? null });
+    case 'presence':
+      if (channelProblem(m.channel) || !(Number.isSafeInteger(m.count) && m.count >= 0)) return fail('"presence" needs "channel" and "count"');
+      for (const field of ['members', 'join', 'update']) if (m[field] !== undefined && !isMembers(m[field])) return fail(`"${field}" must map users to {"meta", "connections"}`);
+      if (m.leave !== undefined && !(Array.isArray(m.leave) && m.leave.every((user: unknown) => typeof user === 'string'))) return fail('"leave" must be a list of users');
+      return ok({ type: 'presence', channel: m.channel, count: m.count, members: m.members, join: m.join, update: m.update, leave: m.leave });
     case 'error':
       if (!isText(m.code, 64)) return fail('"error" needs "code"');
       return ok({ type: 'error', code: m.code, message: typeof m.message === 'string' ? m.message : undefined });
     default:
       return fail(typeof m.type === 'string' ? `unknown message type "${m.type.slice(0, 40)}"` : '"type" must be a string');
   }
+}
+
+function isMembers(v: any): boolean {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  for (const user of Object.keys(v)) {
+    const member = v[user];
+    if (member === null || typeof member !== 'object' || !(Number.isSafeInteger(member.connections) && member.connections > 0)) return false;
+  }
+  return true;
 }
 
 function ok(message: Message): ParseResult {

@@ -28,9 +28,12 @@ const SCENARIOS = [
   'echo-deflate-json',
   'fanout-deflate-json',
   'channel-fanout-10k',
+  'presence-storm-10k',
+  'presence-count-storm-10k',
 ];
 const IMPLEMENTATIONS = ['fullduplex', 'ws', 'uws', 'bun', 'raw'];
 const CHANNEL_IMPLEMENTATIONS = ['realtime', 'topics', 'socketio'];
+const GROUPS: Record<string, string[]> = { channel: CHANNEL_IMPLEMENTATIONS, presence: ['presence'] };
 
 interface Round {
   failed?: boolean;
@@ -42,12 +45,16 @@ interface Round {
   held?: number;
   samples?: number;
   compressedShare?: number;
+  members?: number;
+  presenceMessages?: number;
+  perJoinMessages?: number;
+  completeMs?: number;
 }
 interface Scenario {
   id: string;
   group?: string;
   title: string;
-  kind: 'load' | 'idle';
+  kind: 'load' | 'idle' | 'storm';
   deflate: boolean;
   connections: number;
   excluded: { id: string; reason: string }[];
@@ -74,7 +81,7 @@ test('the smoke run measures every scenario on every implementation without erro
       SCENARIOS,
     );
     for (const scenario of results.scenarios) {
-      const group = scenario.group === 'channel' ? CHANNEL_IMPLEMENTATIONS : IMPLEMENTATIONS;
+      const group = GROUPS[scenario.group ?? ''] ?? IMPLEMENTATIONS;
       const expected = group.filter((id) => !scenario.excluded.some((e) => e.id === id));
       assert.deepEqual(Object.keys(scenario.results).sort(), [...expected].sort(), scenario.id);
       // Only the node:net floor lacks permessage-deflate.
@@ -90,6 +97,12 @@ test('the smoke run measures every scenario on every implementation without erro
         assert.equal(round.errors, 0, `${where}: ${round.errorSamples?.join('; ')}`);
         if (scenario.kind === 'idle') {
           assert.equal(round.held, scenario.connections, where);
+        } else if (scenario.kind === 'storm') {
+          // Every member's view completed, with far fewer messages than a broadcast per join.
+          assert.equal(round.members, scenario.connections, where);
+          assert.ok((round.completeMs ?? 0) > 0, `${where}: no view completed`);
+          assert.ok((round.presenceMessages ?? 0) >= scenario.connections, `${where}: each member got at least its snapshot`);
+          assert.ok(round.presenceMessages! < round.perJoinMessages! / 10, `${where}: ${round.presenceMessages} messages against ${round.perJoinMessages} per join`);
         } else {
           const rate = round.msgsPerSec ?? round.deliveriesPerSec ?? 0;
           assert.ok(rate > 0, `${where}: no messages measured`);
@@ -114,7 +127,7 @@ test('the smoke run measures every scenario on every implementation without erro
     const table = spawnSync(process.execPath, ['bench/table.mjs', out, '--print'], { cwd: root, encoding: 'utf8' });
     assert.equal(table.status, 0, table.stderr);
     for (const scenario of results.scenarios) assert.ok(table.stdout.includes(scenario.title), scenario.title);
-    for (const label of ['fullduplex', 'ws', 'uWebSockets.js', 'Bun', 'node:net floor', 'fullduplex/realtime', 'fullduplex topics', 'socket.io']) {
+    for (const label of ['fullduplex', 'ws', 'uWebSockets.js', 'Bun', 'node:net floor', 'fullduplex/realtime', 'fullduplex topics', 'socket.io', 'fullduplex/realtime presence']) {
       assert.ok(table.stdout.includes(`| ${label} |`), label);
     }
     assert.ok(table.stdout.includes('| × topics | × socket.io |'), 'the channel scenario shows its ratios');

@@ -1,6 +1,6 @@
 /**
- * The real-time server under arbitrary message sequences (fdx.v1, docs/protocol.md): it never
- * throws, answers every request exactly once, never answers an id twice, and closes only with
+ * The real-time server under arbitrary message sequences (fdx.v1, docs/protocol.md), presence
+ * on every channel but "b": it never throws, answers every request exactly once, never answers an id twice, and closes only with
  * a documented code.
  */
 import { it } from 'node:test';
@@ -18,6 +18,7 @@ const message = fc.oneof(
   fc.record({ type: fc.constant('subscribe'), channel, since: fc.option(position, { nil: undefined }) }),
   fc.record({ type: fc.constant('unsubscribe'), channel }),
   fc.record({ type: fc.constant('publish'), channel, data: fc.jsonValue(), key: fc.option(fc.constantFrom('k1', 'k2', ''), { nil: undefined }) }),
+  fc.record({ type: fc.constant('set-presence'), channel, meta: fc.oneof(fc.jsonValue(), fc.string({ minLength: 2000, maxLength: 2001 })) }),
   fc.record({ type: fc.constant('event'), event: fc.constantFrom('echo', 'fail', 'slow', 'nope', ''), data: fc.jsonValue() }),
   fc.record({ type: fc.constantFrom('ping', 'pong', 'connect', 'reply', 'pub', 'join', 'drain', 'what'), data: fc.anything() }),
   fc.anything(),
@@ -35,7 +36,7 @@ it('never throws, answers each request once, and closes only with documented cod
   await fc.assert(
     fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
       const clock = new FakeClock();
-      const server = new RealtimeServer({ clock, engine: new MemoryEngine({ clock }), requestTimeoutMs: 1000, publishBurst: 1000 });
+      const server = new RealtimeServer({ clock, engine: new MemoryEngine({ clock }), requestTimeoutMs: 1000, publishBurst: 1000, presence: (name) => name !== 'b' });
       server.on('echo', (data) => data);
       server.on('fail', () => {
         throw new Error('x');
@@ -51,7 +52,7 @@ it('never throws, answers each request once, and closes only with documented cod
         else if (s.kind === 'text') t.receive(s.text);
         else {
           const m = s.m as Record<string, unknown>;
-          if (m !== null && typeof m === 'object' && !Array.isArray(m) && ['subscribe', 'unsubscribe', 'publish', 'event'].includes(m['type'] as string)) {
+          if (m !== null && typeof m === 'object' && !Array.isArray(m) && ['subscribe', 'unsubscribe', 'publish', 'event', 'set-presence'].includes(m['type'] as string)) {
             expected.add(++id);
             t.receive({ ...m, id });
           } else {

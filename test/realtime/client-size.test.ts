@@ -7,7 +7,7 @@ it(`the browser build of fullduplex/client is at most ${CLIENT_BUDGET_BYTES} byt
   const bundle = buildBrowserClient();
   const text = new TextDecoder().decode(bundle);
   // Everything the budget promises is in it, and nothing from Node.
-  for (const word of ['fdx.v1', 'subscribe', 'publish', 'since', 'recovered', 'DEADLINE_EXCEEDED', 'OUTBOX_FULL', 'sessionStorage', 'ping']) {
+  for (const word of ['fdx.v1', 'subscribe', 'publish', 'since', 'recovered', 'DEADLINE_EXCEEDED', 'OUTBOX_FULL', 'sessionStorage', 'ping', 'set-presence']) {
     assert.ok(text.includes(word), `the bundle contains ${word}`);
   }
   assert.ok(!/require\(|node:/.test(text), 'no Node built-ins in the browser build');

@@ -113,7 +113,7 @@ for (const [name, make] of [['memory stores', memoryStores], ['RedisEngine', red
       door.target = 1; // nobody listens: the client stays away while the session expires
       await new Promise((resolve) => setTimeout(resolve, 500));
       door.target = expired;
-      await until(() => asked.length === 4, 5000, 'a fresh authorization');
+      await until(() => asked.length === 4, 20_000, 'a fresh authorization (after the client backoff)');
       assert.deepEqual(asked.slice(2).sort(), ['news', 'room']);
     });
   });

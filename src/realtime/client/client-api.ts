@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
-import type { Position, PublishResult } from '../protocol.js';
+import type { Position, PresenceMember, PublishResult } from '../protocol.js';
 import type { RealtimeError } from '../realtime-error.js';
 
 /** The part of the platform WebSocket the client uses. */
@@ -72,6 +72,34 @@ export interface Lifecycle {
   subscribed: (channel: string, recovered: boolean) => void;
 }
 
+/** Events of a channel's presence view. */
+export interface PresenceEvents {
+  /** A user became a member (its first connection subscribed, on any process). */
+  join: (user: string, member: PresenceMember) => void;
+  /** A member's metadata or connection count changed. */
+  update: (user: string, member: PresenceMember) => void;
+  /** A user is no longer a member (its last connection left); `member` is what it was. */
+  leave: (user: string, member: PresenceMember) => void;
+  /** A presence message was applied (a snapshot or a diff): `count` is the member count now. */
+  sync: (count: number) => void;
+}
+
+/**
+ * A channel's presence as this client sees it: a snapshot when the channel is (re)subscribed,
+ * then the server's batched diffs. Count-only channels keep `members` empty and update `count`.
+ */
+export interface PresenceView {
+  readonly members: ReadonlyMap<string, PresenceMember>;
+  readonly count: number;
+  on<K extends keyof PresenceEvents>(type: K, listener: PresenceEvents[K]): () => void;
+  /**
+   * Sets this user's metadata on the channel (e.g. `{ typing: true }`); kept and sent again each
+   * time the channel is (re)subscribed. Resolves once the server took it (or at once while the
+   * channel is not yet subscribed).
+   */
+  set(meta: unknown): Promise<unknown>;
+}
+
 export interface RequestOptions {
   timeoutMs?: number;
   retries?: number;
@@ -88,6 +116,8 @@ export interface RealtimeClient<ToServer extends EventMap = EventMap, ToClient e
   publish(channel: string, data: unknown, options?: RequestOptions): Promise<PublishResult>;
   request<E extends EventName<ToServer>>(event: E, data: EventData<ToServer, E>, options?: RequestOptions): Promise<EventReply<ToServer, E>>;
   emit<E extends EventName<ToServer>>(event: E, data: EventData<ToServer, E>): void;
+  /** The presence view of a channel (the same object every call); filled while subscribed to it. */
+  presence(channel: string): PresenceView;
   /** Handles a server event; the handler's result (or promise) answers a request. */
   handle<E extends EventName<ToClient>>(event: E, handler: (data: EventData<ToClient, E>) => EventReply<ToClient, E> | Promise<EventReply<ToClient, E>>): void;
   on<K extends keyof Lifecycle>(type: K, listener: Lifecycle[K]): () => void;

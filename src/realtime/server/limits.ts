@@ -29,6 +29,10 @@ export const REALTIME_DEFAULTS = {
   drainPeriodMs: 10_000,
   /** How long a draining connection waits for its running handlers before it closes. */
   drainTimeoutMs: 5_000,
+  /** How often a presence channel sends its batched diff, unless the channel sets its own. */
+  presenceTickMs: 150,
+  /** Largest presence metadata of one member, in UTF-16 units of its JSON (MESSAGE_TOO_LARGE). */
+  maxPresenceMetaBytes: 1_024,
 } as const;
 
 export type RealtimeLimits = { -readonly [K in keyof typeof REALTIME_DEFAULTS]: number };

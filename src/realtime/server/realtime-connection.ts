@@ -24,11 +24,13 @@ export interface ConnectionHost {
   welcome(connection: RealtimeConnection<any, any>): unknown;
   opened(connection: RealtimeConnection<any, any>): void;
   closed(connection: RealtimeConnection<any, any>, code: number, reason: string): void;
-  /** Handles subscribe, unsubscribe and publish; resolves with the reply's result (or calls `reply` first). */
-  channelRequest(connection: RealtimeConnection<any, any>, message: Message & { type: 'subscribe' | 'unsubscribe' | 'publish' }, reply: (result: unknown) => void): Promise<unknown>;
+  /** Handles subscribe, unsubscribe, publish and set-presence; resolves with the reply's result (or calls `reply` first). */
+  channelRequest(connection: RealtimeConnection<any, any>, message: Message & { type: ChannelRequestType }, reply: (result: unknown) => void): Promise<unknown>;
   /** Runs the event's handler (validated); resolves with its result. */
   event(connection: RealtimeConnection<any, any>, event: string, data: unknown, key: string | undefined): Promise<unknown>;
 }
+
+export type ChannelRequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'set-presence';
 
 export type ConnectionState = 'connecting' | 'authenticating' | 'open' | 'draining' | 'closed';
 
@@ -217,7 +219,8 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
       case 'subscribe':
       case 'unsubscribe':
       case 'publish':
-        if (message.type === 'publish' && !this.#takeToken(message.id)) return;
+      case 'set-presence':
+        if ((message.type === 'publish' || message.type === 'set-presence') && !this.#takeToken(message.id)) return;
         this.#run(message.id, (reply) => this.#host.channelRequest(this, message, reply));
         return;
       case 'event':

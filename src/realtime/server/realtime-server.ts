@@ -10,18 +10,24 @@
  * sent only if its offset is past the last one sent (docs/protocol.md section 3).
  * Fan-out serializes a publication's `pub` once and hands the same SharedText to every local
  * subscriber (buffered or live), so a transport that frames once for many sends the same bytes.
+ * Presence (server/presence-hub.ts) is per channel, as the `presence` option decides: every
+ * subscriber of a presence channel is a member under its user id, and subscribers get batched
+ * diffs per tick over a PresenceStore shared by all processes.
  * Must not: import node:* or node/, or let one connection's failure reach another.
  */
 import { systemClock, type Clock } from '../clock.js';
 import type { Engine, EnginePublication, PublishOptions } from '../engine.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
 import { MemoryEngine } from '../memory-engine.js';
-import { channelProblem, serialize, type Message, type Position, type SubscribeResult } from '../protocol.js';
+import { MemoryPresenceStore } from '../memory-presence-store.js';
+import type { PresenceStore } from '../presence-store.js';
+import { channelProblem, serialize, type Message, type Position, type PresenceMember, type SubscribeResult } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 import { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
 import { resolveLimits, type RealtimeLimits } from './limits.js';
-import { RealtimeConnection, type ConnectionHost } from './realtime-connection.js';
+import { PresenceHub, type PresenceChannelOptions } from './presence-hub.js';
+import { RealtimeConnection, type ChannelRequestType, type ConnectionHost } from './realtime-connection.js';
 import { SessionBook } from './session-book.js';
 import type { SessionStore } from '../session-store.js';
 import { validateWith, type StandardSchemaV1 } from './standard-schema.js';
@@ -55,6 +61,21 @@ export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
   sessions?: SessionStore;
   /** How long a session outlives its connection, in ms. Default 120000. */
   sessionTtlMs?: number;
+  /**
+   * Which channels have presence, and how: true (members with their metadata, diffs every
+   * presenceTickMs), an object (`countOnly`, `tickMs`), or false/undefined (none). Default: none.
+   */
+  presence?: (channel: string) => PresenceChannelOptions | boolean | undefined;
+  /** Where presence is kept across processes. Default: a MemoryPresenceStore owned by the server. */
+  presenceStore?: PresenceStore;
+  /**
+   * A connection's user: the member key of presence (a user's connections are one member).
+   * Default: `data` when it is a string, else `data.user` or `data.id` when a string or a number,
+   * else the connection's id.
+   */
+  userId?: (connection: RealtimeConnection<any, Data>) => string;
+  /** A member's metadata when it joins a presence channel (before any set-presence). Default null. */
+  presenceMeta?: (connection: RealtimeConnection<any, Data>, channel: string) => unknown;
 }
 
 const SESSION_TTL_MS_DEFAULT = 120_000;
@@ -95,6 +116,9 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   readonly #handlers = new Map<string, { handler: EventHandler<Data>; schema: StandardSchemaV1 | undefined }>();
   readonly #host: ConnectionHost;
   readonly #sessions: SessionBook | undefined;
+  readonly presenceStore: PresenceStore;
+  readonly #ownsPresenceStore: boolean;
+  readonly #presence: PresenceHub;
   #accepting = true;
 
   constructor(options: RealtimeServerOptions<Data> = {}) {
@@ -104,6 +128,9 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     this.#ownsEngine = !options.engine;
     this.engine = options.engine ?? new MemoryEngine({ clock: this.#clock });
     this.#sessions = options.sessions ? new SessionBook(options.sessions, options.sessionTtlMs ?? SESSION_TTL_MS_DEFAULT) : undefined;
+    this.#ownsPresenceStore = !options.presenceStore;
+    this.presenceStore = options.presenceStore ?? new MemoryPresenceStore({ clock: this.#clock });
+    this.#presence = new PresenceHub({ store: this.presenceStore, clock: this.#clock, tickMs: this.limits.presenceTickMs });
     const server = this;
     this.#host = {
       limits: this.limits,
@@ -203,6 +230,26 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     connection.sendMessage(reason === undefined ? { type: 'leave', channel } : { type: 'leave', channel, reason });
   }
 
+  /** The members of a presence channel, across every process (read from the presence store). */
+  presence(channel: string): Promise<Map<string, PresenceMember>> {
+    const problem = channelProblem(channel);
+    if (problem) return Promise.reject(new RealtimeError('CHANNEL_INVALID', problem));
+    return this.#presence.members(channel).catch(() => {
+      throw new RealtimeError('UNAVAILABLE', 'the presence store is unavailable');
+    });
+  }
+
+  /**
+   * Sets the presence metadata of a connection's user on a channel it is subscribed to (as the
+   * client's set-presence does); subscribers see it in the next diff.
+   */
+  setPresence(connection: RealtimeConnection<any, any>, channel: string, meta: unknown): void {
+    if (!this.#presenceOptions(channel)) throw new RealtimeError('PRESENCE_DISABLED', `"${channel}" has no presence`);
+    const size = JSON.stringify(meta ?? null).length;
+    if (size > this.limits.maxPresenceMetaBytes) throw new RealtimeError('MESSAGE_TOO_LARGE', `presence metadata is limited to ${this.limits.maxPresenceMetaBytes} bytes`);
+    if (!this.#presence.setMeta(connection, channel, meta ?? null)) throw new RealtimeError('NOT_SUBSCRIBED', `not subscribed to "${channel}"`);
+  }
+
   /**
    * Graceful drain: new connections are refused, and each connection is told to reconnect
    * elsewhere (`drain`, then 1012 once its running handlers replied) at its own moment spread
@@ -231,7 +278,9 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     const lives = [...this.#channels.values()].map((entry) => entry.live);
     this.#channels.clear();
     await Promise.all(lives.map((live) => live.then((stop) => stop()).catch(() => undefined)));
+    await this.#presence.close();
     if (this.#ownsEngine) await this.engine.close();
+    if (this.#ownsPresenceStore) await this.presenceStore.close();
   }
 
   // ---- channels -------------------------------------------------------------------------
@@ -249,12 +298,16 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
 
   async #channelRequest(
     connection: RealtimeConnection<any, any>,
-    message: Message & { type: 'subscribe' | 'unsubscribe' | 'publish' },
+    message: Message & { type: ChannelRequestType },
     reply: (result: unknown) => void,
   ): Promise<unknown> {
     const channel = message.channel;
     if (message.type === 'unsubscribe') {
       this.#removeMembership(connection, channel);
+      return null;
+    }
+    if (message.type === 'set-presence') {
+      this.setPresence(connection, channel, message.meta);
       return null;
     }
     const authorize = this.#options.authorize;
@@ -328,6 +381,44 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     ready(result);
     membership.buffer = null;
     for (const delivery of buffered) this.#deliverTo(membership, delivery);
+    const presence = this.#presenceOptions(channel);
+    if (presence && byChannel.get(channel) === membership) {
+      this.#presence.add(connection, channel, presence, this.#userOf(connection), this.#initialMeta(connection, channel));
+    }
+  }
+
+  /** The channel's presence settings, or null when it has none. */
+  #presenceOptions(channel: string): PresenceChannelOptions | null {
+    let decided: PresenceChannelOptions | boolean | undefined;
+    try {
+      decided = this.#options.presence?.(channel);
+    } catch {
+      return null; // a failing policy costs the channel its presence, not the subscription
+    }
+    if (!decided) return null;
+    return decided === true ? {} : decided;
+  }
+
+  #userOf(connection: RealtimeConnection<any, any>): string {
+    if (this.#options.userId) {
+      try {
+        return String(this.#options.userId(connection));
+      } catch {
+        return connection.id; // a failing hook makes the connection a member of its own
+      }
+    }
+    const data = connection.data as any;
+    if (typeof data === 'string') return data;
+    for (const value of [data?.user, data?.id]) if (typeof value === 'string' || typeof value === 'number') return String(value);
+    return connection.id;
+  }
+
+  #initialMeta(connection: RealtimeConnection<any, any>, channel: string): unknown {
+    try {
+      return this.#options.presenceMeta?.(connection, channel) ?? null;
+    } catch {
+      return null;
+    }
   }
 
   #deliver(members: Set<Membership>, publication: EnginePublication): void {
@@ -356,6 +447,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
 
   #removeMembership(connection: RealtimeConnection<any, any>, channel: string): void {
     if (connection.channels.delete(channel)) this.#sessions?.changed(connection, channel);
+    this.#presence.remove(connection, channel);
     const byChannel = this.#memberships.get(connection);
     const membership = byChannel?.get(channel);
     if (!membership) return;

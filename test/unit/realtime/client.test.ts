@@ -601,3 +601,78 @@ describe('client: heartbeats, drain and server requests', () => {
     assert.deepEqual(errors, ['BAD_JSON']);
   });
 });
+
+describe('client: presence', () => {
+  const member = (meta: unknown, connections = 1) => ({ meta, connections });
+
+  it('fills the view from a snapshot, applies diffs, and reports join, update, leave and sync', async () => {
+    const { client, socket } = await connected();
+    client.subscribe('room:1');
+    socket.reply('subscribe', { recovered: true, position: { offset: '0', epoch: 'e' }, publications: [] });
+    const view = client.presence('room:1');
+    assert.equal(client.presence('room:1'), view, 'one view per channel');
+    const events: unknown[] = [];
+    for (const type of ['join', 'update', 'leave'] as const) view.on(type, (user, m) => events.push([type, user, m.meta]));
+    view.on('sync', (count) => events.push(['sync', count]));
+    socket.push({ type: 'presence', channel: 'room:1', count: 2, members: { ada: member('a'), bob: member(null) } });
+    assert.deepEqual([...view.members.keys()], ['ada', 'bob']);
+    socket.push({ type: 'presence', channel: 'room:1', count: 2, join: { cy: member(null) }, update: { ada: member('typing', 2) }, leave: ['bob'] });
+    assert.deepEqual(Object.fromEntries(view.members), { ada: member('typing', 2), cy: member(null) });
+    assert.equal(view.count, 2);
+    assert.deepEqual(events, [
+      ['join', 'ada', 'a'],
+      ['join', 'bob', null],
+      ['sync', 2],
+      ['join', 'cy', null],
+      ['update', 'ada', 'typing'],
+      ['leave', 'bob', null],
+      ['sync', 2],
+    ]);
+  });
+
+  it('turns a snapshot after a reconnect into the differences only', async () => {
+    const { client, socket } = await connected();
+    client.subscribe('room:1');
+    socket.reply('subscribe', { recovered: true, position: { offset: '0', epoch: 'e' }, publications: [] });
+    const view = client.presence('room:1');
+    socket.push({ type: 'presence', channel: 'room:1', count: 2, members: { ada: member(1), bob: member(2) } });
+    const events: string[] = [];
+    for (const type of ['join', 'update', 'leave'] as const) view.on(type, (user) => events.push(`${type} ${user}`));
+    const next = await reconnect(socket);
+    next.reply('subscribe', { recovered: true, position: { offset: '0', epoch: 'e' }, publications: [] });
+    next.push({ type: 'presence', channel: 'room:1', count: 2, members: { ada: member(1), cy: member(3) } });
+    assert.deepEqual(events, ['leave bob', 'join cy']);
+  });
+
+  it('sends set-presence once subscribed, and again after each resubscription', async () => {
+    const { client, socket } = await connected();
+    const view = client.presence('room:1');
+    await view.set({ typing: true }); // not subscribed yet: kept, nothing sent
+    assert.deepEqual(socket.take(), []);
+    client.subscribe('room:1');
+    socket.reply('subscribe', { recovered: true, position: { offset: '0', epoch: 'e' }, publications: [] });
+    await settle();
+    assert.deepEqual(socket.take().filter((m) => m.type === 'set-presence').map((m) => m.meta), [{ typing: true }]);
+    const done = view.set({ typing: false });
+    await settle();
+    socket.reply('set-presence', null);
+    assert.equal(await done, null);
+    const next = await reconnect(socket);
+    next.reply('subscribe', { recovered: true, position: { offset: '0', epoch: 'e' }, publications: [] });
+    await settle();
+    assert.deepEqual(next.take().filter((m) => m.type === 'set-presence').map((m) => m.meta), [{ typing: false }]);
+  });
+
+  it('keeps count-only channels as a count, and forgets the view when unsubscribed', async () => {
+    const { client, socket } = await connected();
+    const unsubscribe = client.subscribe('stadium');
+    socket.reply('subscribe', { recovered: true, position: { offset: '0', epoch: 'e' }, publications: [] });
+    const view = client.presence('stadium');
+    socket.push({ type: 'presence', channel: 'stadium', count: 48210 });
+    assert.deepEqual([view.count, view.members.size], [48210, 0]);
+    unsubscribe();
+    assert.equal(view.count, 0);
+    socket.push({ type: 'presence', channel: 'stadium', count: 5 });
+    assert.equal(view.count, 0, 'ignored once unsubscribed');
+  });
+});

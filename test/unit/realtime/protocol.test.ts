@@ -31,6 +31,10 @@ describe('fdx.v1 protocol', () => {
       '{"type":"error","code":"BAD_JSON","message":"not a JSON text"}',
       '{"type":"ping"}',
       '{"type":"pong"}',
+      '{"type":"set-presence","id":9,"channel":"room:42","meta":{"typing":true}}',
+      '{"type":"presence","channel":"room:42","count":2,"members":{"ada":{"meta":{"name":"Ada"},"connections":2},"bob":{"meta":null,"connections":1}}}',
+      '{"type":"presence","channel":"room:42","count":1,"join":{"cy":{"meta":null,"connections":1}},"leave":["bob","dee"]}',
+      '{"type":"presence","channel":"stadium","count":48210}',
     ];
     for (const text of examples) {
       const result = parseMessage(text);
@@ -60,6 +64,24 @@ describe('fdx.v1 protocol', () => {
     const closes = doc.slice(doc.indexOf('## 8.'), doc.indexOf('## 9.'));
     const codes = new Set([...closes.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1])));
     for (const code of Object.values(CLOSE_CODES)) assert.ok(codes.has(code), `close code ${code} documented`);
+  });
+
+  it('answers ill-formed presence messages with BAD_MESSAGE or CHANNEL_INVALID', () => {
+    assert.equal(code('{"type":"set-presence","channel":"room:1","meta":1}'), 'BAD_MESSAGE', 'no id');
+    assert.equal(code('{"type":"set-presence","id":1,"channel":"no spaces","meta":1}'), 'CHANNEL_INVALID');
+    assert.deepEqual(parseMessage('{"type":"set-presence","id":1,"channel":"room:1"}'), { ok: true, message: { type: 'set-presence', id: 1, channel: 'room:1', meta: null } });
+    for (const bad of [
+      '{"type":"presence","channel":"room:1"}',
+      '{"type":"presence","channel":"room:1","count":-1}',
+      '{"type":"presence","channel":"room:1","count":1.5}',
+      '{"type":"presence","channel":"room:1","count":1,"members":[]}',
+      '{"type":"presence","channel":"room:1","count":1,"join":{"ada":{"meta":null,"connections":0}}}',
+      '{"type":"presence","channel":"room:1","count":1,"update":{"ada":null}}',
+      '{"type":"presence","channel":"room:1","count":1,"leave":"ada"}',
+      '{"type":"presence","channel":"room:1","count":1,"leave":[1]}',
+    ]) {
+      assert.equal(code(bad), 'BAD_MESSAGE', bad);
+    }
   });
 
   it('answers non-JSON with BAD_JSON and non-objects with BAD_MESSAGE', () => {
