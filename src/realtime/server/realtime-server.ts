@@ -16,6 +16,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Engine, EnginePublication, PublishOptions } from '../engine.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
 import { MemoryEngine } from '../memory-engine.js';
+import type { RealtimeGauges, RealtimeObserver } from '../observer.js';
 import { channelProblem, serialize, type Message, type Position, type SubscribeResult } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 import { SharedText } from '../shared-text.js';
@@ -44,6 +45,8 @@ export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
   onConnection?: (connection: RealtimeConnection<any, Data>) => void;
   /** Called once an authenticated connection is closed. */
   onDisconnect?: (connection: RealtimeConnection<any, Data>, code: number, reason: string) => void;
+  /** Told of publications, recoveries and timeouts, and reads the gauges (fullduplex/realtime: diagnostics channels). Default: none. */
+  observer?: RealtimeObserver;
 }
 
 export type EventHandler<Data> = (data: any, connection: RealtimeConnection<any, Data>, meta: { key: string | undefined }) => unknown;
@@ -81,6 +84,8 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   readonly #memberships = new WeakMap<RealtimeConnection<any, any>, Map<string, Membership>>();
   readonly #handlers = new Map<string, { handler: EventHandler<Data>; schema: StandardSchemaV1 | undefined }>();
   readonly #host: ConnectionHost;
+  readonly #observer: RealtimeObserver | null;
+  readonly #stopGauges: (() => void) | undefined;
   #accepting = true;
 
   constructor(options: RealtimeServerOptions<Data> = {}) {
@@ -90,6 +95,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     this.#ownsEngine = !options.engine;
     this.engine = options.engine ?? new MemoryEngine({ clock: this.#clock });
     const server = this;
+    const observer = (this.#observer = options.observer ?? null);
     this.#host = {
       limits: this.limits,
       clock: this.#clock,
@@ -127,7 +133,21 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       },
       channelRequest: (connection, message, reply) => this.#channelRequest(connection, message, reply),
       event: (connection, event, data, key) => this.#event(connection, event, data, key),
+      timedOut: (side) => observer?.ackTimedOut?.(side),
     };
+    this.#stopGauges = observer?.gauges?.(() => this.gauges());
+  }
+
+  /** Connections, channels, subscriptions and the busiest channels (by local subscribers) now. */
+  gauges(): RealtimeGauges {
+    let subscriptions = 0;
+    const busiest: Array<{ channel: string; subscribers: number }> = [];
+    for (const [channel, entry] of this.#channels) {
+      subscriptions += entry.members.size;
+      busiest.push({ channel, subscribers: entry.members.size });
+    }
+    busiest.sort((a, b) => b.subscribers - a.subscribers);
+    return { connections: this.#connections.size, channels: this.#channels.size, subscriptions, busiest: busiest.slice(0, 20) };
   }
 
   /** Authenticated connections, by id. */
@@ -210,6 +230,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   /** Closes every connection with 1001 at once, and the engine if the server made it. */
   async close(): Promise<void> {
     this.#accepting = false;
+    this.#stopGauges?.();
     for (const connection of [...this.#connections.values()]) connection.close(1001, 'server closing');
     const lives = [...this.#channels.values()].map((entry) => entry.live);
     this.#channels.clear();
@@ -223,11 +244,16 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     const options: PublishOptions = {};
     if (key !== undefined) options.key = key;
     if (origin !== undefined) options.origin = origin;
+    let result: { offset: string; epoch: string; duplicate: boolean };
     try {
-      return await this.engine.publish(channel, data, options);
+      result = await this.engine.publish(channel, data, options);
     } catch (error) {
-      throw error instanceof RealtimeError ? error : new RealtimeError('UNAVAILABLE', 'the engine is unavailable');
+      const failure = error instanceof RealtimeError ? error : new RealtimeError('UNAVAILABLE', 'the engine is unavailable');
+      this.#observer?.publishFailed?.(channel, failure.code);
+      throw failure;
     }
+    if (!result.duplicate) this.#observer?.published?.(channel);
+    return result;
   }
 
   async #channelRequest(
@@ -297,6 +323,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       ready(result);
       return;
     }
+    if (since) this.#observer?.recovery?.(channel, result.recovered);
     const buffered = membership.buffer!;
     const first = buffered[0]?.publication;
     if (!since && first && first.epoch === result.position.epoch) {
@@ -329,6 +356,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       // The engine lost the channel's history (a new epoch): the client cannot recover what
       // it had not received, and is told so before the new epoch's first publication.
       membership.connection.sendMessage({ type: 'join', channel: publication.channel, position: { offset: String(offset - 1), epoch: publication.epoch }, recovered: false });
+      this.#observer?.recovery?.(publication.channel, false);
     }
     membership.offset = offset;
     membership.epoch = publication.epoch;
