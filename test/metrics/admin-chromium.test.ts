@@ -56,6 +56,15 @@ after(async () => {
 
 const numberIn = async (page: Page, id: string): Promise<number> => Number(await page.textContent(`#${id}`));
 
+/** Waits until the page shows a number in #id that passes `check` (polled from here: the page's CSP forbids eval). */
+async function showing(page: Page, id: string, check: (n: number) => boolean): Promise<void> {
+  const end = Date.now() + 15_000;
+  while (!check(await numberIn(page, id))) {
+    if (Date.now() > end) throw new Error(`#${id} never showed the expected number (last ${await numberIn(page, id)})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 it('logs in with the token, shows numbers that change, publishes to a channel, and disconnects a connection', { timeout: 90_000 }, async () => {
   const page = await browser.context.newPage();
   const first = await page.goto(`http://127.0.0.1:${port}/admin/`);
@@ -66,7 +75,7 @@ it('logs in with the token, shows numbers that change, publishes to a channel, a
   await page.fill('#token', TOKEN);
   await page.click('#login');
   await page.waitForSelector('#cards .card');
-  await page.waitForFunction(() => Number(document.getElementById('status')!.dataset.ticks ?? 0) >= 1, undefined, { timeout: 15_000 });
+  await page.waitForSelector('#status[data-ticks]', { state: 'attached' });
   assert.equal(await numberIn(page, 'connections'), 0);
 
   // Two plain clients and one real-time client subscribed to "alerts".
@@ -79,8 +88,8 @@ it('logs in with the token, shows numbers that change, publishes to a channel, a
   r.send(JSON.stringify({ type: 'subscribe', id: 2, channel: 'alerts' }));
   await until(() => received.some((m) => m.id === 2), 'subscribed');
   for (let i = 0; i < 20; i++) a.send(`message ${i}`);
-  await page.waitForFunction(() => document.getElementById('connections')!.textContent === '3', undefined, { timeout: 15_000 });
-  await page.waitForFunction(() => Number(document.getElementById('messages-in-total')!.textContent) >= 20, undefined, { timeout: 15_000 });
+  await showing(page, 'connections', (n) => n === 3);
+  await showing(page, 'messages-in-total', (n) => n >= 20);
   await page.waitForSelector('#channels td:has-text("alerts")');
   assert.equal(await numberIn(page, 'realtime-subscriptions'), 1);
 
@@ -95,14 +104,15 @@ it('logs in with the token, shows numbers that change, publishes to a channel, a
 
   // Disconnect one plain connection from the page.
   await page.waitForSelector('#connection-list button[data-id^="ws-"]');
-  const ids = await page.$$eval('#connection-list button[data-id^="ws-"]', (buttons) => buttons.map((button) => (button as HTMLElement).dataset.id!));
+  const buttons = await page.locator('#connection-list button[data-id^="ws-"]').all();
+  const ids = await Promise.all(buttons.map((button) => button.getAttribute('data-id')));
   assert.equal(ids.length, 2);
   const closings = [closed(a), closed(b)];
   await page.click(`#connection-list button[data-id="${ids[0]}"]`);
   const outcome = await Promise.race(closings.map((p, i) => p.then((c) => ({ i, ...c }))));
   assert.equal(outcome.code, 1008);
   assert.equal(outcome.reason, 'disconnected by an operator');
-  await page.waitForFunction(() => document.getElementById('connections')!.textContent === '2', undefined, { timeout: 15_000 });
+  await showing(page, 'connections', (n) => n === 2);
 
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}admin-page.png`, fullPage: true });
