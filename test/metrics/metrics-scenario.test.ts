@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MemoryBroker } from '../../src/index.js';
 import { MetricsCollector, createMetricsHandler, CHANNEL_NAMES } from '../../src/metrics/index.js';
 import { RealtimeServer, mountRealtime } from '../../src/realtime.js';
 import { closed, nextMessage, openClient, until } from '../support/clients.js';
@@ -155,6 +156,21 @@ describe('metrics of a scripted scenario, scraped at /metrics', () => {
     assert.equal(delta(before, after, 'fullduplex_topic_publishes_total'), 1);
     for (const ws of [a, b]) ws.close();
     await Promise.all([closed(a), closed(b)]);
+    await stopServer(wss);
+  });
+
+  it('counts broker publications of the topics, and the failures by code', async () => {
+    const broker = new MemoryBroker();
+    const { wss } = await startServer({ broker });
+    const before = await scrape();
+    await wss.publishAsync('t', 'one');
+    await wss.publishAsync('t', 'two');
+    await broker.close();
+    await assert.rejects(wss.publishAsync('t', 'three'), { code: 'BROKER_CLOSED' });
+    const after = await scrape();
+    assert.equal(delta(before, after, 'fullduplex_broker_publishes_total'), 3);
+    assert.equal(delta(before, after, 'fullduplex_broker_failures_total', { code: 'BROKER_CLOSED' }), 1);
+    assert.equal(delta(before, after, 'fullduplex_topic_publishes_total'), 3);
     await stopServer(wss);
   });
 
