@@ -7,6 +7,7 @@ export default defineConfig({
     redis: 'src/broker/redis.ts',
     realtime: 'src/realtime.ts',
     client: 'src/client.ts',
+    metrics: 'src/metrics/index.ts',
     cli: 'src/cli/main.ts',
   },
   // The Redis client stays the user's dependency (needed only with fullduplex/redis).

@@ -9,12 +9,14 @@
  * Must not: reach into node/ past its public classes.
  */
 import { WebSocket, WebSocketServer, type PreparedMessage, type ServerOptions } from './index.js';
+import { realtimeDiagnostics } from './node/diagnostics.js';
+import type { EventMap } from './realtime/event-map.js';
 import { SUBPROTOCOL } from './realtime/protocol.js';
-import type { RealtimeServer } from './realtime/server/realtime-server.js';
+import { RealtimeServer as CoreRealtimeServer, type RealtimeServerOptions } from './realtime/server/realtime-server.js';
 import type { SharedText } from './realtime/shared-text.js';
 import type { Transport } from './realtime/transport.js';
 
-export { RealtimeServer } from './realtime/server/realtime-server.js';
+export type { RealtimeObserver, RealtimeGauges } from './realtime/observer.js';
 export type { ChannelAction, EventHandler, RealtimeServerOptions } from './realtime/server/realtime-server.js';
 export { RealtimeConnection } from './realtime/server/realtime-connection.js';
 export type { ConnectionState } from './realtime/server/realtime-connection.js';
@@ -37,6 +39,16 @@ export { RealtimeError } from './realtime/realtime-error.js';
 export type { EventMap, EventData, EventReply } from './realtime/event-map.js';
 export { CLOSE_CODES, ERROR_CODES, SUBPROTOCOL, parseMessage, serialize, shouldReconnect, channelProblem } from './realtime/protocol.js';
 export type * from './realtime/protocol.js';
+
+/**
+ * The real-time server, whose publications, recoveries, timeouts and gauges go to the
+ * library's diagnostics channels (README, "Metrics") unless `observer` says otherwise.
+ */
+export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient extends EventMap = EventMap, Data = unknown> extends CoreRealtimeServer<ToServer, ToClient, Data> {
+  constructor(options: RealtimeServerOptions<Data> = {}) {
+    super({ observer: realtimeDiagnostics, ...options });
+  }
+}
 
 /** WebSocketServer options, without the ones mounting decides (handleProtocols). */
 export type MountOptions = Omit<ServerOptions, 'handleProtocols'>;

@@ -53,6 +53,8 @@ export interface SocketHandlers {
 export interface HostedConnection {
   readonly owner: ConnectionOwner;
   readonly readyState: ReadyState;
+  /** Bytes waiting to be written to the peer. */
+  readonly bufferedAmount: number;
   /** Queues a message framed once for many, under the connection's backpressure policy. */
   deliver(message: PreparedMessage, key: string | undefined): SendResult;
   /**

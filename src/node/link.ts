@@ -28,6 +28,7 @@ import type { PreparedMessage } from './prepared-message.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
 import { takeOver } from './socket-listeners.js';
 import { wsProtocolError } from './ws-error.js';
+import { countIn, countOut } from './diagnostics.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 const EMPTY_BUFFER = Buffer.alloc(0);
@@ -138,6 +139,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     // Strings and numbers go as text, everything else as binary, unless `binary` says otherwise.
     const binary = options?.binary ?? !(typeof data === 'string' || typeof data === 'number');
     connection.send(bytes, sendFrameOptions(binary, fin, owned, options?.compress ?? true));
+    countOut(bytes.length);
     return this.#scheduleFlush(cb) ? 'sent' : 'buffered';
   }
 
@@ -170,6 +172,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     } else {
       connection.sendFrame(message.plainFrame);
     }
+    countOut(message.payload.length);
     return this.#scheduleFlush(undefined) ? 'sent' : 'buffered';
   }
 
@@ -334,6 +337,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     const owner = this.owner;
     switch (event.type) {
       case 'message':
+        countIn(event.data.length);
         owner.emit('message', event.binary ? convertMessage(event.data, owner.binaryType) : asBuffer(event.data), event.binary);
         return;
       case 'ping':

@@ -11,6 +11,7 @@
  */
 import { ReadyState } from '../protocol/constants.js';
 import type { SendResult } from '../pubsub/pubsub.js';
+import { channels } from './diagnostics.js';
 
 /**
  * What a connection does with a message once `maxBackpressure` bytes wait in its buffer:
@@ -74,13 +75,16 @@ export class SendPolicy {
     const backlog = (target.backlog ??= new Backlog());
     if (this.policy === 'latest' && key !== undefined) {
       const latest = (backlog.latest ??= new Map());
-      if (latest.has(key)) target.dropped('replaced');
+      const replaced = latest.has(key);
+      if (replaced) target.dropped('replaced');
       latest.delete(key); // keep insertion order = order of the newest values
       latest.set(key, retry);
+      if (channels.backpressure.hasSubscribers) channels.backpressure.publish({ policy: 'latest', action: replaced ? 'replaced' : 'held' });
       return 'buffered';
     }
     target.dropped('backpressure');
     if (this.policy === 'close') target.close(1008, BACKPRESSURE_REASON);
+    if (channels.backpressure.hasSubscribers) channels.backpressure.publish({ policy: this.policy, action: this.policy === 'close' ? 'closed' : 'dropped' });
     return 'dropped';
   }
 

@@ -26,6 +26,7 @@ import {
 } from './accept-policy.js';
 import { syncBytes, type SendData } from './bytes/to-bytes.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
+import { answerCollect, channels, observedBroker, type ServerGauges } from './diagnostics.js';
 import { Heartbeat } from './heartbeat.js';
 import type { ConnectionHost, HostedConnection } from './internal.js';
 import { Link } from './link.js';
@@ -134,6 +135,8 @@ export class WebSocketServer<
   readonly #host: ConnectionHost;
   /** Broker operations that failed with nobody to tell. */
   brokerFailures = 0;
+  /** Stops answering `fullduplex:collect` (called once closed). */
+  readonly #stopCollect: () => void;
 
   constructor(options: ServerOptions<T, U> = {}, callback?: () => void) {
     super();
@@ -147,7 +150,7 @@ export class WebSocketServer<
     this.#host = {
       settings,
       sendPolicy: new SendPolicy(settings.maxBackpressure, settings.backpressurePolicy),
-      topics: createServerTopics(options.broker ?? null, options.topicChannelPrefix, this.#deflate ?? {}, (error, topic) =>
+      topics: createServerTopics(options.broker ? observedBroker(options.broker) : null, options.topicChannelPrefix, this.#deflate ?? {}, (error, topic) =>
         this.#brokerFailed(error, topic),
       ),
       connectionClosed: (connection) => this.#connectionClosed(connection),
@@ -163,6 +166,21 @@ export class WebSocketServer<
     }
     if (this.#server) this.#listen(this.#server);
     if (this.options.pingIntervalMs > 0) this.#heartbeat = new Heartbeat(this.options.pingIntervalMs, this.#connections);
+    this.#stopCollect = answerCollect((request) => (request.servers ??= []).push(this.#gauges()));
+  }
+
+  /** This server's gauges, for diagnostics (node/diagnostics.ts). */
+  #gauges(): ServerGauges {
+    let sendBufferBytes = 0;
+    for (const connection of this.#connections) sendBufferBytes += connection.bufferedAmount;
+    const topics = this.#host.topics!;
+    let count = 0;
+    let subscriptions = 0;
+    for (const topic of topics.topics()) {
+      count++;
+      subscriptions += topics.subscriberCount(topic);
+    }
+    return { connections: this.#connections.size, sendBufferBytes, topics: count, topicSubscriptions: subscriptions };
   }
 
   #listen(server: http.Server | https.Server): void {
@@ -253,6 +271,8 @@ export class WebSocketServer<
     link.attach(socket, head, protocol ?? '', deflate ? PERMESSAGE_DEFLATE : '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
     this.#connections.add(link);
     if (this.options.clientTracking) this.clients.add(ws);
+    if (channels.handshakeAccept.hasSubscribers) channels.handshakeAccept.publish({ protocol: protocol ?? '', compressed: deflate !== null && deflate !== undefined });
+    if (channels.connectionOpen.hasSubscribers) channels.connectionOpen.publish({ connections: this.#connections.size });
     callback(ws, req);
   }
 
@@ -261,6 +281,7 @@ export class WebSocketServer<
     const code = error.code as HandshakeErrorCode;
     const message = WS_REFUSALS[code];
     if (message !== undefined) error = new HandshakeError(code, message, error.status);
+    if (channels.handshakeFail.hasSubscribers) channels.handshakeFail.publish({ code, status: error.status });
     if (this.listenerCount('wsClientError') > 0) {
       this.emit('wsClientError', error, socket, req);
       return;
@@ -270,6 +291,7 @@ export class WebSocketServer<
 
   #connectionClosed(connection: HostedConnection): void {
     this.#connections.delete(connection);
+    if (channels.connectionClose.hasSubscribers) channels.connectionClose.publish({ connections: this.#connections.size });
     // The owner of a connection accepted here is the WebSocket constructed in #accept.
     if (this.options.clientTracking) this.clients.delete(connection.owner as InstanceType<T>);
     if (this.#state === CLOSING && this.#connections.size === 0) this.#finishClose();
@@ -362,6 +384,7 @@ export class WebSocketServer<
   #finishClose(): void {
     if (this.#finishing) return;
     this.#finishing = true;
+    this.#stopCollect();
     const emitClose = (): void => {
       this.#state = CLOSED;
       this.emit('close');

@@ -9,6 +9,7 @@ import type { Broker } from '../broker/broker.js';
 import { PubSub, type PublishOptions, type PublishResult } from '../pubsub/pubsub.js';
 import { asBuffer } from './bytes/convert-message.js';
 import { syncBytes, type SendData } from './bytes/to-bytes.js';
+import { channels } from './diagnostics.js';
 import type { ResolvedDeflateOptions } from './options.js';
 import type { HostedConnection, ServerTopics } from './internal.js';
 import { PreparedMessage } from './prepared-message.js';
@@ -39,5 +40,7 @@ export function publishTo(
 ): PublishResult {
   const { bytes } = syncBytes(data);
   const binary = options.binary ?? typeof data !== 'string';
-  return topics.publish(topic, bytes, { binary, compress: options.compress, key: options.key }, except, cb);
+  const result = topics.publish(topic, bytes, { binary, compress: options.compress, key: options.key }, except, cb);
+  if (channels.topicPublish.hasSubscribers) channels.topicPublish.publish({ topic, bytes: bytes.length, delivered: result.sent + result.buffered, dropped: result.dropped });
+  return result;
 }

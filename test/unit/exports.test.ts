@@ -21,6 +21,7 @@ const SOURCES: Record<string, string> = {
   './redis': 'src/broker/redis.ts',
   './realtime': 'src/realtime.ts',
   './client': 'src/client.ts',
+  './metrics': 'src/metrics/index.ts',
 };
 
 const VALUES: Record<string, string[]> = {
@@ -123,6 +124,18 @@ const VALUES: Record<string, string[]> = {
     'RealtimeError: class',
     'SUBPROTOCOL: string',
     'createClient: function',
+  ],
+  './metrics': [
+    'ADMIN_DEFAULTS: object',
+    'ADMIN_ERRORS: object',
+    'CHANNEL_NAMES: object',
+    'METRICS_DEFAULTS: object',
+    'MetricsCollector: class',
+    'PROMETHEUS_CONTENT_TYPE: string',
+    'createAdminHandler: function',
+    'createMetricsHandler: function',
+    'registerMetrics: function',
+    'renderPrometheusText: function',
   ],
 };
 
@@ -227,7 +240,9 @@ const TYPES: Record<string, string[]> = {
     'PublishMessage',
     'PublishOptions',
     'PublishResult',
+    'RealtimeGauges',
     'RealtimeLimits',
+    'RealtimeObserver',
     'RealtimeServerOptions',
     'ReplyMessage',
     'ServerMessage',
@@ -257,6 +272,23 @@ const TYPES: Record<string, string[]> = {
     'RequestOptions',
     'WebSocketConstructor',
     'WebSocketLike',
+  ],
+  './metrics': [
+    'AdminErrorCode',
+    'AdminOptions',
+    'AdminRealtimeServer',
+    'AdminSocket',
+    'AdminWebSocketServer',
+    'CollectRequest',
+    'MetricFamily',
+    'MetricType',
+    'MetricsCollectorOptions',
+    'MetricsSnapshot',
+    'PromClientRegistry',
+    'RealtimeGauges',
+    'Sample',
+    'ServerGauges',
+    'TrafficTotals',
   ],
 };
 
@@ -349,7 +381,7 @@ const sorted = (list: string[]): string[] => [...list].sort();
 
 describe('the public surface', () => {
   it('exports exactly these subpaths from package.json', () => {
-    assert.deepEqual(Object.keys(PACKAGE.exports).sort(), ['.', './client', './package.json', './protocol', './realtime', './redis']);
+    assert.deepEqual(Object.keys(PACKAGE.exports).sort(), ['.', './client', './metrics', './package.json', './protocol', './realtime', './redis']);
     assert.deepEqual(Object.keys(SOURCES).sort(), Object.keys(PACKAGE.exports).filter((k) => k !== './package.json').sort());
   });
 

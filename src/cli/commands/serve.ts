@@ -4,17 +4,20 @@
  * endpoint (--echo PATH) and plain topics (--topics PATH: a connection to PATH/NAME is
  * subscribed to topic NAME, and what it sends is published to the topic's other subscribers;
  * --redis shares them with other processes through RedisBroker). Upgrades to any other path
- * get 404. SIGINT or SIGTERM drains the real-time connections (drain, then 1012), closes the
+ * get 404. --metrics answers Prometheus scrapes at /metrics and --admin serves the admin page
+ * at /admin (fullduplex/metrics), behind a token. SIGINT or SIGTERM drains the real-time connections (drain, then 1012), closes the
  * rest with 1001, and exits 0; a second signal exits at once.
  * Must not: import past the public entry points, or exit the process itself (save on a second
  * signal).
  */
+import { randomBytes } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type Broker, type WebSocket } from '../../index.js';
+import { MetricsCollector, createAdminHandler, createMetricsHandler } from '../../metrics/index.js';
 import { RealtimeServer, mountRealtime } from '../../realtime.js';
 import { ExitCode, UsageMistake, parseInteger, stringValue, type Command } from '../args.js';
 import { formatAddress, onShutdownSignal } from '../shutdown-signals.js';
@@ -31,6 +34,10 @@ export interface ServeOptions {
   redisUrl: string | null;
   redisPrefix: string;
   drainMs: number;
+  /** Answer Prometheus scrapes at /metrics. */
+  metrics: boolean;
+  /** The admin page's token (madeUp: generated here, so printed at start), or null for no admin page. */
+  admin: { token: string; madeUp: boolean } | null;
 }
 
 export const serveCommand: Command = {
@@ -38,13 +45,17 @@ export const serveCommand: Command = {
   usage: [
     'Usage: fdx serve [--port PORT] [--host HOST] [--static DIR] [--realtime-path PATH]',
     '                 [--echo PATH] [--topics PATH] [--redis URL] [--drain-ms MS]',
+    '                 [--metrics] [--admin] [--admin-token TOKEN]',
     '',
     'Serves, on one port until SIGINT or SIGTERM:',
     '  - the files of --static DIR (GET and HEAD; other methods 405; paths never leave DIR);',
     '  - the real-time endpoint (fdx.v1, fullduplex/realtime) at --realtime-path;',
     '  - with --echo PATH, a plain WebSocket echo endpoint;',
     '  - with --topics PATH, plain topics: a connection to PATH/NAME is subscribed to topic',
-    '    NAME, and each message it sends goes to the topic\'s other subscribers.',
+    '    NAME, and each message it sends goes to the topic\'s other subscribers;',
+    '  - with --metrics, Prometheus metrics at /metrics (fullduplex/metrics);',
+    '  - with --admin, the admin page at /admin: live numbers, the busiest channels,',
+    '    publish to a channel, disconnect a connection; behind a token.',
     'Prints "listening on http://HOST:PORT" and the endpoints once it accepts connections.',
     'On SIGINT or SIGTERM it drains: real-time clients get "drain" and then 1012 (spread',
     'over --drain-ms), plain ones 1001; then it exits 0. A second signal exits at once.',
@@ -62,6 +73,11 @@ export const serveCommand: Command = {
     '  --redis-prefix PREFIX Prefix of the Redis channels (default fdx:)',
     '  --drain-ms MS         Period over which the drain spreads real-time clients\'',
     '                        reconnections (default 1000)',
+    '  --metrics             Answer Prometheus scrapes at /metrics (no token: bind it',
+    '                        to a private address)',
+    '  --admin               Serve the admin page at /admin. Its token is --admin-token,',
+    '                        else $FDX_ADMIN_TOKEN, else a random one printed at start',
+    '  --admin-token TOKEN   The admin page\'s token (at least 8 characters; implies --admin)',
     '  -h, --help            Show this help',
     '',
     'Exit codes: 0 after a signal drained it, 1 when it cannot listen (e.g. the port is',
@@ -77,6 +93,9 @@ export const serveCommand: Command = {
     redis: { type: 'string' },
     'redis-prefix': { type: 'string' },
     'drain-ms': { type: 'string' },
+    metrics: { type: 'boolean' },
+    admin: { type: 'boolean' },
+    'admin-token': { type: 'string' },
   },
   positionals: false,
   async run({ values }) {
@@ -101,9 +120,20 @@ export const serveCommand: Command = {
       redisUrl,
       redisPrefix: stringValue(values, 'redis-prefix') ?? 'fdx:',
       drainMs: parseInteger('--drain-ms', stringValue(values, 'drain-ms'), 0, 600_000) ?? 1000,
+      metrics: values.metrics === true,
+      admin: adminToken(values.admin === true, stringValue(values, 'admin-token')),
     });
   },
 };
+
+/** The admin token: given, else from the environment, else made up (and printed at start). */
+function adminToken(admin: boolean, given: string | undefined): { token: string; madeUp: boolean } | null {
+  if (given === undefined && !admin) return null;
+  const token = given ?? process.env.FDX_ADMIN_TOKEN;
+  if (token === undefined) return { token: randomBytes(12).toString('base64url'), madeUp: true };
+  if (token.length < 8) throw new UsageMistake('the admin token must have at least 8 characters');
+  return { token, madeUp: false };
+}
 
 function checkPath(flag: string, path: string): string {
   if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(path)) throw new UsageMistake(`${flag} must be a path starting with "/", got '${path}'`);
@@ -136,12 +166,19 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
     process.stderr.write('fdx: --redis shares plain topics only; without --topics it has nothing to share\n');
   }
 
-  const http = createServer((request, response) => serveStatic(options.staticRoot, request, response));
   const realtime = new RealtimeServer();
   const endpoints = new Map<string, WebSocketServer>();
   endpoints.set(options.realtimePath, mountRealtime(realtime, { noServer: true }));
   if (options.echoPath !== null) endpoints.set(options.echoPath, echoEndpoint());
   const topics = options.topicsPath !== null ? topicsEndpoint(broker) : null;
+  const collector = options.metrics || options.admin !== null ? new MetricsCollector() : null;
+  const metrics = options.metrics ? createMetricsHandler(collector!) : null;
+  const plain = [...(options.echoPath !== null ? [endpoints.get(options.echoPath)!] : []), ...(topics ? [topics] : [])];
+  const admin = options.admin !== null ? createAdminHandler({ token: options.admin.token, collector: collector!, realtime, wss: plain }) : null;
+  const http = createServer((request, response) => {
+    if (metrics && pathOf(request) === '/metrics') metrics(request, response);
+    else if (!admin?.(request, response)) serveStatic(options.staticRoot, request, response);
+  });
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = pathOf(request);
@@ -169,6 +206,7 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
       await Promise.all(closing);
       await realtime.close();
       await broker?.close().catch(() => undefined);
+      collector?.close();
       http.closeAllConnections();
     };
     const stopHandlingSignals = onShutdownSignal('draining', () => {
@@ -185,7 +223,10 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
       if (options.echoPath !== null) parts.push(`echo ws://${base}${options.echoPath}`);
       if (options.topicsPath !== null) parts.push(`topics ws://${base}${options.topicsPath}/NAME${broker ? ' (through Redis)' : ''}`);
       parts.push(options.staticRoot === null ? 'no static folder' : `static ${options.staticRoot}`);
+      if (options.metrics) parts.push(`metrics http://${base}/metrics`);
       process.stdout.write(`listening on http://${base} (${parts.join(', ')})\n`);
+      // The token is printed only when it was made up here: a given one is the operator's already.
+      if (options.admin !== null) process.stdout.write(`admin http://${base}/admin${options.admin.madeUp ? ` (token ${options.admin.token})` : ''}\n`);
     });
     http.on('error', (error: NodeJS.ErrnoException) => {
       if (listening) {
@@ -195,6 +236,7 @@ export async function serve(options: ServeOptions): Promise<ExitCode> {
       const why = error.code === 'EADDRINUSE' ? 'the port is taken (EADDRINUSE)' : error.code === 'EACCES' ? 'permission denied (EACCES)' : (error.code ?? error.message);
       process.stderr.write(`fdx: cannot listen on ${options.host}:${options.port}: ${why}\n`);
       stopHandlingSignals();
+      collector?.close();
       void realtime.close().then(() => broker?.close().catch(() => undefined)).then(() => resolve(ExitCode.FAILURE));
     });
     http.listen(options.port, options.host);

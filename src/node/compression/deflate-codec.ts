@@ -17,6 +17,7 @@ import { SyncZlib, ZlibSyncError, syncZlibAvailable } from './zlib-sync.js';
 import type { MessageCodec } from '../../protocol/codec.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { DeflateParams } from '../../protocol/permessage-deflate.js';
+import { traffic } from '../diagnostics.js';
 import { DEFLATE_DEFAULTS, type PerMessageDeflateOptions } from '../options.js';
 
 const SYNC = zlib.constants.Z_SYNC_FLUSH;
@@ -251,6 +252,8 @@ export class DeflateCodec implements MessageCodec {
     }
     this.#fragmenting = !fin;
     this.#sentSinceIdleCheck = true;
+    traffic.deflateIn += data.length;
+    traffic.deflateOut += out.length;
     return out;
   }
 
@@ -288,6 +291,8 @@ export class DeflateCodec implements MessageCodec {
     }
     if (shared) stream.reset();
     else this.#incoming!.push(out);
+    traffic.inflateIn += data.length;
+    traffic.inflateOut += out.length;
     return out;
   }
 
@@ -332,5 +337,8 @@ export class DeflateCodec implements MessageCodec {
 export function compressShared(data: Uint8Array, windowBits: number, options: PerMessageDeflateOptions = {}): Uint8Array {
   let out = zlib.deflateRawSync(data, { level: DEFAULT_LEVEL, ...options.zlibDeflateOptions, windowBits, finishFlush: SYNC });
   if (out.length >= 4) out = out.subarray(0, out.length - 4);
-  return out.length === 0 ? EMPTY_BLOCK : out;
+  if (out.length === 0) out = EMPTY_BLOCK;
+  traffic.deflateIn += data.length;
+  traffic.deflateOut += out.length;
+  return out;
 }

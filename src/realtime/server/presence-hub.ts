@@ -68,6 +68,8 @@ export interface PresenceHubOptions {
   clock: Clock;
   /** Tick of channels that do not set their own. */
   tickMs: number;
+  /** Told a channel's member count at each tick that changed it (the server's observer). */
+  onCount?: (channel: string, members: number) => void;
 }
 
 let nodeCounter = 0;
@@ -78,6 +80,7 @@ export class PresenceHub {
   readonly #store: PresenceStore;
   readonly #clock: Clock;
   readonly #tickMs: number;
+  readonly #onCount: ((channel: string, members: number) => void) | undefined;
   readonly #channels = new Map<string, ChannelPresence>();
   #heartbeat: TimerHandle | null = null;
 
@@ -85,6 +88,7 @@ export class PresenceHub {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#tickMs = options.tickMs;
+    this.#onCount = options.onCount;
     this.node = `n${(++nodeCounter).toString(36)}${Math.floor(Math.random() * 2 ** 40).toString(36)}`;
   }
 
@@ -205,6 +209,8 @@ export class PresenceHub {
     this.#channels.delete(state.name);
     this.#clock.clearTimeout(state.timer);
     state.timer = null;
+    // No local subscriber is left to watch the channel: this process stops counting it.
+    if (state.sent.size > 0) this.#onCount?.(state.name, 0);
     const unsubscribe = await state.unsubscribe;
     await this.#writeLocal(state);
     await unsubscribe?.().catch(() => undefined);
@@ -297,6 +303,7 @@ export class PresenceHub {
         if (update.length > 0) text += `,"update":${this.#members(state, update)}`;
         if (leave.length > 0) text += `,"leave":${JSON.stringify(leave)}`;
       }
+      this.#onCount?.(state.name, state.sent.size);
       const diff = new SharedText(text + '}');
       for (const subscriber of state.subscribers.keys()) if (!state.fresh.has(subscriber)) subscriber.sendShared(diff);
     }

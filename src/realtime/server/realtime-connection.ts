@@ -28,6 +28,8 @@ export interface ConnectionHost {
   channelRequest(connection: RealtimeConnection<any, any>, message: Message & { type: ChannelRequestType }, reply: (result: unknown) => void): Promise<unknown>;
   /** Runs the event's handler (validated); resolves with its result. */
   event(connection: RealtimeConnection<any, any>, event: string, data: unknown, key: string | undefined): Promise<unknown>;
+  /** A request timed out: the client did not answer ours, or our handler did not answer its. */
+  timedOut(side: 'client' | 'handler'): void;
 }
 
 export type ChannelRequestType = 'subscribe' | 'unsubscribe' | 'publish' | 'set-presence';
@@ -104,6 +106,7 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     return new Promise((resolve, reject) => {
       const timer = this.#host.clock.setTimeout(() => {
         this.#outgoing.delete(id);
+        this.#host.timedOut('client');
         reject(new RealtimeError('TIMEOUT', `no reply to "${event}" in time`));
       }, options.timeoutMs ?? this.#host.limits.requestTimeoutMs);
       this.#outgoing.set(id, { resolve, reject, timer });
@@ -311,7 +314,10 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
       answer();
       this.#finished();
     };
-    const timer = this.#host.clock.setTimeout(() => end(() => this.#answerBad(id, 'TIMEOUT', 'the handler did not reply in time')), this.#host.limits.requestTimeoutMs);
+    const timer = this.#host.clock.setTimeout(() => {
+      this.#host.timedOut('handler');
+      end(() => this.#answerBad(id, 'TIMEOUT', 'the handler did not reply in time'));
+    }, this.#host.limits.requestTimeoutMs);
     this.#timers.add(timer);
     // The work may reply early (a subscription replies before it flushes what it buffered).
     const reply = (result: unknown): void => end(() => id !== undefined && this.#reply(id, result));

@@ -20,6 +20,7 @@ import type { Engine, EnginePublication, PublishOptions } from '../engine.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
 import { MemoryEngine } from '../memory-engine.js';
 import { MemoryPresenceStore } from '../memory-presence-store.js';
+import type { RealtimeGauges, RealtimeObserver } from '../observer.js';
 import type { PresenceStore } from '../presence-store.js';
 import { channelProblem, serialize, type Message, type Position, type PresenceMember, type SubscribeResult } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
@@ -76,6 +77,8 @@ export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
   userId?: (connection: RealtimeConnection<any, Data>) => string;
   /** A member's metadata when it joins a presence channel (before any set-presence). Default null. */
   presenceMeta?: (connection: RealtimeConnection<any, Data>, channel: string) => unknown;
+  /** Told of publications, recoveries and timeouts, and reads the gauges (fullduplex/realtime: diagnostics channels). Default: none. */
+  observer?: RealtimeObserver;
 }
 
 const SESSION_TTL_MS_DEFAULT = 120_000;
@@ -119,6 +122,8 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   readonly presenceStore: PresenceStore;
   readonly #ownsPresenceStore: boolean;
   readonly #presence: PresenceHub;
+  readonly #observer: RealtimeObserver | null;
+  readonly #stopGauges: (() => void) | undefined;
   #accepting = true;
 
   constructor(options: RealtimeServerOptions<Data> = {}) {
@@ -130,7 +135,13 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     this.#sessions = options.sessions ? new SessionBook(options.sessions, options.sessionTtlMs ?? SESSION_TTL_MS_DEFAULT) : undefined;
     this.#ownsPresenceStore = !options.presenceStore;
     this.presenceStore = options.presenceStore ?? new MemoryPresenceStore({ clock: this.#clock });
-    this.#presence = new PresenceHub({ store: this.presenceStore, clock: this.#clock, tickMs: this.limits.presenceTickMs });
+    const observer = (this.#observer = options.observer ?? null);
+    this.#presence = new PresenceHub({
+      store: this.presenceStore,
+      clock: this.#clock,
+      tickMs: this.limits.presenceTickMs,
+      onCount: observer?.presence ? (channel, members) => observer.presence!(channel, members) : undefined,
+    });
     const server = this;
     this.#host = {
       limits: this.limits,
@@ -171,7 +182,21 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       },
       channelRequest: (connection, message, reply) => this.#channelRequest(connection, message, reply),
       event: (connection, event, data, key) => this.#event(connection, event, data, key),
+      timedOut: (side) => observer?.ackTimedOut?.(side),
     };
+    this.#stopGauges = observer?.gauges?.(() => this.gauges());
+  }
+
+  /** Connections, channels, subscriptions and the busiest channels (by local subscribers) now. */
+  gauges(): RealtimeGauges {
+    let subscriptions = 0;
+    const busiest: Array<{ channel: string; subscribers: number }> = [];
+    for (const [channel, entry] of this.#channels) {
+      subscriptions += entry.members.size;
+      busiest.push({ channel, subscribers: entry.members.size });
+    }
+    busiest.sort((a, b) => b.subscribers - a.subscribers);
+    return { connections: this.#connections.size, channels: this.#channels.size, subscriptions, busiest: busiest.slice(0, 20) };
   }
 
   /** Authenticated connections, by id. */
@@ -274,6 +299,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   /** Closes every connection with 1001 at once, and the engine if the server made it. */
   async close(): Promise<void> {
     this.#accepting = false;
+    this.#stopGauges?.();
     for (const connection of [...this.#connections.values()]) connection.close(1001, 'server closing');
     const lives = [...this.#channels.values()].map((entry) => entry.live);
     this.#channels.clear();
@@ -289,11 +315,16 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     const options: PublishOptions = {};
     if (key !== undefined) options.key = key;
     if (origin !== undefined) options.origin = origin;
+    let result: { offset: string; epoch: string; duplicate: boolean };
     try {
-      return await this.engine.publish(channel, data, options);
+      result = await this.engine.publish(channel, data, options);
     } catch (error) {
-      throw error instanceof RealtimeError ? error : new RealtimeError('UNAVAILABLE', 'the engine is unavailable');
+      const failure = error instanceof RealtimeError ? error : new RealtimeError('UNAVAILABLE', 'the engine is unavailable');
+      this.#observer?.publishFailed?.(channel, failure.code);
+      throw failure;
     }
+    if (!result.duplicate) this.#observer?.published?.(channel);
+    return result;
   }
 
   async #channelRequest(
@@ -368,6 +399,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       ready(result);
       return;
     }
+    if (since) this.#observer?.recovery?.(channel, result.recovered);
     const buffered = membership.buffer!;
     const first = buffered[0]?.publication;
     if (!since && first && first.epoch === result.position.epoch) {
@@ -439,6 +471,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
       // The engine lost the channel's history (a new epoch): the client cannot recover what
       // it had not received, and is told so before the new epoch's first publication.
       membership.connection.sendMessage({ type: 'join', channel: publication.channel, position: { offset: String(offset - 1), epoch: publication.epoch }, recovered: false });
+      this.#observer?.recovery?.(publication.channel, false);
     }
     membership.offset = offset;
     membership.epoch = publication.epoch;
