@@ -8,6 +8,8 @@ export default defineConfig({
     realtime: 'src/realtime.ts',
     client: 'src/client.ts',
     cli: 'src/cli/main.ts',
+    // The load generator's process, forked by `fdx bench` and by bench/run.mjs.
+    'loadgen-worker': 'src/loadgen/worker-main.ts',
   },
   // The Redis client stays the user's dependency (needed only with fullduplex/redis).
   external: ['redis'],

@@ -202,7 +202,8 @@ export async function runBench(plan: BenchPlan, onProgress: (progress: Progress)
       }
     };
 
-    if (opened > 0 || plan.scenario === 'connect') {
+    const loaded = opened > 0 || plan.scenario === 'connect';
+    if (loaded) {
       await pool.all((i) => ({ type: 'start', load: loadOf(plan, i) }));
       await ticking(plan.warmupS, 'warmup', -plan.warmupS);
       await pool.all(() => ({ type: 'measure' }));
@@ -218,8 +219,9 @@ export async function runBench(plan: BenchPlan, onProgress: (progress: Progress)
     // The errors of the whole run, the opening included.
     const closed = await pool.all(() => ({ type: 'close' }));
     const latency = mergeHistograms(reports, 'histogram');
-    const measuredS = Math.max(...reports.map((r) => Number(r.elapsedMs))) / 1000;
-    const cpuPerWorker = reports.map((r) => round(Number(r.cpuUs) / 1e6 / Math.max(Number(r.elapsedMs) / 1000, 1e-3), 3));
+    const measuredS = loaded ? Math.max(...reports.map((r) => Number(r.elapsedMs))) / 1000 : 0;
+    const cpuPerWorker = reports.map((r) => (loaded ? round(Number(r.cpuUs) / 1e6 / Math.max(Number(r.elapsedMs) / 1000, 1e-3), 3) : 0));
+    const perSecond = (n: number): number => (measuredS > 0 ? round(n / measuredS) : 0);
     const messages = sumOf(reports, 'messages');
     const published = sumOf(reports, 'published');
     const stampedRun = plan.scenario === 'fanout' || plan.scenario === 'publish';
@@ -254,9 +256,9 @@ export async function runBench(plan: BenchPlan, onProgress: (progress: Progress)
       },
       measuredS: round(measuredS, 3),
       throughput: {
-        messagesPerSec: round(messages / measuredS),
-        sentPerSec: round(sumOf(reports, 'sent') / measuredS),
-        ...(stampedRun ? { publicationsPerSec: round(published / measuredS), deliveriesPerPublication: published > 0 ? round(messages / published, 2) : null } : {}),
+        messagesPerSec: perSecond(messages),
+        sentPerSec: perSecond(sumOf(reports, 'sent')),
+        ...(stampedRun ? { publicationsPerSec: perSecond(published), deliveriesPerPublication: published > 0 ? round(messages / published, 2) : null } : {}),
       },
       latencyFrom: LATENCY_FROM[plan.scenario],
       latency: { ...latency.summary(), histogram: latency.encode(), distribution: latency.distribution() },

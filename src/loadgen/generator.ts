@@ -96,6 +96,8 @@ export class Generator {
   #stop: Stop = () => {};
   #measureStart = 0;
   #measureCpu = 0;
+  /** Publications before the measured window (the count itself numbers publications). */
+  #publishedBefore = 0;
   #lastTick = { t: performance.now(), cpu: cpuUs(), messages: 0, sent: 0, errors: 0 };
 
   readonly #recordError = (kind: LoadErrorKind, detail: string): void => {
@@ -273,6 +275,7 @@ export class Generator {
       client.counter.compressed = 0;
       client.counter.payloadBytes = 0;
     }
+    this.#publishedBefore = this.#counters.published;
     this.#measureStart = performance.now();
     this.#measureCpu = cpuUs();
     this.#lastTick = { t: this.#measureStart, cpu: this.#measureCpu, messages: 0, sent: 0, errors: this.#errors.count };
@@ -311,7 +314,7 @@ export class Generator {
       deliveries: this.#counters.messages,
       sent: this.#counters.sent,
       completed: this.#counters.completed,
-      published: this.#counters.published,
+      published: this.#counters.published - this.#publishedBefore,
       open: this.#clients.filter((c) => !c.closing).length,
       compressedMessages: sum((c) => c.counter.compressed),
       payloadBytes: sum((c) => c.counter.payloadBytes),

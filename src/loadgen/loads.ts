@@ -255,6 +255,8 @@ export function channel(ctx: LoadContext, { inflight, channel: name, payload }: 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between processes. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
+const STAMP = /^\{"t":([0-9.]+),/;
+
 /** A publication of the stamped load: its publish time `t`, its number `n`, padding `p` to `size` bytes. */
 export function stampedPayload(n: number, size: number): string {
   const head = `{"t":${epochMs().toFixed(3)},"n":${n},"p":"`;
@@ -270,19 +272,21 @@ export function stampedPayload(n: number, size: number): string {
 export function stamped(ctx: LoadContext, { rate, size, channel: name }: { rate: number; size: number; channel: string }): Stop {
   const { wire, publisher } = ctx;
   if (!wire) throw new Error('the stamped load needs a wire');
-  const deliver = (text: string): boolean => {
-    const payload = wire.payloadOf(text, name);
-    const stamp = payload === null ? NaN : Number((/^\{"t":([0-9.]+),/.exec(payload) ?? [])[1]);
-    if (!Number.isFinite(stamp)) {
-      ctx.error(LoadErrorKind.UNEXPECTED_MESSAGE, `a delivery without a publish time: ${text.slice(0, 80)}`);
-      return false;
-    }
-    ctx.latency.recordMs(epochMs() - stamp);
-    return true;
-  };
   for (const client of ctx.clients) {
+    const send = (text: string): void => client.sendText(text);
     client.counter.match = READ_WHOLE;
-    listenThroughWire(ctx, client, wire, name, deliver);
+    client.onOther = (text) => {
+      const payload = wire.payloadOf(text, name);
+      const stamp = payload === null ? NaN : Number((STAMP.exec(payload) ?? [])[1]);
+      if (Number.isFinite(stamp)) {
+        ctx.latency.recordMs(epochMs() - stamp);
+        return true;
+      }
+      const kind = wire.other(text, name, send);
+      if (kind === 'delivery') ctx.error(LoadErrorKind.UNEXPECTED_MESSAGE, `a delivery without a publish time: ${text.slice(0, 80)}`);
+      else if (kind !== 'reply' && kind !== 'keepalive') ctx.error(LoadErrorKind.UNEXPECTED_MESSAGE, kind);
+      return false;
+    };
     client.onMessages = (k) => {
       ctx.counters.messages += k;
     };

@@ -31,7 +31,7 @@ export interface Wire {
   delivery(channel: string, data: Buffer): Buffer;
   publish(channel: string, data: Buffer | string, seq: number): Buffer;
   payloadOf(text: string, channel: string): string | null;
-  other(text: string, channel: string, send: (text: string) => void): OtherKind;
+  other(text: string, channel: string, send?: (text: string) => void): OtherKind;
 }
 
 const textFrame = (text: string): Buffer => messageFrame(Buffer.from(text));
@@ -141,7 +141,7 @@ const socketio: Wire = {
     }
   },
 
-  other(text, channel, send) {
+  other(text, channel, send = () => {}) {
     if (socketio.heartbeat(text, send)) return 'keepalive';
     if (/^43\d/.test(text)) return 'reply';
     if (socketio.payloadOf(text, channel) !== null) return 'delivery';

@@ -14,8 +14,8 @@ import { SCENARIOS, runBench, type BenchPlan, type BenchResult, type Scenario } 
 import { htmlReport } from '../../loadgen/html-report.js';
 import { ExitCode, UsageMistake, parseChoice, parseHeaders, parseInteger, stringValue, stringValues, type Command, type ParsedValues } from '../args.js';
 
-const DEFAULT_RATE: Record<Scenario, number> = { echo: 0, rate: 1000, connect: 0, hold: 0, fanout: 100, publish: 100 };
-const DEFAULT_CONNECTIONS: Record<Scenario, number> = { echo: 10, rate: 10, connect: 10, hold: 1000, fanout: 100, publish: 100 };
+const DEFAULT_RATE: Record<Scenario, number> = { echo: 0, rate: 1000, connect: 0, hold: 0, fanout: 100, publish: 40 };
+const DEFAULT_CONNECTIONS: Record<Scenario, number> = { echo: 10, rate: 10, connect: 10, hold: 1000, fanout: 100, publish: 40 };
 
 export const benchCommand: Command = {
   summary: 'Load-test a WebSocket server: echo, open-loop rate, connects, idle, fan-out, fdx.v1',
@@ -38,13 +38,15 @@ export const benchCommand: Command = {
     '           connection that receives one counts a delivery and its latency from that',
     '           time (plain topics: fdx serve --topics PATH, the URL naming the topic).',
     '  publish  the same through fdx.v1 channels (fdx serve\'s /rt, fullduplex/realtime):',
-    '           subscribers join --channel, one connection publishes to it.',
+    '           subscribers join --channel, one connection publishes to it. A real-time',
+    '           server limits each connection\'s messages (fullduplex/realtime: 50/s by',
+    '           default); a refused publication counts as an error.',
     '',
     'Options:',
     '  -s, --scenario NAME        echo, rate, connect, hold, fanout or publish',
     '  -c, --connections N        Connections (default 10; hold 1000, fanout and publish 100)',
     '  -r, --rate MSGS_PER_S      Messages/s in total (rate, default 1000) or publications/s',
-    '                             (fanout and publish, default 100)',
+    '                             (fanout, default 100; publish, default 40)',
     '  --size BYTES               Message size (default 32; fanout and publish: at least the',
     '                             publish time\'s ~40 bytes)',
     '  --binary                   Binary messages (default text)',
