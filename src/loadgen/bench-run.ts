@@ -70,7 +70,8 @@ export interface BenchResult {
   uncorrectedLatency?: LatencySummary & { distribution: Array<[number, number]> };
   held?: number;
   errors: { total: number; byKind: Record<string, number>; samples: string[] };
-  generator: { workers: number; cpuPerWorker: number[]; cpuTotal: number; saturated: boolean };
+  /** Each worker's CPU share of one core and latency samples (their sum is latency.samples). */
+  generator: { workers: number; cpuPerWorker: number[]; samplesPerWorker: number[]; cpuTotal: number; saturated: boolean };
   timeline: TimelinePoint[];
 }
 
@@ -265,7 +266,11 @@ export async function runBench(plan: BenchPlan, onProgress: (progress: Progress)
       ...(plan.scenario === 'rate' ? { uncorrectedLatency: { ...uncorrected.summary(), distribution: uncorrected.distribution() } } : {}),
       ...(held !== undefined ? { held } : {}),
       errors: mergeErrors(closed),
-      generator: { workers: plan.workers, cpuPerWorker, cpuTotal: round(cpuPerWorker.reduce((a, b) => a + b, 0), 3), saturated: cpuPerWorker.some((c) => c >= SATURATED_CPU) },
+      generator: {
+        workers: plan.workers,
+        cpuPerWorker,
+        samplesPerWorker: reports.map((r) => LatencyHistogram.decode(String(r.histogram ?? '')).count),
+        cpuTotal: round(cpuPerWorker.reduce((a, b) => a + b, 0), 3), saturated: cpuPerWorker.some((c) => c >= SATURATED_CPU) },
       timeline,
     };
   } finally {
