@@ -72,7 +72,7 @@ export function mergeLatency(encoded) {
     p50Us: merged.getValueAtPercentile(50),
     p99Us: merged.getValueAtPercentile(99),
     p999Us: merged.getValueAtPercentile(99.9),
-    maxUs: merged.maxValue,
+    maxUs: merged.getValueAtPercentile(100),
     meanUs: round(merged.mean),
   };
 }

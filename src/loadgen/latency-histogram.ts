@@ -86,7 +86,9 @@ export class LatencyHistogram {
       p99Us: pick(99),
       p999Us: pick(99.9),
       p9999Us: pick(99.99),
-      maxUs: samples === 0 ? null : this.#h.maxValue,
+      // The highest recorded value's bucket, as every percentile is (HdrHistogram's highest
+      // equivalent value): the same whether or not the histogram was merged.
+      maxUs: pick(100),
       meanUs: samples === 0 ? null : Math.round(this.#h.mean * 10) / 10,
     };
   }
@@ -103,9 +105,9 @@ export class LatencyHistogram {
         const remaining = 0.5 ** (half + step / perHalf);
         const percentile = 100 * (1 - remaining);
         points.push([percentile, this.#h.getValueAtPercentile(percentile)]);
-        if (remaining * this.count < 1) return [...points, [100, this.#h.maxValue]];
+        if (remaining * this.count < 1) return [...points, [100, this.#h.getValueAtPercentile(100)]];
       }
     }
-    return [...points, [100, this.#h.maxValue]];
+    return [...points, [100, this.#h.getValueAtPercentile(100)]];
   }
 }
