@@ -46,8 +46,10 @@ export function resultTable(result: BenchResult): string {
     `  ${count(o.connections)} connections, ${result.measuredS.toFixed(1)} s measured after ${o.warmupS} s warm-up, ${o.workers} worker${o.workers === 1 ? '' : 's'}` +
       (o.sourceAddresses.length > 0 ? `, from ${o.sourceAddresses.join(', ')}` : ''),
     '',
-    `Connections: ${count(c.opened)} opened, ${count(c.failed)} failed` +
-      (c.handshakesPerSec !== null ? `, ${count(c.handshakesPerSec)} handshakes/s, handshake p50 ${ms(c.handshake.p50Us)} ms p99 ${ms(c.handshake.p99Us)} ms` : ''),
+    result.scenario === 'connect'
+      ? `Connections: ${count(o.connections)} loops opened and closed ${count(result.latency.samples)} in the measured window`
+      : `Connections: ${count(c.opened)} opened, ${count(c.failed)} failed` +
+        (c.handshakesPerSec !== null ? `, ${count(c.handshakesPerSec)} handshakes/s, handshake p50 ${ms(c.handshake.p50Us)} ms p99 ${ms(c.handshake.p99Us)} ms` : ''),
   ];
   if (result.held !== undefined) lines.push(`Held: ${count(result.held)} of ${count(c.opened)} answered a ping at the end`);
   if (result.scenario === 'connect') lines.push(`Throughput: ${count(t.messagesPerSec)} connections/s (opened and closed)`);

@@ -140,12 +140,16 @@ function mergeHistograms(replies: readonly WorkerReply[], field: string): Latenc
 
 function mergeErrors(replies: readonly WorkerReply[]): BenchResult['errors'] {
   const byKind: Record<string, number> = {};
-  const samples: string[] = [];
+  // Each worker's samples read "text (xN)": the same text from several workers is added up.
+  const samples = new Map<string, number>();
   for (const reply of replies) {
     for (const [kind, n] of Object.entries((reply.errorsByKind ?? {}) as Record<string, number>)) byKind[kind] = (byKind[kind] ?? 0) + n;
-    samples.push(...((reply.errorSamples ?? []) as string[]));
+    for (const sample of (reply.errorSamples ?? []) as string[]) {
+      const [, text = sample, n = '1'] = /^(.*) \(x(\d+)\)$/s.exec(sample) ?? [];
+      samples.set(text, (samples.get(text) ?? 0) + Number(n));
+    }
   }
-  return { total: sumOf(replies, 'errors'), byKind, samples: samples.slice(0, 8) };
+  return { total: sumOf(replies, 'errors'), byKind, samples: [...samples].slice(0, 8).map(([text, n]) => `${text} (x${n})`) };
 }
 
 /** Runs the plan; `onProgress` is called at each tick. Resolves with the merged result. */
