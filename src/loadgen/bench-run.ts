@@ -248,7 +248,8 @@ export async function runBench(plan: BenchPlan, onProgress: (progress: Progress)
         sourceAddresses: plan.sourceAddresses,
         concurrency: plan.concurrency,
         channel: plan.channel,
-        headers: plan.headers,
+        // Names only: a header may carry a credential, and reports get shared.
+        headers: plan.headers.map((line) => line.slice(0, line.indexOf(':'))),
         subprotocol: plan.subprotocol,
         timeoutMs: plan.timeoutMs,
       },

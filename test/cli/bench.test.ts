@@ -25,6 +25,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 interface Server {
   url: string;
   remoteAddresses: Set<string>;
+  /** The X-Token header of each upgrade request that had one. */
+  tokens: string[];
   close(): Promise<void>;
 }
 
@@ -33,8 +35,10 @@ async function server(kind: 'ws' | 'fullduplex', onMessage: (send: (data: Buffer
   // Both servers have the same ws-shaped surface; typed loosely to use either.
   const wss: any = kind === 'ws' ? new WsServer({ port: 0, host: '127.0.0.1' }) : new WebSocketServer({ port: 0, host: '127.0.0.1' });
   const remoteAddresses = new Set<string>();
+  const tokens: string[] = [];
   wss.on('connection', (ws: any, request: any) => {
     remoteAddresses.add(request.socket.remoteAddress);
+    if (request.headers['x-token']) tokens.push(request.headers['x-token']);
     ws.on('error', () => {});
     ws.on('message', (data: Buffer, binary: boolean) => onMessage((d, b) => ws.send(d, { binary: b }), data, binary));
   });
@@ -43,6 +47,7 @@ async function server(kind: 'ws' | 'fullduplex', onMessage: (send: (data: Buffer
   return {
     url: `ws://127.0.0.1:${port}/`,
     remoteAddresses,
+    tokens,
     close: () =>
       new Promise((resolve) => {
         for (const client of wss.clients) client.terminate();
@@ -83,8 +88,11 @@ describe('fdx bench', () => {
     test(`echo against ${kind}: every connection opens, replies are counted and timed, the JSON has its schema`, async () => {
       const target = await server(kind, echo);
       try {
-        const { code, result, run } = await bench([target.url, '--connections', '3', '--inflight', '2', '--size', '64', ...SHORT]);
+        const { code, result, run } = await bench([target.url, '--connections', '3', '--inflight', '2', '--size', '64', '-H', 'X-Token: s3cret', ...SHORT]);
         assert.equal(code, 0, run.stderr());
+        assert.deepEqual(target.tokens, ['s3cret', 's3cret', 's3cret'], 'each upgrade request carries the header');
+        assert.deepEqual(result.options.headers, ['X-Token'], 'the report names the header');
+        assert.ok(!run.stdout().includes('s3cret'), 'the report does not show its value');
         assert.equal(result.schema, 1);
         assert.equal(result.scenario, 'echo');
         assert.equal(result.url, target.url);
