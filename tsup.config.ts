@@ -9,6 +9,8 @@ export default defineConfig({
     client: 'src/client.ts',
     metrics: 'src/metrics/index.ts',
     cli: 'src/cli/main.ts',
+    // The load generator's process, forked by `fdx bench` and by bench/run.mjs.
+    'loadgen-worker': 'src/loadgen/worker-main.ts',
   },
   // The Redis client stays the user's dependency (needed only with fullduplex/redis).
   external: ['redis'],

@@ -3,7 +3,7 @@
 // frame), and zlib memory per connection while compressing and after idle release.
 // Usage: node --import tsx --expose-gc bench/deflate-cost.mjs [--connections N]
 import { DeflateCodec } from '../src/node/compression/deflate-codec.ts';
-import { makePayloads } from './load/frames.mjs';
+import { makePayloads } from '../src/loadgen/frames.ts';
 
 const connections = Number(process.argv[process.argv.indexOf('--connections') + 1]) || 1000;
 const gc = globalThis.gc ?? (() => {});

@@ -21,10 +21,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Histogram } from './load/histogram.mjs';
 import { cpuOf, freePort, hasTaskset, machineBusySeconds, startGenerator, startServer } from './lib/processes.mjs';
 import { FULL_TIMING, SMOKE_TIMING, scenarioList } from './lib/scenarios.mjs';
-import { ratios, round, summarizeRounds } from './lib/summary.mjs';
+import { mergeLatency, ratios, round, summarizeRounds } from './lib/summary.mjs';
 import { updateReadme } from './table.mjs';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
@@ -64,7 +63,7 @@ const bunPath = join(benchDir, 'node_modules', '.bin', 'bun');
 
 // group: which scenarios an implementation runs (a scenario names its group; the default is
 // 'websocket'). wire: the protocol the load generator speaks to it in the channel scenario
-// (load/wires.mjs).
+// (src/loadgen/wires.ts).
 const IMPLEMENTATIONS = [
   { id: 'fullduplex', label: 'fullduplex', command: process.execPath, args: ['--expose-gc', 'servers/fullduplex.mjs'], multi: 'cluster', deflate: true },
   { id: 'ws', label: 'ws', command: process.execPath, args: ['--expose-gc', 'servers/ws.mjs'], multi: 'cluster', deflate: true },
@@ -254,15 +253,13 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
         ),
       );
       const end = snapshot();
-      const histogram = new Histogram();
-      for (const r of reports) histogram.add(r.histogram);
       const seconds = Math.max(...reports.map((r) => r.elapsedMs)) / 1000;
       const messages = reports.reduce((s, r) => s + r.messages, 0);
       const deliveries = reports.reduce((s, r) => s + r.deliveries, 0);
       const fanout = scenario.load.kind === 'fanout' || scenario.load.kind === 'channel';
       const received = fanout ? deliveries : messages;
       const compressed = reports.reduce((s, r) => s + r.compressedMessages, 0);
-      const latency = histogram.summary();
+      const latency = mergeLatency(reports.map((r) => r.histogram));
       result = {
         ...(fanout
           ? {

@@ -227,9 +227,12 @@ export async function startServer(impl, { port, mode, deflate, processes, cpu })
   };
 }
 
-/** A load generator process; `call(message)` sends one phase and resolves with its reply. */
+/**
+ * A load generator process (the package's, src/loadgen/, as built: dist/loadgen-worker.js);
+ * `call(message)` sends one phase and resolves with its reply.
+ */
 export function startGenerator(cpu, nodeFlags = []) {
-  const script = fileURLToPath(new URL('../load/generator.mjs', import.meta.url));
+  const script = fileURLToPath(new URL('../../dist/loadgen-worker.js', import.meta.url));
   const [cmd, argv] = pinned(cpu, process.execPath, [...nodeFlags, script]);
   const child = spawn(cmd, argv, { cwd: benchDir, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let exited = null;

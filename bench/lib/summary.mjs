@@ -1,4 +1,6 @@
-// Medians over rounds and ratios to the reference implementations of the same run.
+// Medians over rounds, ratios to the reference implementations of the same run, and the
+// latency of one round from its load generators' HDR histograms.
+import * as hdr from 'hdr-histogram-js';
 
 /**
  * What a scenario's ratios divide by, unless it names its own (the channel scenario divides by
@@ -55,4 +57,22 @@ export function ratios(results, metrics, references = REFERENCES) {
     }
     if (Object.keys(entry.ratios).length === 0) delete entry.ratios;
   }
+}
+
+/**
+ * The load generators' histograms (HdrHistogram's compressed base64, microseconds) merged:
+ * the percentiles of all their samples together.
+ */
+export function mergeLatency(encoded) {
+  const merged = hdr.build({ useWebAssembly: false });
+  for (const text of encoded) if (text) merged.add(hdr.decodeFromCompressedBase64(text, 32, false));
+  if (merged.totalCount === 0) return { samples: 0, p50Us: null, p99Us: null, p999Us: null, maxUs: null, meanUs: null };
+  return {
+    samples: merged.totalCount,
+    p50Us: merged.getValueAtPercentile(50),
+    p99Us: merged.getValueAtPercentile(99),
+    p999Us: merged.getValueAtPercentile(99.9),
+    maxUs: merged.getValueAtPercentile(100),
+    meanUs: round(merged.mean),
+  };
 }

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ExitCode, UsageMistake, parseCommandLine, type Command } from './args.js';
+import { benchCommand } from './commands/bench.js';
 import { connectCommand } from './commands/connect.js';
 import { echoCommand } from './commands/echo.js';
 import { serveCommand } from './commands/serve.js';
@@ -17,6 +18,7 @@ export { ExitCode, UsageMistake, parseInteger } from './args.js';
 const COMMANDS: Record<string, Command> = {
   connect: connectCommand,
   serve: serveCommand,
+  bench: benchCommand,
   echo: echoCommand,
 };
 

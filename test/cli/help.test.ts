@@ -23,11 +23,11 @@ describe('fdx help and version', () => {
   test('help lists every command and the exit codes', async () => {
     const run = fdx(['help']);
     assert.deepEqual(await exitOf(run), { code: 0, signal: null });
-    for (const name of ['connect', 'serve', 'echo', 'help']) assert.match(run.stdout(), new RegExp(`^  ${name}\\s+\\S`, 'm'), name);
+    for (const name of ['connect', 'serve', 'bench', 'echo', 'help']) assert.match(run.stdout(), new RegExp(`^  ${name}\\s+\\S`, 'm'), name);
     assert.match(run.stdout(), /Exit codes: 0 .*1 .*2 usage\s+mistake, 3 connection closed abnormally/s);
   });
 
-  for (const name of ['connect', 'serve', 'echo']) {
+  for (const name of ['connect', 'serve', 'bench', 'echo']) {
     test(`"fdx help ${name}" and "fdx ${name} --help" print the same usage and exit 0`, async () => {
       const viaHelp = fdx(['help', name]);
       const viaFlag = fdx([name, '--help']);
@@ -46,6 +46,15 @@ describe('fdx help and version', () => {
       assert.ok(run.stdout().includes(text), text);
     }
     for (const code of ['0', '1', '2', '3']) assert.match(run.stdout(), new RegExp(`^  ${code}  `, 'm'), code);
+  });
+
+  test('bench --help documents every scenario, option and exit code', async () => {
+    const run = fdx(['help', 'bench']);
+    assert.deepEqual(await exitOf(run), { code: 0, signal: null });
+    for (const text of ['echo', 'rate', 'connect', 'hold', 'fanout', 'publish', '--connections', '--rate', '--size', '--duration', '--warmup', '--workers', '--source-addresses', '--inflight', '--json', '--html', 'coordinated omission']) {
+      assert.ok(run.stdout().includes(text), text);
+    }
+    assert.match(run.stdout(), /Exit codes: 0 .* 1 .* 2 usage mistake/s);
   });
 
   const mistakes: Array<{ args: string[]; stderr: RegExp }> = [

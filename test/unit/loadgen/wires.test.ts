@@ -1,19 +1,18 @@
 /**
- * The load generator's protocols of the channel scenario (bench/load/wires.mjs) and the counter
- * that counts their deliveries unread (bench/load/frames.mjs, MessageCounter.match): what it
+ * The load generator's protocols above WebSocket (src/loadgen/wires.ts) and the counter that
+ * counts their deliveries unread (src/loadgen/frames.ts, MessageCounter.match): what it
  * counts must be exactly the publications, whatever the reads' boundaries, and what it sends
  * must be what each protocol's specification says.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serialize } from '../../src/realtime/protocol.js';
-import { concat, serverFrame, splitAt, utf8, text, OP } from '../support/frames.js';
-import { decodeFrames } from '../unit/protocol/wire.js';
+import { serialize } from '../../../src/realtime/protocol.js';
+import { MessageCounter, makePayloads } from '../../../src/loadgen/frames.js';
+import { WIRES } from '../../../src/loadgen/wires.js';
+import { concat, serverFrame, splitAt, utf8, text, OP } from '../../support/frames.js';
+import { decodeFrames } from '../protocol/wire.js';
 
-// The bench scripts are plain JavaScript without types: loaded by URL, so typed `any`.
-const load = (name: string): Promise<any> => import(new URL(`../../bench/load/${name}`, import.meta.url).href);
-const { MessageCounter, makePayloads } = await load('frames.mjs');
-const { WIRES } = await load('wires.mjs');
+const NO_DATA = Buffer.alloc(0);
 
 const CHANNEL = 'room:bench';
 const textFrame = (message: string): Uint8Array => serverFrame({ opcode: OP.TEXT, payload: utf8(message) });
@@ -54,7 +53,7 @@ test('the counter counts the messages that start with the delivery prefix and ha
     textFrame(pub(2)),
     textFrame('{}'),
   ]);
-  const match = WIRES.fdx.delivery(CHANNEL);
+  const match = WIRES.fdx.delivery(CHANNEL, NO_DATA);
   const whole = count(match, [stream]);
   assert.equal(whole.counted, 2);
   assert.deepEqual(whole.others, ['{"type":"reply","id":10,"result":{"offset":"1","epoch":"e1"}}', '{}']);
@@ -68,7 +67,7 @@ test('the counter counts the messages that start with the delivery prefix and ha
 
 test('the counter counts a message handed over when the wire recognises it as a delivery after all', () => {
   const reordered = '{"channel":"room:bench","type":"pub","offset":"1","epoch":"e1","data":null}';
-  const result = count(WIRES.fdx.delivery(CHANNEL), [textFrame(reordered)], (message) => WIRES.fdx.other(message, CHANNEL) === 'delivery');
+  const result = count(WIRES.fdx.delivery(CHANNEL, NO_DATA), [textFrame(reordered)], (message) => WIRES.fdx.other(message, CHANNEL) === 'delivery');
   assert.equal(result.counted, 1);
   assert.deepEqual(result.others, [reordered]);
 });
@@ -81,13 +80,13 @@ test('without a prefix the counter counts every data message, as the WebSocket s
 
 test('fdx.v1: the delivery prefix is how the real-time server serializes a pub message', () => {
   const message = serialize({ type: 'pub', channel: CHANNEL, offset: '42', epoch: 'k2x9', data: { text: 'hello' } });
-  assert.ok(message.startsWith(WIRES.fdx.delivery(CHANNEL).toString()), message);
+  assert.ok(message.startsWith(WIRES.fdx.delivery(CHANNEL, NO_DATA).toString()), message);
 });
 
 test('fdx.v1: the session connects and subscribes with the messages of docs/protocol.md and fails on an error reply', async () => {
   const sent: string[] = [];
   const replies = ['{"type":"reply","id":1,"result":{"client":"c1","pingIntervalMs":25000}}', '{"type":"reply","id":2,"result":{"recovered":true}}'];
-  await WIRES.fdx.open({ send: (m: string) => sent.push(m), next: async () => replies.shift() }, { channel: CHANNEL, subscribe: true });
+  await WIRES.fdx.open({ send: (m: string) => sent.push(m), next: async () => replies.shift()! }, { channel: CHANNEL, subscribe: true });
   assert.deepEqual(sent.map((m) => JSON.parse(m)), [
     { type: 'connect', id: 1 },
     { type: 'subscribe', id: 2, channel: CHANNEL },
@@ -98,7 +97,7 @@ test('fdx.v1: the session connects and subscribes with the messages of docs/prot
   assert.deepEqual(publisherSent, ['{"type":"connect","id":1}']);
 
   const refused = ['{"type":"reply","id":1,"result":{}}', '{"type":"reply","id":2,"error":{"code":"CHANNEL_FORBIDDEN"}}'];
-  await assert.rejects(WIRES.fdx.open({ send: () => {}, next: async () => refused.shift() }, { channel: CHANNEL, subscribe: true }), /subscribe refused: CHANNEL_FORBIDDEN/);
+  await assert.rejects(WIRES.fdx.open({ send: () => {}, next: async () => refused.shift()! }, { channel: CHANNEL, subscribe: true }), /subscribe refused: CHANNEL_FORBIDDEN/);
 });
 
 test('fdx.v1: a publication is a masked publish request with its own id; error replies are reported', () => {
@@ -118,7 +117,7 @@ test('fdx.v1: a publication is a masked publish request with its own id; error r
 test('socket.io: the session opens engine.io, connects to "/" and joins the room with an acked event', async () => {
   const sent: string[] = [];
   const incoming = ['0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}', '40{"sid":"n1"}', '431[]'];
-  await WIRES.socketio.open({ send: (m: string) => sent.push(m), next: async () => incoming.shift() }, { channel: CHANNEL, subscribe: true });
+  await WIRES.socketio.open({ send: (m: string) => sent.push(m), next: async () => incoming.shift()! }, { channel: CHANNEL, subscribe: true });
   assert.deepEqual(sent, ['40', `421["subscribe","${CHANNEL}"]`]);
   await assert.rejects(
     WIRES.socketio.open({ send: () => {}, next: async () => '44{"message":"nope"}' }, { channel: CHANNEL, subscribe: true }),
@@ -135,7 +134,7 @@ test('socket.io: engine.io pings are answered with pongs and never counted; acks
   assert.equal(WIRES.socketio.other(`42["pub","${CHANNEL}",{"text":"x"}]`, CHANNEL, send), 'delivery');
   assert.match(WIRES.socketio.other('42["other",1]', CHANNEL, send), /unexpected/);
 
-  const match = WIRES.socketio.delivery(CHANNEL);
+  const match = WIRES.socketio.delivery(CHANNEL, NO_DATA);
   const stream = concat([textFrame('2'), textFrame(`42["pub","${CHANNEL}",{"text":"x"}]`), textFrame('4311[]')]);
   assert.deepEqual(count(match, [stream]), { counted: 1, others: ['2', '4311[]'], controls: [] });
   assert.deepEqual(JSON.parse(sentText(WIRES.socketio.publish(CHANNEL, Buffer.from('{"text":"x"}'), 0)).replace(/^42\d+/, '')), ['publish', CHANNEL, { text: 'x' }]);

@@ -1,22 +1,40 @@
-// Client-side wire bytes for the load generator, made once before a run: the upgrade request,
-// masked frames (optionally compressed for permessage-deflate), and a reader that counts the
-// server's messages without copying or unmasking them (RFC 6455 §5.2: server frames are
-// unmasked). Pings are answered with pongs so servers with heartbeats keep the connection.
-// The protocols above WebSocket (fdx.v1, socket.io) are in wires.mjs.
-import { createHash, randomBytes } from 'node:crypto';
+/**
+ * Client-side wire bytes for the load generator, made once before a run: the opening handshake,
+ * masked frames (optionally compressed for permessage-deflate), and a reader that counts the
+ * server's messages without copying or unmasking them (RFC 6455 §5.2: server frames are
+ * unmasked). Frames are encoded by protocol/'s frame writer; the accept value is protocol/'s.
+ * The protocols above WebSocket (fdx.v1, socket.io, plain topics) are in wires.ts.
+ * Must not: touch sockets or timers (client.ts does), or import node/ (the generator must not
+ * measure itself).
+ */
+import { randomBytes } from 'node:crypto';
 import { constants, deflateRawSync } from 'node:zlib';
+import { acceptValue } from '../protocol/handshake/accept-key.js';
+import { encodeFrame } from '../protocol/frame-writer.js';
 
 export const KEY = randomBytes(16).toString('base64');
-export const ACCEPT = createHash('sha1').update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+export const ACCEPT = acceptValue(KEY);
+
+export const OPCODE = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
+export type Opcode = (typeof OPCODE)[keyof typeof OPCODE];
+
+export interface UpgradeOptions {
+  deflate?: boolean;
+  /** The request target: path and query. */
+  path?: string;
+  subprotocol?: string | null;
+  /** Extra header lines, `Name: value`. */
+  headers?: readonly string[];
+}
 
 /**
  * The opening handshake (RFC 6455 §4.1). With deflate, the offer a browser makes; with
- * `subprotocol`, that one offered in Sec-WebSocket-Protocol.
+ * `subprotocol`, that one offered in Sec-WebSocket-Protocol. `host` is the Host header's value.
  */
-export function upgradeRequest(host, port, { deflate = false, path = '/', subprotocol = null } = {}) {
+export function upgradeRequest(host: string, { deflate = false, path = '/', subprotocol = null, headers = [] }: UpgradeOptions = {}): Buffer {
   const lines = [
     `GET ${path} HTTP/1.1`,
-    `Host: ${host}:${port}`,
+    `Host: ${host}`,
     'Upgrade: websocket',
     'Connection: Upgrade',
     `Sec-WebSocket-Key: ${KEY}`,
@@ -24,6 +42,7 @@ export function upgradeRequest(host, port, { deflate = false, path = '/', subpro
   ];
   if (deflate) lines.push('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits');
   if (subprotocol) lines.push(`Sec-WebSocket-Protocol: ${subprotocol}`);
+  lines.push(...headers);
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
@@ -31,7 +50,7 @@ export function upgradeRequest(host, port, { deflate = false, path = '/', subpro
  * Checks a complete response head. Returns null when it is a valid 101 (with the extension
  * answered when it was offered, and the subprotocol chosen when one was offered), else the reason.
  */
-export function checkUpgradeResponse(head, { deflate = false, subprotocol = null } = {}) {
+export function checkUpgradeResponse(head: string, { deflate = false, subprotocol = null }: { deflate?: boolean; subprotocol?: string | null } = {}): string | null {
   if (!head.startsWith('HTTP/1.1 101')) return `expected 101, got "${head.split('\r\n', 1)[0]}"`;
   if (!head.includes(ACCEPT)) return 'Sec-WebSocket-Accept does not match the key';
   const extension = /\r\nsec-websocket-extensions:\s*permessage-deflate/i.test(head);
@@ -44,28 +63,10 @@ export function checkUpgradeResponse(head, { deflate = false, subprotocol = null
   return null;
 }
 
-export const OPCODE = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 };
-
 /** One masked client frame (RFC 6455 §5.3), final, with RSV1 set when `compressed`. */
-export function maskedFrame(opcode, payload, { compressed = false } = {}) {
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const header = 2 + lengthBytes + 4;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = 0x80 | (compressed ? 0x40 : 0) | opcode;
-  if (lengthBytes === 0) frame[1] = 0x80 | length;
-  else if (lengthBytes === 2) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
-  }
-  const mask = randomBytes(4);
-  mask.copy(frame, header - 4);
-  for (let i = 0; i < length; i += 1) frame[header + i] = payload[i] ^ mask[i & 3];
-  return frame;
+export function maskedFrame(opcode: Opcode, payload: Uint8Array, { compressed = false } = {}): Buffer {
+  const frame = encodeFrame({ opcode, payload, rsv1: compressed, maskingKey: randomBytes(4) });
+  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 
 /**
@@ -73,7 +74,7 @@ export function maskedFrame(opcode, payload, { compressed = false } = {}) {
  * Z_SYNC_FLUSH, the trailing 00 00 ff ff removed. It never refers to earlier messages and never
  * ends the stream, so it is valid with and without context takeover.
  */
-export function compressMessage(payload) {
+export function compressMessage(payload: Uint8Array): Buffer {
   const out = deflateRawSync(payload, { finishFlush: constants.Z_SYNC_FLUSH });
   const tail = out.subarray(out.length - 4);
   if (tail.toString('hex') !== '0000ffff') throw new Error('deflate output does not end with a sync flush');
@@ -81,11 +82,15 @@ export function compressMessage(payload) {
 }
 
 /** A client message as a frame: text or binary, compressed when deflate is on. */
-export function messageFrame(payload, { binary = false, deflate = false } = {}) {
+export function messageFrame(payload: Uint8Array, { binary = false, deflate = false } = {}): Buffer {
   const opcode = binary ? OPCODE.binary : OPCODE.text;
-  return deflate
-    ? maskedFrame(opcode, compressMessage(payload), { compressed: true })
-    : maskedFrame(opcode, payload);
+  return deflate ? maskedFrame(opcode, compressMessage(payload), { compressed: true }) : maskedFrame(opcode, payload);
+}
+
+export interface FrameRing {
+  ring: Buffer;
+  offsets: number[];
+  variants: number;
 }
 
 /**
@@ -93,17 +98,17 @@ export function messageFrame(payload, { binary = false, deflate = false } = {}) 
  * `window` frames starting at any variant is one contiguous slice: ring.subarray(offsets[v],
  * offsets[v + k]).
  */
-export function frameRing(variants, window) {
+export function frameRing(variants: readonly Buffer[], window: number): FrameRing {
   const count = variants.length + window;
-  const offsets = new Array(count + 1);
+  const offsets = new Array<number>(count + 1);
   let size = 0;
   for (let i = 0; i < count; i += 1) {
     offsets[i] = size;
-    size += variants[i % variants.length].length;
+    size += variants[i % variants.length]!.length;
   }
   offsets[count] = size;
   const ring = Buffer.allocUnsafe(size);
-  for (let i = 0; i < count; i += 1) variants[i % variants.length].copy(ring, offsets[i]);
+  for (let i = 0; i < count; i += 1) variants[i % variants.length]!.copy(ring, offsets[i]);
   return { ring, offsets, variants: variants.length };
 }
 
@@ -111,32 +116,32 @@ export function frameRing(variants, window) {
  * Counts complete messages in the server's byte stream. Data payloads are skipped, never
  * copied; control frames are handed to `onControl(opcode, payload)` whole.
  *
- * With `match` set (a Buffer), only messages whose payload starts with those bytes are counted
- * unread (a publication of the protocol spoken, e.g. `{"type":"pub","channel":"bench",`); any
- * other message is handed whole to `onOther(payload)`, which returns true when it was one
- * after all (e.g. the same message with its fields in another order). Such messages (replies,
- * engine.io pings) are small and single-frame on every server here.
+ * With `match` set, only messages whose payload starts with those bytes are counted unread (a
+ * publication of the protocol spoken, e.g. `{"type":"pub","channel":"bench",`); any other
+ * message is handed whole to `onOther(payload)`, which returns true when it was one after all.
+ * Such messages (replies, engine.io pings) are single-frame on every server measured here.
+ * READ_WHOLE as `match` hands every data message over whole.
  */
 export class MessageCounter {
-  #carry = null;
+  #carry: Buffer | null = null;
   #skip = 0;
   #fin = false;
   /** Messages that arrived compressed (RSV1), and the payload bytes of all data frames. */
   compressed = 0;
   payloadBytes = 0;
   /** null: every data message counts; else the prefix of the messages that count. */
-  match = null;
-  #onControl;
-  #onOther;
+  match: Uint8Array | null = null;
   protocolErrors = 0;
+  readonly #onControl: (opcode: number, payload: Buffer) => void;
+  readonly #onOther: (payload: Buffer) => boolean;
 
-  constructor(onControl, onOther = () => false) {
+  constructor(onControl: (opcode: number, payload: Buffer) => void, onOther: (payload: Buffer) => boolean = () => false) {
     this.#onControl = onControl;
     this.#onOther = onOther;
   }
 
   /** Consumes a chunk; returns how many messages it completed. */
-  push(chunk) {
+  push(chunk: Buffer): number {
     let buf = chunk;
     if (this.#carry !== null) {
       buf = Buffer.concat([this.#carry, chunk]);
@@ -155,8 +160,8 @@ export class MessageCounter {
         continue;
       }
       if (n - i < 2) break;
-      const b0 = buf[i];
-      const b1 = buf[i + 1];
+      const b0 = buf[i]!;
+      const b1 = buf[i + 1]!;
       let length = b1 & 0x7f;
       let header = 2;
       if (length === 126) {
@@ -220,19 +225,26 @@ export class MessageCounter {
   }
 }
 
+/** A prefix no text message starts with (0xff is never in UTF-8): every message is read whole. */
+export const READ_WHOLE = Buffer.from([0xff]);
+
 /**
- * Message payloads from a spec, the same in every process:
- *   { type: 'text', size }      ASCII text
- *   { type: 'binary', size }    random bytes (incompressible, as most binary payloads are)
- *   { type: 'json', size, variants }  JSON records of about `size` bytes, each different,
- *                               compressible as real JSON is
- *   { type: 'chat', size }      a chat line as a JSON object, {"text":"..."}, of exactly `size`
- *                               bytes (at least 12)
+ * Message payloads, the same in every process:
+ *   text    ASCII text of `size` bytes
+ *   binary  random bytes (incompressible, as most binary payloads are)
+ *   json    JSON records of about `size` bytes, each different, compressible as real JSON is
+ *   chat    a chat line as a JSON object, {"text":"..."}, of exactly `size` bytes (at least 12)
  */
-export function makePayloads({ type, size, variants = 1 }) {
+export interface PayloadSpec {
+  type: 'text' | 'binary' | 'json' | 'chat';
+  size: number;
+  variants?: number;
+}
+
+export function makePayloads({ type, size, variants = 1 }: PayloadSpec): Buffer[] {
   if (type === 'binary') return Array.from({ length: variants }, () => randomBytes(size));
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const letters = (count, v) => Array.from({ length: count }, (_, i) => alphabet[(i * 7 + v) % alphabet.length]).join('');
+  const letters = (count: number, v: number): string => Array.from({ length: count }, (_, i) => alphabet[(i * 7 + v) % alphabet.length]).join('');
   if (type === 'text') return Array.from({ length: variants }, (_, v) => Buffer.from(letters(size, v)));
   if (type === 'chat') {
     if (size < 12) throw new Error('a chat payload has at least 12 bytes');
@@ -241,7 +253,7 @@ export function makePayloads({ type, size, variants = 1 }) {
   if (type === 'json') {
     const names = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'ken', 'dennis'];
     return Array.from({ length: variants }, (_, v) => {
-      const items = [];
+      const items: object[] = [];
       let text = '';
       for (let i = 0; text.length < size; i += 1) {
         items.push({
@@ -256,5 +268,5 @@ export function makePayloads({ type, size, variants = 1 }) {
       return Buffer.from(text);
     });
   }
-  throw new Error(`unknown payload type ${type}`);
+  throw new Error(`unknown payload type ${String(type)}`);
 }
