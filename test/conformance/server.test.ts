@@ -82,7 +82,7 @@ after(async () => {
 /** A raw client conversation: handshake, the case's bytes, everything the server sends until it closes. */
 async function converse(running: RunningServer, c: Case | null, frames: Uint8Array[]) {
   let socket: Duplex;
-  let rest = Buffer.alloc(0);
+  let rest: Buffer = Buffer.alloc(0);
   if (running.session === null) {
     const opened = await rawHandshake(running.port);
     opened.socket.setNoDelay(true);
