@@ -42,7 +42,8 @@ export async function startHttp2Server(options: Omit<ServerOptions, 'port' | 'se
     : http2.createServer({ settings });
   const sessions: http2.ServerHttp2Session[] = [];
   server.on('session', (session) => sessions.push(session));
-  const wss = new WebSocketServer({ ...options, server });
+  // Raw peers in tests often never answer a close: a short wait keeps teardown quick.
+  const wss = new WebSocketServer({ closeTimeoutMs: 500, ...options, server });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
