@@ -34,8 +34,10 @@ interface SharedSession {
   readonly session: http2.ClientHttp2Session;
   /** WebSockets opened or opening on it. */
   users: number;
-  /** The server's first SETTINGS arrived. */
+  /** The server's first SETTINGS arrived (or the session ended). */
   settled: Promise<void>;
+  /** Why the session failed, if it did (ECONNREFUSED, ...). */
+  error: Error | null;
 }
 
 /** The options that make two TLS connections interchangeable for a shared session. */
@@ -67,16 +69,15 @@ class Http2Sessions {
       settings: { enablePush: false },
     });
     let settle!: () => void;
-    const shared: SharedSession = { key, session, users: 0, settled: new Promise((resolve) => (settle = resolve)) };
+    const shared: SharedSession = { key, session, users: 0, error: null, settled: new Promise((resolve) => (settle = resolve)) };
     session.once('remoteSettings', () => settle());
     // A failed or closed session settles its waiters, who then see it closed.
     session.once('close', () => {
       settle();
       if (this.#open.get(key) === shared) this.#open.delete(key);
     });
-    session.on('error', () => {});
-    // Nothing but its WebSockets keeps the process alive for it.
-    session.unref();
+    // A session's failure reaches its WebSockets through their streams, or as the dial's error.
+    session.on('error', (error) => (shared.error ??= error));
     this.#open.set(key, shared);
     return shared;
   }
@@ -161,7 +162,7 @@ export function dialHttp2(
     void session.settled.then(() => {
       if (done) return;
       const s = session.session;
-      if (s.closed || s.destroyed) return fail(new HandshakeError('WS_ERR_UNEXPECTED_RESPONSE', 'the HTTP/2 connection closed before the opening handshake'));
+      if (s.closed || s.destroyed) return fail(session.error ?? new HandshakeError('WS_ERR_UNEXPECTED_RESPONSE', 'the HTTP/2 connection closed before the opening handshake'));
       if (!s.remoteSettings.enableConnectProtocol) {
         if (mode === 'auto') {
           http2Sessions.release(session);

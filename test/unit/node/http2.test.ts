@@ -218,7 +218,7 @@ describe('WebSocketServer over HTTP/2', () => {
   });
 
   it('publishes to topics and keeps the heartbeat over streams', async () => {
-    const h2 = await startHttp2Server({ pingIntervalMs: 50 });
+    const h2 = await startHttp2Server({ pingIntervalMs: 200 });
     after(() => h2.close());
     h2.wss.on('connection', (ws) => ws.subscribe('news'));
     const a = await openClient(h2.url, [], { http2: true });
