@@ -49,6 +49,25 @@ function sessionKey(target: DialTarget, options: ClientOptions): string {
 /** The sessions of this process, one per origin (and TLS options); each lives while a WebSocket uses it. */
 class Http2Sessions {
   readonly #open = new Map<string, SharedSession>();
+  /** TLS connections under way per origin: dials made meanwhile wait for them rather than open their own. */
+  readonly #connecting = new Map<string, Promise<void>>();
+
+  /** The TLS connection under way to the origin of `target`, if any. */
+  connecting(target: DialTarget, options: ClientOptions): Promise<void> | undefined {
+    return this.#connecting.get(sessionKey(target, options));
+  }
+
+  /** Marks a TLS connection to the origin of `target` as under way until `done` is called. */
+  startConnecting(target: DialTarget, options: ClientOptions): () => void {
+    const key = sessionKey(target, options);
+    let done!: () => void;
+    const promise = new Promise<void>((resolve) => (done = resolve));
+    this.#connecting.set(key, promise);
+    return () => {
+      if (this.#connecting.get(key) === promise) this.#connecting.delete(key);
+      done();
+    };
+  }
 
   /** A live session to the origin of `target`, if there is one. */
   find(target: DialTarget, options: ClientOptions): SharedSession | undefined {
@@ -193,33 +212,45 @@ export function dialHttp2(
     });
   };
 
-  const existing = http2Sessions.find(target, options);
-  if (existing) {
-    request(existing);
-  } else if (target.socketPath || (!target.secure && mode === 'auto')) {
-    // Without TLS there is no ALPN to ask: 'auto' speaks HTTP/1.1 (h2c needs prior knowledge).
-    process.nextTick(() => fallBack(null));
-  } else if (!target.secure) {
-    request(http2Sessions.start(target, options, null));
-  } else {
-    const socket = tls.connect(tlsConnectOptions(target, options, mode === 'auto' ? ['h2', 'http/1.1'] : ['h2']));
-    socket.once('error', (error) => fail(error));
-    socket.once('secureConnect', () => {
-      if (done) return socket.destroy();
-      if (socket.alpnProtocol === 'h2') {
-        // Another dial may have opened a session meanwhile: share it, drop this connection.
-        const raced = http2Sessions.find(target, options);
-        if (raced) {
-          socket.destroy();
-          return request(raced);
+  const connect = (): void => {
+    if (done) return;
+    const existing = http2Sessions.find(target, options);
+    const underWay = existing ? undefined : http2Sessions.connecting(target, options);
+    if (existing) {
+      request(existing);
+    } else if (underWay) {
+      // Another dial to this origin is connecting: share what it gets, or try again after it.
+      void underWay.then(connect);
+    } else if (target.socketPath || (!target.secure && mode === 'auto')) {
+      // Without TLS there is no ALPN to ask: 'auto' speaks HTTP/1.1 (h2c needs prior knowledge).
+      process.nextTick(() => fallBack(null));
+    } else if (!target.secure) {
+      request(http2Sessions.start(target, options, null));
+    } else {
+      const connected = http2Sessions.startConnecting(target, options);
+      const socket = tls.connect(tlsConnectOptions(target, options, mode === 'auto' ? ['h2', 'http/1.1'] : ['h2']));
+      socket.once('error', (error) => {
+        connected();
+        fail(error);
+      });
+      socket.once('secureConnect', () => {
+        if (done) {
+          connected();
+          return socket.destroy();
         }
-        return request(http2Sessions.start(target, options, socket));
-      }
-      if (mode === 'auto') return fallBack(socket);
-      socket.destroy();
-      fail(new HandshakeError('WS_ERR_H2_NOT_SUPPORTED', 'the server did not choose h2 in ALPN'));
-    });
-  }
+        if (socket.alpnProtocol === 'h2') {
+          request(http2Sessions.start(target, options, socket));
+          connected();
+          return;
+        }
+        connected();
+        if (mode === 'auto') return fallBack(socket);
+        socket.destroy();
+        fail(new HandshakeError('WS_ERR_H2_NOT_SUPPORTED', 'the server did not choose h2 in ALPN'));
+      });
+    }
+  };
+  connect();
   return {
     abort: () => fail(new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established')),
   };

@@ -306,8 +306,9 @@ describe('WebSocket client over HTTP/2', () => {
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
     server.on('session', (s) => after(() => s.destroy()));
     const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, { http2: true });
+    const closing = closed(ws);
     const [error] = await once(ws, 'error');
     assert.equal((error as { code: string }).code, 'WS_ERR_H2_NOT_SUPPORTED');
-    assert.equal((await closed(ws)).code, 1006);
+    assert.equal((await closing).code, 1006);
   });
 });
