@@ -14,17 +14,14 @@ import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } 
 import { HandshakeError, UsageError } from '../protocol/errors.js';
 import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
+import { dialHttp2, type DialTarget } from './http2-dial.js';
 import type { ConnectionHost, ConnectionOwner } from './internal.js';
 import type { Link } from './link.js';
 import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, userMask, type ClientOptions } from './options.js';
 import { SendPolicy } from './send-policy.js';
+import { HTTP2_ENDING } from './upgrade/http2.js';
 
-export interface DialTarget {
-  url: URL;
-  secure: boolean;
-  socketPath: string | undefined;
-  path: string;
-}
+export type { DialTarget };
 
 /** Parses and checks a WebSocket URL (WHATWG: ws, wss; plus http(s) and ws+unix as ws does). */
 export function parseTarget(address: string | URL): DialTarget {
@@ -320,23 +317,48 @@ export function openClient(
       opening.settled();
       link.failOpening(error);
     },
-    onOpen: (socket, head, response, accepted) => {
-      opening.settled();
-      let codec: DeflateCodec | null = null;
-      if (accepted.extensions.length > 0) {
-        // RFC 7692 §5: the client fails the connection on an answer it cannot accept.
-        const params = deflate ? acceptDeflateResponse(accepted.extensions, deflate) : null;
-        if (params === null || params instanceof HandshakeError) {
-          socket.destroy();
-          link.failOpening(new HandshakeError('WS_ERR_SERVER_EXTENSIONS', params === null ? 'Server indicated an extension that was not requested' : 'Invalid Sec-WebSocket-Extensions header'));
-          return;
-        }
-        codec = new DeflateCodec(params, 'client', deflate!);
-      }
-      // As `ws` reports it: the names of the extensions in use.
-      const extensions = codec ? PERMESSAGE_DEFLATE : '';
-      link.attach(socket, head, accepted.protocol, extensions, codec);
-    },
+    onOpen: (socket, head, _response, accepted) => opened(socket, head, accepted, false),
   };
-  return dial(target, protocols, options, handlers, deflate ? deflateOffer(deflate) : undefined, deflate ? [PERMESSAGE_DEFLATE] : []);
+  const opened = (socket: Duplex, head: Buffer, accepted: AcceptedResponse, h2: boolean): void => {
+    opening.settled();
+    let codec: DeflateCodec | null = null;
+    if (accepted.extensions.length > 0) {
+      // RFC 7692 §5: the client fails the connection on an answer it cannot accept.
+      const params = deflate ? acceptDeflateResponse(accepted.extensions, deflate) : null;
+      if (params === null || params instanceof HandshakeError) {
+        if (h2) HTTP2_ENDING.abort(socket);
+        else socket.destroy();
+        link.failOpening(new HandshakeError('WS_ERR_SERVER_EXTENSIONS', params === null ? 'Server indicated an extension that was not requested' : 'Invalid Sec-WebSocket-Extensions header'));
+        return;
+      }
+      codec = new DeflateCodec(params, 'client', deflate!);
+    }
+    // As `ws` reports it: the names of the extensions in use.
+    const extensions = codec ? PERMESSAGE_DEFLATE : '';
+    link.attach(socket, head, accepted.protocol, extensions, codec, h2 ? HTTP2_ENDING : undefined);
+  };
+  const offer = deflate ? deflateOffer(deflate) : undefined;
+  const names = deflate ? [PERMESSAGE_DEFLATE] : [];
+  const mode = options.http2;
+  if (mode !== true && mode !== 'auto') return dial(target, protocols, options, handlers, offer, names);
+  // Over HTTP/2 the handshake has no request object of node:http to show: the result's
+  // `request` stays null unless 'auto' falls back to HTTP/1.1.
+  const current: DialResult = { request: null as unknown as http.ClientRequest, abort: () => {} };
+  const h2 = dialHttp2(target, protocols, options, mode, offer, names, {
+    onOpen: (stream, status, headers, accepted) => {
+      // 'upgrade' gets the answer in the shape of a response: its status and headers.
+      owner.emit('upgrade', { statusCode: status, headers, httpVersion: '2.0' });
+      if (link.readyState !== 0) return;
+      opened(stream, EMPTY, accepted, true);
+    },
+    onError: handlers.onError,
+    fallBack: (socket) => {
+      const over = socket ? { ...options, createConnection: () => socket } : options;
+      dial(target, protocols, over as ClientOptions, handlers, offer, names, 0, current);
+    },
+  });
+  current.abort = () => h2.abort();
+  return current;
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -13,6 +13,7 @@
  *
  * Must not: hold state or code; grow past what both sides need.
  */
+import type { Duplex } from 'node:stream';
 import type { ReadyState } from '../protocol/constants.js';
 import type { PubSub, SendResult } from '../pubsub/pubsub.js';
 import type { BinaryType } from './bytes/convert-message.js';
@@ -39,6 +40,15 @@ export interface ConnectionOwner {
   emit(event: string, ...args: unknown[]): boolean;
   listenerCount(event: string): number;
   readonly binaryType: BinaryType;
+}
+
+/**
+ * How a connection ends its transport abruptly: a TCP socket is destroyed (RST), an HTTP/2
+ * stream is reset with CANCEL (RFC 8441 §5). Everything else a connection does with its
+ * transport (write, cork, end, pause) is the same on both: they are Duplex streams.
+ */
+export interface TransportEnding {
+  abort(transport: Duplex): void;
 }
 
 /** What a connection's socket listeners call (socket-listeners.ts). */

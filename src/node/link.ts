@@ -22,11 +22,11 @@ import { BlobQueue } from './blob-queue.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
 import { syncBytes, toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
-import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers } from './internal.js';
+import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers, TransportEnding } from './internal.js';
 import { coreOptions, type Callback, type SendOptions } from './options.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
-import { takeOver } from './socket-listeners.js';
+import { SOCKET_ENDING, takeOver } from './socket-listeners.js';
 import { wsProtocolError } from './ws-error.js';
 import { countIn, countOut } from './diagnostics.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
@@ -44,6 +44,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   paused = false;
   backlog: Backlog | null = null;
   #socket: Duplex | null = null;
+  /** How the socket ends abruptly (a TCP socket, or an HTTP/2 stream). */
+  #ending: TransportEnding = SOCKET_ENDING;
   #connection: Connection | null = null;
   #codec: DeflateCodec | null = null;
   /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
@@ -69,8 +71,12 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.owner = owner;
   }
 
-  /** The opening handshake succeeded: reads and writes `socket` from now on. */
-  attach(socket: Duplex, head: Buffer, protocol: string, extensions: string, codec: DeflateCodec | null): void {
+  /**
+   * The opening handshake succeeded: reads and writes `socket` from now on (a TCP socket, or an
+   * HTTP/2 stream with its own `ending`).
+   */
+  attach(socket: Duplex, head: Buffer, protocol: string, extensions: string, codec: DeflateCodec | null, ending: TransportEnding = SOCKET_ENDING): void {
+    this.#ending = ending;
     this.protocol = protocol;
     this.extensions = extensions;
     this.#codec = codec;
@@ -381,7 +387,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     const socket = this.#socket;
     if (socket === null) return;
     if (this.#flushScheduled && socket.writable) this.#flush();
-    socket.destroy();
+    this.#ending.abort(socket);
   }
 
   #onCloseFrame(code: number, reason: Uint8Array): void {
@@ -414,7 +420,9 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
 
   #armCloseTimer(): void {
     if (this.#closeTimer) return;
-    this.#closeTimer = setTimeout(() => this.#socket?.destroy(), this.host.settings.closeTimeoutMs);
+    this.#closeTimer = setTimeout(() => {
+      if (this.#socket !== null) this.#ending.abort(this.#socket);
+    }, this.host.settings.closeTimeoutMs);
     this.#closeTimer.unref?.();
   }
 
@@ -452,7 +460,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   socketErrored(): void {
     // Resets and the like: the socket closes next and 'close' reports 1006.
     this.readyState = ReadyState.CLOSING;
-    this.#socket?.destroy();
+    if (this.#socket !== null) this.#ending.abort(this.#socket);
   }
 
   socketDrained(): void {

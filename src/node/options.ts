@@ -88,6 +88,13 @@ export interface ClientOptions
     Pick<TlsConnectionOptions, 'rejectUnauthorized' | 'servername'> {
   /** Extra request headers. */
   headers?: { [name: string]: string };
+  /**
+   * WebSocket over HTTP/2 (RFC 8441): true dials HTTP/2 only (wss: with ALPN h2, ws: as h2c
+   * with prior knowledge); 'auto' uses HTTP/2 when a wss: server chooses h2 and announces
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL, else HTTP/1.1. WebSockets to one origin share one
+   * HTTP/2 connection. Default false.
+   */
+  http2?: boolean | 'auto';
   /** Milliseconds allowed for the whole opening handshake (0: none). */
   handshakeTimeout?: number;
   followRedirects?: boolean;
@@ -150,6 +157,7 @@ export const SERVER_DEFAULTS = {
   closeTimeoutMs: 5_000,
   maxConnections: 0,
   maxBackpressure: 16 * 1024 * 1024,
+  maxStreamsPerSession: 1000,
 };
 
 /**

@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
+import type http2 from 'node:http2';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -51,6 +52,19 @@ import {
   switchingHeaders,
   writeSwitching,
 } from './upgrade/http1.js';
+import {
+  HTTP2_ENDING,
+  answerLines,
+  enableConnectProtocol,
+  isHttp2Server,
+  isStream,
+  isStreamAnswerable,
+  readConnectRequest,
+  respondOpen,
+  respondRefusal,
+  streamRequest,
+  type Http2ServerLike,
+} from './upgrade/http2.js';
 import { WebSocket } from './websocket.js';
 
 export type { VerifyClient, VerifyClientCallback, VerifyClientCallbackAsync, VerifyClientCallbackSync, VerifyClientInfo } from './accept-policy.js';
@@ -66,7 +80,12 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket, U 
   port?: number;
   host?: string;
   backlog?: number;
-  server?: http.Server<U> | https.Server<U>;
+  /**
+   * A server to take upgrades from: node:http(s), or node:http2 (createServer for h2c,
+   * createSecureServer, with allowHTTP1 for both kinds on one port), whose extended CONNECT
+   * streams (RFC 8441) become WebSockets too.
+   */
+  server?: http.Server<U> | https.Server<U> | Http2ServerLike;
   noServer?: boolean;
   path?: string;
   /** VerifyClientCallbackSync or VerifyClientCallbackAsync, as in `ws`. */
@@ -81,6 +100,8 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket, U 
   handshakeTimeoutMs?: number;
   /** Most open connections; more get 503. Default 0: no limit. */
   maxConnections?: number;
+  /** Most WebSockets open on one HTTP/2 connection; more get 429 on their stream. Default 1000, 0: no limit. */
+  maxStreamsPerSession?: number;
   /** Largest request head, in bytes (own server only). Default 16384. */
   maxHeaderSize?: number;
   /** Ping every client this often; close those that sent nothing since the last ping. 0 disables. Default 30000. */
@@ -93,8 +114,24 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket, U 
   WebSocket?: T;
 }
 
-/** Sockets already upgraded: handleUpgrade() twice on one socket is a programming error. */
+/** Sockets (and HTTP/2 streams) already upgraded: twice on one is a programming error. */
 const UPGRADED = new WeakSet<Duplex>();
+
+/** The WebSocketServers listening on each HTTP/2 server, for their `path`s (as 'upgrade' listeners are counted). */
+const STREAM_LISTENERS = {
+  servers: new WeakMap<object, Set<unknown>>(),
+  add(server: object, listener: unknown): void {
+    const set = this.servers.get(server) ?? new Set();
+    set.add(listener);
+    this.servers.set(server, set);
+  },
+  remove(server: object, listener: unknown): void {
+    this.servers.get(server)?.delete(listener);
+  },
+  count(server: object): number {
+    return this.servers.get(server)?.size ?? 0;
+  },
+};
 
 /** The messages `ws` gives the same refusals (in 'wsClientError' and in the answer's body). */
 const WS_REFUSALS: Partial<Record<HandshakeErrorCode, string>> = {
@@ -107,6 +144,7 @@ const WS_REFUSALS: Partial<Record<HandshakeErrorCode, string>> = {
 };
 
 
+const EMPTY_HEAD = Buffer.alloc(0);
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
@@ -123,7 +161,9 @@ export class WebSocketServer<
   readonly #connections = new Set<HostedConnection>();
   /** Upgrades waiting for an asynchronous verifyClient (they count against maxConnections). */
   readonly #verifying = { count: 0 };
-  #server: http.Server | https.Server | null = null;
+  #server: http.Server | https.Server | Http2ServerLike | null = null;
+  /** Open WebSockets per HTTP/2 session (maxStreamsPerSession). */
+  readonly #sessionStreams = new WeakMap<http2.Http2Session, number>();
   #ownServer = false;
   #state = RUNNING;
   /** close() has reached its last step (the state becomes CLOSED with the 'close' event). */
@@ -183,7 +223,7 @@ export class WebSocketServer<
     return { connections: this.#connections.size, sendBufferBytes, topics: count, topicSubscriptions: subscriptions };
   }
 
-  #listen(server: http.Server | https.Server): void {
+  #listen(server: http.Server | https.Server | Http2ServerLike): void {
     const onListening = (): void => {
       this.emit('listening');
     };
@@ -197,10 +237,38 @@ export class WebSocketServer<
     server.on('listening', onListening);
     server.on('error', onError);
     server.on('upgrade', onUpgrade);
+    const removeStreams = isHttp2Server(server) ? this.#listenForStreams(server) : null;
     this.#removeListeners = () => {
       server.removeListener('listening', onListening);
       server.removeListener('error', onError);
       server.removeListener('upgrade', onUpgrade);
+      removeStreams?.();
+    };
+  }
+
+  /**
+   * On an HTTP/2 server: extended CONNECT streams (RFC 8441) are handled as upgrades are.
+   * Node's compatibility API (a 'request' listener) turns every CONNECT into a 'connect' event
+   * and answers 405 when nobody listens: this server listens, so its streams are left to it.
+   */
+  #listenForStreams(server: Http2ServerLike): () => void {
+    enableConnectProtocol(server);
+    const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
+      if (headers[':method'] !== 'CONNECT') return;
+      // A CONNECT that opens no WebSocket belongs to whoever else listens for it (a proxy).
+      if (headers[':protocol'] === undefined && server.listenerCount('connect') > 1) return;
+      const req = streamRequest(stream, headers, rawHeaders);
+      if (!this.shouldHandle(req as never) && STREAM_LISTENERS.count(server) > 1) return; // another server's path
+      this.handleStream(stream, headers, rawHeaders, (ws, request) => this.emit('connection', ws, request), req);
+    };
+    const onConnect = (): void => {};
+    server.on('stream', onStream);
+    server.on('connect', onConnect);
+    STREAM_LISTENERS.add(server, onStream);
+    return () => {
+      server.removeListener('stream', onStream);
+      server.removeListener('connect', onConnect);
+      STREAM_LISTENERS.remove(server, onStream);
     };
   }
 
@@ -238,6 +306,45 @@ export class WebSocketServer<
     });
   }
 
+  /**
+   * Completes (or refuses) the opening handshake of an HTTP/2 extended CONNECT stream (RFC 8441)
+   * and calls `callback` with the new WebSocket, as handleUpgrade does for HTTP/1.1. Refusals
+   * answer the HandshakeError's status on the stream; the session and its other streams go on.
+   */
+  handleStream(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    rawHeaders: string[] | undefined,
+    callback: (client: InstanceType<T>, request: InstanceType<U>) => void,
+    request?: http2.Http2ServerRequest,
+  ): void {
+    const req = (request ?? streamRequest(stream, headers, rawHeaders)) as unknown as InstanceType<U>;
+    if (this.#state !== RUNNING) return this.#refuse(req, stream, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
+    const valid = readConnectRequest(headers);
+    if (valid instanceof HandshakeError) return this.#refuse(req, stream, { error: valid });
+    if (!this.shouldHandle(req)) return this.#refuse(req, stream, { error: new HandshakeError('WS_ERR_HANDSHAKE_PATH') });
+    const session = stream.session;
+    const max = this.options.maxStreamsPerSession;
+    if (session && max > 0 && (this.#sessionStreams.get(session) ?? 0) >= max) {
+      return this.#refuse(req, stream, { error: new HandshakeError('WS_ERR_H2_STREAM_LIMIT') });
+    }
+    decide(this.options as AcceptOptions, this.#deflate, req, { ...valid, key: '' }, this.#connections.size, this.#verifying, (outcome) => {
+      if ('error' in outcome) return this.#refuse(req, stream, outcome);
+      if (!isStreamAnswerable(stream)) return;
+      const lines = answerLines(valid, outcome.protocol, outcome.deflate?.response);
+      this.#open(req, stream, outcome, lines, callback, () => {
+        respondOpen(stream, lines);
+        if (session) this.#countStream(session, stream);
+      });
+    });
+  }
+
+  /** One more WebSocket on `session`, until its stream closes. */
+  #countStream(session: http2.Http2Session, stream: http2.ServerHttp2Stream): void {
+    this.#sessionStreams.set(session, (this.#sessionStreams.get(session) ?? 0) + 1);
+    stream.once('close', () => this.#sessionStreams.set(session, (this.#sessionStreams.get(session) ?? 1) - 1));
+  }
+
   #accept(
     req: InstanceType<U>,
     socket: Duplex,
@@ -250,25 +357,42 @@ export class WebSocketServer<
       socket.destroy();
       return;
     }
-    if (UPGRADED.has(socket)) {
+    const headers = switchingHeaders(key, agreement.protocol, agreement.deflate?.response);
+    this.#open(req, socket, agreement, headers, callback, () => writeSwitching(socket, headers), head);
+  }
+
+  /**
+   * The steps of accepting shared by both transports: the books, the 'headers' event (which
+   * may change the answer's lines before `answer` writes them), the link and the WebSocket.
+   */
+  #open(
+    req: InstanceType<U>,
+    transport: Duplex,
+    agreement: Agreement,
+    headers: string[],
+    callback: (client: InstanceType<T>, request: InstanceType<U>) => void,
+    answer: () => void,
+    head: Buffer = EMPTY_HEAD,
+  ): void {
+    if (UPGRADED.has(transport)) {
       // Two servers (or two calls) took the same upgrade: a misconfiguration to report loudly.
       throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     }
-    UPGRADED.add(socket);
+    UPGRADED.add(transport);
     if (this.#state !== RUNNING) {
-      this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
+      this.#refuse(req, transport, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
       return;
     }
     const { protocol, deflate } = agreement;
-    const headers = switchingHeaders(key, protocol, deflate?.response);
     this.emit('headers', headers, req);
-    writeSwitching(socket, headers);
+    answer();
     const link = new Link(this.#host);
     const Ctor = this.options.WebSocket ?? WebSocket;
     // The link goes where `ws` passes its options: a user's subclass is constructed alike.
     const ws = new Ctor(null, undefined, link as never) as InstanceType<T>;
     // `extensions` names the extensions in use, as `ws` reports it.
-    link.attach(socket, head, protocol ?? '', deflate ? PERMESSAGE_DEFLATE : '', deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null);
+    const codec = deflate ? new DeflateCodec(deflate.params, 'server', this.#deflate!) : null;
+    link.attach(transport, head, protocol ?? '', deflate ? PERMESSAGE_DEFLATE : '', codec, isStream(transport) ? HTTP2_ENDING : undefined);
     this.#connections.add(link);
     if (this.options.clientTracking) this.clients.add(ws);
     if (channels.handshakeAccept.hasSubscribers) channels.handshakeAccept.publish({ protocol: protocol ?? '', compressed: deflate !== null && deflate !== undefined });
@@ -286,7 +410,8 @@ export class WebSocketServer<
       this.emit('wsClientError', error, socket, req);
       return;
     }
-    abortHandshake(socket, error.status, error.message, headers);
+    if (isStream(socket)) respondRefusal(socket, error.status, error.message, headers);
+    else abortHandshake(socket, error.status, error.message, headers);
   }
 
   #connectionClosed(connection: HostedConnection): void {
@@ -391,7 +516,7 @@ export class WebSocketServer<
     };
     const server = this.#server;
     if (this.#ownServer && server) {
-      server.closeAllConnections?.();
+      (server as http.Server).closeAllConnections?.();
       if (server.listening) {
         server.once('close', emitClose);
         return;

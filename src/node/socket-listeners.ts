@@ -7,7 +7,14 @@
  * Must not: hold state, or do more than hand each event to the connection.
  */
 import type { Duplex } from 'node:stream';
-import type { SocketHandlers } from './internal.js';
+import type { SocketHandlers, TransportEnding } from './internal.js';
+
+/** A TCP (or TLS) socket ends abruptly by being destroyed. */
+export const SOCKET_ENDING: TransportEnding = {
+  abort(socket: Duplex): void {
+    socket.destroy();
+  },
+};
 
 /** A socket attached to a connection. */
 type AttachedSocket = Duplex & { fullduplexConnection: SocketHandlers };

@@ -110,6 +110,11 @@ export const HANDSHAKE_ERRORS = {
   WS_ERR_HANDSHAKE_TIMEOUT: { status: 408, message: 'the opening handshake timed out' },
   WS_ERR_HANDSHAKE_HEADERS_TOO_LARGE: { status: 431, message: 'request headers too large' },
   WS_ERR_HANDSHAKE_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
+  // HTTP/2 (RFC 8441): the extended CONNECT's own checks, answered as the stream's :status.
+  WS_ERR_H2_CONNECT_WITHOUT_PROTOCOL: { status: 405, message: 'a CONNECT without :protocol is not served here (no proxying)' },
+  WS_ERR_H2_PROTOCOL: { status: 501, message: 'the only :protocol served is websocket' },
+  WS_ERR_H2_PSEUDO_HEADERS: { status: 400, message: 'an extended CONNECT needs :scheme, :path and :authority' },
+  WS_ERR_H2_STREAM_LIMIT: { status: 429, message: 'too many WebSockets on this HTTP/2 connection' },
   // Client side: the server's answer broke the rules. Status 0: there is nobody to answer.
   WS_ERR_UNEXPECTED_RESPONSE: { status: 0, message: 'unexpected server response' },
   WS_ERR_INVALID_ACCEPT: { status: 0, message: 'invalid Sec-WebSocket-Accept header' },
@@ -119,6 +124,7 @@ export const HANDSHAKE_ERRORS = {
   WS_ERR_TOO_MANY_REDIRECTS: { status: 0, message: 'maximum redirects exceeded' },
   WS_ERR_INVALID_URL: { status: 0, message: 'invalid WebSocket URL' },
   WS_ERR_CLIENT_HANDSHAKE_TIMEOUT: { status: 0, message: 'opening handshake has timed out' },
+  WS_ERR_H2_NOT_SUPPORTED: { status: 0, message: 'the server does not accept WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL)' },
 } as const;
 export type HandshakeErrorCode = keyof typeof HANDSHAKE_ERRORS;
 

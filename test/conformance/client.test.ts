@@ -6,8 +6,13 @@
  * connection once the client's close frame has arrived (RFC 6455 §7.1.1: the server closes first).
  * With the 'whole' delivery the 101 and the frames leave in one write, so the client must also
  * handle frames that arrive with the handshake answer.
+ *
+ * The same cases run over HTTP/2 (RFC 8441, h2c): a raw HTTP/2 server answers the client's
+ * extended CONNECT with 200 and plays the case on the stream; ending the stream stands for
+ * closing the TCP connection.
  */
 import assert from 'node:assert/strict';
+import type http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +22,8 @@ import { casesFor, type Case } from './cases.js';
 import { CASE_TIMEOUT_MS, collectUntilClose, writeDelivery } from './loopback.js';
 import { assertOutcome, summarizeFrames, type Observed } from './outcome.js';
 import { caseFrameBytes, parseFrames } from './wire.js';
+import type { Duplex } from 'node:stream';
+import { startRawHttp2Server } from '../support/http2-peers.js';
 import { readHead } from '../support/servers.js';
 
 interface ServerRun {
@@ -27,7 +34,8 @@ interface ServerRun {
 
 let server: net.Server;
 let port = 0;
-let handle: ((socket: net.Socket, head: string, rest: Buffer) => void) | null = null;
+let handle: ((socket: Duplex, head: string, rest: Buffer) => void) | null = null;
+let h2: Awaited<ReturnType<typeof startRawHttp2Server>>;
 
 before(async () => {
   server = net.createServer((socket) => {
@@ -39,10 +47,15 @@ before(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
+  h2 = await startRawHttp2Server((stream, headers) => {
+    if (handle && headers[':protocol'] === 'websocket') handle(stream, '', Buffer.alloc(0));
+    else stream.close();
+  });
 });
 
 after(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await h2.close();
 });
 
 /** Serves one case to the next connection: the 101, then the case's frames; ends after the client's close frame. */
@@ -50,13 +63,18 @@ function serveCase(c: Case): Promise<ServerRun> {
   return new Promise((resolve) => {
     handle = (socket, head, rest) => {
       handle = null;
-      socket.setNoDelay(true);
+      const stream = 'respond' in socket ? (socket as http2.ServerHttp2Stream) : null;
+      (socket as net.Socket).setNoDelay?.(true);
       const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(head)?.[1] ?? '';
-      const answer = Buffer.from(
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          `Sec-WebSocket-Accept: ${acceptValue(key)}\r\n\r\n`,
-        'latin1',
-      );
+      // Over HTTP/2 the answer is the stream's 200 HEADERS frame (RFC 8441 §5), not bytes.
+      if (stream) stream.respond({ ':status': 200 }, { endStream: false });
+      const answer = stream
+        ? Buffer.alloc(0)
+        : Buffer.from(
+            'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+              `Sec-WebSocket-Accept: ${acceptValue(key)}\r\n\r\n`,
+            'latin1',
+          );
       const run: ServerRun = { clientEndedFirst: false, collected: Promise.resolve(null as never) };
       let weEnded = false;
       socket.on('end', () => {
@@ -71,7 +89,9 @@ function serveCase(c: Case): Promise<ServerRun> {
       });
       const frames = caseFrameBytes(c, 'server');
       const split = c.delivery?.split ?? 'whole';
-      if (split === 'whole') {
+      if (stream) {
+        void writeDelivery(socket, c, frames);
+      } else if (split === 'whole') {
         void writeDelivery(socket, c, [Buffer.concat([answer, ...frames])]);
       } else {
         socket.write(answer);
@@ -82,13 +102,16 @@ function serveCase(c: Case): Promise<ServerRun> {
   });
 }
 
-describe('client over loopback', () => {
+for (const transport of ['tcp', 'http2'] as const) describe(`client over loopback (${transport})`, () => {
   for (const c of casesFor('client')) {
     test(`${c.id} ${c.section} ${c.title}`, async () => {
       const served = serveCase(c);
       const messages: Observed['messages'] = [];
       const errors: Array<{ closeCode: number | undefined }> = [];
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { ...c.options, closeTimeoutMs: CASE_TIMEOUT_MS });
+      const ws =
+        transport === 'tcp'
+          ? new WebSocket(`ws://127.0.0.1:${port}/`, { ...c.options, closeTimeoutMs: CASE_TIMEOUT_MS })
+          : new WebSocket(`ws://127.0.0.1:${h2.port}/`, { ...c.options, closeTimeoutMs: CASE_TIMEOUT_MS, http2: true });
       ws.on('message', (data, isBinary) => messages.push({ binary: isBinary, data: new Uint8Array(data as Buffer) }));
       ws.on('error', (error: Error & { closeCode?: number }) => errors.push({ closeCode: error.closeCode }));
       const closed = new Promise<{ code: number; reason: Buffer }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason })));

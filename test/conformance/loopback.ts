@@ -1,8 +1,9 @@
 /**
  * Socket plumbing shared by the two loopback runners: writing a case's bytes the way its delivery
- * says, and collecting what comes back until the other end closes. Every wait is bounded.
+ * says, and collecting what comes back until the other end closes. The transport is a TCP socket
+ * or an HTTP/2 stream (RFC 8441); both are Duplex streams. Every wait is bounded.
  */
-import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Case } from './cases.js';
 import { deliver } from './wire.js';
@@ -11,7 +12,7 @@ import { deliver } from './wire.js';
 export const CASE_TIMEOUT_MS = 5000;
 
 /** Writes the pieces of a delivery in order, waiting for each write; stops once the socket can no longer be written. */
-export async function writeDelivery(socket: net.Socket, c: Case, frames: Uint8Array[]): Promise<void> {
+export async function writeDelivery(socket: Duplex, c: Case, frames: Uint8Array[]): Promise<void> {
   const delivery = c.delivery ?? { split: 'whole' };
   const pieces = deliver(frames, delivery.split);
   for (let i = 0; i < pieces.length; i++) {
@@ -38,7 +39,7 @@ export interface Collected {
  * Collects what `socket` receives until it closes (a socket made with allowHalfOpen false ends
  * its side when the other end does). Never rejects; after `timeoutMs` the socket is destroyed.
  */
-export function collectUntilClose(socket: net.Socket, initial: Buffer, timeoutMs = CASE_TIMEOUT_MS, onData?: (all: Buffer) => void): Promise<Collected> {
+export function collectUntilClose(socket: Duplex, initial: Buffer, timeoutMs = CASE_TIMEOUT_MS, onData?: (all: Buffer) => void): Promise<Collected> {
   const chunks: Buffer[] = [initial];
   const result: Collected = { bytes: initial, endReceived: false, closed: false, error: null };
   return new Promise((resolve) => {

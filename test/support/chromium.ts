@@ -26,14 +26,15 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs` adds flags for one test (e.g. --ignore-certificate-errors for a self-signed server). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} does not exist (install the Debian package chromium)`);
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'fdx-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...extraArgs],
       viewport: { width: 900, height: 640 },
       timeout: 30_000,
     });

@@ -349,6 +349,7 @@ const MEMBERS = {
       'address: method',
       'broadcast: method',
       'close: method',
+      'handleStream: method',
       'handleUpgrade: method',
       'prepare: method',
       'publish: method',

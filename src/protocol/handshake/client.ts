@@ -74,6 +74,17 @@ export function validateResponse(
   if (typeof accept !== 'string' || accept.trim() !== acceptValue(expected.key)) {
     return new HandshakeError('WS_ERR_INVALID_ACCEPT');
   }
+  return checkAgreement(h, expected);
+}
+
+/**
+ * The checks an answer's agreement must pass over HTTP/1.1 and HTTP/2 alike (RFC 6455 §4.1,
+ * the client's checks 5-6): a subprotocol that was offered, extensions that were offered.
+ */
+export function checkAgreement(
+  h: Record<string, HeaderValue>,
+  expected: { protocols?: readonly string[]; extensionNames?: readonly string[] },
+): AcceptedResponse | HandshakeError {
   const protocolValue = h['sec-websocket-protocol'];
   let protocol = '';
   if (protocolValue !== undefined) {

@@ -29,7 +29,7 @@ export interface ValidRequest {
 }
 
 /** RFC 6455 §4.2.1 item 5: base64 of exactly 16 bytes. */
-const KEY_PATTERN = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
+export const KEY_PATTERN = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
 
 function single(value: HeaderValue): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
@@ -73,6 +73,19 @@ export function validateRequest(request: HandshakeRequest): ValidRequest | Hands
   if (key === undefined || !KEY_PATTERN.test(key) || countHeader(raw, 'sec-websocket-key') > 1) {
     return new HandshakeError('WS_ERR_HANDSHAKE_KEY');
   }
+  const offers = readOffers(h);
+  if (offers instanceof HandshakeError) return offers;
+  return { key, ...offers };
+}
+
+/** What a request offers beyond its transport's own checks: subprotocols, extensions, origin. */
+export type RequestOffers = Omit<ValidRequest, 'key'>;
+
+/**
+ * Reads the offers of an opening handshake's headers, the same over HTTP/1.1 and HTTP/2
+ * (RFC 6455 §4.1 items 9-10, §4.2.1 items 7-9; RFC 8441 §5 keeps them).
+ */
+export function readOffers(h: Record<string, HeaderValue>): RequestOffers | HandshakeError {
   let protocols: string[] = [];
   const protocolHeader = single(h['sec-websocket-protocol']);
   if (protocolHeader !== undefined) {
@@ -89,7 +102,7 @@ export function validateRequest(request: HandshakeRequest): ValidRequest | Hands
     extensions = parsed;
   }
   const origin = single(h['origin']) ?? single(h['sec-websocket-origin']);
-  return { key, protocols, extensions, origin };
+  return { protocols, extensions, origin };
 }
 
 /**

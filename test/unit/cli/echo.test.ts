@@ -62,7 +62,7 @@ function firstLine(run: Fdx): Promise<string> {
 async function startEcho(extra: string[] = []): Promise<{ run: Fdx; url: string }> {
   const run = fdx(['echo', '--port', '0', '--host', '127.0.0.1', ...extra]);
   const line = await firstLine(run);
-  const match = /^listening on (ws:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
+  const match = /^listening on (wss?:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
   assert.ok(match, `unexpected first line: ${JSON.stringify(line)}`);
   assert.notEqual(Number(match[2]), 0, 'prints the bound port, not 0');
   return { run, url: match[1]! };
@@ -81,8 +81,8 @@ function withLimit<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
-async function open(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url);
+async function open(url: string, options: object = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, options);
   await withLimit(once(ws, 'open'), 'open');
   return ws;
 }
@@ -157,6 +157,37 @@ describe('fdx echo', () => {
     }
   });
 
+  test('with --http2 takes HTTP/1.1 upgrades and h2c extended CONNECT on one port', async () => {
+    const { run, url } = await startEcho(['--http2']);
+    try {
+      const over1 = await open(url);
+      const over2 = await open(url, { http2: true });
+      assert.ok('session' in over2.socket!, 'the second one runs over an HTTP/2 stream');
+      assert.equal((await roundTrip(over1, 'one')).data.toString(), 'one');
+      assert.equal((await roundTrip(over2, 'two')).data.toString(), 'two');
+      await closeClient(over1);
+      await closeClient(over2);
+    } finally {
+      await stop(run);
+    }
+  });
+
+  test('with --http2 --cert --key serves TLS: ALPN h2 and http/1.1, and closes HTTP/2 clients with 1001 on SIGTERM', async () => {
+    const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+    const { run, url } = await startEcho(['--http2', '--cert', fixture('cert.pem'), '--key', fixture('key.pem')]);
+    assert.match(url, /^wss:/);
+    const over1 = await open(url, { rejectUnauthorized: false });
+    const over2 = await open(url, { http2: true, rejectUnauthorized: false });
+    assert.equal((await roundTrip(over1, 'one')).data.toString(), 'one');
+    assert.equal((await roundTrip(over2, 'two')).data.toString(), 'two');
+    const closed = once(over2, 'close');
+    over1.on('error', () => {});
+    const exit = await stop(run, 'SIGTERM');
+    const [code] = await withLimit(closed, 'client close');
+    assert.equal(code, 1001);
+    assert.deepEqual(exit, { code: 0, signal: null });
+  });
+
   test('on SIGTERM sends 1001 to connected clients and exits 0', async () => {
     const { run, url } = await startEcho();
     const ws = await open(url);
@@ -196,6 +227,8 @@ describe('fdx usage', () => {
     { args: ['echo', '--bogus'], stderr: /unknown option '--bogus'/ },
     { args: ['echo', 'extra'], stderr: /unexpected argument 'extra'/ },
     { args: ['echo', '--port'], stderr: /'--port' needs a value/ },
+    { args: ['echo', '--cert', 'a.pem'], stderr: /--cert and --key go together/ },
+    { args: ['echo', '--cert', 'a.pem', '--key', 'b.pem'], stderr: /--cert and --key need --http2/ },
     { args: ['echo', '--port', 'abc'], stderr: /--port must be a whole number, got 'abc'/ },
     { args: ['echo', '--port', '-1'], stderr: /option '--port' argument is ambiguous/ },
     { args: ['echo', '--port=-1'], stderr: /--port must be a whole number, got '-1'/ },

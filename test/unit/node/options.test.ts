@@ -38,6 +38,7 @@ describe('options: one resolver for server and client', () => {
       closeTimeoutMs: 5_000,
       maxConnections: 0,
       maxBackpressure: 16 * 1024 * 1024,
+      maxStreamsPerSession: 1000,
     });
   });
 
