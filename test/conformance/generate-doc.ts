@@ -129,10 +129,13 @@ run every case:
   application; a raw TCP client performs the handshake, writes the case's masked frames, and
   reads everything until the server closes the connection. The echo stands for what the server
   delivered. Each run also checks the close code the server's application saw and, after a
-  failure, that a new client is still served.
+  failure, that a new client is still served. Every case runs a second time over HTTP/2 (RFC 8441):
+  the raw peer opens an extended CONNECT stream on a shared HTTP/2 session instead of a TCP
+  connection, and after a failure the same session must still carry a new stream.
 - **client** (\`${FILES.client}\`): our \`WebSocket\` client against a raw TCP server that
   answers the upgrade with a valid 101 and sends the case's frames unmasked (with the 'whole'
-  delivery the frames leave in the same write as the 101).
+  delivery the frames leave in the same write as the 101), and again as a client over HTTP/2
+  against a raw HTTP/2 server that answers the extended CONNECT with 200.
 
 Run it with \`node --import tsx --test test/conformance/*.test.ts\`; regenerate this page with
 \`node --import tsx test/conformance/generate-doc.ts\`.
