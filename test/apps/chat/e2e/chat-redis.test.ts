@@ -35,8 +35,8 @@ describe('two chat processes sharing Redis', () => {
     const ada = await ChatClient.connect(`${a.url}chat/`, 'Ada', ['general', 'tech']);
     const bob = await ChatClient.connect(`${b.url}chat/`, 'Bob', ['general', 'tech']);
     try {
-      await ada.client.request('chat:enter', { room: 'general' });
-      await bob.client.request('chat:enter', { room: 'general' });
+      await ada.enter('general');
+      await bob.enter('general');
       await waitUntil(() => present(ada, 'general', 'Bob') && present(bob, 'general', 'Ada'), 'each sees the other in #general');
 
       await bob.send('general', 'hello from B');

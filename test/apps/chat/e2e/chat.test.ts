@@ -132,7 +132,7 @@ describe('chat page in Chromium', () => {
 });
 
 describe('chat server', () => {
-  test('welcome, presence and publications carry name and colour; chat:enter answers with the history', async () => {
+  test('welcome, presence and publications carry name and colour; chat:history answers with the history', async () => {
     const eve = await ChatClient.connect(url, 'Eve', ['games']);
     const finn = await ChatClient.connect(url, 'Finn', ['games']);
     try {
@@ -144,11 +144,15 @@ describe('chat server', () => {
       assert.equal(line.color, colorOf('Eve'));
       assert.equal(typeof line.ts, 'number');
 
-      const { history } = (await finn.client.request('chat:enter', { room: 'games' })) as { history: Array<{ text: string }> };
+      const { history } = (await finn.client.request('chat:history', { room: 'games' })) as { history: Array<{ text: string }> };
       assert.equal(history.at(-1)!.text, 'hi there');
+      await finn.enter('games');
       await waitUntil(() => (eve.presence.games ?? []).some((member) => member.name === 'Finn'), 'Eve sees Finn in #games');
-      finn.client.emit('chat:typing', { typing: true });
+      assert.equal(eve.presence.games!.find((member) => member.name === 'Finn')!.color, colorOf('Finn'));
+      await finn.typing(true);
       await waitUntil(() => eve.presence.games?.find((member) => member.name === 'Finn')?.typing === true, 'Eve sees Finn typing');
+      await finn.typing(false);
+      await waitUntil(() => eve.presence.games?.find((member) => member.name === 'Finn')?.typing === false, 'Eve sees Finn stop typing');
       finn.close();
       await waitUntil(() => !(eve.presence.games ?? []).some((member) => member.name === 'Finn'), 'Finn gone from presence');
     } finally {
@@ -191,7 +195,7 @@ describe('chat server', () => {
         ['chat:send', { room: 'general', text: 42 }],
         ['chat:send', { room: 'general', text: 'x'.repeat(LIMITS.maxTextLength + 1) }],
         ['chat:send', ['general', 'hi']],
-        ['chat:enter', { room: 'x'.repeat(5000) }],
+        ['chat:history', { room: 'x'.repeat(5000) }],
         ['chat:history', null],
       ] as const) {
         assert.equal(await code(mallory.client.request(event, data)), 'INVALID_PAYLOAD', `${event} ${JSON.stringify(data).slice(0, 40)}`);
@@ -201,6 +205,11 @@ describe('chat server', () => {
       const forbidden = new Promise<string>((resolve) => mallory.client.on('error', (error) => resolve((error as { code: string }).code)));
       mallory.client.subscribe('chat-presence');
       assert.equal(await forbidden, 'CHANNEL_FORBIDDEN');
+      assert.equal(await code(mallory.client.publish('chat:people', { room: 'general' })), 'CHANNEL_FORBIDDEN');
+      // Presence metadata is the page's to set, but the name shown is the one the server gave.
+      await mallory.people.set({ room: 'general', color: 'red', typing: false, name: 'Calm' });
+      await waitUntil(() => (calm.presence.general ?? []).length > 0, 'Calm sees someone in #general');
+      assert.deepEqual(calm.presence.general!.map((member) => member.name), ['Mallory']);
       assert.equal(await code(mallory.send('general', 'x'.repeat(LIMITS.maxTextLength))), 'accepted');
       assert.equal(await code(mallory.send('general', 'x'.repeat(LIMITS.maxMessageBytes))), 'MESSAGE_TOO_LARGE');
 
