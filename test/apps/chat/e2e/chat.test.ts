@@ -56,6 +56,14 @@ describe('chat page in Chromium', () => {
       await bob.press('#text', 'Enter');
       await waitForMessageText(ada, 'Hell');
       await waitForText(ada, '#typing', '');
+      // Typing that stops without a send ends by itself after LIMITS.typingMs.
+      await bob.type('#text', 'x');
+      await waitForText(ada, '#typing', 'Bob is typing…');
+      const stoppedAt = Date.now();
+      await waitForText(ada, '#typing', '');
+      assert.ok(Date.now() - stoppedAt >= LIMITS.typingMs - 1000, `typing cleared after ${Date.now() - stoppedAt} ms`);
+      assert.equal(await bob.inputValue('#text'), 'x');
+      await bob.fill('#text', '');
 
       await say(ada, 'Hi <b>Bob</b> & <script>alert(1)</script>');
       await waitForMessageText(bob, 'Hi <b>Bob</b> & <script>alert(1)</script>');
@@ -161,14 +169,38 @@ describe('chat server', () => {
     }
   });
 
+  test('two tabs of one name in two rooms show in both, once each; closing one leaves the other room only', async () => {
+    const ida1 = await ChatClient.connect(url, 'Ida', ['general']);
+    const ida2 = await ChatClient.connect(url, 'Ida', ['general']);
+    const ida3 = await ChatClient.connect(url, 'Ida', ['general']);
+    const jo = await ChatClient.connect(url, 'Jo', ['general']);
+    try {
+      await Promise.all([ida1.enter('random'), ida2.enter('tech'), ida3.enter('tech')]);
+      await ida3.typing(true);
+      const names = (room: string): string[] => (jo.presence[room] ?? []).map((member) => member.name);
+      await waitUntil(() => names('random').includes('Ida') && names('tech').includes('Ida'), 'Jo sees Ida in #random and #tech');
+      assert.deepEqual(names('tech'), ['Ida'], 'one name, two tabs: once');
+      assert.equal(jo.presence.tech![0]!.typing, true, 'typing if any of its tabs types');
+      ida3.close();
+      await waitUntil(() => jo.presence.tech?.[0]?.typing === false, 'the typing tab closed: Ida no longer typing');
+      ida1.close();
+      await waitUntil(() => !names('random').includes('Ida'), 'Ida gone from #random');
+      assert.deepEqual(names('tech'), ['Ida'], 'still in #tech');
+    } finally {
+      for (const client of [ida1, ida2, ida3, jo]) client.close();
+    }
+  });
+
   test('a client whose connection is cut gets every message said meanwhile, once, in order (recovery)', async () => {
     const gus = await ChatClient.connect(url, 'Gus', ['tech']);
     const hal = await ChatClient.connect(url, 'Hal', ['tech']);
     try {
       await hal.send('tech', 'before the cut');
       await waitUntil(() => gus.texts('tech').includes('before the cut'), 'before');
+      // Seen as an event: with full jitter the client may be back before a poll could notice.
+      const offline = new Promise((resolve) => gus.client.on('offline', resolve));
       gus.drop();
-      await waitUntil(() => gus.client.state !== 'connected', 'Gus offline');
+      await offline;
       for (let i = 0; i < 5; i++) await hal.send('tech', `while cut ${i}`);
       await waitUntil(() => gus.texts('tech').includes('while cut 4'), 'Gus recovered');
       const texts = gus.texts('tech').filter((text) => text.startsWith('while cut') || text === 'before the cut');
