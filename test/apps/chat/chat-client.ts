@@ -109,11 +109,11 @@ export class ChatClient {
   }
 }
 
-/** Polls `check` every 20 ms until it is true; fails after WAIT_MS naming `what`. */
-export async function waitUntil(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+/** Polls `check` every 20 ms until it is true; fails after maxWaitMs naming `what`. */
+export async function waitUntil(check: () => boolean, what: string, maxWaitMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + maxWaitMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}`);
+    if (Date.now() > deadline) throw new Error(`not within ${maxWaitMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
