@@ -1,9 +1,7 @@
 /**
  * What a chat page may ask of the server, read from the data of one fdx.v1 event:
- *   chat:enter   {room}              be shown in `room`'s presence list (leaving the previous one)
  *   chat:history {room}              the room's recent messages
  *   chat:send    {room, text}        say `text` in `room`
- *   chat:typing  {typing}            start or stop typing in the room you are in
  * Anything else is refused with a RealtimeError (INVALID_PAYLOAD) whose message is a sentence
  * for the person at the keyboard.
  * Must not: throw anything but RealtimeError, or echo more than a short excerpt of the input.
@@ -48,13 +46,6 @@ export function readMessage(data: unknown, rooms: readonly string[], maxTextLeng
   if (clean.length === 0) throw refuse('empty message');
   if (clean.length > maxTextLength) throw refuse(`message longer than ${maxTextLength} characters`);
   return { room, text: clean };
-}
-
-/** The flag of a chat:typing. */
-export function readTyping(data: unknown): boolean {
-  const { typing } = fields(data);
-  if (typeof typing !== 'boolean') throw refuse('"typing" must be true or false');
-  return typing;
 }
 
 /** A nickname from the connect data: printable text of at most maxNameLength, or '' (none asked). */

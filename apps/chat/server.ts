@@ -8,28 +8,32 @@
  * written to the demo's data folder) so that a page whose recovery failed (a server restart:
  * a new epoch) reloads them.
  *
+ * Who is where is the layer's presence on one channel, `chat:people`: each connection (tab) is a
+ * member under the user `<connection id>:<name>` (the name is the server's, so no page can speak
+ * for another), with the metadata its page sets: `{color, room, typing}` (room: the one it shows,
+ * typing: true while its text box is not empty, cleared on send or after typingMs idle). Pages
+ * group members by name per room (several tabs of one name count once, typing if any types).
+ * With --redis the members live in a RedisPresenceStore, so every process sees all of them; a
+ * process that dies takes its members with it within the store's ttl.
+ *
  * Wire (fdx.v1 events; connect data {name}):
  *   welcome                    {name, color, rooms}
- *   chat:enter   {room}        -> {history}      be shown in `room` (its presence list)
  *   chat:history {room}        -> {history}      the room's last messages
  *   chat:send    {room, text}  -> {id}           published on chat:<room> as {id, name, color, text, ts}
- *   chat:typing  {typing}      (push)            you type (or stopped) in the room you are in
- *   server push chat:presence  {rooms: {room: [{name, color, typing}]}}  on every change
+ *   subscribe chat:people, set-presence {color, room, typing}
  * Refusals are RealtimeErrors (INVALID_PAYLOAD, CHANNEL_FORBIDDEN, RATE_LIMITED, ...).
  * Must not: reach into src/, or let a page publish on a channel itself (all goes through chat:send).
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { MemoryEngine, RealtimeServer, type Engine, type RealtimeConnection } from 'fullduplex/realtime';
+import { MemoryEngine, RealtimeServer, type Engine, type PresenceStore, type RealtimeConnection } from 'fullduplex/realtime';
 import { browserClientFile } from '../shared/browser-client.js';
 import { openRedisEngine } from '../shared/open-redis-engine.js';
 import type { CreateDemo } from '../shared/demo.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { RealtimeEndpoint, pathBelow } from '../shared/realtime-endpoint.js';
 import { EngineChatHistory, FileChatHistory, type ChatHistory, type ChatLine } from './chat-history.js';
-import { readMessage, readName, readRoom, readTyping } from './client-command.js';
-import { PresenceExchange } from './presence-exchange.js';
-import { RoomPresence, mergeSnapshots } from './room-presence.js';
+import { readMessage, readName, readRoom } from './client-command.js';
 
 /** The rooms, in the order the page lists them. */
 export const ROOMS = ['general', 'random', 'tech', 'games'] as const;
@@ -41,7 +45,7 @@ export const LIMITS = {
   maxNameLength: 24,
   /** Messages kept per room (and shown to whoever enters it). */
   maxHistory: 50,
-  /** A typing signal lasts this long unless renewed. */
+  /** A page stops saying it types after this long without a keystroke. */
   typingMs: 5000,
   /** Largest fdx.v1 message, in bytes of UTF-8. */
   maxMessageBytes: 8 * 1024,
@@ -49,8 +53,8 @@ export const LIMITS = {
   eventsPerSecond: 10,
   /** With Redis: how long the rooms' messages are kept, in ms (a week). */
   historyTtlMs: 7 * 24 * 3600 * 1000,
-  /** With Redis: how often each process re-announces its rooms' members. */
-  presenceHeartbeatMs: 2000,
+  /** With Redis: the presence ttl (a dead process's members leave within about 4/3 of it). */
+  presenceTtlMs: 15_000,
 } as const;
 
 interface Visitor {
@@ -71,19 +75,28 @@ export function colorOf(name: string): string {
 
 export const channelOf = (room: string): string => `chat:${room}`;
 
+/** The presence channel: every page is a member, its metadata says which room it shows. */
+export const PEOPLE_CHANNEL = 'chat:people';
+
+/** The presence user of a connection: its id (each tab a member) and the name the server gave it. */
+export const userOf = (connection: RealtimeConnection<any, Visitor>): string => `${connection.id}:${connection.data.name}`;
+
 export const createDemo: CreateDemo = async (context) => {
   const processId = randomBytes(4).toString('hex');
   let engine: Engine;
   let history: ChatHistory;
+  let presenceStore: PresenceStore | undefined;
   if (context.redisUrl) {
     engine = await openRedisEngine(context.redisUrl, { keyPrefix: 'fdx-demo:chat:', historySize: LIMITS.maxHistory, historyTtlMs: LIMITS.historyTtlMs });
     history = new EngineChatHistory(engine, channelOf, LIMITS.maxHistory);
+    const { RedisPresenceStore } = await import('fullduplex/redis');
+    presenceStore = new RedisPresenceStore({ url: context.redisUrl, keyPrefix: 'fdx-demo:chat:', ttlMs: LIMITS.presenceTtlMs });
   } else {
     engine = new MemoryEngine({ historySize: LIMITS.maxHistory });
     history = new FileChatHistory(ROOMS, LIMITS.maxHistory, context.dataDir);
   }
   let nextId = 0;
-  let presenceQueued = false;
+  const readable = new Set([...ROOMS.map(channelOf), PEOPLE_CHANNEL]);
   const realtime: RealtimeServer<any, any, Visitor> = new RealtimeServer<any, any, Visitor>({
     engine,
     maxMessageBytes: LIMITS.maxMessageBytes,
@@ -93,51 +106,20 @@ export const createDemo: CreateDemo = async (context) => {
       const name = readName(data, LIMITS.maxNameLength) || `${pick(ADJECTIVES)} ${pick(ANIMALS)}`;
       return { name, color: colorOf(name) };
     },
-    authorize: (_connection, channel, action) => action === 'subscribe' && ROOMS.some((room) => channelOf(room) === channel),
+    authorize: (_connection, channel, action) => action === 'subscribe' && readable.has(channel),
     welcome: (connection) => ({ ...connection.data, rooms: ROOMS }),
-    onConnection: () => presenceChanged(),
-    onDisconnect: (connection) => presence.remove(connection.id),
+    presence: (channel) => channel === PEOPLE_CHANNEL,
+    ...(presenceStore ? { presenceStore } : {}),
+    userId: userOf,
+    presenceMeta: (connection) => ({ color: connection.data.color, room: null, typing: false }),
   });
-  // Presence goes to every page (each shows every room's count), at most once per tick.
-  const presence = new RoomPresence(ROOMS, LIMITS.typingMs, () => {
-    exchange?.publish();
-    presenceChanged();
-  });
-  // With Redis, the other processes' members too.
-  const exchange = context.redisUrl
-    ? new PresenceExchange({ engine, channel: 'chat-presence', process: processId, heartbeatMs: LIMITS.presenceHeartbeatMs, local: () => presence.snapshot(), onChange: () => presenceChanged() })
-    : null;
-  const presenceChanged = (): void => {
-    if (presenceQueued) return;
-    presenceQueued = true;
-    setImmediate(() => {
-      presenceQueued = false;
-      const rooms = exchange ? mergeSnapshots(ROOMS, [presence.snapshot(), ...exchange.others()]) : presence.snapshot();
-      realtime.broadcast('chat:presence', { rooms });
-    });
-  };
-  try {
-    await exchange?.start();
-  } catch (error) {
-    await engine.close().catch(() => undefined);
-    throw new Error(`cannot reach Redis at ${context.redisUrl}: ${(error as Error).message}`, { cause: error });
-  }
 
   const visitor = (connection: RealtimeConnection<any, Visitor>): Visitor => connection.data;
-  realtime.on('chat:enter', async (data, connection) => {
-    const room = readRoom(data, ROOMS);
-    presence.enter(connection.id, visitor(connection).name, visitor(connection).color, room);
-    return { history: await history.lines(room) };
-  });
   realtime.on('chat:history', async (data) => ({ history: await history.lines(readRoom(data, ROOMS)) }));
-  realtime.on('chat:typing', (data, connection) => {
-    presence.typing(connection.id, readTyping(data));
-  });
   realtime.on('chat:send', async (data, connection, { key }) => {
     const { room, text } = readMessage(data, ROOMS, LIMITS.maxTextLength);
     const { name, color } = visitor(connection);
     const line: ChatLine = { id: `${processId}.${(nextId++).toString(36)}`, name, color, text, ts: Date.now() };
-    presence.typing(connection.id, false);
     // The key makes a resent request (after a drop) one message, not two.
     const { duplicate } = await realtime.publish(channelOf(room), line, key ? { key } : {});
     if (!duplicate) history.add(room, line);
@@ -159,8 +141,8 @@ export const createDemo: CreateDemo = async (context) => {
     },
     handleUpgrade: (req, socket, head) => endpoint.handleUpgrade(req, socket, head),
     close: async () => {
-      await exchange?.close();
       await endpoint.close();
+      await presenceStore?.close();
       await history.flush();
       await engine.close();
     },

@@ -1,7 +1,10 @@
 // The chat page, on fullduplex/client (reconnect, recovery and the outbox are the client's):
 // subscribes to every room's channel, shows one room (the one in the URL's #hash, so a reload
 // returns to it), counts unread messages in the others, and shows who is here and typing.
-// While offline it says so and shows no presence at all rather than a stale one.
+// Who is where is the real-time layer's presence on chat:people: this page is a member (user
+// "<connection id>:<name>", named by the server) whose metadata it sets to {color, room, typing};
+// the lists group the members by name per room. While offline it says so and shows no presence
+// at all rather than a stale one.
 // Text from the network goes in with textContent only, never as markup.
 // ?name=Ada skips the nickname prompt; #tech (or ?room=tech) picks the room.
 import { createClient } from './client.js';
@@ -9,19 +12,25 @@ import { createClient } from './client.js';
 const $ = (id) => document.getElementById(id);
 const NAME_KEY = 'fullduplex-chat-name';
 const ROOM_KEY = 'fullduplex-chat-room';
-const TYPING_RENEW_MS = 2000;
+const PEOPLE = 'chat:people';
+/** Typing ends by itself after this long without a keystroke (LIMITS.typingMs on the server). */
+const TYPING_MS = 5000;
 
 let client = null;
 let me = null;
 let rooms = [];
 let current = null;
+/** Room -> [{name, color, typing}] sorted by name, from the presence view; {} while offline. */
 let presence = {};
+/** The presence view of chat:people, and the metadata this page last set on it. */
+let people = null;
+let mine = { color: '', room: null, typing: false };
+let typingTimer = 0;
 const unread = new Map();
 /** Ids of the messages shown, so a message recovered twice or loaded with history shows once. */
 let shown = new Set();
 /** Publications for the current room that arrived while its history was loading. */
 let pending = null;
-let typingSentAt = 0;
 
 function store(key, value) {
   try {
@@ -54,6 +63,35 @@ function setConnection(state) {
     presence = {};
     renderPresence();
   }
+}
+
+/** Tells the others what this page shows and whether its person types (kept across reconnects). */
+function setMine(change) {
+  const next = { ...mine, ...change };
+  if (next.room === mine.room && next.typing === mine.typing && next.color === mine.color) return;
+  mine = next;
+  people?.set(mine).catch(() => undefined);
+}
+
+function setTyping(typing) {
+  clearTimeout(typingTimer);
+  if (typing) typingTimer = setTimeout(() => setMine({ typing: false }), TYPING_MS);
+  setMine({ typing });
+}
+
+/** The members grouped per room and name: several tabs of one name count once, typing if any types. */
+function roomsOfPeople() {
+  const byRoom = Object.fromEntries(rooms.map((room) => [room, []]));
+  for (const [user, { meta }] of people.members) {
+    const list = typeof meta === 'object' && meta !== null ? byRoom[meta.room] : undefined;
+    if (!Array.isArray(list)) continue;
+    const name = user.slice(user.indexOf(':') + 1);
+    const known = list.find((member) => member.name === name);
+    if (known) known.typing ||= meta.typing === true;
+    else list.push({ name, color: typeof meta.color === 'string' ? meta.color : '', typing: meta.typing === true });
+  }
+  for (const list of Object.values(byRoom)) list.sort((a, b) => a.name.localeCompare(b.name));
+  return byRoom;
 }
 
 function renderRooms() {
@@ -168,11 +206,9 @@ function enter(room) {
     shown = new Set();
   }
   setConnection(client.state);
+  setMine({ room });
   renderPresence();
-  if (online()) {
-    client.request('chat:enter', { room }).catch(() => undefined);
-    if (switching) void load(room);
-  }
+  if (online() && switching) void load(room);
 }
 
 function onLine(room, line) {
@@ -201,19 +237,20 @@ function start(name) {
     $('me').style.color = me.color;
     if (current === null) {
       for (const room of rooms) client.subscribe(`chat:${room}`, (line) => onLine(room, line));
+      people = client.presence(PEOPLE);
+      people.on('sync', () => {
+        presence = online() ? roomsOfPeople() : {};
+        renderPresence();
+      });
+      setMine({ color: me.color });
+      client.subscribe(PEOPLE);
       const wanted = location.hash.slice(1) || new URLSearchParams(location.search).get('room') || stored(ROOM_KEY);
       enter(rooms.includes(wanted) ? wanted : rooms[0]);
-    } else {
-      client.request('chat:enter', { room: current }).catch(() => undefined);
     }
   });
   // After a server restart the positions are gone (recovered: false): reload the room shown.
   client.on('subscribed', (channel, recovered) => {
     if (!recovered && channel === `chat:${current}`) void load(current);
-  });
-  client.handle('chat:presence', ({ rooms: snapshot }) => {
-    presence = snapshot;
-    renderPresence();
   });
 }
 
@@ -222,17 +259,13 @@ $('composer').addEventListener('submit', (event) => {
   const text = $('text').value.trim();
   if (!text || !online()) return;
   $('text').value = '';
-  typingSentAt = 0;
+  setTyping(false);
   client.request('chat:send', { room: current, text }, { timeoutMs: 5000, retries: 2 }).catch((error) => notice(`not sent: ${error.message}`));
 });
 
 $('text').addEventListener('input', () => {
   if (!online()) return;
-  const typing = $('text').value.trim() !== '';
-  const now = Date.now();
-  if (typing && now - typingSentAt < TYPING_RENEW_MS) return;
-  typingSentAt = typing ? now : 0;
-  client.emit('chat:typing', { typing });
+  setTyping($('text').value.trim() !== '');
 });
 
 window.addEventListener('hashchange', () => {

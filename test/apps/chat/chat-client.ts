@@ -1,9 +1,10 @@
 /**
  * A test client for the chat demo (apps/chat): fullduplex/client in Node, connected to the
- * demo's /chat/rt as a named person, recording every publication and presence snapshot, with
+ * demo's /chat/rt as a named person, recording every publication, and reading who is where from
+ * the layer's presence on chat:people as the page does (members grouped by name per room), with
  * bounded waits (bounds, not measurements). `drop()` cuts its socket as a network would.
  */
-import { createClient, type RealtimeClient } from 'fullduplex/client';
+import { createClient, type PresenceView, type RealtimeClient } from 'fullduplex/client';
 import { WebSocket } from 'fullduplex';
 
 /** Longest wait for one expected thing. */
@@ -17,12 +18,18 @@ export interface Line {
   ts: number;
 }
 export type Presence = Record<string, Array<{ name: string; color: string; typing: boolean }>>;
+interface Meta {
+  color: string;
+  room: string | null;
+  typing: boolean;
+}
 
 export class ChatClient {
   readonly client: RealtimeClient;
   /** Every line received, by room, in order of arrival. */
   readonly lines = new Map<string, Line[]>();
-  presence: Presence = {};
+  readonly people: PresenceView;
+  #meta: Meta = { color: '', room: null, typing: false };
   welcome: { name: string; color: string; rooms: string[] } | null = null;
   readonly #sockets: WebSocket[] = [];
 
@@ -38,9 +45,8 @@ export class ChatClient {
     this.client.on('online', (welcome) => {
       this.welcome = welcome as ChatClient['welcome'];
     });
-    this.client.handle('chat:presence', ({ rooms }: { rooms: Presence }) => {
-      this.presence = rooms;
-    });
+    this.people = this.client.presence('chat:people');
+    this.client.subscribe('chat:people');
     for (const room of rooms) {
       this.lines.set(room, []);
       this.client.subscribe(`chat:${room}`, (line: Line) => this.lines.get(room)!.push(line));
@@ -54,6 +60,35 @@ export class ChatClient {
     chat.client.on('subscribed', (channel) => confirmed.add(channel));
     await waitUntil(() => chat.welcome !== null && rooms.every((room) => confirmed.has(`chat:${room}`)), `${name} connected and subscribed`);
     return chat;
+  }
+
+  /** Who is in which room, as this client's presence view has it now. */
+  get presence(): Presence {
+    const rooms: Presence = {};
+    for (const [user, { meta }] of this.people.members) {
+      const { room, color, typing } = meta as Meta;
+      if (typeof room !== 'string') continue;
+      const name = user.slice(user.indexOf(':') + 1);
+      const list = (rooms[room] ??= []);
+      const known = list.find((member) => member.name === name);
+      if (known) known.typing ||= typing;
+      else list.push({ name, color, typing });
+    }
+    return rooms;
+  }
+
+  /** Shows `room` (as a page that opens it): sets this member's presence metadata. */
+  enter(room: string): Promise<unknown> {
+    return this.#set({ room, color: this.welcome?.color ?? '' });
+  }
+
+  typing(typing: boolean): Promise<unknown> {
+    return this.#set({ typing });
+  }
+
+  #set(change: Partial<Meta>): Promise<unknown> {
+    this.#meta = { ...this.#meta, ...change };
+    return this.people.set(this.#meta);
   }
 
   texts(room: string): string[] {
@@ -74,11 +109,11 @@ export class ChatClient {
   }
 }
 
-/** Polls `check` every 20 ms until it is true; fails after WAIT_MS naming `what`. */
-export async function waitUntil(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+/** Polls `check` every 20 ms until it is true; fails after maxWaitMs naming `what`. */
+export async function waitUntil(check: () => boolean, what: string, maxWaitMs = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + maxWaitMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${WAIT_MS} ms: ${what}`);
+    if (Date.now() > deadline) throw new Error(`not within ${maxWaitMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

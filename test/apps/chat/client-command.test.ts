@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RealtimeError } from 'fullduplex/realtime';
-import { readMessage, readName, readRoom, readTyping } from '../../../apps/chat/client-command.js';
+import { readMessage, readName, readRoom } from '../../../apps/chat/client-command.js';
 
 const ROOMS = ['general', 'random'];
 
@@ -22,11 +22,10 @@ function refusal(read: () => unknown): string {
   assert.fail('accepted');
 }
 
-test('reads rooms, messages (cleaned), typing flags and names', () => {
+test('reads rooms, messages (cleaned) and names', () => {
   assert.equal(readRoom({ room: 'random', extra: 1 }, ROOMS), 'random');
   assert.deepEqual(readMessage({ room: 'general', text: ' a\u0000b\tc\n ' }, ROOMS, 10), { room: 'general', text: 'ab\tc' });
   assert.deepEqual(readMessage({ room: 'general', text: 'x'.repeat(10) }, ROOMS, 10), { room: 'general', text: 'x'.repeat(10) });
-  assert.equal(readTyping({ typing: true }), true);
   assert.equal(readName({ name: '  Ze\u0000d  \n Lee ' }, 24), 'Zed Lee');
   assert.equal(readName({ name: 'N'.repeat(40) }, 24), 'N'.repeat(24));
   assert.equal(readName(undefined, 24), '');
@@ -39,13 +38,12 @@ test('refuses with INVALID_PAYLOAD and quotes at most a short excerpt', () => {
   assert.equal(refusal(() => readMessage({ room: 'general', text: '   \u0001' }, ROOMS, 10)), 'empty message');
   assert.equal(refusal(() => readMessage({ room: 'general', text: 'x'.repeat(11) }, ROOMS, 10)), 'message longer than 10 characters');
   assert.equal(refusal(() => readMessage({ room: 'general' }, ROOMS, 10)), 'a message needs a "text" string');
-  refusal(() => readTyping({ typing: 'yes' }));
 });
 
 test('never throws anything but INVALID_PAYLOAD, whatever the input', () => {
   fc.assert(
     fc.property(fc.anything(), (data) => {
-      for (const read of [() => readRoom(data, ROOMS), () => readMessage(data, ROOMS, 10), () => readTyping(data), () => readName(data, 24)]) {
+      for (const read of [() => readRoom(data, ROOMS), () => readMessage(data, ROOMS, 10), () => readName(data, 24)]) {
         try {
           read();
         } catch (error) {

@@ -1,14 +1,16 @@
 /**
  * The chat as two processes sharing one Redis, as `npm start -- --redis URL` runs it: two
  * children of this test through the real command line, each with its own data folder, on a
- * private redis-server. Messages, presence and history are one chat over both; history
+ * private redis-server. Messages, presence (typing too) and history are one chat over both; a
+ * killed process's members leave the other's view within the presence ttl and a third; history
  * survives a restart of every process (it lives in Redis). Every child is killed by PID.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
+import { LIMITS } from '../../../../apps/chat/server.js';
 import { ChatClient, waitUntil } from '../chat-client.js';
-import { openChat, say, shownMessages, waitForMessageText, waitForPeople } from '../chat-page.js';
+import { openChat, say, shownMessages, waitForMessageText, waitForPeople, waitForText } from '../chat-page.js';
 import { DemoProcesses, type DemoProcess } from '../../demo-processes.js';
 import { launchBrowser, newPerson, screenshot } from '../../demo-browser.js';
 
@@ -35,8 +37,8 @@ describe('two chat processes sharing Redis', () => {
     const ada = await ChatClient.connect(`${a.url}chat/`, 'Ada', ['general', 'tech']);
     const bob = await ChatClient.connect(`${b.url}chat/`, 'Bob', ['general', 'tech']);
     try {
-      await ada.client.request('chat:enter', { room: 'general' });
-      await bob.client.request('chat:enter', { room: 'general' });
+      await ada.enter('general');
+      await bob.enter('general');
       await waitUntil(() => present(ada, 'general', 'Bob') && present(bob, 'general', 'Ada'), 'each sees the other in #general');
 
       await bob.send('general', 'hello from B');
@@ -47,10 +49,18 @@ describe('two chat processes sharing Redis', () => {
       await waitUntil(() => ada.texts('tech').includes('only in tech'), 'A got #tech');
       assert.deepEqual(ada.texts('general'), ['hello from B', 'hello from A'], 'each once, in order');
 
-      // Bob's process stops: Ada's presence forgets him.
-      bob.close();
-      await b.child.stop('SIGTERM');
-      await waitUntil(() => !present(ada, 'general', 'Bob'), 'Bob gone from A');
+      // Typing on one process shows on the other.
+      await bob.typing(true);
+      await waitUntil(() => ada.presence.general?.find((member) => member.name === 'Bob')?.typing === true, 'A sees Bob typing');
+
+      // Bob's process dies (no goodbye): his presence expires from A's view, well within the
+      // store's ttl + ttl/3 + a tick, while Ada stays listed.
+      const killedAt = Date.now();
+      await b.child.stop('SIGKILL');
+      await waitUntil(() => !present(ada, 'general', 'Bob'), 'Bob gone from A', LIMITS.presenceTtlMs * 2);
+      const goneAfterMs = Date.now() - killedAt;
+      assert.ok(goneAfterMs <= (LIMITS.presenceTtlMs * 4) / 3 + 2000, `Bob gone after ${goneAfterMs} ms`);
+      assert.ok(present(ada, 'general', 'Ada'));
     } finally {
       ada.close();
       bob.close();
@@ -81,6 +91,12 @@ describe('two chat processes sharing Redis', () => {
       await waitForMessageText(quinn, 'typed on the page from A');
       await say(quinn, 'typed on the page from B');
       await waitForMessageText(pia, 'typed on the page from B');
+      await quinn.type('#text', 'a');
+      await waitForText(pia, '#typing', 'Quinn is typing…');
+      await quinn.fill('#text', '');
+      await quinn.type('#text', 'b');
+      await quinn.press('#text', 'Backspace');
+      await waitForText(pia, '#typing', '');
       assert.deepEqual(await shownMessages(pia), [
         { name: 'Pia', text: 'typed on the page from A', mine: true },
         { name: 'Quinn', text: 'typed on the page from B', mine: false },

@@ -56,6 +56,14 @@ describe('chat page in Chromium', () => {
       await bob.press('#text', 'Enter');
       await waitForMessageText(ada, 'Hell');
       await waitForText(ada, '#typing', '');
+      // Typing that stops without a send ends by itself after LIMITS.typingMs.
+      await bob.type('#text', 'x');
+      await waitForText(ada, '#typing', 'Bob is typing…');
+      const stoppedAt = Date.now();
+      await waitForText(ada, '#typing', '');
+      assert.ok(Date.now() - stoppedAt >= LIMITS.typingMs - 1000, `typing cleared after ${Date.now() - stoppedAt} ms`);
+      assert.equal(await bob.inputValue('#text'), 'x');
+      await bob.fill('#text', '');
 
       await say(ada, 'Hi <b>Bob</b> & <script>alert(1)</script>');
       await waitForMessageText(bob, 'Hi <b>Bob</b> & <script>alert(1)</script>');
@@ -132,7 +140,7 @@ describe('chat page in Chromium', () => {
 });
 
 describe('chat server', () => {
-  test('welcome, presence and publications carry name and colour; chat:enter answers with the history', async () => {
+  test('welcome, presence and publications carry name and colour; chat:history answers with the history', async () => {
     const eve = await ChatClient.connect(url, 'Eve', ['games']);
     const finn = await ChatClient.connect(url, 'Finn', ['games']);
     try {
@@ -144,16 +152,42 @@ describe('chat server', () => {
       assert.equal(line.color, colorOf('Eve'));
       assert.equal(typeof line.ts, 'number');
 
-      const { history } = (await finn.client.request('chat:enter', { room: 'games' })) as { history: Array<{ text: string }> };
+      const { history } = (await finn.client.request('chat:history', { room: 'games' })) as { history: Array<{ text: string }> };
       assert.equal(history.at(-1)!.text, 'hi there');
+      await finn.enter('games');
       await waitUntil(() => (eve.presence.games ?? []).some((member) => member.name === 'Finn'), 'Eve sees Finn in #games');
-      finn.client.emit('chat:typing', { typing: true });
+      assert.equal(eve.presence.games!.find((member) => member.name === 'Finn')!.color, colorOf('Finn'));
+      await finn.typing(true);
       await waitUntil(() => eve.presence.games?.find((member) => member.name === 'Finn')?.typing === true, 'Eve sees Finn typing');
+      await finn.typing(false);
+      await waitUntil(() => eve.presence.games?.find((member) => member.name === 'Finn')?.typing === false, 'Eve sees Finn stop typing');
       finn.close();
       await waitUntil(() => !(eve.presence.games ?? []).some((member) => member.name === 'Finn'), 'Finn gone from presence');
     } finally {
       eve.close();
       finn.close();
+    }
+  });
+
+  test('two tabs of one name in two rooms show in both, once each; closing one leaves the other room only', async () => {
+    const ida1 = await ChatClient.connect(url, 'Ida', ['general']);
+    const ida2 = await ChatClient.connect(url, 'Ida', ['general']);
+    const ida3 = await ChatClient.connect(url, 'Ida', ['general']);
+    const jo = await ChatClient.connect(url, 'Jo', ['general']);
+    try {
+      await Promise.all([ida1.enter('random'), ida2.enter('tech'), ida3.enter('tech')]);
+      await ida3.typing(true);
+      const names = (room: string): string[] => (jo.presence[room] ?? []).map((member) => member.name);
+      await waitUntil(() => names('random').includes('Ida') && names('tech').includes('Ida'), 'Jo sees Ida in #random and #tech');
+      assert.deepEqual(names('tech'), ['Ida'], 'one name, two tabs: once');
+      assert.equal(jo.presence.tech![0]!.typing, true, 'typing if any of its tabs types');
+      ida3.close();
+      await waitUntil(() => jo.presence.tech?.[0]?.typing === false, 'the typing tab closed: Ida no longer typing');
+      ida1.close();
+      await waitUntil(() => !names('random').includes('Ida'), 'Ida gone from #random');
+      assert.deepEqual(names('tech'), ['Ida'], 'still in #tech');
+    } finally {
+      for (const client of [ida1, ida2, ida3, jo]) client.close();
     }
   });
 
@@ -163,8 +197,10 @@ describe('chat server', () => {
     try {
       await hal.send('tech', 'before the cut');
       await waitUntil(() => gus.texts('tech').includes('before the cut'), 'before');
+      // Seen as an event: with full jitter the client may be back before a poll could notice.
+      const offline = new Promise((resolve) => gus.client.on('offline', resolve));
       gus.drop();
-      await waitUntil(() => gus.client.state !== 'connected', 'Gus offline');
+      await offline;
       for (let i = 0; i < 5; i++) await hal.send('tech', `while cut ${i}`);
       await waitUntil(() => gus.texts('tech').includes('while cut 4'), 'Gus recovered');
       const texts = gus.texts('tech').filter((text) => text.startsWith('while cut') || text === 'before the cut');
@@ -191,7 +227,7 @@ describe('chat server', () => {
         ['chat:send', { room: 'general', text: 42 }],
         ['chat:send', { room: 'general', text: 'x'.repeat(LIMITS.maxTextLength + 1) }],
         ['chat:send', ['general', 'hi']],
-        ['chat:enter', { room: 'x'.repeat(5000) }],
+        ['chat:history', { room: 'x'.repeat(5000) }],
         ['chat:history', null],
       ] as const) {
         assert.equal(await code(mallory.client.request(event, data)), 'INVALID_PAYLOAD', `${event} ${JSON.stringify(data).slice(0, 40)}`);
@@ -201,6 +237,11 @@ describe('chat server', () => {
       const forbidden = new Promise<string>((resolve) => mallory.client.on('error', (error) => resolve((error as { code: string }).code)));
       mallory.client.subscribe('chat-presence');
       assert.equal(await forbidden, 'CHANNEL_FORBIDDEN');
+      assert.equal(await code(mallory.client.publish('chat:people', { room: 'general' })), 'CHANNEL_FORBIDDEN');
+      // Presence metadata is the page's to set, but the name shown is the one the server gave.
+      await mallory.people.set({ room: 'general', color: 'red', typing: false, name: 'Calm' });
+      await waitUntil(() => (calm.presence.general ?? []).length > 0, 'Calm sees someone in #general');
+      assert.deepEqual(calm.presence.general!.map((member) => member.name), ['Mallory']);
       assert.equal(await code(mallory.send('general', 'x'.repeat(LIMITS.maxTextLength))), 'accepted');
       assert.equal(await code(mallory.send('general', 'x'.repeat(LIMITS.maxMessageBytes))), 'MESSAGE_TOO_LARGE');
 
