@@ -113,6 +113,7 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
       }
       client.on('subscribed', (channel, recovered) => {
         const watch = byChannel.get(channel)!;
+        if (process.env.CHAOS_DEBUG) console.error('subscribed', i, channel, recovered, historyLost, client.position(channel));
         if (!watch.subscribed) return void (watch.subscribed = true);
         if (recovered) return;
         notRecovered++;
@@ -197,6 +198,7 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
         for (const n of acknowledged.get(channel)!) {
           if (seen.has(n) || watch.excused.some(([after, upTo]) => n > after && n <= upTo)) continue;
           lost++;
+          if (process.env.CHAOS_DEBUG) console.error('missing', channel, n, 'got', watch.got.length, 'last', watch.got.at(-1), 'excused', JSON.stringify(watch.excused));
         }
       }
     }
