@@ -113,7 +113,6 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
       }
       client.on('subscribed', (channel, recovered) => {
         const watch = byChannel.get(channel)!;
-        if (process.env.CHAOS_DEBUG) console.error('subscribed', i, channel, recovered, historyLost, client.position(channel));
         if (!watch.subscribed) return void (watch.subscribed = true);
         if (recovered) return;
         notRecovered++;
@@ -160,15 +159,18 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
     const dying = servers[victim]!;
     servers[victim] = null;
     await dying.stop('SIGKILL');
-    await wait(300);
-    await start(victim);
+    // Its start (tsx compiles) may take a while on a busy machine: the timeline goes on meanwhile.
+    const restarted = wait(300).then(() => start(victim));
     // Redis dies and comes back, with its append-only file or empty.
     await at(ms * 0.55);
     await redis.kill();
     await wait(300);
     await redis.restart();
     if (!keepRedisData) historyLost = true;
-    await at(ms);
+    const redisBack = Date.now() - began;
+    await restarted;
+    // Publishing goes on for a while after both came back, whatever the delays.
+    await at(Math.max(ms, redisBack + ms * 0.3));
 
     // Quiesce: stop publishing and cutting, wait for every acknowledgement and for every
     // subscriber to hold the last acknowledged number of each of its channels.
@@ -198,7 +200,6 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
         for (const n of acknowledged.get(channel)!) {
           if (seen.has(n) || watch.excused.some(([after, upTo]) => n > after && n <= upTo)) continue;
           lost++;
-          if (process.env.CHAOS_DEBUG) console.error('missing', channel, n, 'got', watch.got.length, 'last', watch.got.at(-1), 'excused', JSON.stringify(watch.excused));
         }
       }
     }
@@ -220,6 +221,7 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
       midFrame: proxy.midFrame,
       restarts: 2,
       restartKinds: `a SIGKILL of process ${victim + 1}, a Redis restart ${keepRedisData ? 'with' : 'without'} its data`,
+      subscriptions: watches.reduce((sum, byChannel) => sum + byChannel.size, 0),
       notRecovered,
       misreported: notRecoveredOutsideLoss,
       lost,

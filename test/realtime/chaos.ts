@@ -52,6 +52,8 @@ export interface ChaosResult {
   /** Server processes, when the run spans several (test/realtime/chaos-processes.ts). */
   processes?: number;
   notRecovered: number;
+  /** Client subscriptions watched (the multi-process run). */
+  subscriptions?: number;
   /** `recovered: false` reported where no history was lost (checked by the multi-process run). */
   misreported?: number;
   lost: number;
