@@ -14,6 +14,8 @@ it('loses, duplicates and reorders nothing across three processes when one is ki
   const result = await runProcessChaos({ seconds: 8 });
   console.log(summary(result));
   assert.ok(result.cuts >= 5, 'connections were cut');
+  assert.ok(result.connectionsPerProcess.every((n) => n >= 3), `clients moved over every process: ${result.connectionsPerProcess}`);
+  assert.ok(result.connectionsAfterRestart >= 1, 'clients came back to the restarted process');
   assert.ok(result.acknowledged > 200, 'publications went through');
   assert.equal(result.notRecovered, 0, 'Redis kept its data: every recovery succeeded');
   assert.deepEqual([result.lost, result.duplicated, result.reordered], [0, 0, 0], summary(result));

@@ -46,7 +46,15 @@ interface Watch {
   excused: [number, number][];
 }
 
-export async function runProcessChaos(options: ProcessChaosOptions): Promise<ChaosResult> {
+/** What the multi-process run adds to the summary's numbers: where the proxy sent connections. */
+export interface ProcessChaosResult extends ChaosResult {
+  /** New connections the proxy sent to each process (subscribers' and publisher's). */
+  connectionsPerProcess: number[];
+  /** Of those, sent to the killed process after it was restarted. */
+  connectionsAfterRestart: number;
+}
+
+export async function runProcessChaos(options: ProcessChaosOptions): Promise<ProcessChaosResult> {
   const processCount = options.processes ?? 3;
   const clientCount = options.clients ?? 6;
   const channelCount = options.channels ?? 3;
@@ -71,12 +79,19 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
     await Promise.all(ports.map((_, i) => start(i)));
     // Round robin over the live processes; a connection to one that just died fails and the client retries.
     let next = 0;
+    const connectionsPerProcess = ports.map(() => 0);
+    let connectionsAfterRestart = 0;
+    let victimBack = false;
+    const victim = processCount - 1;
     const livePort = () => {
+      let i = 0;
       for (let tried = 0; tried < processCount; tried++) {
-        const i = next++ % processCount;
-        if (servers[i]) return ports[i]!;
+        i = next++ % processCount;
+        if (servers[i]) break;
       }
-      return ports[0]!;
+      connectionsPerProcess[i]!++;
+      if (i === victim && victimBack) connectionsAfterRestart++;
+      return ports[i]!;
     };
     const proxy = new ChaosProxy(livePort, random, [150, 1500]);
     // The publisher's connections are not cut at random; they move when their process dies.
@@ -154,13 +169,14 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
     const began = Date.now();
     const at = (t: number) => wait(began + t - Date.now());
     // One process dies without a goodbye and comes back on its port.
-    const victim = processCount - 1;
     await at(ms * 0.25);
     const dying = servers[victim]!;
     servers[victim] = null;
     await dying.stop('SIGKILL');
     // Its start (tsx compiles) may take a while on a busy machine: the timeline goes on meanwhile.
-    const restarted = wait(300).then(() => start(victim));
+    const restarted = wait(300)
+      .then(() => start(victim))
+      .then(() => void (victimBack = true));
     // Redis dies and comes back, with its append-only file or empty.
     await at(ms * 0.55);
     await redis.kill();
@@ -169,8 +185,9 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
     if (!keepRedisData) historyLost = true;
     const redisBack = Date.now() - began;
     await restarted;
-    // Publishing goes on for a while after both came back, whatever the delays.
-    await at(Math.max(ms, redisBack + ms * 0.3));
+    const processBack = Date.now() - began;
+    // Publishing and cutting go on for a while after both came back, whatever the delays.
+    await at(Math.max(ms, redisBack + ms * 0.3, processBack + ms * 0.25));
 
     // Quiesce: stop publishing and cutting, wait for every acknowledgement and for every
     // subscriber to hold the last acknowledged number of each of its channels.
@@ -224,6 +241,8 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Cha
       subscriptions: watches.reduce((sum, byChannel) => sum + byChannel.size, 0),
       notRecovered,
       misreported: notRecoveredOutsideLoss,
+      connectionsPerProcess,
+      connectionsAfterRestart,
       lost,
       duplicated,
       reordered,
