@@ -173,19 +173,19 @@ export async function runProcessChaos(options: ProcessChaosOptions): Promise<Pro
     const dying = servers[victim]!;
     servers[victim] = null;
     await dying.stop('SIGKILL');
-    // Its start (tsx compiles) may take a while on a busy machine: the timeline goes on meanwhile.
-    const restarted = wait(300)
-      .then(() => start(victim))
-      .then(() => void (victimBack = true));
+    await wait(300);
+    await start(victim);
+    victimBack = true;
+    // Its start (tsx compiles) may take a while on a busy machine: the timeline moves with it, so
+    // that Redis goes down only once the process is back (its server waits for Redis to start).
+    const processBack = Date.now() - began;
     // Redis dies and comes back, with its append-only file or empty.
-    await at(ms * 0.55);
+    await at(Math.max(ms * 0.55, processBack + ms * 0.1));
     await redis.kill();
     await wait(300);
     await redis.restart();
     if (!keepRedisData) historyLost = true;
     const redisBack = Date.now() - began;
-    await restarted;
-    const processBack = Date.now() - began;
     // Publishing and cutting go on for a while after both came back, whatever the delays.
     await at(Math.max(ms, redisBack + ms * 0.3, processBack + ms * 0.25));
 
