@@ -6,13 +6,12 @@
  * against the engine's history: nothing lost where no `recovered: false` was reported, nothing
  * duplicated, order kept; and every acknowledged publication is stored exactly once.
  */
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { MemoryEngine, type Engine, type LiveHandler, type Position, type PublishOptions } from '../../src/realtime.js';
 import { RedisEngine } from '../../src/broker/redis.js';
 import type { RealtimeClient } from '../../src/client.js';
 import { connectClient, startLoopback, until } from './loopback.js';
+import { ChaosProxy } from './chaos-proxy.js';
 import { startRedisCluster } from '../support/redis-cluster.js';
 import { deleteKeys } from '../support/redis-keys.js';
 
@@ -48,7 +47,15 @@ export interface ChaosResult {
   midFrame: number;
   /** Server restarts: one crash (connections dropped), one graceful drain. */
   restarts: number;
+  /** What the restarts were, for the summary. Default 'a crash and a drain'. */
+  restartKinds?: string;
+  /** Server processes, when the run spans several (test/realtime/chaos-processes.ts). */
+  processes?: number;
   notRecovered: number;
+  /** Client subscriptions watched (the multi-process run). */
+  subscriptions?: number;
+  /** `recovered: false` reported where no history was lost (checked by the multi-process run). */
+  misreported?: number;
   lost: number;
   duplicated: number;
   reordered: number;
@@ -56,15 +63,15 @@ export interface ChaosResult {
 
 export function summary(r: ChaosResult): string {
   return (
-    `chaos: ${r.engine} engine, ${r.clients} clients, ${r.channels} channels, ${r.seconds} s, seed ${r.seed}: ${r.published} publications ` +
+    `chaos: ${r.engine} engine, ${r.processes ? `${r.processes} processes, ` : ''}${r.clients} clients, ${r.channels} channels, ${r.seconds} s, seed ${r.seed}: ${r.published} publications ` +
     `(${r.acknowledged} acknowledged, ${r.refused} refused${r.refused ? ` ${r.refusedCodes.join(' ')}` : ''}), ${r.deliveries} deliveries, ${r.cuts} cuts ` +
-    `(${r.midFrame} mid-frame), ${r.restarts} server restarts (a crash and a drain), recovered:false ${r.notRecovered}, ` +
+    `(${r.midFrame} mid-frame), ${r.restarts} server restarts (${r.restartKinds ?? 'a crash and a drain'}), recovered:false ${r.notRecovered}${r.misreported === undefined ? '' : ` (${r.misreported} where history was kept)`}, ` +
     `lost ${r.lost}, duplicated ${r.duplicated}, reordered ${r.reordered}`
   );
 }
 
 /** xorshift32: a small seeded generator, so that a failing run can be repeated with its seed. */
-function generator(seed: number): () => number {
+export function generator(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x = (x ^ (x << 13)) >>> 0;
@@ -72,76 +79,6 @@ function generator(seed: number): () => number {
     x = (x ^ (x << 5)) >>> 0;
     return x / 4294967296;
   };
-}
-
-/** A TCP proxy that cuts each connection after a random lifetime, mid-chunk when data flows. */
-class ChaosProxy {
-  readonly server: net.Server;
-  cutting = true;
-  blocked = false;
-  cuts = 0;
-  midFrame = 0;
-  readonly #sockets = new Set<net.Socket>();
-
-  constructor(
-    targetPort: () => number,
-    random: () => number,
-    lifeMs: [number, number],
-  ) {
-    this.server = net.createServer((client) => {
-      this.#sockets.add(client);
-      client.on('close', () => this.#sockets.delete(client));
-      client.on('error', () => {});
-      if (this.blocked) return void client.destroy();
-      const upstream = net.connect(targetPort(), '127.0.0.1');
-      this.#sockets.add(upstream);
-      upstream.on('close', () => {
-        this.#sockets.delete(upstream);
-        client.destroy();
-      });
-      upstream.on('error', () => {});
-      client.on('close', () => upstream.destroy());
-      let dying = false;
-      const kill = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      const forward = (from: net.Socket, to: net.Socket) =>
-        from.on('data', (chunk: Buffer) => {
-          if (!dying) return void to.write(chunk);
-          if (chunk.length < 2 || to.destroyed) return kill();
-          // Cut inside this chunk: the peer gets part of a frame, then the connection ends.
-          dying = false;
-          this.midFrame++;
-          to.write(chunk.subarray(0, 1 + Math.floor(random() * (chunk.length - 1))), kill);
-        });
-      forward(client, upstream);
-      forward(upstream, client);
-      if (!this.cutting) return;
-      const life = lifeMs[0] + random() * (lifeMs[1] - lifeMs[0]);
-      setTimeout(() => {
-        if (client.destroyed || !this.cutting) return;
-        this.cuts++;
-        dying = true;
-        setTimeout(kill, 30); // no data flowed: cut between frames
-      }, life);
-    });
-  }
-
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  /** Cuts every connection now. */
-  cutAll(): void {
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.cutAll();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 /** An engine that also keeps every publication it stored: the truth the run is checked against. */

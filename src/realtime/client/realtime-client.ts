@@ -296,7 +296,12 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
         if (meta !== undefined) enqueue({ type: 'set-presence', channel, meta }).catch(() => {});
       },
       reject: (e) => {
-        if (e.code !== 'DISCONNECTED' && subs.get(channel) === sub) {
+        if (subs.get(channel) !== sub) return;
+        // The server's engine is out of reach for now (Redis down): the channel stays, asked again.
+        // (A new connection in between subscribes again by itself.)
+        const socket = ws;
+        if (e.code === 'UNAVAILABLE') return void clock.setTimeout(() => subs.get(channel) === sub && ready && ws === socket && resubscribe(channel), minDelay);
+        if (e.code !== 'DISCONNECTED') {
           subs.delete(channel);
           fire('error', e);
         }

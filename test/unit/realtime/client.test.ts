@@ -332,6 +332,32 @@ describe('client: channels and recovery', () => {
     assert.equal(client.position('secret'), undefined);
   });
 
+  it('keeps a subscription refused with UNAVAILABLE and asks again after minDelayMs, once per connection', async () => {
+    const { client, socket } = await connected();
+    const errors: string[] = [];
+    const recovery: boolean[] = [];
+    client.on('error', (e) => errors.push(e.code));
+    client.on('subscribed', (_c, recovered) => recovery.push(recovered));
+    client.subscribe('room', () => {});
+    socket.reply('subscribe', { recovered: true, position: { offset: '2', epoch: 'e' }, publications: [] });
+    const next = await reconnect(socket);
+    const refused = next.take().find((m) => m.type === 'subscribe');
+    next.push({ type: 'reply', id: refused.id, error: { code: 'UNAVAILABLE' } });
+    await clock.advance(99);
+    assert.deepEqual(next.take(), [], 'not before minDelayMs');
+    await clock.advance(1);
+    const again = next.take().find((m) => m.type === 'subscribe');
+    assert.deepEqual(again.since, { offset: '2', epoch: 'e' });
+    next.push({ type: 'reply', id: again.id, error: { code: 'UNAVAILABLE' } });
+    // A new connection before the delay runs out subscribes by itself; the old timer stays quiet.
+    const third = await reconnect(next);
+    assert.equal(third.take().filter((m) => m.type === 'subscribe').length, 1);
+    await clock.advance(1000);
+    assert.deepEqual(third.take().filter((m) => m.type === 'subscribe'), []);
+    assert.deepEqual([errors, recovery], [[], [true]]);
+    assert.deepEqual(client.position('room'), { offset: '2', epoch: 'e' });
+  });
+
   it('follows server-side joins and leaves, and resubscribes joined channels', async () => {
     const { client, socket } = await connected();
     const pubs: unknown[] = [];
