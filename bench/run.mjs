@@ -234,6 +234,7 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
         held,
         serverConnections: stats.connections,
         handshakesPerSec: round(opened / (connectMs / 1000)),
+        acceptMs: round(connectMs),
         rssPerConnKiB: opened > 0 ? round((stats.rss - base.rss) / 1024 / opened) : null,
         heapPerConnKiB: opened > 0 ? round((stats.heapUsed - base.heapUsed) / 1024 / opened) : null,
         serverRssMiB: round(stats.rss / 2 ** 20),
@@ -350,7 +351,7 @@ function describe(scenario, result) {
     return `${result.members} members, ${result.presenceMessages} presence messages (per-join broadcast: ${result.perJoinMessages}), ${result.deliveredMiB} MiB, server CPU ${result.serverCpuS} s, last join ${result.lastJoinMs} ms, all views complete ${result.completeMs} ms (${cpu})${errors}`;
   }
   if (scenario.kind === 'idle') {
-    return `${result.held}/${scenario.connections} held, ${result.rssPerConnKiB} KiB RSS/conn, ${result.handshakesPerSec} handshakes/s (${cpu})${errors}`;
+    return `${result.held}/${scenario.connections} held, ${result.rssPerConnKiB} KiB RSS/conn, ${result.handshakesPerSec} handshakes/s, all open in ${result.acceptMs} ms (${cpu})${errors}`;
   }
   const rate = result.deliveriesPerSec !== undefined ? `${result.deliveriesPerSec} deliveries/s` : `${result.msgsPerSec} msg/s`;
   return `${rate}, p50 ${result.p50Us} µs, p99 ${result.p99Us} µs, p99.9 ${result.p999Us} µs (${cpu})${errors}`;

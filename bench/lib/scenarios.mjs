@@ -4,6 +4,8 @@
 // kind 'load': connect, start the load, warm up, measure a window, report.
 // kind 'idle': connect as fast as allowed (handshakes per second), wait, read the server's
 //              memory, then prove every connection is still held with one echo each.
+// mode 'echo-topic': echo, and every connection joins one topic when it opens (the common case
+//              of pub/sub apps; ws keeps a Set of sockets per topic, as its users do).
 // group 'channel': run by the implementations of that group (the real-time layer, plain topics,
 //              socket.io), each in its own protocol, with ratios to topics and socket.io; every
 //              other scenario runs on the WebSocket servers with ratios to ws and uWS. One load
@@ -37,6 +39,12 @@ const CAPACITY_METRICS = [
   { key: 'rssPerConnKiB', label: 'RSS KiB/conn', better: 'lower', compare: true },
   { key: 'handshakesPerSec', label: 'handshakes/s', better: 'higher' },
 ];
+// acceptMs: from the first connect to the last completed handshake, every connection at once.
+const BURST_METRICS = [
+  { key: 'acceptMs', label: 'ms to accept all', better: 'lower', compare: true },
+  { key: 'held', label: 'connections held', better: 'higher' },
+  { key: 'serverCpuUs', label: 'server CPU µs/handshake', better: 'lower', compare: true },
+];
 
 // The presence storms: what N members joining one channel cost, against a broadcast per join.
 const PRESENCE_METRICS = [
@@ -67,6 +75,17 @@ export function scenarioList({ smoke }) {
       what: `${pick(100, 8)} connections × ${pick(16, 4)} messages in flight`,
       kind: 'load',
       mode: 'echo',
+      deflate: false,
+      connections: pick(100, 8),
+      load: { kind: 'echo', inflight: pick(16, 4), payload: { type: 'text', size: 32 } },
+      metrics: ECHO_METRICS,
+    },
+    {
+      id: 'echo-topic-32',
+      title: 'Echo, 32 B text, every connection joined to one topic',
+      what: `${pick(100, 8)} connections × ${pick(16, 4)} messages in flight; each connection joined one topic when it opened`,
+      kind: 'load',
+      mode: 'echo-topic',
       deflate: false,
       connections: pick(100, 8),
       load: { kind: 'echo', inflight: pick(16, 4), payload: { type: 'text', size: 32 } },
@@ -106,6 +125,28 @@ export function scenarioList({ smoke }) {
       metrics: IDLE_METRICS,
     },
     {
+      id: 'idle-topic-10k',
+      title: 'Idle connections joined to one topic: memory and handshakes',
+      what: `${pick('10,000', '200')} connections opened (${pick(128, 16)} handshakes at a time), each joined one topic, then idle`,
+      kind: 'idle',
+      mode: 'echo-topic',
+      deflate: false,
+      connections: pick(10_000, 200),
+      concurrency: pick(128, 16),
+      metrics: IDLE_METRICS,
+    },
+    {
+      id: 'accept-burst-10k',
+      title: 'Accepting 10,000 connections at once',
+      what: `${pick('10,000', '200')} connections started together (no limit on handshakes at a time), then idle`,
+      kind: 'idle',
+      mode: 'echo',
+      deflate: false,
+      connections: pick(10_000, 200),
+      concurrency: pick(10_000, 200),
+      metrics: BURST_METRICS,
+    },
+    {
       id: 'capacity-1-process',
       title: 'Most idle connections in one server process',
       what: `${pick('19,000', '300')} connections from ${pick(2, 2)} client processes (the machine allows 20,000 open files per process)`,
@@ -119,16 +160,18 @@ export function scenarioList({ smoke }) {
       metrics: CAPACITY_METRICS,
     },
     {
-      id: 'capacity-4-processes',
+      // 100,000 connections need 6 processes on each side at 20,000 open files a process; each
+      // client process connects from two source addresses of its own (~28,000 ports each).
+      id: 'capacity-100k',
       title: 'Idle connections across server processes behind one port',
-      what: `${pick('60,000', '400')} connections to ${pick(4, 2)} server processes (Node cluster, or SO_REUSEPORT for uWS and Bun), from ${pick(4, 2)} client processes`,
+      what: `${pick('100,000', '400')} connections to ${pick(6, 2)} server processes (Node cluster, or SO_REUSEPORT for uWS and Bun), from ${pick(6, 2)} client processes`,
       kind: 'idle',
       capacity: true,
       mode: 'echo',
       deflate: false,
-      connections: pick(60_000, 400),
-      generators: pick(4, 2),
-      serverProcesses: pick(4, 2),
+      connections: pick(100_000, 400),
+      generators: pick(6, 2),
+      serverProcesses: pick(6, 2),
       concurrency: pick(128, 16),
       metrics: CAPACITY_METRICS,
     },

@@ -1,5 +1,6 @@
 // Bun.serve's WebSocket server (run by the bun binary from bench/node_modules): echo, or
-// server.publish to one topic. Several processes may share a port with --reuse-port.
+// server.publish to one topic; in echo-topic mode each connection subscribes to one topic on
+// open. Several processes may share a port with --reuse-port.
 import { serve, TOPIC } from './control.mjs';
 
 serve(({ port, host, mode, deflate, reusePort }) => {
@@ -18,7 +19,7 @@ serve(({ port, host, mode, deflate, reusePort }) => {
       backpressureLimit: 16 * 1024 * 1024,
       open(ws) {
         connections += 1;
-        if (mode === 'fanout') ws.subscribe(TOPIC);
+        if (mode === 'fanout' || mode === 'echo-topic') ws.subscribe(TOPIC);
       },
       close() {
         connections -= 1;

@@ -1,6 +1,7 @@
 // What every bench server shares: its command line, and the control channel the runner uses.
-//   --port N --host H --mode echo|fanout|channel [--deflate] [--workers N]
-// echo and fanout are plain WebSocket messages (every server but realtime and socketio);
+//   --port N --host H --mode echo|echo-topic|fanout|channel [--deflate] [--workers N]
+// echo, echo-topic (echo, and every connection joins one topic on open, as pub/sub apps do) and
+// fanout are plain WebSocket messages (every server but realtime and socketio);
 // channel is the channel scenario, in each server's own protocol (fullduplex, realtime, socketio).
 // The server prints `ready {"port","pids"}` once it accepts connections; for each line
 // `stats` on stdin it collects garbage and prints `stats {"rss","heapUsed","connections"}`.
@@ -21,7 +22,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
     else if (arg === '--reuse-port') options.reusePort = true;
     else throw new Error(`unknown option ${arg}`);
   }
-  if (!['echo', 'fanout', 'channel', 'presence', 'presence-count'].includes(options.mode)) throw new Error(`unknown mode ${options.mode}`);
+  if (!['echo', 'echo-topic', 'fanout', 'channel', 'presence', 'presence-count'].includes(options.mode)) throw new Error(`unknown mode ${options.mode}`);
   return options;
 }
 

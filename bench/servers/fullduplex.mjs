@@ -1,5 +1,5 @@
-// fullduplex, as built (../../dist): echo, or every message published to one topic that all
-// connections join. In channel mode (the channel scenario's plain-topics baseline) a connection
+// fullduplex, as built (../../dist): echo, echo with every connection joined to one topic
+// (echo-topic), or every message published to one topic that all connections join. In channel mode (the channel scenario's plain-topics baseline) a connection
 // joins the topic when it sends `subscribe` (answered `subscribed`) and any other message is
 // published to the topic with wss.publish. Library defaults otherwise.
 import { WebSocketServer } from '../../dist/index.js';
@@ -9,8 +9,8 @@ serve(({ port, host, mode, deflate }) => {
   const wss = new WebSocketServer({ port, host, perMessageDeflate: deflate });
   wss.on('connection', (ws) => {
     ws.on('error', () => {});
+    if (mode === 'fanout' || mode === 'echo-topic') ws.subscribe(TOPIC);
     if (mode === 'fanout') {
-      ws.subscribe(TOPIC);
       ws.on('message', (data, isBinary) => wss.publish(TOPIC, data, { binary: isBinary }));
     } else if (mode === 'channel') {
       ws.on('message', (data, isBinary) => {

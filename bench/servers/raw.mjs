@@ -4,6 +4,7 @@
 // through: unmask in place, write a header, write the received bytes (all of one read in one
 // writev), copying only small frames and header bytes split across reads. No UTF-8 check, no
 // limits, no fragmentation rules, no extensions; unmasking is plain JavaScript, 32 bits at a time.
+// Every open socket is in one Set (the fan-out loop), so echo-topic is the same as echo here.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { serve } from './control.mjs';

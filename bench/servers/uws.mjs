@@ -1,5 +1,6 @@
 // uWebSockets.js (the native binary shipped in @trufflesuite/uws-js-unofficial; never its
-// JavaScript fallback): echo, or app.publish to one topic. Several processes may listen on one
+// JavaScript fallback): echo (in echo-topic mode each connection also subscribes to one topic on
+// open), or app.publish to one topic. Several processes may listen on one
 // port (uSockets sets SO_REUSEPORT unless told not to).
 import { createRequire } from 'node:module';
 import { serve, TOPIC } from './control.mjs';
@@ -18,7 +19,7 @@ serve(({ port, host, mode, deflate }) => {
     maxBackpressure: 16 * 1024 * 1024,
     open: (ws) => {
       connections += 1;
-      if (mode === 'fanout') ws.subscribe(TOPIC);
+      if (mode === 'fanout' || mode === 'echo-topic') ws.subscribe(TOPIC);
     },
     close: () => {
       connections -= 1;

@@ -19,11 +19,14 @@ const skip = !installed && !process.env.CI ? 'bench/ dependencies are not instal
 
 const SCENARIOS = [
   'echo-text-32',
+  'echo-topic-32',
   'echo-binary-16k',
   'latency-32',
   'idle-10k',
+  'idle-topic-10k',
+  'accept-burst-10k',
   'capacity-1-process',
-  'capacity-4-processes',
+  'capacity-100k',
   'fanout-10k',
   'echo-deflate-json',
   'fanout-deflate-json',
