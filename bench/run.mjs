@@ -197,7 +197,7 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
     if (scenario.kind === 'storm') return await runStorm(scenario, generators[0], port, net, snapshot, cpuShare, server);
     const shares = split(scenario.connections, count);
     const concurrency = Math.ceil((scenario.concurrency ?? 64) / count);
-    const connectTimeout = 60_000 + scenario.connections * 5;
+    const connectTimeout = 60_000 + scenario.connections * 10;
     const before = snapshot();
     const connected = await Promise.all(
       generators.map((gen, g) =>

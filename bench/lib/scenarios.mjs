@@ -160,18 +160,19 @@ export function scenarioList({ smoke }) {
       metrics: CAPACITY_METRICS,
     },
     {
-      // 100,000 connections need 6 processes on each side at 20,000 open files a process; each
-      // client process connects from two source addresses of its own (~28,000 ports each).
+      // 20,000 open files a process: 8 server processes (Node cluster's round robin hands a
+      // connection to whichever worker is free, so the shares are not quite even) and 6 client
+      // processes, each connecting from two source addresses of its own (~28,000 ports each).
       id: 'capacity-100k',
       title: 'Idle connections across server processes behind one port',
-      what: `${pick('100,000', '400')} connections to ${pick(6, 2)} server processes (Node cluster, or SO_REUSEPORT for uWS and Bun), from ${pick(6, 2)} client processes`,
+      what: `${pick('100,000', '400')} connections to ${pick(8, 2)} server processes (Node cluster, or SO_REUSEPORT for uWS and Bun), from ${pick(6, 2)} client processes`,
       kind: 'idle',
       capacity: true,
       mode: 'echo',
       deflate: false,
       connections: pick(100_000, 400),
       generators: pick(6, 2),
-      serverProcesses: pick(6, 2),
+      serverProcesses: pick(8, 2),
       concurrency: pick(128, 16),
       metrics: CAPACITY_METRICS,
     },
