@@ -6,7 +6,7 @@
  * Must not: read or write the socket (upgrade/http1.ts does), or parse headers (protocol/ does).
  */
 import http from 'node:http';
-import { HandshakeError } from '../protocol/errors.js';
+import { HandshakeError, type HandshakeErrorCode } from '../protocol/errors.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import type { ValidRequest } from '../protocol/handshake/server.js';
 import type { ResolvedDeflateOptions } from './options.js';
@@ -122,4 +122,20 @@ export function decide(
     const status = code ?? 401;
     settle({ error: new HandshakeError('WS_ERR_HANDSHAKE_REJECTED', message ?? http.STATUS_CODES[status], status), headers });
   });
+}
+
+/** The messages `ws` gives the same refusals (in 'wsClientError' and in the answer's body). */
+const WS_REFUSALS: Partial<Record<HandshakeErrorCode, string>> = {
+  WS_ERR_HANDSHAKE_METHOD: 'Invalid HTTP method',
+  WS_ERR_HANDSHAKE_UPGRADE: 'Invalid Upgrade header',
+  WS_ERR_HANDSHAKE_KEY: 'Missing or invalid Sec-WebSocket-Key header',
+  WS_ERR_HANDSHAKE_VERSION: 'Missing or invalid Sec-WebSocket-Version header',
+  WS_ERR_HANDSHAKE_PROTOCOL: 'Invalid Sec-WebSocket-Protocol header',
+  WS_ERR_HANDSHAKE_EXTENSIONS: 'Invalid or unacceptable Sec-WebSocket-Extensions header',
+};
+
+/** A refusal worded as `ws` words it, where `ws` has a message for its code. */
+export function wsShaped(error: HandshakeError): HandshakeError {
+  const message = WS_REFUSALS[error.code as HandshakeErrorCode];
+  return message === undefined ? error : new HandshakeError(error.code as HandshakeErrorCode, message, error.status);
 }

@@ -14,8 +14,7 @@ import type http2 from 'node:http2';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Broker } from '../broker/broker.js';
-import { HandshakeError, type HandshakeErrorCode } from '../protocol/errors.js';
+import { HandshakeError } from '../protocol/errors.js';
 import { PERMESSAGE_DEFLATE } from '../protocol/permessage-deflate.js';
 import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';
 import {
@@ -24,6 +23,7 @@ import {
   type Agreement,
   type Refusal,
   type VerifyClient,
+  wsShaped,
 } from './accept-policy.js';
 import { syncBytes, type SendData } from './bytes/to-bytes.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
@@ -35,10 +35,8 @@ import {
   resolveConnectionSettings,
   resolveDeflateOptions,
   resolveServerOptions,
-  type PerMessageDeflateOptions,
   type ResolvedDeflateOptions,
   type ResolvedServerOptions,
-  type WebSocketOptions,
 } from './options.js';
 import { PreparedMessage } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
@@ -55,94 +53,27 @@ import {
 import {
   HTTP2_ENDING,
   answerLines,
-  enableConnectProtocol,
   isHttp2Server,
   isStream,
   isStreamAnswerable,
+  listenForStreams,
   readConnectRequest,
   respondOpen,
   respondRefusal,
+  SessionStreams,
   streamRequest,
   type Http2ServerLike,
 } from './upgrade/http2.js';
+import type { ServerOptions } from './server-options.js';
 import { WebSocket } from './websocket.js';
 
 export type { VerifyClient, VerifyClientCallback, VerifyClientCallbackAsync, VerifyClientCallbackSync, VerifyClientInfo } from './accept-policy.js';
 export { SERVER_DEFAULTS } from './options.js';
 export type { AddressInfo } from 'node:net';
-
-/**
- * A server's options, generic as `ws`'s types are: T is the WebSocket class it makes (the
- * `WebSocket` option), U the request class of its HTTP server.
- */
-export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket, U extends typeof http.IncomingMessage = typeof http.IncomingMessage>
-  extends WebSocketOptions {
-  port?: number;
-  host?: string;
-  backlog?: number;
-  /**
-   * A server to take upgrades from: node:http(s), or node:http2 (createServer for h2c,
-   * createSecureServer, with allowHTTP1 for both kinds on one port), whose extended CONNECT
-   * streams (RFC 8441) become WebSockets too.
-   */
-  server?: http.Server<U> | https.Server<U> | Http2ServerLike;
-  noServer?: boolean;
-  path?: string;
-  /** VerifyClientCallbackSync or VerifyClientCallbackAsync, as in `ws`. */
-  verifyClient?: VerifyClient<InstanceType<U>>;
-  handleProtocols?: (protocols: Set<string>, request: InstanceType<U>) => string | false;
-  clientTracking?: boolean;
-  /** permessage-deflate (RFC 7692), off by default as in `ws`; true or options in `ws`'s shape. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Origins allowed to connect (exact match of the Origin header); requests without Origin pass. */
-  origins?: readonly string[];
-  /** ms from the first byte of the request to the 101 answer. Default 10000. */
-  handshakeTimeoutMs?: number;
-  /** Most open connections; more get 503. Default 0: no limit. */
-  maxConnections?: number;
-  /** Most WebSockets open on one HTTP/2 connection; more get 429 on their stream. Default 1000, 0: no limit. */
-  maxStreamsPerSession?: number;
-  /** Largest request head, in bytes (own server only). Default 16384. */
-  maxHeaderSize?: number;
-  /** Ping every client this often; close those that sent nothing since the last ping. 0 disables. Default 30000. */
-  pingIntervalMs?: number;
-  /** Shares publications with servers in other processes (e.g. RedisBroker). Default: none, this process only. */
-  broker?: Broker;
-  /** Prefix of the broker channel of each topic, so other users of the broker never collide with topics. Default 'fdx:topic:'. */
-  topicChannelPrefix?: string;
-  /** Subclass to instantiate for accepted connections. */
-  WebSocket?: T;
-}
+export type { ServerOptions } from './server-options.js';
 
 /** Sockets (and HTTP/2 streams) already upgraded: twice on one is a programming error. */
 const UPGRADED = new WeakSet<Duplex>();
-
-/** The WebSocketServers listening on each HTTP/2 server, for their `path`s (as 'upgrade' listeners are counted). */
-const STREAM_LISTENERS = {
-  servers: new WeakMap<object, Set<unknown>>(),
-  add(server: object, listener: unknown): void {
-    const set = this.servers.get(server) ?? new Set();
-    set.add(listener);
-    this.servers.set(server, set);
-  },
-  remove(server: object, listener: unknown): void {
-    this.servers.get(server)?.delete(listener);
-  },
-  count(server: object): number {
-    return this.servers.get(server)?.size ?? 0;
-  },
-};
-
-/** The messages `ws` gives the same refusals (in 'wsClientError' and in the answer's body). */
-const WS_REFUSALS: Partial<Record<HandshakeErrorCode, string>> = {
-  WS_ERR_HANDSHAKE_METHOD: 'Invalid HTTP method',
-  WS_ERR_HANDSHAKE_UPGRADE: 'Invalid Upgrade header',
-  WS_ERR_HANDSHAKE_KEY: 'Missing or invalid Sec-WebSocket-Key header',
-  WS_ERR_HANDSHAKE_VERSION: 'Missing or invalid Sec-WebSocket-Version header',
-  WS_ERR_HANDSHAKE_PROTOCOL: 'Invalid Sec-WebSocket-Protocol header',
-  WS_ERR_HANDSHAKE_EXTENSIONS: 'Invalid or unacceptable Sec-WebSocket-Extensions header',
-};
-
 
 const EMPTY_HEAD = Buffer.alloc(0);
 const RUNNING = 0;
@@ -163,7 +94,7 @@ export class WebSocketServer<
   readonly #verifying = { count: 0 };
   #server: http.Server | https.Server | Http2ServerLike | null = null;
   /** Open WebSockets per HTTP/2 session (maxStreamsPerSession). */
-  readonly #sessionStreams = new WeakMap<http2.Http2Session, number>();
+  readonly #sessionStreams = new SessionStreams();
   #ownServer = false;
   #state = RUNNING;
   /** close() has reached its last step (the state becomes CLOSED with the 'close' event). */
@@ -224,9 +155,7 @@ export class WebSocketServer<
   }
 
   #listen(server: http.Server | https.Server | Http2ServerLike): void {
-    const onListening = (): void => {
-      this.emit('listening');
-    };
+    const onListening = (): boolean => this.emit('listening');
     const onError = (error: Error): void => {
       this.emit('error', error);
     };
@@ -237,38 +166,15 @@ export class WebSocketServer<
     server.on('listening', onListening);
     server.on('error', onError);
     server.on('upgrade', onUpgrade);
-    const removeStreams = isHttp2Server(server) ? this.#listenForStreams(server) : null;
+    const removeStreams = isHttp2Server(server)
+      ? listenForStreams(server, (req) => this.shouldHandle(req as never), (stream, headers, rawHeaders, req) =>
+          this.handleStream(stream, headers, rawHeaders, (ws, request) => this.emit('connection', ws, request), req))
+      : null;
     this.#removeListeners = () => {
       server.removeListener('listening', onListening);
       server.removeListener('error', onError);
       server.removeListener('upgrade', onUpgrade);
       removeStreams?.();
-    };
-  }
-
-  /**
-   * On an HTTP/2 server: extended CONNECT streams (RFC 8441) are handled as upgrades are.
-   * Node's compatibility API (a 'request' listener) turns every CONNECT into a 'connect' event
-   * and answers 405 when nobody listens: this server listens, so its streams are left to it.
-   */
-  #listenForStreams(server: Http2ServerLike): () => void {
-    enableConnectProtocol(server);
-    const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
-      if (headers[':method'] !== 'CONNECT') return;
-      // A CONNECT that opens no WebSocket belongs to whoever else listens for it (a proxy).
-      if (headers[':protocol'] === undefined && server.listenerCount('connect') > 1) return;
-      const req = streamRequest(stream, headers, rawHeaders);
-      if (!this.shouldHandle(req as never) && STREAM_LISTENERS.count(server) > 1) return; // another server's path
-      this.handleStream(stream, headers, rawHeaders, (ws, request) => this.emit('connection', ws, request), req);
-    };
-    const onConnect = (): void => {};
-    server.on('stream', onStream);
-    server.on('connect', onConnect);
-    STREAM_LISTENERS.add(server, onStream);
-    return () => {
-      server.removeListener('stream', onStream);
-      server.removeListener('connect', onConnect);
-      STREAM_LISTENERS.remove(server, onStream);
     };
   }
 
@@ -325,7 +231,7 @@ export class WebSocketServer<
     if (!this.shouldHandle(req)) return this.#refuse(req, stream, { error: new HandshakeError('WS_ERR_HANDSHAKE_PATH') });
     const session = stream.session;
     const max = this.options.maxStreamsPerSession;
-    if (session && max > 0 && (this.#sessionStreams.get(session) ?? 0) >= max) {
+    if (session && max > 0 && this.#sessionStreams.count(session) >= max) {
       return this.#refuse(req, stream, { error: new HandshakeError('WS_ERR_H2_STREAM_LIMIT') });
     }
     decide(this.options as AcceptOptions, this.#deflate, req, { ...valid, key: '' }, this.#connections.size, this.#verifying, (outcome) => {
@@ -334,15 +240,9 @@ export class WebSocketServer<
       const lines = answerLines(valid, outcome.protocol, outcome.deflate?.response);
       this.#open(req, stream, outcome, lines, callback, () => {
         respondOpen(stream, lines);
-        if (session) this.#countStream(session, stream);
+        if (session) this.#sessionStreams.add(session, stream);
       });
     });
-  }
-
-  /** One more WebSocket on `session`, until its stream closes. */
-  #countStream(session: http2.Http2Session, stream: http2.ServerHttp2Stream): void {
-    this.#sessionStreams.set(session, (this.#sessionStreams.get(session) ?? 0) + 1);
-    stream.once('close', () => this.#sessionStreams.set(session, (this.#sessionStreams.get(session) ?? 1) - 1));
   }
 
   #accept(
@@ -402,9 +302,8 @@ export class WebSocketServer<
 
   #refuse(req: http.IncomingMessage, socket: Duplex, { error, headers }: Refusal): void {
     if (socket.destroyed) return;
-    const code = error.code as HandshakeErrorCode;
-    const message = WS_REFUSALS[code];
-    if (message !== undefined) error = new HandshakeError(code, message, error.status);
+    error = wsShaped(error);
+    const code = error.code;
     if (channels.handshakeFail.hasSubscribers) channels.handshakeFail.publish({ code, status: error.status });
     if (this.listenerCount('wsClientError') > 0) {
       this.emit('wsClientError', error, socket, req);

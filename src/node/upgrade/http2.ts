@@ -96,3 +96,54 @@ export const HTTP2_ENDING: TransportEnding = {
     else h2.destroy();
   },
 };
+
+/** The WebSocketServers listening on each HTTP/2 server, for their `path`s (as 'upgrade' listeners are counted). */
+const STREAM_LISTENERS = new WeakMap<object, Set<unknown>>();
+
+/**
+ * On an HTTP/2 server: hands extended CONNECT streams (RFC 8441) to `handle`, as 'upgrade'
+ * hands sockets. Node's compatibility API (a 'request' listener) turns every CONNECT into a
+ * 'connect' event and answers 405 when nobody listens: a listener here leaves the streams to us.
+ * A CONNECT that opens no WebSocket is left to another 'connect' listener (a proxy), and a path
+ * another WebSocketServer on the same server may take is left to it. Returns how to stop.
+ */
+export function listenForStreams(
+  server: Http2ServerLike,
+  shouldHandle: (req: http2.Http2ServerRequest) => boolean,
+  handle: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[], req: http2.Http2ServerRequest) => void,
+): () => void {
+  enableConnectProtocol(server);
+  const listeners = STREAM_LISTENERS.get(server) ?? new Set();
+  STREAM_LISTENERS.set(server, listeners);
+  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
+    if (headers[':method'] !== 'CONNECT') return;
+    if (headers[':protocol'] === undefined && server.listenerCount('connect') > 1) return;
+    const req = streamRequest(stream, headers, rawHeaders);
+    if (!shouldHandle(req) && listeners.size > 1) return;
+    handle(stream, headers, rawHeaders, req);
+  };
+  const onConnect = (): void => {};
+  server.on('stream', onStream);
+  server.on('connect', onConnect);
+  listeners.add(onStream);
+  return () => {
+    server.removeListener('stream', onStream);
+    server.removeListener('connect', onConnect);
+    listeners.delete(onStream);
+  };
+}
+
+/** WebSockets open on each HTTP/2 session, for `maxStreamsPerSession`. */
+export class SessionStreams {
+  readonly #open = new WeakMap<http2.Http2Session, number>();
+
+  count(session: http2.Http2Session): number {
+    return this.#open.get(session) ?? 0;
+  }
+
+  /** One more WebSocket on `session`, until its stream closes. */
+  add(session: http2.Http2Session, stream: http2.ServerHttp2Stream): void {
+    this.#open.set(session, this.count(session) + 1);
+    stream.once('close', () => this.#open.set(session, this.count(session) - 1));
+  }
+}
