@@ -27,63 +27,15 @@ import { RealtimeError } from '../realtime-error.js';
 import { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
 import { resolveLimits, type RealtimeLimits } from './limits.js';
-import { PresenceHub, type PresenceChannelOptions } from './presence-hub.js';
+import { PresenceHub } from './presence-hub.js';
 import { RealtimeConnection, type ChannelRequestType, type ConnectionHost } from './realtime-connection.js';
 import { SessionBook } from './session-book.js';
-import type { SessionStore } from '../session-store.js';
 import { validateWith, type StandardSchemaV1 } from './standard-schema.js';
+import { initialMetaOf, presenceOptionsOf, userOf, type EventHandler, type RealtimeServerOptions } from './realtime-server-options.js';
 
-export type ChannelAction = 'subscribe' | 'publish';
-
-export interface RealtimeServerOptions<Data> extends Partial<RealtimeLimits> {
-  /** Where publications are positioned, kept and fanned out. Default: a MemoryEngine owned by the server. */
-  engine?: Engine;
-  clock?: Clock;
-  /**
-   * Connection middleware: the `connect` message's token and data, and the transport's request.
-   * Returns the connection's `data`; throwing (or rejecting) refuses it with UNAUTHORIZED and
-   * close 4500. Default: every connection is accepted with `data` undefined.
-   */
-  authenticate?: (info: { token: string | undefined; data: unknown; request: unknown }) => Data | Promise<Data>;
-  /** Per-channel authorization hook; false refuses with CHANNEL_FORBIDDEN. Default: all allowed. */
-  authorize?: (connection: RealtimeConnection<any, Data>, channel: string, action: ChannelAction) => boolean | Promise<boolean>;
-  /** Extra `data` for the `connect` reply (e.g. the user's profile), once authenticated. */
-  welcome?: (connection: RealtimeConnection<any, Data>) => unknown;
-  /** Called once a connection is authenticated (e.g. to join it to channels). */
-  onConnection?: (connection: RealtimeConnection<any, Data>) => void;
-  /** Called once an authenticated connection is closed. */
-  onDisconnect?: (connection: RealtimeConnection<any, Data>, code: number, reason: string) => void;
-  /**
-   * Where resumable sessions are kept (e.g. `MemorySessionStore`, or `engine.sessionStore()` of a
-   * RedisEngine for every process). With one, each `connect` reply carries a `session`, and a
-   * client that names it in its next `connect` within `sessionTtlMs` gets its channels back
-   * without `authorize` being asked again. Default: none (no sessions).
-   */
-  sessions?: SessionStore;
-  /** How long a session outlives its connection, in ms. Default 120000. */
-  sessionTtlMs?: number;
-  /**
-   * Which channels have presence, and how: true (members with their metadata, diffs every
-   * presenceTickMs), an object (`countOnly`, `tickMs`), or false/undefined (none). Default: none.
-   */
-  presence?: (channel: string) => PresenceChannelOptions | boolean | undefined;
-  /** Where presence is kept across processes. Default: a MemoryPresenceStore owned by the server. */
-  presenceStore?: PresenceStore;
-  /**
-   * A connection's user: the member key of presence (a user's connections are one member).
-   * Default: `data` when it is a string, else `data.user` or `data.id` when a string or a number,
-   * else the connection's id.
-   */
-  userId?: (connection: RealtimeConnection<any, Data>) => string;
-  /** A member's metadata when it joins a presence channel (before any set-presence). Default null. */
-  presenceMeta?: (connection: RealtimeConnection<any, Data>, channel: string) => unknown;
-  /** Told of publications, recoveries and timeouts, and reads the gauges (fullduplex/realtime: diagnostics channels). Default: none. */
-  observer?: RealtimeObserver;
-}
+export type { ChannelAction, EventHandler, RealtimeServerOptions } from './realtime-server-options.js';
 
 const SESSION_TTL_MS_DEFAULT = 120_000;
-
-export type EventHandler<Data> = (data: any, connection: RealtimeConnection<any, Data>, meta: { key: string | undefined }) => unknown;
 
 /** A live publication, its offset as a number and its `pub` message: made once for all subscribers. */
 interface Delivery {
@@ -269,7 +221,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
    * client's set-presence does); subscribers see it in the next diff.
    */
   setPresence(connection: RealtimeConnection<any, any>, channel: string, meta: unknown): void {
-    if (!this.#presenceOptions(channel)) throw new RealtimeError('PRESENCE_DISABLED', `"${channel}" has no presence`);
+    if (!presenceOptionsOf(this.#options, channel)) throw new RealtimeError('PRESENCE_DISABLED', `"${channel}" has no presence`);
     const size = JSON.stringify(meta ?? null).length;
     if (size > this.limits.maxPresenceMetaBytes) throw new RealtimeError('MESSAGE_TOO_LARGE', `presence metadata is limited to ${this.limits.maxPresenceMetaBytes} bytes`);
     if (!this.#presence.setMeta(connection, channel, meta ?? null)) throw new RealtimeError('NOT_SUBSCRIBED', `not subscribed to "${channel}"`);
@@ -413,43 +365,9 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     ready(result);
     membership.buffer = null;
     for (const delivery of buffered) this.#deliverTo(membership, delivery);
-    const presence = this.#presenceOptions(channel);
+    const presence = presenceOptionsOf(this.#options, channel);
     if (presence && byChannel.get(channel) === membership) {
-      this.#presence.add(connection, channel, presence, this.#userOf(connection), this.#initialMeta(connection, channel));
-    }
-  }
-
-  /** The channel's presence settings, or null when it has none. */
-  #presenceOptions(channel: string): PresenceChannelOptions | null {
-    let decided: PresenceChannelOptions | boolean | undefined;
-    try {
-      decided = this.#options.presence?.(channel);
-    } catch {
-      return null; // a failing policy costs the channel its presence, not the subscription
-    }
-    if (!decided) return null;
-    return decided === true ? {} : decided;
-  }
-
-  #userOf(connection: RealtimeConnection<any, any>): string {
-    if (this.#options.userId) {
-      try {
-        return String(this.#options.userId(connection));
-      } catch {
-        return connection.id; // a failing hook makes the connection a member of its own
-      }
-    }
-    const data = connection.data as any;
-    if (typeof data === 'string') return data;
-    for (const value of [data?.user, data?.id]) if (typeof value === 'string' || typeof value === 'number') return String(value);
-    return connection.id;
-  }
-
-  #initialMeta(connection: RealtimeConnection<any, any>, channel: string): unknown {
-    try {
-      return this.#options.presenceMeta?.(connection, channel) ?? null;
-    } catch {
-      return null;
+      this.#presence.add(connection, channel, presence, userOf(this.#options, connection), initialMetaOf(this.#options, connection, channel));
     }
   }
 
