@@ -11,9 +11,10 @@
  */
 import { systemClock, type TimerHandle } from '../clock.js';
 import type { EventMap } from '../event-map.js';
-import { SUBPROTOCOL, parseMessage, serialize, shouldReconnect, type ConnectResult, type Id, type Message, type Position, type PresenceMember, type PresenceMessage, type SubscribeResult } from '../protocol.js';
+import { SUBPROTOCOL, parseMessage, serialize, shouldReconnect, type ConnectResult, type Id, type Message, type Position, type SubscribeResult } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
-import type { ClientOptions, ClientState, Lifecycle, PositionStorage, PresenceEvents, PresenceView, PublicationInfo, RealtimeClient, RequestOptions, WebSocketConstructor, WebSocketLike } from './client-api.js';
+import { listen, presenceViews, type Views } from './presence-views.js';
+import type { ClientOptions, ClientState, Lifecycle, PositionStorage, PublicationInfo, RealtimeClient, RequestOptions, WebSocketConstructor, WebSocketLike } from './client-api.js';
 
 export type * from './client-api.js';
 
@@ -28,14 +29,6 @@ interface Pending {
   deadline: number;
   timeoutMs: number;
   retries: number;
-}
-
-/** A presence view with its listeners and the metadata to send on each subscription. */
-interface View extends PresenceView {
-  members: Map<string, PresenceMember>;
-  count: number;
-  l: { [K in keyof PresenceEvents]?: Set<PresenceEvents[K]> };
-  meta?: unknown;
 }
 
 interface Sub {
@@ -64,7 +57,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
   const subs = new Map<string, Sub>();
   const handlers = new Map<string, (data: any) => any>();
   const listeners: { [K in keyof Lifecycle]?: Set<Lifecycle[K]> } = {};
-  const views = new Map<string, View>();
+  const views: Views = new Map();
   /** Requests sent on the current connection, by id. */
   const inflight = new Map<Id, Pending>();
   /** Requests waiting for a connection, oldest first. */
@@ -93,65 +86,10 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     listeners[type]?.forEach((listener) => (listener as (...a: unknown[]) => void)(...args));
   }
 
-  function listen(to: Record<string, Set<unknown> | undefined>, type: string, listener: unknown): () => void {
-    const set = (to[type] ??= new Set());
-    set.add(listener);
-    return () => void set.delete(listener);
-  }
-
-  function presence(channel: string): View {
-    let v = views.get(channel);
-    if (!v) {
-      const view: View = {
-        members: new Map(),
-        count: 0,
-        l: {},
-        on: (type, listener) => listen(view.l, type, listener),
-        set(meta) {
-          view.meta = meta;
-          const sub = subs.get(channel);
-          return ready && sub && !sub.wait ? enqueue({ type: 'set-presence', channel, meta }) : Promise.resolve(null);
-        },
-      };
-      views.set(channel, (v = view));
-    }
-    return v;
-  }
-
-  /** Applies a snapshot (members) or a diff (join, update, leave) and tells the listeners. */
-  function presenceMessage(m: PresenceMessage): void {
-    const v = presence(m.channel);
-    const emit = (type: 'join' | 'update' | 'leave', user: string, member: PresenceMember) => v.l[type]?.forEach((f) => f(user, member));
-    const put = (user: string, member?: PresenceMember) => {
-      const had = v.members.get(user);
-      if (member) {
-        v.members.set(user, member);
-        if (!had) emit('join', user, member);
-        else if (JSON.stringify(had) != JSON.stringify(member)) emit('update', user, member);
-      } else if (had) {
-        v.members.delete(user);
-        emit('leave', user, had);
-      }
-    };
-    if (m.members) {
-      const next = new Map(Object.entries(m.members));
-      for (const user of [...v.members.keys()]) next.has(user) || put(user);
-      next.forEach((member, user) => put(user, member));
-    }
-    for (const diff of [m.join, m.update]) if (diff) for (const [user, member] of Object.entries(diff)) put(user, member);
-    m.leave?.forEach((user) => put(user));
-    v.count = m.count;
-    v.l.sync?.forEach((f) => f(m.count));
-  }
-
-  /** Forgets a channel's members (unsubscribed or removed by the server). */
-  function absent(channel: string): void {
-    const v = views.get(channel);
-    if (v) {
-      v.members.clear();
-      v.count = 0;
-    }
-  }
+  const { presence, presenceMessage, absent } = presenceViews(views, (channel, meta) => {
+    const sub = subs.get(channel);
+    return ready && sub && !sub.wait ? enqueue({ type: 'set-presence', channel, meta }) : Promise.resolve(null);
+  });
 
   function setState(next: ClientState): void {
     if (state !== next) fire('state', (state = next));
