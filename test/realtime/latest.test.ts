@@ -8,6 +8,7 @@ import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { mountRealtime, RealtimeServer } from '../../src/realtime.js';
+import { heldLimit } from '../../src/realtime/latest-queue.js';
 import type { WebSocket } from '../../src/index.js';
 import { clientFrame, OP, parseFrames } from '../support/frames.js';
 import { rawHandshake } from '../support/servers.js';
@@ -73,4 +74,39 @@ it("a stalled reader gets the newest value per key, in order, and every keyless 
   assert.deepEqual(pubs.slice(-2).map((m) => m.data), [{ end: true }, 'from the reader']);
   const replies = messages.filter((m) => m.type === 'reply').map((m) => m.id);
   assert.deepEqual(replies, [0, 1, 7]);
+});
+
+it('a reader that never reads while publications without `latest` pile up is closed with 1008 past heldLimit, not held without bound', async () => {
+  const realtime = new RealtimeServer();
+  const wss = mountRealtime(realtime, { port: 0, backpressure: 'latest', maxBackpressure: LIMIT, pingIntervalMs: 0 });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const { socket } = await rawHandshake((wss.address() as AddressInfo).port, 'Sec-WebSocket-Protocol: fdx.v1\r\n');
+  after(async () => {
+    socket.destroy();
+    await realtime.close();
+    await new Promise((resolve) => wss.close(resolve));
+  });
+  const send = (message: object) => socket.write(clientFrame({ opcode: OP.TEXT, payload: JSON.stringify(message) }));
+  send({ type: 'connect', id: 0 });
+  send({ type: 'subscribe', id: 1, channel: 'feed' });
+  await until(() => [...realtime.connections.values()].some((c) => c.channels.has('feed')), 5000, 'subscribed');
+  const ws = [...wss.clients][0] as WebSocket;
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+  const chunk = new Uint8Array(64 * 1024);
+  let published = 0;
+  while (ws.bufferedAmount <= LIMIT && published < 200) {
+    await realtime.publish('feed', chunk);
+    published++;
+  }
+  assert.ok(ws.bufferedAmount > LIMIT, 'the socket never backed up');
+  // Keyed publications only replace each other: however many, the reader stays.
+  for (let i = 0; i < 500; i++) await realtime.publish('feed', chunk, { latest: 'frame' });
+  assert.equal(ws.readyState, 1, 'still open while only keyed publications wait');
+  // Keyless ones are held in full; past heldLimit the server gives up on the reader.
+  const limit = heldLimit(LIMIT);
+  for (let i = 0; i * chunk.length <= limit + chunk.length && ws.readyState === 1; i++) await realtime.publish('feed', chunk);
+  assert.equal(ws.readyState, 2, 'closing once the held keyless bytes passed the limit');
+  socket.destroy(); // the reader is gone; the server's side ends at once
+  assert.equal(await closed, 1006);
 });
