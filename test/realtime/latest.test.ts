@@ -16,7 +16,8 @@ import { until } from './loopback.js';
 
 const LIMIT = 16 * 1024;
 
-it("a stalled reader gets the newest value per key, in order, and every keyless publication and reply, while the server's buffer stays bounded", async () => {
+/** A server under backpressure 'latest' and a raw fdx.v1 reader subscribed to `channel`, which reads nothing until resumed. */
+async function stalledReader(channel: string) {
   const realtime = new RealtimeServer();
   const wss = mountRealtime(realtime, { port: 0, backpressure: 'latest', maxBackpressure: LIMIT, pingIntervalMs: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
@@ -28,9 +29,13 @@ it("a stalled reader gets the newest value per key, in order, and every keyless 
   });
   const send = (message: object) => socket.write(clientFrame({ opcode: OP.TEXT, payload: JSON.stringify(message) }));
   send({ type: 'connect', id: 0 });
-  send({ type: 'subscribe', id: 1, channel: 'dash' });
-  await until(() => [...realtime.connections.values()].some((c) => c.channels.has('dash')), 5000, 'subscribed');
-  const ws = [...wss.clients][0] as WebSocket;
+  send({ type: 'subscribe', id: 1, channel });
+  await until(() => [...realtime.connections.values()].some((c) => c.channels.has(channel)), 5000, 'subscribed');
+  return { realtime, socket, rest, send, ws: [...wss.clients][0] as WebSocket };
+}
+
+it("a stalled reader gets the newest value per key, in order, and every keyless publication and reply, while the server's buffer stays bounded", async () => {
+  const { realtime, socket, rest, send, ws } = await stalledReader('dash');
 
   // Fill the kernel's buffers with publications the reader does not read, until ours hold some.
   const filler = new Uint8Array(256 * 1024);
@@ -77,20 +82,7 @@ it("a stalled reader gets the newest value per key, in order, and every keyless 
 });
 
 it('a reader that never reads while publications without `latest` pile up is closed with 1008 past heldLimit, not held without bound', async () => {
-  const realtime = new RealtimeServer();
-  const wss = mountRealtime(realtime, { port: 0, backpressure: 'latest', maxBackpressure: LIMIT, pingIntervalMs: 0 });
-  await new Promise((resolve) => wss.once('listening', resolve));
-  const { socket } = await rawHandshake((wss.address() as AddressInfo).port, 'Sec-WebSocket-Protocol: fdx.v1\r\n');
-  after(async () => {
-    socket.destroy();
-    await realtime.close();
-    await new Promise((resolve) => wss.close(resolve));
-  });
-  const send = (message: object) => socket.write(clientFrame({ opcode: OP.TEXT, payload: JSON.stringify(message) }));
-  send({ type: 'connect', id: 0 });
-  send({ type: 'subscribe', id: 1, channel: 'feed' });
-  await until(() => [...realtime.connections.values()].some((c) => c.channels.has('feed')), 5000, 'subscribed');
-  const ws = [...wss.clients][0] as WebSocket;
+  const { realtime, socket, ws } = await stalledReader('feed');
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
 
   const chunk = new Uint8Array(64 * 1024);
