@@ -1,6 +1,7 @@
 /**
- * A dashboard page in Node, speaking the JSON messages directly: it keeps what the server sent
- * by type and waits, bounded, for conditions on them.
+ * A dashboard page in Node speaking fdx.v1 itself (no reconnect, nothing hidden): it connects,
+ * keeps every message the server sent, and sends requests whose replies it waits for, bounded.
+ * The tests that need the real client's reconnect and recovery use fullduplex/client instead.
  */
 import WebSocket from 'fullduplex';
 import { until as waitUntil } from '../../support/clients.js';
@@ -8,11 +9,21 @@ import { until as waitUntil } from '../../support/clients.js';
 export const WAIT_MS = 10_000;
 
 export type Message = { type: string; [field: string]: any };
+export type Reply = { result?: any; error?: { code: string; message?: string } };
+export interface CatalogEntry {
+  id: string;
+  label: string;
+  unit: string;
+  group: string;
+  channel: string;
+}
 
 export class DashboardClient {
   readonly ws: WebSocket;
   readonly messages: Message[] = [];
+  welcome: any = null;
   closed: { code: number; reason: string } | null = null;
+  #nextId = 1;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
@@ -21,22 +32,64 @@ export class DashboardClient {
     ws.on('error', () => {});
   }
 
+  /** Connects and waits for the welcome. */
   static async open(url: string): Promise<DashboardClient> {
-    const client = new DashboardClient(new WebSocket(url));
-    await client.until(() => client.last('selected') !== undefined, 'the first selection');
+    const client = new DashboardClient(new WebSocket(url, 'fdx.v1'));
+    await new Promise<void>((resolve, reject) => {
+      client.ws.once('open', () => resolve());
+      client.ws.once('error', reject);
+    });
+    client.send({ type: 'connect', id: 0 });
+    await client.until(() => client.replyTo(0) !== undefined, 'the welcome');
+    client.welcome = client.replyTo(0)!.result.data;
     return client;
   }
 
-  of(type: string): Message[] {
-    return this.messages.filter((message) => message.type === type);
+  /** The catalog entry of a series id, by the welcome (or the latest catalog event). */
+  entry(id: string): CatalogEntry {
+    const entry = this.catalog().find((info) => info.id === id);
+    if (!entry) throw new Error(`no series ${id}`);
+    return entry;
   }
 
-  last(type: string): Message | undefined {
-    return this.of(type).at(-1);
+  catalog(): CatalogEntry[] {
+    return (this.events('catalog').at(-1)?.series ?? this.welcome.series) as CatalogEntry[];
+  }
+
+  replyTo(id: number): Reply | undefined {
+    return this.messages.find((message) => message.type === 'reply' && message.id === id) as Reply | undefined;
+  }
+
+  /** Pushes of the server event `name`, their data. */
+  events(name: string): any[] {
+    return this.messages.filter((message) => message.type === 'event' && message.event === name).map((message) => message.data);
+  }
+
+  /** Publications received on `channel`. */
+  pubs(channel: string): Message[] {
+    return this.messages.filter((message) => message.type === 'pub' && message.channel === channel);
   }
 
   send(message: object | string): void {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Sends a request (its id added) without waiting; returns the id. */
+  post(message: object): number {
+    const id = this.#nextId++;
+    this.send({ ...message, id });
+    return id;
+  }
+
+  /** Sends a request and waits for its reply. */
+  async request(message: object): Promise<Reply> {
+    const id = this.post(message);
+    await this.until(() => this.replyTo(id) !== undefined, `the reply to ${JSON.stringify(message).slice(0, 80)}`);
+    return this.replyTo(id)!;
+  }
+
+  subscribe(channel: string): Promise<Reply> {
+    return this.request({ type: 'subscribe', channel });
   }
 
   until(check: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
