@@ -205,7 +205,7 @@ export const createDemo: CreateDemo = async (context) => {
     name: 'dashboard',
     title: 'Live dashboard',
     summary:
-      'Forty metric series (this process, the machine, synthetic waves and sensors) sampled 20 times a second, each published on its own channel of the real-time layer and streamed, compressed, to each tab, which subscribes to the series it charts. Turn on "simulate slow client": the server then holds that tab\'s socket writes and releases them in bursts, and the `latest` backpressure policy keeps only the newest sample of each series waiting instead of a growing queue; the tab shows how many frames were replaced and how many bytes ever waited. Stop the server for a few seconds and start it again with --redis: the tab reconnects by itself and fills the gap from the channels\' history.',
+      'Forty metric series (this process, the machine, synthetic waves and sensors) sampled 20 times a second, each published on its own channel of the real-time layer and streamed, compressed, to each tab, which subscribes to the series it charts. Turn on "simulate slow client": the server then holds that tab\'s socket writes and releases them in bursts, and the `latest` backpressure policy keeps only the newest sample of each series waiting instead of a growing queue; the tab shows how many frames were replaced and how many bytes ever waited. When a tab loses its connection, the real-time client reconnects by itself and recovers the samples it missed from each channel\'s short history, so its charts have no hole.',
     handleRequest: servePublicFiles(files, context.basePath),
     handleUpgrade: upgradeAt(wss, `${context.basePath}rt`),
     async close() {
