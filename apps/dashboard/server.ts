@@ -16,7 +16,7 @@
  *   welcome          {node, compression, hz, series: [{id, label, unit, group, channel}], defaults, limits}
  *   channel series.<node>.<id>: {t, v}                       one sample, t in ms
  *   server -> page   event catalog {series}                  when other processes come or go (--redis)
- *                    event stats {replaced, dropped, buffered, maxBuffered, slow}   every statsMs
+ *                    event stats {buffered, maxBuffered, slow}   every statsMs: bytes waiting in the socket
  *   page -> server   request slow {on: boolean} -> {on}
  * Bad input: CHANNEL_FORBIDDEN (a channel that is no series, or a publish), TOO_MANY_CHANNELS,
  * INVALID_PAYLOAD, UNKNOWN_EVENT, RATE_LIMITED then close 4001 (events), MESSAGE_TOO_LARGE,
@@ -73,8 +73,7 @@ interface Viewer {
   /** The page's WebSocket, whose writes "simulate slow client" holds. */
   ws: WebSocket | undefined;
   subscribes: RateLimiter;
-  replaced: number;
-  dropped: number;
+  /** The most bytes seen waiting in its socket's buffer. */
   maxBuffered: number;
   /** Releases the held writes every slowReleaseMs while "simulate slow client" is on. */
   slowTimer: NodeJS.Timeout | null;
@@ -83,7 +82,7 @@ interface Viewer {
 type Page = RealtimeConnection<any, Viewer>;
 
 /** With the 'latest' backpressure policy, a waiting sample of a series is replaced by a newer one. */
-const LATEST_SAMPLE = { latest: 'sample' } as Parameters<RealtimeServer['publish']>[2];
+const LATEST_SAMPLE = { latest: 'sample' };
 
 export const createDemo: CreateDemo = async (context) => {
   const here = fileURLToPath(new URL('./', import.meta.url));
@@ -112,10 +111,7 @@ export const createDemo: CreateDemo = async (context) => {
     maxMessageBytes: LIMITS.maxMessageBytes,
     ...LIMITS.events,
     authenticate: ({ request }) => {
-      const ws = sockets.get(request as object);
-      const viewer: Viewer = { ws, subscribes: new RateLimiter(LIMITS.subscribes), replaced: 0, dropped: 0, maxBuffered: 0, slowTimer: null };
-      ws?.on('dropped', (reason: string) => (reason === 'replaced' ? viewer.replaced++ : viewer.dropped++));
-      return viewer;
+      return { ws: sockets.get(request as object), subscribes: new RateLimiter(LIMITS.subscribes), maxBuffered: 0, slowTimer: null };
     },
     authorize: (connection: Page, channel, action) => {
       if (action !== 'subscribe') return false; // samples come from the server only
@@ -140,7 +136,7 @@ export const createDemo: CreateDemo = async (context) => {
     maxPayload: LIMITS.maxPayload,
     perMessageDeflate: { threshold: 0, serverNoContextTakeover: false },
     maxBackpressure: LIMITS.maxBackpressure,
-    backpressurePolicy: 'latest',
+    backpressure: 'latest',
   });
   wss.on('connection', (ws: WebSocket, request: object) => sockets.set(request, ws));
 
@@ -194,10 +190,10 @@ export const createDemo: CreateDemo = async (context) => {
   }, LIMITS.tickMs);
   const stats = setInterval(() => {
     for (const connection of realtime.connections.values()) {
-      const { ws, replaced, dropped, slowTimer } = connection.data;
-      const buffered = ws?.bufferedAmount ?? 0;
-      connection.data.maxBuffered = Math.max(connection.data.maxBuffered, buffered);
-      connection.emit('stats', { replaced, dropped, buffered, maxBuffered: connection.data.maxBuffered, slow: slowTimer !== null });
+      const viewer = connection.data;
+      const buffered = viewer.ws?.bufferedAmount ?? 0;
+      viewer.maxBuffered = Math.max(viewer.maxBuffered, buffered);
+      connection.emit('stats', { buffered, maxBuffered: viewer.maxBuffered, slow: viewer.slowTimer !== null });
     }
   }, LIMITS.statsMs);
 

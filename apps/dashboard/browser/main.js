@@ -83,8 +83,6 @@ client.on('error', (error) => {
 client.handle('catalog', ({ series }) => applyCatalog(series));
 
 client.handle('stats', (stats) => {
-  $('replaced').textContent = String(stats.replaced);
-  $('dropped').textContent = String(stats.dropped);
   $('buffered').textContent = formatBytes(stats.buffered);
   $('max-buffered').textContent = formatBytes(stats.maxBuffered);
   $('slow').checked = stats.slow;

@@ -92,13 +92,19 @@ describe('dashboard server', () => {
     assert.deepEqual((await slow.request({ type: 'event', event: 'slow', data: { on: true } })).result, { on: true });
     const calmBefore = calm.pubs(calmChannel).length;
     await sleep(LIMITS.slowReleaseMs * 2 + 500);
-    await slow.until(() => (slow.events('stats').at(-1)?.replaced ?? 0) > 0 && slow.events('stats').at(-1).slow === true, 'replaced samples');
+    // The page got bursts with gaps (replaced samples never arrive), never a backlog.
+    const skipped = () => {
+      const offsets = slow.pubs(many[1]!).map((m) => Number(m.offset));
+      return offsets.some((offset, i) => i > 0 && offset > offsets[i - 1]! + 1);
+    };
+    await slow.until(() => skipped() && slow.events('stats').at(-1)?.slow === true, 'replaced samples');
     const stats = slow.events('stats').at(-1);
     const largest = Math.max(...slow.messages.filter((m) => m.type === 'pub').map((m) => JSON.stringify(m).length));
-    assert.ok(stats.maxBuffered <= LIMITS.maxBackpressure + LIMITS.maxSelected * (largest + 16), `the server buffered up to ${stats.maxBuffered} bytes`);
-    // The page got bursts with gaps (replaced samples never arrive), never a backlog.
-    const offsets = slow.pubs(many[1]!).map((m) => Number(m.offset));
-    assert.ok(offsets.some((offset, i) => i > 0 && offset > offsets[i - 1]! + 1), 'samples were skipped');
+    assert.ok(stats.maxBuffered > 0, 'bytes waited');
+    assert.ok(stats.maxBuffered <= LIMITS.maxBackpressure + largest + 16, `the server buffered up to ${stats.maxBuffered} bytes`);
+    // Bursts of at most one sample per series and release, not all twenty of each.
+    const received = slow.pubs(many[1]!).length;
+    assert.ok(received < 20 * 2 * 2, `${received} samples of one series in about two releases`);
     assert.ok(calm.pubs(calmChannel).length - calmBefore >= 40, 'the other page kept streaming at full rate');
     assert.deepEqual((await slow.request({ type: 'event', event: 'slow', data: { on: false } })).result, { on: false });
     const after1 = slow.pubs(many[1]!).length;
