@@ -85,8 +85,6 @@ client.handle('catalog', ({ series }) => applyCatalog(series));
 client.handle('stats', (stats) => {
   $('buffered').textContent = formatBytes(stats.buffered);
   $('max-buffered').textContent = formatBytes(stats.maxBuffered);
-  $('slow').checked = stats.slow;
-  document.body.classList.toggle('slow', stats.slow);
 });
 
 function channelOf(id) {

@@ -3,10 +3,12 @@
  * different series (one by clicking the picker, one by its URL) and see their own charts update;
  * "simulate slow client" shows replaced samples while the server's buffered bytes stay within the
  * limit; a URL naming no series is refused by the server (CHANNEL_FORBIDDEN) and shown as an
- * error. Screenshots: test-artifacts/dashboard/.
+ * error; a connection cut under a page is shown, and the client reconnects and recovers what the
+ * page missed. Screenshots: test-artifacts/dashboard/.
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Duplex } from 'node:stream';
 import type { Browser, Page } from 'playwright-core';
 import { createDemo, DEFAULT_SELECTION, LIMITS } from '../../../../apps/dashboard/server.js';
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
@@ -107,5 +109,28 @@ it('shows the server\'s refusal of an unknown series, and keeps charting', { tim
   assert.match((await page.textContent('#error'))!, /^CHANNEL_FORBIDDEN: subscribe on "series\.[\w-]+\.not\.a\.series" is not allowed/);
   await page.waitForFunction(() => document.querySelectorAll('#charts .chart').length === 1, undefined, { timeout: WAIT_MS });
   await chartGrows(page, 'synthetic.sine', 10);
+  await page.context().close();
+});
+
+it('a dropped connection: the page says it is offline, the client reconnects and recovers the samples it missed, the charts have no hole', { timeout: 60_000 }, async () => {
+  const sockets: Duplex[] = [];
+  const track = (_req: unknown, socket: Duplex) => sockets.push(socket);
+  host.server.on('upgrade', track);
+  after(() => host.server.off('upgrade', track));
+  const page = await (await newPerson(browser, 1100)).newPage();
+  await openDashboard(page, '?series=synthetic.sawtooth');
+  await chartGrows(page, 'synthetic.sawtooth', 10);
+  // Cut the TCP connection under the page; both sides see it gone at once.
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await page.waitForFunction(() => {
+    const status = document.getElementById('connection');
+    return status.dataset.state === 'disconnected' && /offline/.test(status.textContent);
+  }, undefined, { timeout: WAIT_MS, polling: 10 });
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: WAIT_MS });
+  await page.waitForFunction(() => Number(document.getElementById('recovered').textContent) >= 1, undefined, { timeout: WAIT_MS });
+  await chartGrows(page, 'synthetic.sawtooth', 60);
+  // Offsets are consecutive per channel: the page counts any sample it never got.
+  assert.equal(await page.textContent('#missed'), '0', 'no sample missing');
+  await screenshot(page, 'dashboard', 'recovered');
   await page.context().close();
 });
