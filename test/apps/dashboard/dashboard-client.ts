@@ -4,6 +4,7 @@
  * The tests that need the real client's reconnect and recovery use fullduplex/client instead.
  */
 import WebSocket from 'fullduplex';
+import { createClient } from 'fullduplex/client';
 import { until as waitUntil } from '../../support/clients.js';
 
 export const WAIT_MS = 10_000;
@@ -98,5 +99,37 @@ export class DashboardClient {
 
   close(): void {
     this.ws.terminate();
+  }
+}
+
+/**
+ * A page on fullduplex/client subscribed to the channel `pick` chooses from the welcome's
+ * catalog: once samples flow, its socket is cut under it; resolves once the client reconnected
+ * (a second later) and received 25 samples more, with every offset received and whether each
+ * (re)subscription recovered.
+ */
+export async function dropAndRecover(url: string, pick: (series: CatalogEntry[]) => string): Promise<{ offsets: number[]; recoveries: boolean[] }> {
+  const sockets: WebSocket[] = [];
+  class TrackedWebSocket extends WebSocket {
+    constructor(address: string, protocols: string | string[]) {
+      super(address, protocols);
+      sockets.push(this);
+    }
+  }
+  const client = createClient(url, { WebSocket: TrackedWebSocket as never, minDelayMs: 1000, maxDelayMs: 1000, random: () => 1 });
+  try {
+    const welcome = await new Promise<any>((resolve) => client.on('online', resolve));
+    const offsets: number[] = [];
+    const recoveries: boolean[] = [];
+    client.on('subscribed', (_channel, recovered) => recoveries.push(recovered));
+    client.subscribe(pick(welcome.series), (_sample, info) => offsets.push(Number(info.offset)));
+    await waitUntil(() => offsets.length >= 5, 'samples before the drop', WAIT_MS);
+    sockets.at(-1)!.terminate();
+    await waitUntil(() => client.state === 'disconnected', 'disconnected', WAIT_MS);
+    const lastBefore = offsets.at(-1)!;
+    await waitUntil(() => recoveries.length === 2 && offsets.at(-1)! > lastBefore + 25, 'samples after the reconnect', WAIT_MS);
+    return { offsets, recoveries };
+  } finally {
+    client.close();
   }
 }

@@ -8,11 +8,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'fullduplex';
-import { createClient } from 'fullduplex/client';
 import { createDemo, DEFAULT_SELECTION, LIMITS } from '../../../apps/dashboard/server.js';
 import { hostDemo, type DemoHost } from '../support/demo-host.js';
-import { DashboardClient, type CatalogEntry } from './dashboard-client.js';
+import { DashboardClient, dropAndRecover, type CatalogEntry } from './dashboard-client.js';
 
 let host: DemoHost;
 let url: string;
@@ -163,31 +161,8 @@ describe('dashboard server', () => {
   });
 
   it('a page on fullduplex/client that loses its connection reconnects and recovers every sample it missed', async () => {
-    const sockets: WebSocket[] = [];
-    class TrackedWebSocket extends WebSocket {
-      constructor(address: string, protocols: string | string[]) {
-        super(address, protocols);
-        sockets.push(this);
-      }
-    }
-    const client = createClient(url, { WebSocket: TrackedWebSocket as never, minDelayMs: 1000, maxDelayMs: 1000, random: () => 1 });
-    after(() => client.close());
-    const welcome = await new Promise<any>((resolve) => client.on('online', resolve));
-    const channel = (welcome.series as CatalogEntry[]).find((info) => info.id === 'synthetic.sawtooth')!.channel;
-    const offsets: number[] = [];
-    const recoveries: boolean[] = [];
-    client.on('subscribed', (_channel, recovered) => recoveries.push(recovered));
-    client.subscribe(channel, (_sample, info) => offsets.push(Number(info.offset)));
-    const waitFor = async (check: () => boolean, what: string) => {
-      for (let i = 0; i < 200 && !check(); i++) await sleep(50);
-      assert.ok(check(), what);
-    };
-    await waitFor(() => offsets.length >= 5, 'samples before the drop');
-    sockets.at(-1)!.terminate();
-    await waitFor(() => client.state === 'disconnected', 'disconnected');
-    const lastBefore = offsets.at(-1)!;
-    await waitFor(() => recoveries.length === 2, 'resubscribed');
-    await waitFor(() => offsets.at(-1)! > lastBefore + 25, 'samples after the reconnect');
+    const { offsets, recoveries } = await dropAndRecover(url, (series) => series.find((info) => info.id === 'synthetic.sawtooth')!.channel);
+    assert.equal(recoveries.length, 2, 'subscribed, then resubscribed');
     assert.equal(recoveries[1], true, 'recovered');
     assert.ok(offsets.every((offset, i) => i === 0 || offset === offsets[i - 1]! + 1), 'no sample missing or twice');
   });
