@@ -14,12 +14,6 @@ export interface CatalogEntry extends SeriesInfo {
   channel: string;
 }
 
-/** One sample of one series, the data of each publication: `t` in ms since the epoch. */
-export interface Sample {
-  t: number;
-  v: number;
-}
-
 export function seriesChannel(node: string, id: string): string {
   return `series.${node}.${id}`;
 }

@@ -1,7 +1,8 @@
 /**
  * The live dashboard demo on the real-time layer: a server sampling forty metric series 20 times
  * a second (this process, the machine, synthetic waves and sensors) and publishing each sample
- * on the series' own channel, `series.<node>.<id>` (series-channels.ts). A page's selection is
+ * (16 bytes, a binary publication) on the series' own channel, `series.<node>.<id>`
+ * (series-channels.ts). A page's selection is
  * its subscriptions: `authorize` lets it subscribe only to series in the catalog, and
  * maxChannelsPerConnection caps how many. Reconnecting, resubscribing and recovering what a page
  * missed while offline (from a short history) are the real-time client's.
@@ -14,7 +15,7 @@
  *
  * Wire (fdx.v1 at <base>rt; docs/protocol.md):
  *   welcome          {node, compression, hz, series: [{id, label, unit, group, channel}], defaults, limits}
- *   channel series.<node>.<id>: {t, v}                       one sample, t in ms
+ *   channel series.<node>.<id>: binary publications of one sample each (sample-codec.ts: t, v)
  *   server -> page   event catalog {series}                  when other processes come or go (--redis)
  *                    event stats {buffered, maxBuffered, slow}   every statsMs: bytes waiting in the socket
  *   page -> server   request slow {on: boolean} -> {on}
@@ -35,7 +36,8 @@ import { PublicFolder } from '../shared/public-folder.js';
 import { RateLimiter } from '../shared/rate-limiter.js';
 import { MetricSampler } from './metric-sampler.js';
 import { PeerCatalog } from './peer-catalog.js';
-import { WantedChannels, readToggle, seriesChannel, type CatalogEntry, type Sample } from './series-channels.js';
+import { encodeSample } from './sample-codec.js';
+import { WantedChannels, readToggle, seriesChannel, type CatalogEntry } from './series-channels.js';
 
 export const LIMITS = {
   /** Time between two samples: 20 Hz. */
@@ -184,8 +186,7 @@ export const createDemo: CreateDemo = async (context) => {
     wanted.update(subscribed, t);
     own.forEach(({ channel }, i) => {
       if (!wanted.has(channel) && !shared.has(channel)) return;
-      const sample: Sample = { t, v: round(values[i]!) };
-      realtime.publish(channel, sample, LATEST_SAMPLE).catch(() => undefined); // a failure costs one sample
+      realtime.publish(channel, encodeSample(t, values[i]!), LATEST_SAMPLE).catch(() => undefined); // a failure costs one sample
     });
   }, LIMITS.tickMs);
   const stats = setInterval(() => {
@@ -217,8 +218,3 @@ export const createDemo: CreateDemo = async (context) => {
   };
   return demo;
 };
-
-/** Four significant decimals are plenty for a chart and keep frames small. */
-function round(value: number): number {
-  return Math.round(value * 1e4) / 1e4;
-}

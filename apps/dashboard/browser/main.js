@@ -7,6 +7,7 @@
 // Bundled with uPlot by esbuild when the demo starts (apps/shared/browser-bundle.ts).
 import uPlot from 'uplot';
 import { createClient } from 'fullduplex/client';
+import { decodeSample } from '../sample-codec.js';
 
 const WINDOW_SECONDS = 10;
 const $ = (id) => document.getElementById(id);
@@ -128,7 +129,10 @@ function unsubscribe(id) {
   view.subs.delete(id);
 }
 
-function onSample(id, sub, { t, v }, { offset }) {
+function onSample(id, sub, bytes, { offset }) {
+  const sample = decodeSample(bytes);
+  if (sample === null) return;
+  const { t, v } = sample;
   const number = Number(offset);
   // Offsets are consecutive: a gap is samples this page never got (replaced while it lagged).
   if (sub.lastOffset > 0 && number > sub.lastOffset + 1) view.missed += number - sub.lastOffset - 1;
@@ -138,7 +142,7 @@ function onSample(id, sub, { t, v }, { offset }) {
   view.sampleTimes.push(now);
   while (view.sampleTimes[0] < now - 1000) view.sampleTimes.shift();
   const chart = view.charts.get(id);
-  if (!chart || typeof v !== 'number') return;
+  if (!chart) return;
   const x = t / 1000;
   chart.xs.push(x);
   chart.ys.push(v);

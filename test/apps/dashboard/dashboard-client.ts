@@ -1,11 +1,13 @@
 /**
  * A dashboard page in Node speaking fdx.v1 itself (no reconnect, nothing hidden): it connects,
- * keeps every message the server sent, and sends requests whose replies it waits for, bounded.
+ * keeps every message the server sent (a binary `pub` with its sample decoded as `data`), and
+ * sends requests whose replies it waits for, bounded.
  * The tests that need the real client's reconnect and recovery use fullduplex/client instead.
  */
 import WebSocket from 'fullduplex';
 import { createClient } from 'fullduplex/client';
 import { until as waitUntil } from '../../support/clients.js';
+import { decodeSample } from '../../../apps/dashboard/sample-codec.js';
 
 export const WAIT_MS = 10_000;
 
@@ -19,6 +21,13 @@ export interface CatalogEntry {
   channel: string;
 }
 
+/** A binary frame (docs/protocol.md section 1): a 2-byte header length, the JSON header, the bytes. */
+function readBinary(frame: Buffer): Message {
+  const length = frame.readUInt16BE(0);
+  const header = JSON.parse(frame.subarray(2, 2 + length).toString('utf8')) as Message;
+  return { ...header, data: decodeSample(new Uint8Array(frame.subarray(2 + length))), binary: true };
+}
+
 export class DashboardClient {
   readonly ws: WebSocket;
   readonly messages: Message[] = [];
@@ -28,7 +37,7 @@ export class DashboardClient {
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
-    ws.on('message', (data) => this.messages.push(JSON.parse(String(data)) as Message));
+    ws.on('message', (data, isBinary) => this.messages.push(isBinary ? readBinary(data as Buffer) : (JSON.parse(String(data)) as Message)));
     ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
     ws.on('error', () => {});
   }

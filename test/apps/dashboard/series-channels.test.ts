@@ -1,7 +1,7 @@
 /**
  * How the dashboard's series map onto channels (apps/dashboard/series-channels.ts) and which
  * other processes' series a process lists (apps/dashboard/peer-catalog.ts, over a MemoryEngine
- * shared as a Redis engine would be).
+ * shared as a Redis engine would be), and a sample's 16 bytes (apps/dashboard/sample-codec.ts).
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { MemoryEngine, RealtimeError } from 'fullduplex/realtime';
 import { PEERS_CHANNEL, PEER_TIMEOUT_MS, PeerCatalog } from '../../../apps/dashboard/peer-catalog.js';
 import { WantedChannels, readToggle, seriesChannel } from '../../../apps/dashboard/series-channels.js';
 import type { SeriesInfo } from '../../../apps/dashboard/metric-sampler.js';
+import { SAMPLE_BYTES, decodeSample, encodeSample } from '../../../apps/dashboard/sample-codec.js';
 
 it('names a series\' channel after its process and id', () => {
   assert.equal(seriesChannel('123-abc', 'process.cpu.user'), 'series.123-abc.process.cpu.user');
@@ -58,4 +59,15 @@ it('lists the other processes\' series with their channels, not its own, ignores
     await b.close();
     await engine.close();
   }
+});
+
+it('encodes a sample in 16 bytes and decodes it, and reads anything else as no sample', () => {
+  const bytes = encodeSample(1_764_522_000_123, -0.25);
+  assert.equal(bytes.length, SAMPLE_BYTES);
+  assert.deepEqual(decodeSample(bytes), { t: 1_764_522_000_123, v: -0.25 });
+  const offset = new Uint8Array(20);
+  offset.set(bytes, 4);
+  assert.deepEqual(decodeSample(offset.subarray(4)), { t: 1_764_522_000_123, v: -0.25 });
+  assert.equal(decodeSample(new Uint8Array(15)), null);
+  assert.equal(decodeSample({ t: 1, v: 2 } as never), null);
 });
