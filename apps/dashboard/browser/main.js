@@ -10,6 +10,8 @@ import { createClient } from 'fullduplex/client';
 import { decodeSample } from '../sample-codec.js';
 
 const WINDOW_SECONDS = 10;
+/** A well-formed channel name (docs/protocol.md). */
+const CHANNEL = /^[A-Za-z0-9_\-:.@/=+,~]{1,200}$/;
 const $ = (id) => document.getElementById(id);
 
 const view = {
@@ -75,10 +77,14 @@ client.on('subscribed', (channel, recovered) => {
 client.on('error', (error) => {
   showError(`${error.code}: ${error.message}`);
   if (!['CHANNEL_FORBIDDEN', 'CHANNEL_INVALID', 'TOO_MANY_CHANNELS'].includes(error.code)) return;
-  // A refused subscription: the one the message names, else every one not yet confirmed.
+  // Which subscription was refused: CHANNEL_FORBIDDEN names its channel; CHANNEL_INVALID is
+  // one with a malformed name; TOO_MANY_CHANNELS is the first one past the limit (the server
+  // takes them in the order asked).
   const unconfirmed = [...view.subs].filter(([, sub]) => !sub.confirmed);
-  const named = unconfirmed.filter(([, sub]) => error.message.includes(`"${sub.channel}"`));
-  for (const [id] of named.length > 0 ? named : unconfirmed) deselect(id);
+  let refused = unconfirmed.filter(([, sub]) => error.message.includes(`"${sub.channel}"`));
+  if (error.code === 'CHANNEL_INVALID') refused = unconfirmed.filter(([, sub]) => !CHANNEL.test(sub.channel));
+  if (error.code === 'TOO_MANY_CHANNELS') refused = [...view.subs].slice(view.maxSelected).filter(([, sub]) => !sub.confirmed).slice(0, 1);
+  for (const [id] of refused) deselect(id);
 });
 
 client.handle('catalog', ({ series }) => applyCatalog(series));

@@ -134,3 +134,21 @@ it('a dropped connection: the page says it is offline, the client reconnects and
   await screenshot(page, 'dashboard', 'recovered');
   await page.context().close();
 });
+
+it('asked for more series than a page may have, charts the first sixteen and shows the server\'s TOO_MANY_CHANNELS', { timeout: 30_000 }, async () => {
+  const ids = [
+    'process.cpu.user', 'process.cpu.system', 'process.memory.rss', 'process.memory.heapUsed', 'process.memory.external',
+    'process.eventLoop.delay', 'process.eventLoop.max', 'machine.cpu', 'machine.load1', 'machine.memory.used',
+    'synthetic.sine', 'synthetic.square', 'synthetic.sawtooth', 'synthetic.noise', 'synthetic.chirp', 'synthetic.heartbeat',
+    'synthetic.sensor01', 'synthetic.sensor02',
+  ];
+  const page = await (await newPerson(browser, 1100)).newPage();
+  await openDashboard(page, `?series=${ids.join(',')}`);
+  await page.waitForSelector('#error:not([hidden])', { timeout: WAIT_MS });
+  assert.match((await page.textContent('#error'))!, /^TOO_MANY_CHANNELS: /);
+  await page.waitForFunction((n) => document.querySelectorAll('#charts .chart').length === n, LIMITS.maxSelected, { timeout: WAIT_MS });
+  assert.deepEqual(await charted(page), ids.slice(0, LIMITS.maxSelected));
+  await chartGrows(page, 'synthetic.heartbeat', 10);
+  assert.equal(await page.textContent('#selected-count'), `${LIMITS.maxSelected} / ${LIMITS.maxSelected}`);
+  await page.context().close();
+});
