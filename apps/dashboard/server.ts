@@ -112,9 +112,7 @@ export const createDemo: CreateDemo = async (context) => {
     maxChannelsPerConnection: LIMITS.maxSelected,
     maxMessageBytes: LIMITS.maxMessageBytes,
     ...LIMITS.events,
-    authenticate: ({ request }) => {
-      return { ws: sockets.get(request as object), subscribes: new RateLimiter(LIMITS.subscribes), maxBuffered: 0, slowTimer: null };
-    },
+    authenticate: ({ request }) => ({ ws: sockets.get(request as object), subscribes: new RateLimiter(LIMITS.subscribes), maxBuffered: 0, slowTimer: null }),
     authorize: (connection: Page, channel, action) => {
       if (action !== 'subscribe') return false; // samples come from the server only
       if (connection.data.subscribes.take() !== 'accept') {
