@@ -5,10 +5,12 @@
  * per node and one sharded-subscriber connection per shard itself.
  * Invariants: commands are never queued while Redis is unreachable (the offline queue is off),
  * so they fail at once; an outage never crashes the process (every client has an 'error'
- * listener) and clients reconnect for ever with a backoff doubling from 50 ms.
+ * listener) and clients reconnect for ever with a backoff doubling from 50 ms; no command, (un)subscription
+ * or first connection waits longer than `commandTimeoutMs` for Redis's answer.
  * Must not: know about channels, offsets or scripts.
  */
 import { createClient, createCluster } from 'redis';
+import { withTimeout } from './command-timeout.js';
 
 export type ShardedListener = (message: string, channel: string) => void;
 
@@ -31,6 +33,8 @@ export interface RedisLinkOptions {
   /** A Redis Cluster: URLs of some of its nodes. */
   clusterUrls?: string[];
   maxReconnectDelayMs: number;
+  /** Longest wait for an answer to a command, a (un)subscription or the first connection. */
+  commandTimeoutMs: number;
   onError(error: unknown): void;
 }
 
@@ -41,7 +45,23 @@ export function makeRedisLink(options: RedisLinkOptions): RedisLink {
     reconnectStrategy: (retries: number) => Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** retries, options.maxReconnectDelayMs),
     connectTimeout: 2000,
   };
-  return options.clusterUrls ? clusterLink(options.clusterUrls, socket, options.onError) : serverLink(options.url ?? 'redis://127.0.0.1:6379', socket, options.onError);
+  const link = options.clusterUrls ? clusterLink(options.clusterUrls, socket, options.onError) : serverLink(options.url ?? 'redis://127.0.0.1:6379', socket, options.onError);
+  return bounded(link, options.commandTimeoutMs);
+}
+
+/** `link` with every wait for Redis bounded by `timeoutMs`. */
+function bounded(link: RedisLink, timeoutMs: number): RedisLink {
+  return {
+    get isReady() {
+      return link.isReady;
+    },
+    run: (key, args) => withTimeout(link.run(key, args), timeoutMs),
+    sSubscribe: (channel, listener) => withTimeout(link.sSubscribe(channel, listener), timeoutMs),
+    sUnsubscribe: (channel, listener) => withTimeout(link.sUnsubscribe(channel, listener), timeoutMs),
+    onReconnect: (listener) => link.onReconnect(listener),
+    connect: () => withTimeout(link.connect(), timeoutMs),
+    close: () => link.close(),
+  };
 }
 
 function serverLink(url: string, socket: object, onError: (error: unknown) => void): RedisLink {
