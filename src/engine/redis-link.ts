@@ -45,7 +45,10 @@ export function makeRedisLink(options: RedisLinkOptions): RedisLink {
     reconnectStrategy: (retries: number) => Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** retries, options.maxReconnectDelayMs),
     connectTimeout: 2000,
   };
-  const link = options.clusterUrls ? clusterLink(options.clusterUrls, socket, options.onError) : serverLink(options.url ?? 'redis://127.0.0.1:6379', socket, options.onError);
+  const timeoutMs = options.commandTimeoutMs;
+  const link = options.clusterUrls
+    ? clusterLink(options.clusterUrls, socket, options.onError, timeoutMs)
+    : serverLink(options.url ?? 'redis://127.0.0.1:6379', socket, options.onError, timeoutMs);
   return bounded(link, options.commandTimeoutMs);
 }
 
@@ -64,7 +67,7 @@ function bounded(link: RedisLink, timeoutMs: number): RedisLink {
   };
 }
 
-function serverLink(url: string, socket: object, onError: (error: unknown) => void): RedisLink {
+function serverLink(url: string, socket: object, onError: (error: unknown) => void, timeoutMs: number): RedisLink {
   const commands = createClient({ url, disableOfflineQueue: true, socket });
   const subscriber = createClient({ url, disableOfflineQueue: true, socket });
   const reconnectListeners: Array<() => void> = [];
@@ -86,12 +89,12 @@ function serverLink(url: string, socket: object, onError: (error: unknown) => vo
       started = true;
     },
     async close() {
-      await Promise.all([commands, subscriber].map((client) => release(client)));
+      await Promise.all([commands, subscriber].map((client) => release(client, timeoutMs)));
     },
   };
 }
 
-function clusterLink(urls: string[], socket: object, onError: (error: unknown) => void): RedisLink {
+function clusterLink(urls: string[], socket: object, onError: (error: unknown) => void, timeoutMs: number): RedisLink {
   const cluster = createCluster({
     rootNodes: urls.map((url) => ({ url })),
     defaults: { disableOfflineQueue: true, socket },
@@ -116,7 +119,7 @@ function clusterLink(urls: string[], socket: object, onError: (error: unknown) =
       started = true;
     },
     async close() {
-      await release(cluster);
+      await release(cluster, timeoutMs);
     },
   };
 }
@@ -158,12 +161,21 @@ interface Closable {
   disconnect?(): Promise<unknown>;
 }
 
-async function release(client: object): Promise<void> {
+/** Closes gracefully (answers still awaited), or drops the connection if Redis does not answer in time. */
+async function release(client: object, timeoutMs: number): Promise<void> {
   const closable = client as Closable;
+  if (closable.isReady !== false && closable.isOpen) {
+    try {
+      await withTimeout(closable.close ? closable.close() : closable.quit!(), timeoutMs);
+      return;
+    } catch {
+      // A hung Redis never answers the goodbye (or a racing failure closed it): drop it.
+    }
+  }
   try {
-    if (closable.isReady !== false && closable.isOpen) await (closable.close ? closable.close() : closable.quit?.());
-    else if (closable.isOpen) await (closable.destroy ? closable.destroy() : closable.disconnect?.());
+    // Not guarded by isOpen: a close() that timed out already reports the client closed.
+    await (closable.destroy ? closable.destroy() : closable.disconnect?.());
   } catch {
-    // Already closed by a racing failure: nothing is left to release.
+    // Already closed: nothing is left to release.
   }
 }
