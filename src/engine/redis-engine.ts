@@ -11,15 +11,18 @@
  *   channel's top after a reconnection to Redis.
  * - The process's own publications are handed to its live handlers as soon as Redis answered
  *   (their pub/sub copy is then dropped as already seen).
- * - Failures are never silent: every command rejects with RealtimeError 'UNAVAILABLE' while
- *   Redis is unreachable; live handlers keep their subscriptions and resume when it is back.
+ * - Failures are never silent and never hang: every command rejects with RealtimeError
+ *   'UNAVAILABLE' while Redis is unreachable or once it left a command unanswered for
+ *   `commandTimeoutMs`; live handlers keep their subscriptions and resume when it is back.
+ * - An origin (publish's `except`) is kept with its process, in the live message and the
+ *   stream, and handed on only in that process, live or filled in from the stream.
  * Must not: know about connections or the wire protocol; keep anything per channel but the
  * feeds of channels that have live handlers here.
  */
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../realtime/clock.js';
 import type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from '../realtime/engine.js';
-import type { Position, PublicationBody } from '../realtime/protocol.js';
+import type { Position } from '../realtime/protocol.js';
 import { RealtimeError } from '../realtime/realtime-error.js';
 import type { SessionStore } from '../realtime/session-store.js';
 import { commandTimeoutOf, DEFAULT_COMMAND_TIMEOUT_MS } from './command-timeout.js';
