@@ -64,6 +64,8 @@ export interface RedisBrokerOptions {
 type Listener = (message: Buffer, channel: Buffer) => void;
 
 const FIRST_RECONNECT_DELAY_MS = 50;
+/** setTimeout's longest delay. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
 const noop = (): void => {};
 
 export class RedisBroker implements Broker {
@@ -175,15 +177,21 @@ export class RedisBroker implements Broker {
     ]);
   }
 
-  /** Connects `connection` if needed; settles on its first 'ready' or first 'error'. */
+  /**
+   * Connects `connection` if needed; settles on its first 'ready' or first 'error', or after
+   * `commandTimeoutMs` (a Redis that accepts the connection but never answers).
+   */
   #start(connection: RedisConnection): Promise<void> {
     if (connection.isReady) return Promise.resolve();
     const started = new Promise<void>((resolve) => {
       const settle = (): void => {
+        clearTimeout(timer);
         connection.off('ready', settle);
         connection.off('error', settle);
         resolve();
       };
+      const timer = setTimeout(settle, Math.min(this.#timeoutMs, MAX_WAIT_MS));
+      timer.unref?.();
       connection.on('ready', settle);
       connection.on('error', settle);
     });

@@ -53,6 +53,18 @@ async function retried<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs a call until it succeeds (Redis is reconnecting), for at most about 10 s. */
+async function eventually<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt === 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** The error a timed-out call gives: its layer's UNAVAILABLE code, the timeout as its cause. */
 function timedOut(code: string) {
   return (error: unknown) => {
@@ -154,6 +166,30 @@ describe('a Redis that does not answer', () => {
       await assert.rejects(publish, (error: unknown) => error instanceof RealtimeError && error.code === 'UNAVAILABLE');
     } finally {
       if (stopped) resume();
+    }
+  });
+
+  it('fails the first calls with UNAVAILABLE when Redis does not answer from the start, and works once it answers', { timeout: 60_000 }, async () => {
+    stop();
+    const options = { url: server.url, keyPrefix: 'hung-start:', commandTimeoutMs: TIMEOUT_MS };
+    const engine = new RedisEngine(options);
+    const broker = new RedisBroker(options);
+    const store = new RedisPresenceStore(options);
+    try {
+      await Promise.all([
+        assert.rejects(engine.ready(), (error: unknown) => error instanceof RealtimeError && error.code === 'UNAVAILABLE'),
+        assert.rejects(engine.publish('room', 'x'), (error: unknown) => error instanceof RealtimeError && error.code === 'UNAVAILABLE'),
+        assert.rejects(broker.publish('t', Buffer.from('x')), (error: unknown) => error instanceof BrokerError && error.code === 'BROKER_UNAVAILABLE'),
+        assert.rejects(store.read('r'), (error: unknown) => error instanceof RealtimeError && error.code === 'UNAVAILABLE'),
+      ]);
+      resume();
+      const published = await eventually(() => engine.publish('room', 'y', { key: 'y' }));
+      assert.equal(published.epoch.length > 0, true);
+      await eventually(() => broker.publish('t', Buffer.from('y')));
+      assert.deepEqual(await eventually(() => store.read('r')), []);
+    } finally {
+      if (stopped) resume();
+      await Promise.all([engine.close(), broker.close(), store.close()]);
     }
   });
 
