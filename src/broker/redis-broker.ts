@@ -18,6 +18,7 @@
  */
 import { createClient } from 'redis';
 import { commandTimeoutOf, withTimeout } from '../engine/command-timeout.js';
+import { releaseClient } from '../engine/redis-link.js';
 import { BrokerError, type Broker, type BrokerMessageHandler } from './broker.js';
 
 /** The part of a node-redis client (v4 and later) the broker uses. */
@@ -30,14 +31,6 @@ export interface RedisConnection {
   unsubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => unknown, bufferMode: true): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
   off(event: string, listener: (...args: any[]) => void): unknown;
-}
-
-/** Closing methods, which changed names between node-redis majors (quit/disconnect in v4). */
-interface ClosableConnection {
-  close?(): Promise<unknown>;
-  destroy?(): unknown;
-  quit?(): Promise<unknown>;
-  disconnect?(): Promise<unknown>;
 }
 
 export interface RedisBrokerOptions {
@@ -270,17 +263,9 @@ export class RedisBroker implements Broker {
       connection.off('error', this.#onError);
       return;
     }
-    const closable = connection as RedisConnection & ClosableConnection;
-    try {
-      if (connection.isReady) {
-        // Graceful: replies to publications already sent are still awaited.
-        await (closable.close ? closable.close() : closable.quit?.());
-      } else if (connection.isOpen) {
-        await (closable.destroy ? closable.destroy() : closable.disconnect?.());
-      }
-    } catch {
-      // Already closed by a racing failure: nothing is left to release.
-    }
+    // Graceful (replies to publications already sent are still awaited), unless Redis does not
+    // answer the goodbye within commandTimeoutMs.
+    await releaseClient(connection, this.#timeoutMs);
     // The 'error' listener stays: a socket torn down above may still report its end.
   }
 

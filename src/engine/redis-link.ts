@@ -89,7 +89,7 @@ function serverLink(url: string, socket: object, onError: (error: unknown) => vo
       started = true;
     },
     async close() {
-      await Promise.all([commands, subscriber].map((client) => release(client, timeoutMs)));
+      await Promise.all([commands, subscriber].map((client) => releaseClient(client, timeoutMs)));
     },
   };
 }
@@ -119,7 +119,7 @@ function clusterLink(urls: string[], socket: object, onError: (error: unknown) =
       started = true;
     },
     async close() {
-      await release(cluster, timeoutMs);
+      await releaseClient(cluster, timeoutMs);
     },
   };
 }
@@ -162,7 +162,7 @@ interface Closable {
 }
 
 /** Closes gracefully (answers still awaited), or drops the connection if Redis does not answer in time. */
-async function release(client: object, timeoutMs: number): Promise<void> {
+export async function releaseClient(client: object, timeoutMs: number): Promise<void> {
   const closable = client as Closable;
   if (closable.isReady !== false && closable.isOpen) {
     try {

@@ -37,33 +37,26 @@ function resume(): void {
   stopped = false;
 }
 
-/**
- * Runs a call that must succeed while Redis runs, again if it timed out: on a loaded test
- * machine a running Redis may take longer than TIMEOUT_MS to answer. Only for calls that are
- * safe to repeat (subscriptions, reads, writes of the same state, publishes with a key).
- */
-async function retried<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const timeout = ((error as Error).cause as { code?: string } | undefined)?.code === 'COMMAND_TIMEOUT';
-      if (!timeout || attempt === 10) throw error;
-    }
-  }
-}
+const isTimeout = (error: unknown): boolean => ((error as Error).cause as { code?: string } | undefined)?.code === 'COMMAND_TIMEOUT';
 
-/** Runs a call until it succeeds (Redis is reconnecting), for at most about 10 s. */
-async function eventually<T>(call: () => Promise<T>): Promise<T> {
+/**
+ * Runs a call again, 100 ms later, while it fails with an error `again` accepts, up to 50 times.
+ * `retried` is for calls that must succeed while Redis runs but that a loaded test machine may
+ * let time out; `eventually` for calls made while the clients reconnect. Only for calls that
+ * are safe to repeat (subscriptions, reads, writes of the same state, publishes with a key).
+ */
+async function eventually<T>(call: () => Promise<T>, again: (error: unknown) => boolean = () => true): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (attempt === 100) throw error;
+      if (!again(error) || attempt === 50) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 }
+
+const retried = <T>(call: () => Promise<T>): Promise<T> => eventually(call, isTimeout);
 
 /** The error a timed-out call gives: its layer's UNAVAILABLE code, the timeout as its cause. */
 function timedOut(code: string) {
@@ -153,17 +146,20 @@ describe('a Redis that does not answer', () => {
     }
   });
 
-  it('closes the engine and the presence store without waiting for a Redis that does not answer', { timeout: 60_000 }, async () => {
+  it('closes the engine, the broker and the presence store without waiting for a Redis that does not answer', { timeout: 60_000 }, async () => {
     const engine = new RedisEngine({ url: server.url, keyPrefix: 'hung-close:', commandTimeoutMs: TIMEOUT_MS });
+    const broker = new RedisBroker({ url: server.url, keyPrefix: 'hung-close:', commandTimeoutMs: TIMEOUT_MS });
     const store = new RedisPresenceStore({ url: server.url, keyPrefix: 'hung-close:', commandTimeoutMs: TIMEOUT_MS });
     try {
       await retried(() => engine.ready());
       await retried(() => engine.subscribe('room', () => {}));
       await retried(() => store.read('r'));
+      await retried(() => broker.publish('t', Buffer.from('before')));
       stop();
-      const publish = engine.publish('room', 'during');
-      await Promise.all([engine.close(), store.close()]);
-      await assert.rejects(publish, (error: unknown) => error instanceof RealtimeError && error.code === 'UNAVAILABLE');
+      const publish = assert.rejects(engine.publish('room', 'during'), (error: unknown) => error instanceof RealtimeError && error.code === 'UNAVAILABLE');
+      const brokerPublish = assert.rejects(broker.publish('t', Buffer.from('during')), (error: unknown) => error instanceof BrokerError);
+      await Promise.all([engine.close(), broker.close(), store.close()]);
+      await Promise.all([publish, brokerPublish]);
     } finally {
       if (stopped) resume();
     }
