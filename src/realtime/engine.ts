@@ -15,7 +15,8 @@
  * - Live handlers of one channel see its publications in offset order and, within an epoch,
  *   without gaps: an engine that notices a gap on its live feed (a dropped broker message, a
  *   reconnect to its store) fills it from history before handing on later publications. A new
- *   epoch on the live feed tells the server that history was lost (clients get recovered: false).
+ *   epoch on the live feed tells the server that history was lost (clients get recovered: false);
+ *   so does `afterLoss` on the first publication past a gap history could no longer fill.
  * - `data` is any JSON value, or a Uint8Array (a binary publication) whose bytes come back
  *   exactly, live and from history, as a Uint8Array; an engine that stores bytes stores JSON
  *   data as JSON text.
@@ -36,6 +37,12 @@ export interface EnginePublication {
   origin?: string;
   /** Publish's `latest`: a newer live publication of the channel with the same value may replace it. */
   latest?: string;
+  /**
+   * Publications of this epoch just before this one are gone: the engine's live feed missed
+   * them and history no longer held them. Subscribers that had not received them are told
+   * `recovered: false` before this one (as for a new epoch).
+   */
+  afterLoss?: true;
 }
 
 export interface EnginePublishResult {

@@ -403,11 +403,11 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   }
 
   #deliverTo(membership: Membership, { publication, offset, pub, key }: Delivery): void {
-    if (publication.epoch === membership.epoch) {
-      if (offset <= membership.offset) return; // already sent (history or earlier)
-    } else {
-      // The engine lost the channel's history (a new epoch): the client cannot recover what
-      // it had not received, and is told so before the new epoch's first publication.
+    const sameEpoch = publication.epoch === membership.epoch;
+    if (sameEpoch && offset <= membership.offset) return; // already sent (history or earlier)
+    if (!sameEpoch || (publication.afterLoss && offset > membership.offset + 1)) {
+      // The engine lost publications (a new epoch, or a gap history no longer held): the client
+      // cannot recover what it had not received, and is told so before the next publication.
       membership.connection.sendMessage({ type: 'join', channel: publication.channel, position: { offset: String(offset - 1), epoch: publication.epoch }, recovered: false });
       this.#observer?.recovery?.(publication.channel, false);
     }
