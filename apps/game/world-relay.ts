@@ -6,11 +6,15 @@
  * forgotten when their process stays silent for REMOTE_TIMEOUT_MS.
  * What this does not do, by design: players of different processes do not interact (there is
  * no contact between players in this arena), and remote players are one Redis hop late.
+ * Why the Broker port and not the real-time engine: these frames are live positions, stale a
+ * tick later; the engine would give each one an offset and a place in history (one Redis script
+ * per publish, 30 a second per process) that nothing ever reads. The broker is the engine's own
+ * fan-out without the bookkeeping: bytes in, bytes out on every other process.
  * Must not: block a tick on Redis (publishing is fire-and-forget; a failure costs one frame).
  */
 import { randomBytes } from 'node:crypto';
 import { RedisBroker } from 'fullduplex/redis';
-import { decodeServerFrame, encodeState, type PlayerState } from './game-frames.js';
+import { decodeState, encodeState, type PlayerState } from './game-frames.js';
 
 export const REMOTE_TIMEOUT_MS = 1000;
 const CHANNEL = 'game:world';
@@ -79,8 +83,8 @@ export class WorldRelay {
     if (bytes.length < ORIGIN_BYTES) return;
     const origin = Buffer.from(bytes.subarray(0, ORIGIN_BYTES));
     if (origin.equals(this.#origin)) return;
-    const frame = decodeServerFrame(bytes.subarray(ORIGIN_BYTES));
-    if (frame === null || frame.type !== 'state') return;
+    const frame = decodeState(bytes.subarray(ORIGIN_BYTES));
+    if (frame === null) return;
     const name = origin.toString('hex');
     const players = frame.players.map((player) => {
       const id = this.#localId(`${name}/${player.id}`);
