@@ -23,7 +23,7 @@ const game = {
   pending: [], // inputs sent and not yet applied by the server: {seq, keys}
   seq: 0,
   snapshots: [], // {at, tick, players: Map(id -> player)}
-  tick: 0,
+  tick: null, // the newest state's, null while not connected
   rttMs: null,
   corrections: 0,
 };
@@ -61,6 +61,7 @@ client.on('offline', () => {
   game.pending = [];
   game.snapshots = [];
   game.rttMs = null;
+  game.tick = null;
   $('me').textContent = '–';
   $('me').style.color = '';
 });
@@ -185,7 +186,7 @@ function line(x1, y1, x2, y2) {
 
 let lastList = '';
 function showHud(shown) {
-  $('tick').textContent = String(game.tick);
+  $('tick').textContent = game.tick === null ? '–' : String(game.tick);
   $('rtt').textContent = game.rttMs === null ? '–' : `${game.rttMs.toFixed(0)} ms`;
   $('players').textContent = String(shown.size);
   $('pending').textContent = String(game.pending.length);
