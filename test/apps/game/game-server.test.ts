@@ -169,6 +169,32 @@ describe('game server', () => {
     await stillPlays(calm);
   });
 
+  it(`refuses player ${LIMITS.maxPlayers + 1} with UNAUTHORIZED and close 4500, and takes a player again once one leaves`, async () => {
+    const seated: RawPlayer[] = [];
+    after(() => seated.forEach((raw) => raw.close()));
+    let refused: RawPlayer | null = null;
+    while (refused === null && seated.length <= LIMITS.maxPlayers) {
+      const raw = await RawPlayer.connect(url);
+      if (raw.reply(0)!.error) refused = raw;
+      else seated.push(raw);
+    }
+    assert.ok(refused !== null && seated.length <= LIMITS.maxPlayers, `${seated.length} seated`);
+    assert.equal(refused.reply(0)!.error.code, 'UNAUTHORIZED');
+    assert.match(refused.reply(0)!.error.message, /full/);
+    await refused.until(() => refused.closed !== null, 'the close');
+    assert.equal(refused.closed!.code, 4500);
+    seated.pop()!.close();
+    // The server learns of that close a moment later: ask again until it has (bounded).
+    let seat: RawPlayer | null = null;
+    for (let tries = 0; tries < 100 && seat === null; tries++) {
+      const raw = await RawPlayer.connect(url);
+      if (raw.reply(0)!.error) await new Promise((resolve) => setTimeout(resolve, 50));
+      else seat = raw;
+    }
+    assert.ok(seat !== null, 'a seat once a player left');
+    seated.push(seat);
+  });
+
   it('refuses a connection without the fdx.v1 subprotocol with 4501', async () => {
     const ws = new WebSocket(url);
     ws.on('error', () => {});
