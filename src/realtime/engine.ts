@@ -16,7 +16,9 @@
  *   without gaps: an engine that notices a gap on its live feed (a dropped broker message, a
  *   reconnect to its store) fills it from history before handing on later publications. A new
  *   epoch on the live feed tells the server that history was lost (clients get recovered: false).
- * - `data` is any JSON value; an engine that stores bytes stores it as JSON text.
+ * - `data` is any JSON value, or a Uint8Array (a binary publication) whose bytes come back
+ *   exactly, live and from history, as a Uint8Array; an engine that stores bytes stores JSON
+ *   data as JSON text.
  * - history(channel, since) returns, in offset order, every kept publication after `since`,
  *   with the position of the last one returned (or the current one); when `since` is of another
  *   epoch or older than the oldest kept publication it returns `recovered: false` and none.
@@ -32,6 +34,8 @@ export interface EnginePublication {
   data: unknown;
   /** The id of a connection that must not receive this publication live (publish's `except`). */
   origin?: string;
+  /** Publish's `latest`: a newer live publication of the channel with the same value may replace it. */
+  latest?: string;
 }
 
 export interface EnginePublishResult {
@@ -51,6 +55,8 @@ export interface PublishOptions {
   key?: string;
   /** Carried to live handlers as `origin` (not kept in history). */
   origin?: string;
+  /** Carried to live handlers as `latest` (not kept in history). */
+  latest?: string;
 }
 
 export type LiveHandler = (publication: EnginePublication) => void;
