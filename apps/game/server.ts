@@ -148,7 +148,7 @@ export const createDemo: CreateDemo = async (context) => {
     noServer: true,
     maxPayload: LIMITS.maxPayload,
     maxBackpressure: LIMITS.maxBackpressure,
-    backpressurePolicy: 'latest',
+    backpressure: 'latest',
   });
 
   const timer = setInterval(() => {

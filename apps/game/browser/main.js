@@ -66,7 +66,7 @@ client.on('offline', () => {
   $('me').style.color = '';
 });
 client.subscribe('arena', (data) => {
-  const state = decodeState(data instanceof Uint8Array ? data : Uint8Array.from(Object.values(data))); // INTERIM until binary publications
+  const state = data instanceof Uint8Array ? decodeState(data) : null;
   if (state && game.me) receive(state);
 });
 showState(client.state);

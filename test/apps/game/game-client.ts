@@ -26,7 +26,7 @@ export class GameClient {
     this.client.on('online', (welcome) => (this.welcome = welcome as Welcome));
     this.client.on('error', (error) => this.errors.push(error));
     this.client.subscribe(CHANNEL, (data) => {
-      const state = data instanceof Uint8Array ? decodeState(data) : decodeState(Uint8Array.from(Object.values(data as object))); // INTERIM
+      const state = data instanceof Uint8Array ? decodeState(data) : null;
       if (state) this.states.push(state);
       else this.strays.push(data);
     });
@@ -68,14 +68,17 @@ export class GameClient {
 /** A connection that speaks fdx.v1 by hand: connected, then sends raw texts and frames. */
 export class RawPlayer {
   readonly ws: WebSocket;
-  /** Every message the server sent, parsed. */
+  /** Every text message the server sent, parsed. */
   readonly received: Array<Record<string, any>> = [];
+  /** Every binary frame the server sent, as it came. */
+  readonly frames: Uint8Array[] = [];
   closed: { code: number; reason: string } | null = null;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.received.push(JSON.parse(String(data)));
+      if (isBinary) this.frames.push(new Uint8Array(data as Buffer));
+      else this.received.push(JSON.parse(String(data)));
     });
     ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
     ws.on('error', () => {});

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'fullduplex';
 import { CHANNEL, createDemo, LIMITS } from '../../../apps/game/server.js';
-import { KEY } from '../../../apps/game/game-frames.js';
+import { decodeState, KEY } from '../../../apps/game/game-frames.js';
 import { ARENA } from '../../../apps/game/movement.js';
 import { hostDemo, type DemoHost } from '../support/demo-host.js';
 import { GameClient, RawPlayer } from './game-client.js';
@@ -54,6 +54,22 @@ describe('game server', () => {
     assert.deepEqual(player.strays, [], 'every publication is a binary STATE');
     const ticks = player.states.map((state) => state.tick);
     assert.ok(ticks.every((tick, i) => i === 0 || tick > ticks[i - 1]!), 'ticks rise');
+  });
+
+  it('sends each state as one binary frame: a pub header for arena, then the STATE bytes as they are', async () => {
+    const raw = await RawPlayer.connect(url);
+    after(() => raw.close());
+    raw.send({ type: 'subscribe', id: 1, channel: CHANNEL });
+    await raw.until(() => raw.frames.length >= 2, 'two frames');
+    assert.equal(raw.received.filter((message) => message.type === 'pub').length, 0, 'no state as text');
+    for (const frame of raw.frames) {
+      const length = (frame[0]! << 8) | frame[1]!;
+      const header = JSON.parse(Buffer.from(frame.subarray(2, 2 + length)).toString());
+      assert.equal(header.type, 'pub');
+      assert.equal(header.channel, CHANNEL);
+      const state = decodeState(frame.subarray(2 + length));
+      assert.ok(state !== null && state.players.some((player) => player.id === raw.reply(0)!.result.data.id), 'a STATE with this player');
+    }
   });
 
   it('moves a player by its inputs, acknowledges the last one applied, and a player joining later sees it', async () => {
