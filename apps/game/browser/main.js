@@ -46,7 +46,9 @@ function showState(state, text) {
 }
 client.on('state', (state) => showState(state));
 client.on('error', (error) => {
-  if (client.state === 'closed') showState('closed', `disconnected: ${error.message}`);
+  if (client.state !== 'closed') return;
+  // The server refuses a tab (UNAUTHORIZED, close 4500) only when the arena is full.
+  showState('closed', error.code === 'UNAUTHORIZED' ? 'refused: the arena is full' : `disconnected: ${error.message}`);
 });
 client.on('online', (welcome) => {
   game.me = { id: welcome.id, hue: welcome.hue };
