@@ -10,10 +10,11 @@
 
 /**
  * KEYS: meta, stream, live channel, [idempotency key]
- * ARGV: data (JSON text), header (JSON: channel, origin), historySize, historyTtlMs, metaTtlMs,
- *       idempotencyWindowMs, epoch to use if the channel has none
+ * ARGV: data (JSON text, or 'b' and the base64 of bytes), header (JSON: channel, origin, latest),
+ *       historySize, historyTtlMs, metaTtlMs, idempotencyWindowMs, epoch to use if the channel has none
  * Returns {offset, epoch, duplicate (0 or 1)}.
- * The live message is the JSON array [offset, epoch, channel, origin, data].
+ * The live message is the JSON array [offset, epoch, channel, origin, latest, data]; for bytes
+ * [offset, epoch, channel, origin, latest, "b<base64>", 1] (no JSON text starts with 'b').
  */
 export const PUBLISH_SCRIPT = `
 local meta, stream, live, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -46,7 +47,9 @@ if size > 0 then
   redis.call('PEXPIRE', stream, ttl)
 end
 if idem then redis.call('SET', idem, offset .. ' ' .. epoch, 'PX', window) end
-redis.call('SPUBLISH', live, '[' .. offset .. ',"' .. epoch .. '",' .. header .. ',' .. data .. ']')
+local item = data
+if string.byte(data, 1) == 98 then item = '"' .. data .. '",1' end
+redis.call('SPUBLISH', live, '[' .. offset .. ',"' .. epoch .. '",' .. header .. ',' .. item .. ']')
 return {tostring(offset), epoch, 0}
 `;
 
@@ -54,7 +57,8 @@ return {tostring(offset), epoch, 0}
  * KEYS: meta, stream
  * ARGV: since offset ('' for the position only), since epoch, historyTtlMs, metaTtlMs,
  *       epoch to use if the channel has none
- * Returns {top, epoch, recovered (0 or 1), offset1, data1, offset2, data2, ...}.
+ * Returns {top, epoch, recovered (0 or 1), offset1, data1, offset2, data2, ...}, each data as
+ * PUBLISH stored it.
  */
 export const HISTORY_SCRIPT = `
 local meta, stream = KEYS[1], KEYS[2]

@@ -131,13 +131,13 @@ export class RedisEngine implements Engine {
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<EnginePublishResult> {
     await this.#usable();
     const keys = this.#keys(channel);
-    const header = JSON.stringify(channel) + ',' + JSON.stringify(options.origin ?? null);
+    const header = JSON.stringify(channel) + ',' + JSON.stringify(options.origin ?? null) + ',' + JSON.stringify(options.latest ?? null);
     const scriptKeys = [keys.meta, keys.stream, keys.live];
     if (options.key !== undefined) scriptKeys.push(`${keys.tag}:k:${channel.length}:${channel}:${options.key}`);
     const s = this.#settings;
     const reply = (await this.#command(() =>
       this.#scripts.run(PUBLISH_SCRIPT, scriptKeys, [
-        JSON.stringify(data) ?? 'null',
+        storedForm(data),
         header,
         String(s.historySize),
         String(s.historyTtlMs),
@@ -153,6 +153,7 @@ export class RedisEngine implements Engine {
       if (feed) {
         const publication: EnginePublication = { channel, offset: result.offset, epoch: result.epoch, data };
         if (options.origin !== undefined) publication.origin = options.origin;
+        if (options.latest !== undefined) publication.latest = options.latest;
         feed.sequencer.offer(publication);
       }
     }
@@ -269,18 +270,19 @@ export class RedisEngine implements Engine {
   }
 
   #receive(message: string): void {
-    let parsed: [number, string, string, string | null, unknown];
+    let parsed: [number, string, string, string | null, string | null, unknown, 1?];
     try {
       parsed = JSON.parse(message);
     } catch {
       return; // Not ours: someone else published on the partition's channel.
     }
-    if (!Array.isArray(parsed) || parsed.length !== 5) return;
-    const [offset, epoch, channel, origin, data] = parsed;
+    if (!Array.isArray(parsed) || parsed.length < 6 || parsed.length > 7) return;
+    const [offset, epoch, channel, origin, latest, data, binary] = parsed;
     const feed = this.#feeds.get(channel);
     if (!feed) return;
-    const publication: EnginePublication = { channel, offset: String(offset), epoch, data };
+    const publication: EnginePublication = { channel, offset: String(offset), epoch, data: binary === 1 ? fromStoredForm(String(data)) : data };
     if (origin !== null) publication.origin = origin;
+    if (latest !== null) publication.latest = latest;
     feed.sequencer.offer(publication);
   }
 
@@ -313,7 +315,7 @@ export class RedisEngine implements Engine {
     const position = { offset: String(reply[0]), epoch: String(reply[1]) };
     const publications: PublicationBody[] = [];
     for (let i = 3; i + 1 < reply.length; i += 2) {
-      publications.push({ offset: String(reply[i]), data: JSON.parse(String(reply[i + 1])) });
+      publications.push({ offset: String(reply[i]), data: fromStoredForm(String(reply[i + 1])) });
     }
     return { recovered: Number(reply[2]) === 1, position, publications };
   }
@@ -364,4 +366,13 @@ export class RedisEngine implements Engine {
 /** A fresh epoch: 9 random characters, different for every history that starts. */
 function newEpoch(): string {
   return randomBytes(7).toString('base64url').slice(0, 9);
+}
+
+/** Data as the stream keeps it: JSON text, or bytes as 'b' and their base64 (no JSON text starts with 'b'). */
+function storedForm(data: unknown): string {
+  return data instanceof Uint8Array ? 'b' + Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') : (JSON.stringify(data) ?? 'null');
+}
+
+function fromStoredForm(stored: string): unknown {
+  return stored.startsWith('b') ? new Uint8Array(Buffer.from(stored.slice(1), 'base64')) : JSON.parse(stored);
 }

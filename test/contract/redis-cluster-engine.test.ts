@@ -21,11 +21,20 @@ after(async () => {
 });
 
 let run = 0;
+const made = new WeakMap<object, ConstructorParameters<typeof RedisEngine>[0]>();
+
 describeEngineContract('RedisEngine (Redis Cluster, 3 masters)', {
   async make({ historySize }) {
-    const engine = new RedisEngine({ clusterUrls: cluster!.urls, keyPrefix: `t${run++}:`, historySize, historyTtlMs: 1500 });
+    const options = { clusterUrls: cluster!.urls, keyPrefix: `t${run++}:`, historySize, historyTtlMs: 1500 };
+    const engine = new RedisEngine(options);
+    made.set(engine, options);
     await engine.ready();
     return engine;
+  },
+  async peer(engine) {
+    const other = new RedisEngine(made.get(engine)!);
+    await other.ready();
+    return other;
   },
   async age() {
     await new Promise((resolve) => setTimeout(resolve, 1600));
