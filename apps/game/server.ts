@@ -24,14 +24,16 @@
  * channel CHANNEL_FORBIDDEN; a 65th player UNAUTHORIZED and close 4500.
  *
  * With --redis (world-relay.ts): each process stays authoritative for the players connected
- * to it, and relays their positions to the other processes every tick; every tab sees the
- * players of all processes, those of other processes one Redis hop later.
+ * to it, and relays their positions to the other processes every tick as a binary publication
+ * through a RedisEngine; every tab sees the players of all processes, those of other processes
+ * one Redis hop later.
  */
 import { fileURLToPath } from 'node:url';
 import { MemoryEngine, RealtimeError, RealtimeServer, mountRealtime } from 'fullduplex/realtime';
 import type { CreateDemo, Demo } from '../shared/demo.js';
 import { buildBrowserBundle } from '../shared/browser-bundle.js';
 import { servePublicFiles, upgradeAt } from '../shared/demo-endpoints.js';
+import { openRedisEngine } from '../shared/open-redis-engine.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { encodeState, type PlayerState } from './game-frames.js';
 import { inputSchema, type Input } from './input-schema.js';
@@ -87,10 +89,18 @@ export const createDemo: CreateDemo = async (context) => {
   const files = new PublicFolder(`${here}public`, { 'app.js': bundle });
 
   const players = new Map<number, Player>();
-  const relay = context.redisUrl ? await WorldRelay.open(context.redisUrl) : null;
-  // The arena channel is this process's own (other processes' players come through the relay):
-  // a state is stale a tick later, so history keeps the newest two, for a few seconds.
-  const engine = new MemoryEngine({ historySize: 2, historyTtlMs: 5000 });
+  // A state is stale a tick later: history keeps the newest two, for a few seconds.
+  const history = { historySize: 2, historyTtlMs: 5000 };
+  // The arena channel is this process's own: its tabs see its players and, through the relay
+  // on the shared engine, the others'. So it stays in memory, a tick away from the tabs.
+  const world = context.redisUrl ? await openRedisEngine(context.redisUrl, { keyPrefix: 'fdx-demo:game:', ...history }) : null;
+  const relay = world
+    ? await WorldRelay.open(world).catch(async (error: unknown) => {
+        await world.close().catch(() => undefined);
+        throw error;
+      })
+    : null;
+  const engine = new MemoryEngine(history);
   let nextId = 1;
   let tick = 0;
 
@@ -181,6 +191,7 @@ export const createDemo: CreateDemo = async (context) => {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await engine.close();
       await relay?.close();
+      await world?.close();
     },
   };
   return demo;
