@@ -91,8 +91,7 @@ export const createDemo: CreateDemo = async (context) => {
   const players = new Map<number, Player>();
   // A state is stale a tick later: history keeps the newest two, for a few seconds.
   const history = { historySize: 2, historyTtlMs: 5000 };
-  // The arena channel is this process's own: its tabs see its players and, through the relay
-  // on the shared engine, the others'. So it stays in memory, a tick away from the tabs.
+  // With --redis, the engine the processes share, for the relay of their players.
   const world = context.redisUrl ? await openRedisEngine(context.redisUrl, { keyPrefix: 'fdx-demo:game:', ...history }) : null;
   const relay = world
     ? await WorldRelay.open(world).catch(async (error: unknown) => {
@@ -100,6 +99,8 @@ export const createDemo: CreateDemo = async (context) => {
         throw error;
       })
     : null;
+  // The arena channel is this process's own: its tabs see its players and, through the relay,
+  // the others'. So it stays in memory, a tick away from the tabs.
   const engine = new MemoryEngine(history);
   let nextId = 1;
   let tick = 0;

@@ -67,9 +67,14 @@ client.on('offline', () => {
   $('me').textContent = '–';
   $('me').style.color = '';
 });
+// After a reconnect the client first hands over the states it missed (the channel's short
+// history): stale by then, so only states that arrive once the subscription is live are drawn.
+let live = false;
+client.on('online', () => (live = false));
+client.on('subscribed', (channel) => channel === 'arena' && (live = true));
 client.subscribe('arena', (data) => {
   const state = data instanceof Uint8Array ? decodeState(data) : null;
-  if (state && game.me) receive(state);
+  if (state && live && game.me) receive(state);
 });
 showState(client.state);
 
