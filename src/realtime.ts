@@ -38,7 +38,7 @@ export type { Clock } from './realtime/clock.js';
 export { systemClock } from './realtime/clock.js';
 export { RealtimeError } from './realtime/realtime-error.js';
 export type { EventMap, EventData, EventReply } from './realtime/event-map.js';
-export { CLOSE_CODES, ERROR_CODES, SUBPROTOCOL, parseMessage, serialize, shouldReconnect, channelProblem } from './realtime/protocol.js';
+export { BINARY_TYPES, CLOSE_CODES, ERROR_CODES, SUBPROTOCOL, frameBinary, parseBinary, parseBinaryMessage, parseMessage, serialize, shouldReconnect, channelProblem } from './realtime/protocol.js';
 export type * from './realtime/protocol.js';
 
 /**

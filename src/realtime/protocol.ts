@@ -278,6 +278,9 @@ export function serialize(message: Message): string {
   return JSON.stringify(message);
 }
 
+/** The messages that may travel in a binary frame (docs/protocol.md section 1), and their direction. */
+export const BINARY_TYPES = { pub: 'server to client', publish: 'client to server' } as const;
+
 /**
  * A message whose `data` is bytes as one binary frame: the header (the message without `data`,
  * as JSON) after its 2-byte big-endian UTF-8 length, then the bytes. docs/protocol.md section 1.
@@ -294,7 +297,8 @@ export function frameBinary(header: object, data: Uint8Array): Uint8Array {
 
 /**
  * A binary frame as the message it carries (the header's fields with `data` the bytes after it),
- * parsed as parseMessage does; a header that is cut short or longer than 65535 is BAD_MESSAGE.
+ * parsed as parseMessage does. A frame cut short or a header that is not a UTF-8 JSON object is
+ * BAD_MESSAGE.
  */
 export function parseBinary(frame: Uint8Array): ParseResult {
   const length = (frame[0]! << 8) | frame[1]!;
@@ -302,6 +306,18 @@ export function parseBinary(frame: Uint8Array): ParseResult {
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(2, 2 + length)));
   } catch {}
-  if (frame.length < 2 + length || header === null || typeof header !== 'object') return bad('a binary frame is a 2-byte length, a JSON header, then the data');
+  if (frame.length < 2 + length || header === null || typeof header !== 'object') return bad('malformed binary frame');
   return parseMessage({ ...header, data: frame.subarray(2 + length) });
+}
+
+/**
+ * A binary frame as the message it carries, when BINARY_TYPES allows that message in a binary
+ * frame (else BAD_MESSAGE, with the `id` to answer). The browser client, which gets only what
+ * the server sends, uses parseBinary alone.
+ */
+export function parseBinaryMessage(frame: Uint8Array): ParseResult {
+  const parsed = parseBinary(frame);
+  if (!parsed.ok || parsed.message.type in BINARY_TYPES) return parsed;
+  const { type, id } = parsed.message as { type: string; id?: Id };
+  return { ok: false, code: 'BAD_MESSAGE', reason: `"${type}" is not sent in a binary frame`, id };
 }

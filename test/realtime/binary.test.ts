@@ -5,7 +5,17 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { WebSocket } from '../../src/index.js';
+import { RedisEngine } from '../../src/broker/redis.js';
+import { MemoryEngine, type Engine } from '../../src/realtime.js';
+import { frameBinary, parseBinary } from '../../src/realtime/protocol.js';
+import { deleteKeys } from '../support/redis-keys.js';
 import { connectClient, startLoopback, until, type Loopback } from './loopback.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefixes: string[] = [];
+after(() => deleteKeys(REDIS_URL, prefixes));
 
 const servers: Loopback[] = [];
 const clients: { close(): void }[] = [];
@@ -25,6 +35,31 @@ function client(url: string) {
   return c;
 }
 const bytes = (...values: number[]) => new Uint8Array(values);
+
+/** A raw fdx.v1 connection (no fullduplex/client): sends text or binary frames, keeps what comes. */
+async function raw(url: string) {
+  const ws = new WebSocket(url, 'fdx.v1');
+  const inbox: any[] = [];
+  ws.on('message', (data, isBinary) => {
+    const parsed = isBinary ? parseBinary(new Uint8Array(data as Buffer)) : { ok: true, message: JSON.parse(String(data)) };
+    inbox.push(parsed.ok ? parsed.message : { unreadable: true });
+  });
+  const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    inbox,
+    closed,
+    send: (message: object | Uint8Array) => ws.send(message instanceof Uint8Array ? message : JSON.stringify(message)),
+    async take(test: (m: any) => boolean): Promise<any> {
+      await until(() => inbox.some(test), 5000, 'a message');
+      return inbox.splice(inbox.findIndex(test), 1)[0];
+    },
+  };
+}
 
 describe('binary publications', () => {
   it('delivers a server publication of bytes as a Uint8Array, in order among JSON publications', async () => {
@@ -63,8 +98,15 @@ describe('binary publications', () => {
     assert.deepEqual(got[1], [{ after: true }, '2']);
   });
 
-  it('recovers binary publications made while the client was away, exactly, in order', async () => {
-    const loop = await serve();
+  for (const [name, make] of [
+    ['the memory engine', (): Engine => new MemoryEngine()],
+    ['RedisEngine', (): Engine => {
+      const keyPrefix = `fdx-binary-test-${randomUUID()}:`;
+      prefixes.push(keyPrefix);
+      return new RedisEngine({ url: REDIS_URL, keyPrefix, partitions: 4 });
+    }],
+  ] as const) it(`recovers binary publications made while the client was away, exactly, in order (${name})`, async () => {
+    const loop = await serve({ engine: make() });
     const c = client(loop.url);
     const got: unknown[] = [];
     const recovery: boolean[] = [];
@@ -84,5 +126,46 @@ describe('binary publications', () => {
     await until(() => got.length === 4);
     assert.deepEqual(recovery, [true, true]);
     assert.deepEqual(got, [bytes(1), all, { json: 2 }, bytes(3, 0, 3)]);
+  });
+
+  it('answers malformed binary frames with BAD_MESSAGE and oversize ones with MESSAGE_TOO_LARGE, disturbing no other connection', async () => {
+    const loop = await serve({ maxMessageBytes: 1000 });
+    const bystander = client(loop.url);
+    const got: unknown[] = [];
+    const subscribed = new Promise((resolve) => bystander.on('subscribed', resolve));
+    bystander.subscribe('arena', (data) => got.push(data));
+    await subscribed;
+    const peer = await raw(loop.url);
+    peer.send({ type: 'connect', id: 0 });
+    await peer.take((m) => m.type === 'reply' && m.id === 0);
+    const head = (length: number) => bytes(length >> 8, length & 255);
+    const cases: Array<[string, Uint8Array, (m: any) => boolean]> = [
+      ['one byte', bytes(7), (m) => m.type === 'error' && m.code === 'BAD_MESSAGE'],
+      ['a header longer than the frame', new Uint8Array([...head(50), ...Buffer.from('{"type":"publish"}')]), (m) => m.type === 'error' && m.code === 'BAD_MESSAGE'],
+      ['a header that is not JSON', new Uint8Array([...head(3), ...Buffer.from('{no'), 1, 2]), (m) => m.type === 'error' && m.code === 'BAD_MESSAGE'],
+      ['a header that is not UTF-8', new Uint8Array([...head(2), 0xff, 0xfe]), (m) => m.type === 'error' && m.code === 'BAD_MESSAGE'],
+      ['a subscribe', frameBinary({ type: 'subscribe', id: 3, channel: 'arena' }, bytes(1)), (m) => m.type === 'reply' && m.id === 3 && m.error.code === 'BAD_MESSAGE'],
+      ['a publish without id', frameBinary({ type: 'publish', channel: 'arena' }, bytes(1)), (m) => m.type === 'error' && m.code === 'BAD_MESSAGE'],
+      ['a publish on a bad channel', frameBinary({ type: 'publish', id: 4, channel: 'no spaces' }, bytes(1)), (m) => m.type === 'reply' && m.id === 4 && m.error.code === 'CHANNEL_INVALID'],
+      ['an oversize publish', frameBinary({ type: 'publish', id: 5, channel: 'arena' }, new Uint8Array(1001)), (m) => m.type === 'reply' && m.id === 5 && m.error.code === 'MESSAGE_TOO_LARGE'],
+    ];
+    for (const [what, frame, answer] of cases) {
+      peer.send(frame);
+      await assert.doesNotReject(peer.take(answer), what);
+    }
+    peer.send(frameBinary({ type: 'publish', id: 6, channel: 'arena' }, bytes(9, 9)));
+    const ack = await peer.take((m) => m.type === 'reply' && m.id === 6);
+    assert.deepEqual(ack.result, { offset: '1', epoch: ack.result.epoch });
+    await until(() => got.length === 1);
+    assert.deepEqual(got, [bytes(9, 9)]);
+    assert.equal(bystander.state, 'connected');
+    assert.equal(peer.ws.readyState, WebSocket.OPEN);
+  });
+
+  it('closes with 4501 a connection whose first message is a binary frame', async () => {
+    const loop = await serve();
+    const peer = await raw(loop.url);
+    peer.send(frameBinary({ type: 'connect', id: 0 }, bytes()));
+    assert.equal(await peer.closed, 4501);
   });
 });

@@ -145,10 +145,8 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
 
   function receive(data: unknown): void {
     lastHeard = clock.now();
-    const text = typeof data == 'string';
-    const parsed = text ? parseMessage(data) : parseBinary(new Uint8Array(data as ArrayBuffer));
-    // Only a `pub` comes in a binary frame (docs/protocol.md section 1).
-    if (!parsed.ok || (!text && parsed.message.type != 'pub')) return;
+    const parsed = typeof data == 'string' ? parseMessage(data) : parseBinary(new Uint8Array(data as ArrayBuffer));
+    if (!parsed.ok) return;
     const m = parsed.message;
     if (m.type === 'reply') {
       if (m.id === 0 && !ready) return connected(m.result as ConnectResult, m.error);

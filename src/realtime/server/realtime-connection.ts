@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
-import { CLOSE_CODES, SUBPROTOCOL, parseBinary, parseMessage, serialize, type ConnectMessage, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
+import { CLOSE_CODES, SUBPROTOCOL, parseBinaryMessage, parseMessage, serialize, type ConnectMessage, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 import type { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
@@ -204,10 +204,6 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
       return;
     }
     const message = parsed.message;
-    if (typeof data !== 'string' && message.type !== 'publish') {
-      this.#answerBad((message as { id?: Id }).id, 'BAD_MESSAGE', `"${message.type}" is not sent in a binary frame`);
-      return;
-    }
     switch (message.type) {
       case 'connect':
         this.#reply(message.id, undefined, 'ALREADY_CONNECTED', 'connect was already received');
@@ -382,7 +378,7 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
 
 /** A text frame or a binary frame as a message (or why not). */
 function parse(data: string | Uint8Array): ReturnType<typeof parseMessage> {
-  return typeof data === 'string' ? parseMessage(data) : parseBinary(data);
+  return typeof data === 'string' ? parseMessage(data) : parseBinaryMessage(data);
 }
 
 /** The UTF-8 length of a string (a surrogate pair is 4 bytes: 2 units counted 2 each). */

@@ -52,10 +52,11 @@ export class FakeTransport implements Transport {
     this.closed = { code: 1006, reason: '' };
     this.onclose?.(1006, '');
   }
-  /** Every message sent so far, parsed; clears the record. */
+  /** Every text message sent so far, parsed; clears the record (of text and binary frames). */
   take(): any[] {
     const out = this.sent.map((text) => JSON.parse(text));
     this.sent = [];
+    this.frames = [];
     return out;
   }
 }
