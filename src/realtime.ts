@@ -11,7 +11,7 @@
 import { WebSocket, WebSocketServer, type BackpressurePolicy, type PreparedMessage, type ServerOptions } from './index.js';
 import { realtimeDiagnostics } from './node/diagnostics.js';
 import type { EventMap } from './realtime/event-map.js';
-import { LatestQueue } from './realtime/latest-queue.js';
+import { heldLimit, LatestQueue } from './realtime/latest-queue.js';
 import { SUBPROTOCOL } from './realtime/protocol.js';
 import { RealtimeServer as CoreRealtimeServer, type RealtimeServerOptions } from './realtime/server/realtime-server.js';
 import type { SharedText } from './realtime/shared-text.js';
@@ -64,6 +64,9 @@ function prepareShared(data: string | Uint8Array, server: WebSocketServer): Prep
 
 type Outgoing = string | Uint8Array | PreparedMessage;
 
+const sizeOf = (message: Outgoing): number =>
+  typeof message === 'string' ? Buffer.byteLength(message) : message instanceof Uint8Array ? message.length : message.payload.length;
+
 /**
  * Adapts one accepted WebSocket to the Transport port. With the `server` that accepted it, the
  * transport can send a SharedText framed once for all (sendShared: the server prepares it on the
@@ -75,6 +78,8 @@ type Outgoing = string | Uint8Array | PreparedMessage;
  * replacing the waiting one of its key; the queue empties as the buffer drains (a ping's write
  * callback says when everything before it left). So replies and publications without `latest`
  * are never dropped or reordered, and the socket's buffer stays within the limit plus one message.
+ * Those are held up to `heldLimit(maxBackpressure)` bytes; a reader that lets more pile up is
+ * closed with 1008, as the 'close' policy would have done long before.
  */
 export function webSocketTransport(ws: WebSocket, server?: WebSocketServer): Transport {
   const open = (): boolean => ws.readyState === WebSocket.OPEN;
@@ -83,14 +88,13 @@ export function webSocketTransport(ws: WebSocket, server?: WebSocketServer): Tra
     else ws.sendPrepared(message);
   };
   const max = server?.options.backpressurePolicy === 'latest' ? server.options.maxBackpressure || Infinity : 0;
+  const limit = heldLimit(max);
   let queue: LatestQueue<Outgoing> | null = null;
   let waking = false;
   /** Would the WebSocket's own policy hold this message (link.ts: waiting > 0 and over the limit)? */
   const fits = (message: Outgoing): boolean => {
     const waiting = ws.bufferedAmount;
-    if (waiting === 0) return true;
-    const size = typeof message === 'string' ? Buffer.byteLength(message) : message instanceof Uint8Array ? message.length : message.payload.length;
-    return waiting + size <= max;
+    return waiting === 0 || waiting + sizeOf(message) <= max;
   };
   const flush = (): void => {
     waking = false;
@@ -106,7 +110,13 @@ export function webSocketTransport(ws: WebSocket, server?: WebSocketServer): Tra
   const deliver = (message: Outgoing, key: string | undefined): void => {
     if (!open()) return;
     if (max === 0 || ((queue === null || queue.size === 0) && fits(message))) return write(message);
-    (queue ??= new LatestQueue()).push(message, key);
+    queue ??= new LatestQueue();
+    queue.push(message, key, key === undefined ? sizeOf(message) : 0);
+    if (queue.unkeyedBytes > limit) {
+      queue.clear();
+      ws.close(1008, 'backpressure limit exceeded');
+      return;
+    }
     wake();
   };
   const transport: Transport = {

@@ -8,6 +8,7 @@ import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { mountRealtime, RealtimeServer } from '../../src/realtime.js';
+import { heldLimit } from '../../src/realtime/latest-queue.js';
 import type { WebSocket } from '../../src/index.js';
 import { clientFrame, OP, parseFrames } from '../support/frames.js';
 import { rawHandshake } from '../support/servers.js';
@@ -15,7 +16,8 @@ import { until } from './loopback.js';
 
 const LIMIT = 16 * 1024;
 
-it("a stalled reader gets the newest value per key, in order, and every keyless publication and reply, while the server's buffer stays bounded", async () => {
+/** A server under backpressure 'latest' and a raw fdx.v1 reader subscribed to `channel`, which reads nothing until resumed. */
+async function stalledReader(channel: string) {
   const realtime = new RealtimeServer();
   const wss = mountRealtime(realtime, { port: 0, backpressure: 'latest', maxBackpressure: LIMIT, pingIntervalMs: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
@@ -27,9 +29,13 @@ it("a stalled reader gets the newest value per key, in order, and every keyless 
   });
   const send = (message: object) => socket.write(clientFrame({ opcode: OP.TEXT, payload: JSON.stringify(message) }));
   send({ type: 'connect', id: 0 });
-  send({ type: 'subscribe', id: 1, channel: 'dash' });
-  await until(() => [...realtime.connections.values()].some((c) => c.channels.has('dash')), 5000, 'subscribed');
-  const ws = [...wss.clients][0] as WebSocket;
+  send({ type: 'subscribe', id: 1, channel });
+  await until(() => [...realtime.connections.values()].some((c) => c.channels.has(channel)), 5000, 'subscribed');
+  return { realtime, socket, rest, send, ws: [...wss.clients][0] as WebSocket };
+}
+
+it("a stalled reader gets the newest value per key, in order, and every keyless publication and reply, while the server's buffer stays bounded", async () => {
+  const { realtime, socket, rest, send, ws } = await stalledReader('dash');
 
   // Fill the kernel's buffers with publications the reader does not read, until ours hold some.
   const filler = new Uint8Array(256 * 1024);
@@ -73,4 +79,26 @@ it("a stalled reader gets the newest value per key, in order, and every keyless 
   assert.deepEqual(pubs.slice(-2).map((m) => m.data), [{ end: true }, 'from the reader']);
   const replies = messages.filter((m) => m.type === 'reply').map((m) => m.id);
   assert.deepEqual(replies, [0, 1, 7]);
+});
+
+it('a reader that never reads while publications without `latest` pile up is closed with 1008 past heldLimit, not held without bound', async () => {
+  const { realtime, socket, ws } = await stalledReader('feed');
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+  const chunk = new Uint8Array(64 * 1024);
+  let published = 0;
+  while (ws.bufferedAmount <= LIMIT && published < 200) {
+    await realtime.publish('feed', chunk);
+    published++;
+  }
+  assert.ok(ws.bufferedAmount > LIMIT, 'the socket never backed up');
+  // Keyed publications only replace each other: however many, the reader stays.
+  for (let i = 0; i < 500; i++) await realtime.publish('feed', chunk, { latest: 'frame' });
+  assert.equal(ws.readyState, 1, 'still open while only keyed publications wait');
+  // Keyless ones are held in full; past heldLimit the server gives up on the reader.
+  const limit = heldLimit(LIMIT);
+  for (let i = 0; i * chunk.length <= limit + chunk.length && ws.readyState === 1; i++) await realtime.publish('feed', chunk);
+  assert.equal(ws.readyState, 2, 'closing once the held keyless bytes passed the limit');
+  socket.destroy(); // the reader is gone; the server's side ends at once
+  assert.equal(await closed, 1006);
 });

@@ -53,3 +53,21 @@ describe('LatestQueue', () => {
     assert.equal(queue.shift(), undefined);
   });
 });
+
+describe('LatestQueue bytes', () => {
+  it('counts the bytes of waiting keyless messages only, down as they leave and to 0 on clear', () => {
+    const queue = new LatestQueue<string>();
+    queue.push('reply', undefined, 5);
+    queue.push('cpu=1', 'cpu', 100);
+    queue.push('mark', undefined, 4);
+    queue.push('cpu=2', 'cpu', 100);
+    assert.equal(queue.unkeyedBytes, 9);
+    assert.equal(queue.shift(), 'reply');
+    assert.equal(queue.unkeyedBytes, 4);
+    assert.equal(queue.shift(), 'mark');
+    assert.equal(queue.unkeyedBytes, 0);
+    queue.push('again', undefined, 7);
+    queue.clear();
+    assert.equal(queue.unkeyedBytes, 0);
+  });
+});
