@@ -41,15 +41,8 @@ import {
 import { PreparedMessage } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';
-import {
-  abortHandshake,
-  createUpgradeServer,
-  isAnswerable,
-  onSocketErrorDuringHandshake,
-  readUpgradeRequest,
-  switchingHeaders,
-  writeSwitching,
-} from './upgrade/http1.js';
+import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching } from './upgrade/http1.js';
+import { DirectAccept } from './upgrade/direct-accept.js';
 import {
   HTTP2_ENDING,
   answerLines,
@@ -165,7 +158,9 @@ export class WebSocketServer<
     };
     server.on('listening', onListening);
     server.on('error', onError);
-    server.on('upgrade', onUpgrade);
+    // On its own server, upgrades are read without Node's HTTP parser where they can be.
+    const direct = this.#ownServer ? new DirectAccept(server as http.Server, this.options, onUpgrade) : null;
+    if (!direct) server.on('upgrade', onUpgrade);
     const removeStreams = isHttp2Server(server)
       ? listenForStreams(server, (req) => this.shouldHandle(req as never), (stream, headers, rawHeaders, req) =>
           this.handleStream(stream, headers, rawHeaders, (ws, request) => this.emit('connection', ws, request), req))
@@ -173,7 +168,8 @@ export class WebSocketServer<
     this.#removeListeners = () => {
       server.removeListener('listening', onListening);
       server.removeListener('error', onError);
-      server.removeListener('upgrade', onUpgrade);
+      if (direct) direct.stop();
+      else server.removeListener('upgrade', onUpgrade);
       removeStreams?.();
     };
   }
