@@ -3,8 +3,9 @@
  * upgrades (RFC 6455 §4.2) on its own HTTP server, on a user's server, or by hand (`noServer` +
  * `handleUpgrade`); keeps the books of its connections; broadcasts and publishes; and closes
  * gracefully: 1001 to every client, their close handshakes awaited up to a deadline.
- * The handshake's parts live beside it: upgrade/http1.ts (HTTP/1.1), accept-policy.ts (whom to
- * accept), heartbeat.ts (liveness), topic-bridge.ts and pubsub/ (topics).
+ * The handshake's parts live beside it: upgrade/http1.ts and upgrade/direct-accept.ts
+ * (HTTP/1.1), accept-policy.ts (whom to accept), heartbeat.ts (liveness), topic-bridge.ts and
+ * pubsub/ (topics).
  * Must not: parse frames or decide handshake validity (protocol/ does), or reach into a
  * connection other than through internal.ts.
  */
