@@ -36,7 +36,8 @@ export class DirectAccept {
   readonly #maxHead: number;
   /** Connections whose request head is not complete yet, with the time they were accepted. */
   readonly #waiting = new Map<Socket, number>();
-  readonly #timer: NodeJS.Timeout;
+  /** Null when handshakeTimeoutMs is 0: no timeout, as for Node's own header timeout. */
+  readonly #timer: NodeJS.Timeout | null = null;
   readonly #onConnection = (socket: Socket): void => this.#accept(socket);
   readonly #onReadable: (this: Socket) => void;
 
@@ -60,13 +61,15 @@ export class DirectAccept {
     server.on('connection', this.#onConnection);
     server.on('upgrade', this.#settleUpgrade);
     // As often as Node's HTTP server checks its own timeouts.
-    this.#timer = setInterval(() => this.#expire(), Math.min(1000, this.#timeoutMs));
-    this.#timer.unref();
+    if (this.#timeoutMs > 0) {
+      this.#timer = setInterval(() => this.#expire(), Math.min(1000, this.#timeoutMs));
+      this.#timer.unref();
+    }
   }
 
   /** Gives the connection listener back to Node's HTTP server; heads still being read go to it. */
   stop(): void {
-    clearInterval(this.#timer);
+    if (this.#timer) clearInterval(this.#timer);
     this.#server.removeListener('connection', this.#onConnection);
     this.#server.removeListener('upgrade', this.#settleUpgrade);
     this.#server.on('connection', this.#httpConnection);
@@ -78,6 +81,8 @@ export class DirectAccept {
 
   #accept(socket: Socket): void {
     this.#waiting.set(socket, Date.now());
+    // Without the sweep, a connection that closes before its head must leave on its own.
+    if (this.#timer === null) socket.once('close', () => this.#waiting.delete(socket));
     socket.on('error', onSocketErrorDuringHandshake);
     socket.on('readable', this.#onReadable);
   }

@@ -134,3 +134,17 @@ describe('closing the own HTTP server with heads still being read', () => {
     assert.ok(await peer.waitClosed(5000));
   });
 });
+
+describe('handshakeTimeoutMs: 0 on the own HTTP server', () => {
+  it('means no timeout, as for Node: a client that waits before its head still upgrades', async () => {
+    const wss = await listening({ handshakeTimeoutMs: 0 });
+    after(() => closeServer(wss));
+    const peer = await Peer.open(portOf(wss));
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // past a check of the timeout sweep, were there one
+    assert.equal(peer.closed, false, 'not ended while silent');
+    peer.write(request(goodHeaders()));
+    assert.ok(await peer.until(() => peer.httpHead() !== null, 5000));
+    assert.equal(peer.status(), 101);
+    assert.match(peer.httpHead()!, new RegExp(`Sec-WebSocket-Accept: ${acceptFor(KEY).replace(/[+/=]/g, '\\$&')}`, 'i'));
+  });
+});
