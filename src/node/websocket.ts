@@ -358,8 +358,14 @@ export class WebSocket extends EventEmitter {
   }
 }
 
+// As `ws` (and the WHATWG interface) defines them: the ready-state constants read-only and
+// enumerable on the class and its prototype, the attributes enumerable accessors.
 for (const [i, name] of STATE_NAMES.entries()) {
+  Object.defineProperty(WebSocket, name, { value: i, enumerable: true, writable: false, configurable: false });
   Object.defineProperty(WebSocket.prototype, name, { value: i, enumerable: true });
+}
+for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 
 /** Typed listeners, as `ws`'s typings give them. */
