@@ -216,9 +216,11 @@ export function dial(
     const error = new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established');
     if (!done) return fail(error);
     if (!handedOver) return;
-    // The user's 'unexpected-response' listener gave up on the handshake.
+    // The user's 'unexpected-response' listener gave up on the handshake: the socket goes too,
+    // even once the response was read (node:http may keep it alive then).
     handedOver = false;
     request.destroy();
+    request.socket?.destroy();
     handlers.onError(error);
   };
   if (redirects > 0) handlers.onRedirect(target.url, request);

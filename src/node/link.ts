@@ -20,7 +20,7 @@ import { sendFrameOptions } from '../protocol/send-frame-options.js';
 import type { SendResult } from '../pubsub/pubsub.js';
 import { BlobQueue } from './blob-queue.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
-import { syncBytes, toBytes, type SendData } from './bytes/to-bytes.js';
+import { toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers, TransportEnding } from './internal.js';
 import { coreOptions, type Callback, type SendOptions } from './options.js';
@@ -203,9 +203,24 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   }
 
   control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {
-    const bytes = data === undefined ? EMPTY_BUFFER : syncBytes(data).bytes;
-    if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    const converted = data === undefined ? null : toBytes(data);
+    const blob = data !== undefined && converted === null ? (data as Blob) : null;
+    const bytes = converted?.bytes ?? EMPTY_BUFFER;
+    if ((blob?.size ?? bytes.length) > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    if (this.#blobs !== null && this.#blobs.holding && this.readyState === ReadyState.OPEN) {
+      this.#blobs.hold(() => this.control(kind, data, cb));
+      return;
+    }
     const connection = this.#connection!;
+    if (blob !== null && this.readyState === ReadyState.OPEN && !connection.closeSent) {
+      // A Blob's bytes are read first, as for send() (and in `ws`).
+      (this.#blobs ??= new BlobQueue()).read(blob, (read) => this.control(kind, read, cb), (error) => cb?.(error));
+      return;
+    }
+    if (blob !== null) {
+      this.#sendAfterClose(cb, blob.size);
+      return;
+    }
     if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
       this.#sendAfterClose(cb, bytes.length);
       return;
@@ -365,6 +380,13 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
 
   /** Starts the closing handshake (RFC 6455 §7.1.2); arguments checked by the caller. */
   close(code: number | undefined, reason: Uint8Array): void {
+    if (this.#blobs !== null && this.#blobs.holding) {
+      // As in `ws`: the close frame follows the Blobs sent before it, whose bytes are being read.
+      this.#blobs.hold(() => {
+        if (this.readyState === ReadyState.OPEN) this.close(code, reason);
+      });
+      return;
+    }
     const connection = this.#connection!;
     if (connection.closeSent) {
       if (connection.closeReceived && connection.side === 'server') this.#socket?.end();

@@ -91,6 +91,8 @@ export class WebSocket extends EventEmitter {
     if (typeof protocols === 'string') list = [protocols];
     else if (Array.isArray(protocols)) list = protocols;
     else if (protocols && typeof protocols === 'object') opts = protocols as ClientOptions;
+    // As in `ws`: anything else given as the protocols (null, a number) is an invalid subprotocol.
+    else if (protocols !== undefined) list = [protocols as unknown as string];
     if (options) opts = options as ClientOptions;
     const target = parseTarget(address);
     // RFC 6455 §4.1: each subprotocol a token, none twice; the same check and error as `ws`.
