@@ -206,23 +206,19 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     const converted = data === undefined ? null : toBytes(data);
     const blob = data !== undefined && converted === null ? (data as Blob) : null;
     const bytes = converted?.bytes ?? EMPTY_BUFFER;
+    const connection = this.#connection!;
+    if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
+      this.#sendAfterClose(cb, blob?.size ?? bytes.length);
+      return;
+    }
     if ((blob?.size ?? bytes.length) > 125) throw new RangeError('The data size must not be greater than 125 bytes');
-    if (this.#blobs !== null && this.#blobs.holding && this.readyState === ReadyState.OPEN) {
+    if (this.#blobs !== null && this.#blobs.holding) {
       this.#blobs.hold(() => this.control(kind, data, cb));
       return;
     }
-    const connection = this.#connection!;
-    if (blob !== null && this.readyState === ReadyState.OPEN && !connection.closeSent) {
+    if (blob !== null) {
       // A Blob's bytes are read first, as for send() (and in `ws`).
       (this.#blobs ??= new BlobQueue()).read(blob, (read) => this.control(kind, read, cb), (error) => cb?.(error));
-      return;
-    }
-    if (blob !== null) {
-      this.#sendAfterClose(cb, blob.size);
-      return;
-    }
-    if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
-      this.#sendAfterClose(cb, bytes.length);
       return;
     }
     if (kind === 'ping') connection.sendPing(bytes);
