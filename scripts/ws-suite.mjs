@@ -134,8 +134,9 @@ const pending = result.pending.map((t) => t.fullTitle);
 const excluded = pending.filter((t) => ours && t in EXCLUDED);
 const notRun = pending.filter((t) => ours && TRIAGE[t]?.skip);
 const selfSkipped = pending.filter((t) => !excluded.includes(t) && !notRun.includes(t));
+// A test whose callbacks fail twice is reported twice: counted once.
 const failures = [
-  ...result.failures.map((t) => ({ title: t.fullTitle, error: String(t.err?.message ?? '').slice(0, 600), triage: TRIAGE[t.fullTitle] ?? null })),
+  ...[...new Map(result.failures.map((t) => [t.fullTitle, t])).values()].map((t) => ({ title: t.fullTitle, error: String(t.err?.message ?? '').slice(0, 600), triage: TRIAGE[t.fullTitle] ?? null })),
   ...notRun.map((title) => ({ title, error: 'not run (it would stall the tests after it)', triage: TRIAGE[title] })),
 ];
 const counted = total - excluded.length - selfSkipped.length;

@@ -123,7 +123,8 @@ export function dial(
     requestOptions.socketPath = target.socketPath;
   } else {
     requestOptions.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    requestOptions.port = url.port ? Number(url.port) : target.secure ? 443 : 80;
+    // As `ws` passes it on (to an agent or createConnection): the URL's port as written, or the default.
+    requestOptions.port = url.port ? url.port : target.secure ? 443 : 80;
     if (target.secure && requestOptions.servername === undefined && !/^[\d.]+$|:/.test(requestOptions.host)) {
       requestOptions.servername = requestOptions.host;
     }

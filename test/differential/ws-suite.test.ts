@@ -5,6 +5,7 @@
  */
 import { describe } from 'node:test';
 import http from 'node:http';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -112,6 +113,18 @@ describe("behaviours ws's own suite checks", () => {
       return show(error);
     });
   }
+
+  scenario('the host and port createConnection is given', async (scope) => {
+    const seen: unknown[] = [];
+    const client = scope.client('ws://example.invalid:22/foo', {
+      createConnection: (options: { host?: string; port?: unknown }) => {
+        seen.push({ host: options.host, port: options.port });
+        return net.connect({ host: '127.0.0.1', port: 9 });
+      },
+    } as unknown as ClientOptions);
+    client.on('error', () => {});
+    return seen;
+  });
 
   scenario('the answer to a request with neither key nor version', async (scope) => {
     const { port } = await scope.server();
