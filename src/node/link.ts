@@ -159,7 +159,10 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     (this.#blobs ??= new BlobQueue()).read(
       blob,
       (bytes) => this.send(bytes, { ...options, binary: options?.binary ?? true }, cb),
-      (error) => cb?.(error),
+      (error) => {
+        cb?.(error);
+        this.#blobUnreadable(error);
+      },
     );
     return 'buffered';
   }
@@ -419,6 +422,15 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     }
     if (connection.closeExpected()) this.#socket!.end();
     this.#armCloseTimer();
+  }
+
+  /** As in `ws`: a Blob that cannot be read ends the connection (no close frame), with 'error'. */
+  #blobUnreadable(error: Error): void {
+    if (this.readyState !== ReadyState.OPEN) return;
+    this.readyState = ReadyState.CLOSING;
+    this.#socket!.end();
+    this.#armCloseTimer();
+    if (this.owner.listenerCount('error') > 0) this.owner.emit('error', error);
   }
 
   #onProtocolError(error: ProtocolError): void {

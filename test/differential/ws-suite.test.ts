@@ -4,9 +4,11 @@
  * stays the same without ws's tests in this repository.
  */
 import { describe } from 'node:test';
+import { openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ClientOptions } from 'ws';
@@ -178,6 +180,22 @@ describe("behaviours ws's own suite checks", () => {
     const before = client.bufferedAmount;
     client.ping(new Blob(['hi']) as unknown as Buffer);
     return { seen, afterClose: client.bufferedAmount - before, tooLong };
+  });
+
+  scenario('a Blob that cannot be read any more', async (scope) => {
+    const file = join(tmpdir(), `fdx-blob-${process.pid}-${scope.impl.name}.txt`);
+    writeFileSync(file, 'x'.repeat(64));
+    scope.defer(() => rmSync(file, { force: true }));
+    const blob = await openAsBlob(file);
+    writeFileSync(file, 'x'.repeat(32));
+    const { server, client } = await scope.pair({}, { perMessageDeflate: false });
+    const events: unknown[] = [];
+    server.on('error', (error: Error) => events.push(['error', error.name, error.message]));
+    server.on('close', (code) => events.push(['close', code]));
+    client.on('close', (code) => events.push(['client close', code]));
+    server.send(blob as unknown as Buffer, (error) => events.push(['callback', error?.name]));
+    await until(() => events.length >= 4);
+    return events;
   });
 
   scenario('the error send() throws while CONNECTING', async (scope) => {
