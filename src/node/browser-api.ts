@@ -9,49 +9,106 @@ import type { EventEmitter } from 'node:events';
 /** What a MessageEvent carries: text as a string, binary data as `binaryType` asks. */
 export type Data = string | Buffer | ArrayBuffer | Buffer[] | Blob;
 
+/** The target each dispatched event was dispatched at (WHATWG DOM §2.2: null until then). */
+const TARGETS = new WeakMap<object, unknown>();
+
 /**
- * The 'open' event, and the base of the others (WHATWG DOM §2.2). `Target` is the WebSocket
+ * The 'open' event, and the base of the others (WHATWG DOM §2.2), constructed as there:
+ * `new Event(type)`, `new CloseEvent(type, { code, reason, wasClean })`, ... with read-only,
+ * enumerable attributes on the prototype, as `ws` defines them. `Target` is the WebSocket
  * (websocket.ts names it; this file does not import it, so that no import cycle forms); it
  * defaults to `any`, as loose as `ws`'s typings, for code that names the event types alone.
  */
 export class Event<Target = any> {
-  readonly type: string;
-  readonly target: Target;
-  constructor(type: string, target: Target) {
-    this.type = type;
-    this.target = target;
+  readonly #type: string;
+  constructor(type: string) {
+    this.#type = type;
   }
+  get type(): string {
+    return this.#type;
+  }
+  get target(): Target {
+    return (TARGETS.get(this) ?? null) as Target;
+  }
+}
+
+export interface MessageEventInit {
+  data?: Data;
 }
 
 export class MessageEvent<Target = any> extends Event<Target> {
-  readonly data: Data;
-  constructor(target: Target, data: Data) {
-    super('message', target);
-    this.data = data;
+  readonly #data: Data;
+  constructor(type: string, init: MessageEventInit = {}) {
+    super(type);
+    this.#data = init.data ?? (null as unknown as Data);
+  }
+  get data(): Data {
+    return this.#data;
   }
 }
 
+export interface CloseEventInit {
+  code?: number;
+  reason?: string;
+  wasClean?: boolean;
+}
+
 export class CloseEvent<Target = any> extends Event<Target> {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  constructor(target: Target, code: number, reason: string, wasClean: boolean) {
-    super('close', target);
-    this.code = code;
-    this.reason = reason;
-    this.wasClean = wasClean;
+  readonly #code: number;
+  readonly #reason: string;
+  readonly #wasClean: boolean;
+  constructor(type: string, init: CloseEventInit = {}) {
+    super(type);
+    this.#code = init.code ?? 0;
+    this.#reason = init.reason ?? '';
+    this.#wasClean = init.wasClean ?? false;
   }
+  get code(): number {
+    return this.#code;
+  }
+  get reason(): string {
+    return this.#reason;
+  }
+  get wasClean(): boolean {
+    return this.#wasClean;
+  }
+}
+
+export interface ErrorEventInit {
+  error?: unknown;
+  message?: string;
 }
 
 export class ErrorEvent<Target = any> extends Event<Target> {
   // `any`, as the WHATWG ErrorEvent and `ws` type it: whatever was thrown or emitted.
-  readonly error: any;
-  readonly message: string;
-  constructor(target: Target, error: unknown) {
-    super('error', target);
-    this.error = error;
-    this.message = error instanceof Error ? error.message : String(error);
+  readonly #error: any;
+  readonly #message: string;
+  constructor(type: string, init: ErrorEventInit = {}) {
+    super(type);
+    this.#error = init.error ?? null;
+    this.#message = init.message ?? '';
   }
+  get error(): any {
+    return this.#error;
+  }
+  get message(): string {
+    return this.#message;
+  }
+}
+
+for (const [event, names] of [
+  [Event, ['type', 'target']],
+  [MessageEvent, ['data']],
+  [CloseEvent, ['code', 'reason', 'wasClean']],
+  [ErrorEvent, ['error', 'message']],
+] as const) {
+  for (const name of names) Object.defineProperty(event.prototype, name, { enumerable: true });
+}
+
+/** `event`, dispatched at `target`. */
+function dispatched<E extends Event>(event: E, target: unknown): E {
+  TARGETS.set(event, target);
+  return event;
 }
 
 /** The event each browser-style event type delivers. */
@@ -89,10 +146,11 @@ type Converter = (target: Source, ...args: unknown[]) => Event<Source>;
 
 /** EventEmitter arguments to event objects; text is always a string, as in the browser. */
 const CONVERTERS: Record<string, Converter> = {
-  open: (target) => new Event('open', target),
-  message: (target, data, isBinary) => new MessageEvent(target, isBinary ? (data as Data) : String(data)),
-  close: (target, code, reason) => new CloseEvent(target, code as number, String(reason ?? ''), target.wasClean),
-  error: (target, error) => new ErrorEvent(target, error),
+  open: (target) => dispatched(new Event('open'), target),
+  message: (target, data, isBinary) => dispatched(new MessageEvent('message', { data: isBinary ? (data as Data) : String(data) }), target),
+  close: (target, code, reason) =>
+    dispatched(new CloseEvent('close', { code: code as number, reason: String(reason ?? ''), wasClean: target.wasClean }), target),
+  error: (target, error) => dispatched(new ErrorEvent('error', { error, message: error instanceof Error ? error.message : String(error) }), target),
 };
 
 export function addEventListener(

@@ -12,6 +12,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { generateKey, requestHeaders, validateResponse, type AcceptedResponse } from '../protocol/handshake/client.js';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
+import { parseExtensions } from '../protocol/header-tokens.js';
 import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
 import { dialHttp2, type DialTarget } from './http2-dial.js';
@@ -122,7 +123,8 @@ export function dial(
     requestOptions.socketPath = target.socketPath;
   } else {
     requestOptions.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    requestOptions.port = url.port ? Number(url.port) : target.secure ? 443 : 80;
+    // As `ws` passes it on (to an agent or createConnection): the URL's port as written, or the default.
+    requestOptions.port = url.port ? url.port : target.secure ? 443 : 80;
     if (target.secure && requestOptions.servername === undefined && !/^[\d.]+$|:/.test(requestOptions.host)) {
       requestOptions.servername = requestOptions.host;
     }
@@ -215,9 +217,11 @@ export function dial(
     const error = new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established');
     if (!done) return fail(error);
     if (!handedOver) return;
-    // The user's 'unexpected-response' listener gave up on the handshake.
+    // The user's 'unexpected-response' listener gave up on the handshake: the socket goes too,
+    // even once the response was read (node:http may keep it alive then).
     handedOver = false;
     request.destroy();
+    request.socket?.destroy();
     handlers.onError(error);
   };
   if (redirects > 0) handlers.onRedirect(target.url, request);
@@ -239,17 +243,20 @@ function asWsHandshakeError(error: HandshakeError, protocols: readonly string[],
       message = protocols.length === 0 ? 'Server sent a subprotocol but none was requested' : 'Server sent an invalid subprotocol';
       break;
     case 'WS_ERR_SERVER_EXTENSIONS':
-      message =
-        offered.length === 0
-          ? 'Server sent a Sec-WebSocket-Extensions header but no extension was requested'
-          : /^\s*permessage-deflate\s*(;|,|$)/i.test(String(response.headers['sec-websocket-extensions']))
-            ? 'Invalid Sec-WebSocket-Extensions header'
-            : 'Server indicated an extension that was not requested';
+      message = offered.length === 0 ? 'Server sent a Sec-WebSocket-Extensions header but no extension was requested' : extensionsMessage(response, offered);
       break;
     default:
       return error;
   }
   return new HandshakeError(error.code, message);
+}
+
+/** As `ws` words it: a header that does not parse is invalid; one that parses names an extension not offered. */
+function extensionsMessage(response: http.IncomingMessage, offered: readonly string[]): string {
+  const header = response.headers['sec-websocket-extensions'];
+  const parsed = parseExtensions(Array.isArray(header) ? header.join(', ') : String(header ?? ''));
+  if (parsed !== null && parsed.some((e) => !offered.includes(e.name))) return 'Server indicated an extension that was not requested';
+  return 'Invalid Sec-WebSocket-Extensions header';
 }
 
 function tlsOptions(options: ClientOptions): https.RequestOptions {

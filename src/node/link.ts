@@ -20,7 +20,7 @@ import { sendFrameOptions } from '../protocol/send-frame-options.js';
 import type { SendResult } from '../pubsub/pubsub.js';
 import { BlobQueue } from './blob-queue.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
-import { syncBytes, toBytes, type SendData } from './bytes/to-bytes.js';
+import { toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import type { ConnectionHost, ConnectionOwner, HostedConnection, SocketHandlers, TransportEnding } from './internal.js';
 import { coreOptions, type Callback, type SendOptions } from './options.js';
@@ -159,7 +159,10 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     (this.#blobs ??= new BlobQueue()).read(
       blob,
       (bytes) => this.send(bytes, { ...options, binary: options?.binary ?? true }, cb),
-      (error) => cb?.(error),
+      (error) => {
+        cb?.(error);
+        this.#blobUnreadable(error);
+      },
     );
     return 'buffered';
   }
@@ -203,11 +206,22 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   }
 
   control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {
-    const bytes = data === undefined ? EMPTY_BUFFER : syncBytes(data).bytes;
-    if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    const converted = data === undefined ? null : toBytes(data);
+    const blob = data !== undefined && converted === null ? (data as Blob) : null;
+    const bytes = converted?.bytes ?? EMPTY_BUFFER;
     const connection = this.#connection!;
     if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
-      this.#sendAfterClose(cb, bytes.length);
+      this.#sendAfterClose(cb, blob?.size ?? bytes.length);
+      return;
+    }
+    if ((blob?.size ?? bytes.length) > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    if (this.#blobs !== null && this.#blobs.holding) {
+      this.#blobs.hold(() => this.control(kind, data, cb));
+      return;
+    }
+    if (blob !== null) {
+      // A Blob's bytes are read first, as for send() (and in `ws`).
+      (this.#blobs ??= new BlobQueue()).read(blob, (read) => this.control(kind, read, cb), (error) => cb?.(error));
       return;
     }
     if (kind === 'ping') connection.sendPing(bytes);
@@ -365,6 +379,13 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
 
   /** Starts the closing handshake (RFC 6455 §7.1.2); arguments checked by the caller. */
   close(code: number | undefined, reason: Uint8Array): void {
+    if (this.#blobs !== null && this.#blobs.holding) {
+      // As in `ws`: the close frame follows the Blobs sent before it, whose bytes are being read.
+      this.#blobs.hold(() => {
+        if (this.readyState === ReadyState.OPEN) this.close(code, reason);
+      });
+      return;
+    }
     const connection = this.#connection!;
     if (connection.closeSent) {
       if (connection.closeReceived && connection.side === 'server') this.#socket?.end();
@@ -401,6 +422,15 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     }
     if (connection.closeExpected()) this.#socket!.end();
     this.#armCloseTimer();
+  }
+
+  /** As in `ws`: a Blob that cannot be read ends the connection (no close frame), with 'error'. */
+  #blobUnreadable(error: Error): void {
+    if (this.readyState !== ReadyState.OPEN) return;
+    this.readyState = ReadyState.CLOSING;
+    this.#socket!.end();
+    this.#armCloseTimer();
+    if (this.owner.listenerCount('error') > 0) this.owner.emit('error', error);
   }
 
   #onProtocolError(error: ProtocolError): void {

@@ -211,7 +211,12 @@ const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
 /** A user's generateMask (a client option), handed each key as the Buffer `ws` hands it. */
 export function userMask(fill: ((mask: Buffer) => void) | undefined): ((key: Uint8Array) => void) | undefined {
   if (fill === undefined) return undefined;
-  return (key) => fill(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+  // Zeroed first, as in `ws`: a function that fills nothing (`generateMask() {}`) asks for the
+  // all-zero key, which leaves payloads as they are.
+  return (key) => {
+    key.fill(0);
+    fill(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+  };
 }
 
 /** The core options of connections without compression, one object per server (per settings). */

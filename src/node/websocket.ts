@@ -91,6 +91,8 @@ export class WebSocket extends EventEmitter {
     if (typeof protocols === 'string') list = [protocols];
     else if (Array.isArray(protocols)) list = protocols;
     else if (protocols && typeof protocols === 'object') opts = protocols as ClientOptions;
+    // As in `ws`: anything else given as the protocols (null, a number) is an invalid subprotocol.
+    else if (protocols !== undefined) list = [protocols as unknown as string];
     if (options) opts = options as ClientOptions;
     const target = parseTarget(address);
     // RFC 6455 §4.1: each subprotocol a token, none twice; the same check and error as `ws`.
@@ -358,8 +360,14 @@ export class WebSocket extends EventEmitter {
   }
 }
 
+// As `ws` (and the WHATWG interface) defines them: the ready-state constants read-only and
+// enumerable on the class and its prototype, the attributes enumerable accessors.
 for (const [i, name] of STATE_NAMES.entries()) {
+  Object.defineProperty(WebSocket, name, { value: i, enumerable: true, writable: false, configurable: false });
   Object.defineProperty(WebSocket.prototype, name, { value: i, enumerable: true });
+}
+for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 
 /** Typed listeners, as `ws`'s typings give them. */

@@ -38,6 +38,8 @@ const MAX_FRAGMENTS =
   '`maxFragments` defaults to 131072 and a message with more frames is closed with 1009, like one over `maxPayload` (`ws` 8.23: 16384, closed with 1008).';
 const FAILED_CLOSE_CODE =
   "After this end fails a connection, `'close'` reports the code it sent (1002, 1007, 1009, ...) even when the peer does not echo it; `ws` reports 1006 then.";
+const ERROR_FAMILY =
+  "The errors fullduplex throws and emits are of its one error family (`UsageError`, `ProtocolError`, `HandshakeError`), each with a stable `code`, and carry `ws`'s messages; `String(error)` names the class (`UsageError: WebSocket is not open: ...`, `ws`: `Error: ...`).";
 const DEFLATE_OFFERS =
   'A permessage-deflate offer the server cannot accept is declined and the next offer (or no compression) is used, as RFC 7692 §5 says; `ws` refuses the handshake with 400.';
 
@@ -90,4 +92,5 @@ export const DIFFERENCES: Record<string, Difference> = {
   'a message in more fragments than maxFragments': { reason: 'RFC 6455 §7.4.1: 1009 is the code for a message too big to process', readme: MAX_FRAGMENTS },
   'a message in 20000 fragments with the default maxFragments': { reason: 'memory is bounded by maxPayload whatever the fragmentation; the count only stops endless floods', readme: MAX_FRAGMENTS },
   "the code of the server's close event after it failed a connection": { reason: 'the application learns why the connection ended without listening for errors', readme: FAILED_CLOSE_CODE },
+  'the error send() throws while CONNECTING': { reason: 'every error has a class of one family and a stable code to branch on (docs/design.md, errors)', readme: ERROR_FAMILY },
 };

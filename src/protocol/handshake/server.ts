@@ -64,15 +64,16 @@ export function validateRequest(request: HandshakeRequest): ValidRequest | Hands
   }
   if (!listHasToken(single(h['upgrade']), 'websocket')) return new HandshakeError('WS_ERR_HANDSHAKE_UPGRADE');
   if (!listHasToken(single(h['connection']), 'upgrade')) return new HandshakeError('WS_ERR_HANDSHAKE_CONNECTION');
-  const versionCount = countHeader(raw, 'sec-websocket-version');
-  const version = single(h['sec-websocket-version'])?.trim();
-  // RFC 6455 §4.4: any other version is answered 426 with the versions we speak.
-  if (version !== '13' || versionCount > 1) return new HandshakeError('WS_ERR_HANDSHAKE_VERSION');
+  // RFC 6455 §4.2.1 items 5 then 6: the key, then the version (the order `ws` checks them in).
   const keyValue = h['sec-websocket-key'];
   const key = typeof keyValue === 'string' ? keyValue.trim() : undefined;
   if (key === undefined || !KEY_PATTERN.test(key) || countHeader(raw, 'sec-websocket-key') > 1) {
     return new HandshakeError('WS_ERR_HANDSHAKE_KEY');
   }
+  const versionCount = countHeader(raw, 'sec-websocket-version');
+  const version = single(h['sec-websocket-version'])?.trim();
+  // RFC 6455 §4.4: any other version is answered 426 with the versions we speak.
+  if (version !== '13' || versionCount > 1) return new HandshakeError('WS_ERR_HANDSHAKE_VERSION');
   const offers = readOffers(h);
   if (offers instanceof HandshakeError) return offers;
   return { key, ...offers };
