@@ -51,6 +51,11 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
   #readingHeld = false;
   #flushScheduled = false;
+  /**
+   * A prepared frame delivered while nothing else waited to be written: it goes out ahead of the
+   * core's output at the next write, without being queued in the core (the fan-out fast path).
+   */
+  #leadFrame: Buffer | null = null;
   /** An empty write stands in for 'drain' for held 'latest' messages (see #held). */
   #drainAwaited = false;
   /** Nothing arrived since the last heartbeat (liveness). */
@@ -104,7 +109,13 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return socket ? socket.writableLength + this.#connection!.outputBytes + this.#sentAfterClose : this.#sentAfterClose;
+    return socket ? socket.writableLength + this.#queuedBytes() + this.#sentAfterClose : this.#sentAfterClose;
+  }
+
+  /** Bytes queued for the next write: the lead frame and the core's output. */
+  #queuedBytes(): number {
+    const lead = this.#leadFrame;
+    return this.#connection!.outputBytes + (lead === null ? 0 : lead.length);
   }
 
   /** True once the close frames crossed. */
@@ -175,6 +186,10 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     } else if (codec !== null && message.compress && codec.shouldCompress(message.payload.length)) {
       connection.sendFrame(message.compressedFrame(codec.sendWindowBits));
       codec.sentShared();
+    } else if (this.#leadFrame === null && connection.outputBytes === 0) {
+      // Nothing waits to be written: the frame leads the next write, and whatever the core queues
+      // after it this tick follows it there.
+      this.#leadFrame = message.plainFrame;
     } else {
       connection.sendFrame(message.plainFrame);
     }
@@ -258,8 +273,10 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #flush(): void {
     const callbacks = this.#callbacks;
     this.#callbacks = null;
+    const lead = this.#leadFrame;
+    this.#leadFrame = null;
     // Node hands write callbacks null or an error; ours take the same (typed as `ws` types them).
-    writeOutput(this.#socket!, this.#connection!.takeOutput(), callbacks as Array<(error?: Error | null) => void> | null);
+    writeOutput(this.#socket!, lead, this.#connection!.takeOutput(), callbacks as Array<(error?: Error | null) => void> | null);
   }
 
   // ------------------------------------------------------------------ reading
@@ -291,7 +308,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     // above the high-water mark a 'drain' event is sure to follow and resumes reading.
     const socket = this.#socket!;
     const waiting = socket.writableLength;
-    if (waiting >= socket.writableHighWaterMark && waiting + connection.outputBytes > this.host.sendPolicy.maxBackpressure) {
+    if (waiting >= socket.writableHighWaterMark && waiting + this.#queuedBytes() > this.host.sendPolicy.maxBackpressure) {
       this.#readingHeld = true;
       socket.pause();
     }
