@@ -131,9 +131,16 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       this.#blobs.hold(() => this.send(data, options, cb));
       return 'buffered';
     }
-    const converted = toBytes(data);
-    if (converted === null) return this.#sendBlob(data as Blob, options, cb);
-    const { bytes, owned } = converted;
+    let bytes: Buffer;
+    let owned = false;
+    if (Buffer.isBuffer(data)) {
+      // The common case (an echo, a relay): no conversion, nothing allocated for it.
+      bytes = data;
+    } else {
+      const converted = toBytes(data);
+      if (converted === null) return this.#sendBlob(data as Blob, options, cb);
+      ({ bytes, owned } = converted);
+    }
     const connection = this.#connection!;
     if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
       this.#sendAfterClose(cb, bytes.length);

@@ -18,9 +18,14 @@ export interface ScheduledWriter {
 
 class WriteScheduler {
   #queue: ScheduledWriter[] = [];
+  /**
+   * The queue of the tick before, emptied: the two lists take turns, so a tick that queues
+   * thousands of connections (a publication) grows no fresh array to hold them.
+   */
+  #spare: ScheduledWriter[] = [];
   readonly #writeAll = (): void => {
     const queue = this.#queue;
-    this.#queue = [];
+    this.#queue = this.#spare;
     let failure: unknown = null;
     for (let i = 0; i < queue.length; i++) {
       try {
@@ -30,6 +35,8 @@ class WriteScheduler {
         failure ??= error;
       }
     }
+    queue.length = 0;
+    this.#spare = queue;
     if (failure !== null) throw failure;
   };
 
