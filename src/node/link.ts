@@ -32,6 +32,12 @@ import { countIn, countOut } from './diagnostics.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 const EMPTY_BUFFER = Buffer.alloc(0);
+/** #writeState bits: input is being handled (receive() runs). */
+const RECEIVING = 1;
+/** A write is queued in the write scheduler. */
+const WRITE_SCHEDULED = 2;
+/** A write is due when the input being handled is done. */
+const WRITE_AFTER_RECEIVE = 4;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 export class Link implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
@@ -50,7 +56,8 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #codec: DeflateCodec | null = null;
   /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
   #readingHeld = false;
-  #flushScheduled = false;
+  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE. */
+  #writeState = 0;
   /**
    * A prepared frame delivered while nothing else waited to be written: it goes out ahead of the
    * core's output at the next write, without being queued in the core (the fan-out fast path).
@@ -258,21 +265,27 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   }
 
   /**
-   * Queues a write of what the core holds at the end of this tick (write-scheduler.ts). Returns
-   * false when the connection's buffer is at or above the socket's high-water mark, so that a
-   * 'drain' event will follow.
+   * Queues a write of what the core holds at the end of this tick (write-scheduler.ts), or, while
+   * input is being handled, at the end of that (what its message handlers send, an echo, leaves
+   * in one write without a trip through the scheduler). Returns false when the connection's
+   * buffer is at or above the socket's high-water mark, so that a 'drain' event will follow.
    */
   #scheduleFlush(cb: Callback | undefined): boolean {
     if (cb) (this.#callbacks ??= []).push(cb);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      writeScheduler.schedule(this);
+    const state = this.#writeState;
+    if ((state & (WRITE_SCHEDULED | WRITE_AFTER_RECEIVE)) === 0) {
+      if ((state & RECEIVING) !== 0) {
+        this.#writeState = state | WRITE_AFTER_RECEIVE;
+      } else {
+        this.#writeState = state | WRITE_SCHEDULED;
+        writeScheduler.schedule(this);
+      }
     }
     return this.bufferedAmount < this.#socket!.writableHighWaterMark;
   }
 
   writeScheduled(): void {
-    this.#flushScheduled = false;
+    this.#writeState &= ~WRITE_SCHEDULED;
     if (this.#socket !== null && this.#socket.writable) this.#flush();
   }
 
@@ -308,8 +321,16 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   receive(chunk: Buffer): void {
     this.#unheard = false;
     const connection = this.#connection!;
-    connection.receiveData(chunk);
-    this.#pump();
+    this.#writeState |= RECEIVING;
+    try {
+      connection.receiveData(chunk);
+      this.#pump();
+    } finally {
+      // Even when a handler threw: what was sent must not wait for the next input.
+      const state = this.#writeState;
+      this.#writeState = state & ~(RECEIVING | WRITE_AFTER_RECEIVE);
+      if ((state & WRITE_AFTER_RECEIVE) !== 0 && this.#socket !== null && this.#socket.writable) this.#flush();
+    }
     // A peer that leaves more than maxBackpressure bytes unread is not read either until they
     // drain, so its input (pings above all) cannot make us queue replies without bound. At or
     // above the high-water mark a 'drain' event is sure to follow and resumes reading.
@@ -410,7 +431,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.readyState = ReadyState.CLOSING;
     const socket = this.#socket;
     if (socket === null) return;
-    if (this.#flushScheduled && socket.writable) this.#flush();
+    if ((this.#writeState & (WRITE_SCHEDULED | WRITE_AFTER_RECEIVE)) !== 0 && socket.writable) this.#flush();
     this.#ending.abort(socket);
   }
 
