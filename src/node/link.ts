@@ -1,12 +1,13 @@
 /**
  * Link: one open WebSocket connection's machinery, behind the public WebSocket. It attaches a
  * Node socket to the Sans-I/O Connection of protocol/, pumps bytes in (socket -> core -> events
- * dispatched to the WebSocket's listeners) and out (sends -> core -> one socket write per tick),
- * and runs the closing handshake (RFC 6455 §7) with its timeout.
+ * dispatched to the WebSocket's listeners) and out (sends -> core -> one socket write per tick;
+ * a publication reaching a connection with nothing queued is written at once), and runs the
+ * closing handshake (RFC 6455 §7) with its timeout.
  *
  * Invariants: the socket is always read (unless the user pauses, or the peer leaves more than
- * maxBackpressure bytes unread) so control frames are seen; sends made in one tick leave in one
- * socket write; a payload is copied at most once on its way out; 'close' is emitted once, after
+ * maxBackpressure bytes unread) so control frames are seen; sends made in one tick after the
+ * first leave in one socket write (cork() puts the first with them); a payload is copied at most once on its way out; 'close' is emitted once, after
  * the socket closed. Close codes, close frames sent and received, and the fragment being sent
  * are the core's state, read from it, never copied here.
  * Must not: parse frames or handshakes (protocol/ does), own topics (pubsub/ does), or hold
@@ -38,6 +39,10 @@ const RECEIVING = 1;
 const WRITE_SCHEDULED = 2;
 /** A write is due when the input being handled is done. */
 const WRITE_AFTER_RECEIVE = 4;
+/** cork() runs: everything sent goes in one write, a publication too. */
+const CORKED = 8;
+/** While any of these holds, a publication waits for the write that is due. */
+const WRITE_PENDING = RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 export class Link implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
@@ -56,7 +61,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #codec: DeflateCodec | null = null;
   /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
   #readingHeld = false;
-  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE. */
+  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED. */
   #writeState = 0;
   /**
    * A prepared frame delivered while nothing else waited to be written: it goes out ahead of the
@@ -201,8 +206,15 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       connection.sendFrame(message.compressedFrame(codec.sendWindowBits));
       codec.sentShared();
     } else if (this.#leadFrame === null && connection.outputBytes === 0) {
-      // Nothing waits to be written: the frame leads the next write, and whatever the core queues
-      // after it this tick follows it there.
+      const socket = this.#socket!;
+      if ((this.#writeState & WRITE_PENDING) === 0 && socket.writable) {
+        // Nothing queued, no write due: written now, while this connection's objects are at
+        // hand, rather than touched again at the end of the tick (a publication to thousands).
+        socket.write(message.plainFrame);
+        countOut(message.payload.length);
+        return socket.writableLength < socket.writableHighWaterMark ? 'sent' : 'buffered';
+      }
+      // A write is due: the frame leads it, and whatever the core queues after it follows.
       this.#leadFrame = message.plainFrame;
     } else {
       connection.sendFrame(message.plainFrame);
@@ -282,6 +294,17 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       }
     }
     return this.bufferedAmount < this.#socket!.writableHighWaterMark;
+  }
+
+  /** Runs `fn`; everything it sends, publications included, leaves in one socket write. */
+  cork(fn: () => void): void {
+    const corked = (this.#writeState & CORKED) !== 0;
+    this.#writeState |= CORKED;
+    try {
+      fn();
+    } finally {
+      if (!corked) this.#writeState &= ~CORKED;
+    }
   }
 
   writeScheduled(): void {

@@ -84,24 +84,54 @@ describe('write scheduler and cork', () => {
 });
 
 describe('write scheduler and publications', () => {
-  it('writes a publication and what is sent after it in the same tick in one write, in order', async () => {
+  const subscribedPair = async () => {
     const { wss, url } = await startServer();
     after(() => stopServer(wss));
     const [client] = await connect(url, 1);
     const [s] = await serverSides(wss, 1);
     s!.subscribe('room');
-    const count = countWrites(s!.socket);
-    const got = collect(client!);
-    wss.publish('room', 'first');
-    // The publication's frame is counted while it waits for the end of the tick.
-    assert.equal(s!.bufferedAmount, 2 + 'first'.length);
-    s!.send('second');
-    wss.publish('room', 'third');
-    s!.send('fourth');
+    return { wss, client: client!, s: s!, count: countWrites(s!.socket) };
+  };
+
+  it('writes a publication to a connection with nothing queued at once', async () => {
+    const { wss, client, s, count } = await subscribedPair();
+    const got = collect(client);
+    wss.publish('room', 'now');
+    assert.equal(count.writes, 1);
+    assert.equal(s.bufferedAmount, 0);
+    await until(() => got.length === 1, 'the publication');
+    assert.deepEqual(got, ['now']);
+    client.close();
+  });
+
+  it('writes a publication behind what was sent before it in the tick, and what follows, in one write', async () => {
+    const { wss, client, s, count } = await subscribedPair();
+    const got = collect(client);
+    s.send('first');
+    wss.publish('room', 'second');
+    s.send('third');
+    wss.publish('room', 'fourth');
+    assert.equal(count.writes, 0, 'nothing is written before the end of the tick');
     await until(() => got.length === 4, 'four messages');
     assert.deepEqual(got, ['first', 'second', 'third', 'fourth']);
     assert.equal(count.writes, 1);
-    client!.close();
+    client.close();
+  });
+
+  it('cork() keeps a publication for one write with what is sent after it', async () => {
+    const { wss, client, s, count } = await subscribedPair();
+    const got = collect(client);
+    s.cork(() => {
+      wss.publish('room', 'first');
+      // The publication's frame is counted while it waits for the write.
+      assert.equal(s.bufferedAmount, 2 + 'first'.length);
+      s.send('second');
+      wss.publish('room', 'third');
+    });
+    await until(() => got.length === 3, 'three messages');
+    assert.deepEqual(got, ['first', 'second', 'third']);
+    assert.equal(count.writes, 1);
+    client.close();
   });
 
   it('sends a publication before the close frame of a close() in the same tick', async () => {
