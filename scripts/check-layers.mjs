@@ -25,9 +25,9 @@ const LAYERS = {
   protocol: { may: ['protocol/'], why: 'the core is pure: protocol/ imports only itself' },
   pubsub: { may: ['pubsub/', 'broker/broker.ts', 'protocol/errors.ts'], why: 'pubsub/ sees only the broker port and the error family' },
   broker: {
-    may: ['broker/', 'protocol/', 'engine/redis-engine.ts', 'realtime/presence-store.ts', 'realtime/realtime-error.ts'],
+    may: ['broker/', 'protocol/', 'engine/redis-engine.ts', 'engine/redis-link.ts', 'engine/command-timeout.ts', 'engine/redis-unavailable.ts', 'engine/script-runner.ts', 'realtime/presence-store.ts', 'realtime/realtime-error.ts'],
     builtins: true,
-    packages: { redis: ['broker/redis-broker.ts', 'broker/redis-presence-store.ts'] },
+    packages: { redis: ['broker/redis-broker.ts'] },
     why: 'broker/ holds the broker port and its implementations, and the Redis presence store; its redis.ts is the `fullduplex/redis` entry, which also exports the Redis engine',
   },
   engine: {

@@ -8,9 +8,10 @@
  *   const wss = mountRealtime(rt, { server: httpServer, path: '/rt' });
  * Must not: reach into node/ past its public classes.
  */
-import { WebSocket, WebSocketServer, type PreparedMessage, type ServerOptions } from './index.js';
+import { WebSocket, WebSocketServer, type BackpressurePolicy, type PreparedMessage, type ServerOptions } from './index.js';
 import { realtimeDiagnostics } from './node/diagnostics.js';
 import type { EventMap } from './realtime/event-map.js';
+import { heldLimit, LatestQueue } from './realtime/latest-queue.js';
 import { SUBPROTOCOL } from './realtime/protocol.js';
 import { RealtimeServer as CoreRealtimeServer, type RealtimeServerOptions } from './realtime/server/realtime-server.js';
 import type { SharedText } from './realtime/shared-text.js';
@@ -37,7 +38,7 @@ export type { Clock } from './realtime/clock.js';
 export { systemClock } from './realtime/clock.js';
 export { RealtimeError } from './realtime/realtime-error.js';
 export type { EventMap, EventData, EventReply } from './realtime/event-map.js';
-export { CLOSE_CODES, ERROR_CODES, SUBPROTOCOL, parseMessage, serialize, shouldReconnect, channelProblem } from './realtime/protocol.js';
+export { BINARY_TYPES, CLOSE_CODES, ERROR_CODES, SUBPROTOCOL, frameBinary, parseBinary, parseBinaryMessage, parseMessage, serialize, shouldReconnect, channelProblem } from './realtime/protocol.js';
 export type * from './realtime/protocol.js';
 
 /**
@@ -50,40 +51,91 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
   }
 }
 
-/** WebSocketServer options, without the ones mounting decides (handleProtocols). */
-export type MountOptions = Omit<ServerOptions, 'handleProtocols'>;
+/**
+ * WebSocketServer options, without the ones mounting decides (handleProtocols); `backpressure`
+ * is a shorter name for `backpressurePolicy`.
+ */
+export type MountOptions = Omit<ServerOptions, 'handleProtocols'> & { backpressure?: BackpressurePolicy };
 
-/** A text framed once by `server` for all the connections a SharedText goes to. */
-function prepareText(text: string, server: WebSocketServer): PreparedMessage {
-  return server.prepare(text);
+/** A message framed once by `server` for all the connections a SharedText goes to. */
+function prepareShared(data: string | Uint8Array, server: WebSocketServer): PreparedMessage {
+  return server.prepare(data);
 }
+
+type Outgoing = string | Uint8Array | PreparedMessage;
+
+const sizeOf = (message: Outgoing): number =>
+  typeof message === 'string' ? Buffer.byteLength(message) : message instanceof Uint8Array ? message.length : message.payload.length;
 
 /**
  * Adapts one accepted WebSocket to the Transport port. With the `server` that accepted it, the
  * transport can send a SharedText framed once for all (sendShared: the server prepares it on the
  * first send, every other connection sends the same bytes).
+ *
+ * Under the server's backpressurePolicy 'latest', the transport holds messages itself rather
+ * than let the WebSocket drop those without a key: once the socket's buffer would pass
+ * maxBackpressure, every message waits in a LatestQueue, in order, a publication with `latest`
+ * replacing the waiting one of its key; the queue empties as the buffer drains (a ping's write
+ * callback says when everything before it left). So replies and publications without `latest`
+ * are never dropped or reordered, and the socket's buffer stays within the limit plus one message.
+ * Those are held up to `heldLimit(maxBackpressure)` bytes; a reader that lets more pile up is
+ * closed with 1008, as the 'close' policy would have done long before.
  */
 export function webSocketTransport(ws: WebSocket, server?: WebSocketServer): Transport {
+  const open = (): boolean => ws.readyState === WebSocket.OPEN;
+  const write = (message: Outgoing): void => {
+    if (typeof message === 'string' || message instanceof Uint8Array) ws.send(message);
+    else ws.sendPrepared(message);
+  };
+  const max = server?.options.backpressurePolicy === 'latest' ? server.options.maxBackpressure || Infinity : 0;
+  const limit = heldLimit(max);
+  let queue: LatestQueue<Outgoing> | null = null;
+  let waking = false;
+  /** Would the WebSocket's own policy hold this message (link.ts: waiting > 0 and over the limit)? */
+  const fits = (message: Outgoing): boolean => {
+    const waiting = ws.bufferedAmount;
+    return waiting === 0 || waiting + sizeOf(message) <= max;
+  };
+  const flush = (): void => {
+    waking = false;
+    if (!open() || queue === null) return;
+    for (let next = queue.peek(); next !== undefined && fits(next); next = queue.peek()) write(queue.shift()!);
+    if (queue.size > 0) wake();
+  };
+  const wake = (): void => {
+    if (waking) return;
+    waking = true;
+    ws.ping(undefined, undefined, flush);
+  };
+  const deliver = (message: Outgoing, key: string | undefined): void => {
+    if (!open()) return;
+    if (max === 0 || ((queue === null || queue.size === 0) && fits(message))) return write(message);
+    queue ??= new LatestQueue();
+    queue.push(message, key, key === undefined ? sizeOf(message) : 0);
+    if (queue.unkeyedBytes > limit) {
+      queue.clear();
+      ws.close(1008, 'backpressure limit exceeded');
+      return;
+    }
+    wake();
+  };
   const transport: Transport = {
     protocol: ws.protocol,
-    send(text) {
-      if (ws.readyState === WebSocket.OPEN) ws.send(text);
-    },
+    send: (data, key) => deliver(data, key),
     close(code, reason) {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
     },
     onmessage: null,
     onclose: null,
   };
-  if (server) {
-    transport.sendShared = (message: SharedText) => {
-      if (ws.readyState === WebSocket.OPEN) ws.sendPrepared(message.prepared(server, prepareText));
-    };
-  }
+  if (server) transport.sendShared = (message: SharedText, key) => deliver(message.prepared(server, prepareShared), key);
   ws.on('message', (data, isBinary) => {
     transport.onmessage?.(isBinary ? new Uint8Array(data as Buffer) : String(data));
   });
-  ws.on('close', (code, reason) => transport.onclose?.(code, String(reason)));
+  ws.on('close', (code, reason) => {
+    queue?.clear();
+    transport.onclose?.(code, String(reason));
+  });
   ws.on('error', () => {}); // the 'close' that follows carries the outcome
   return transport;
 }
@@ -95,9 +147,11 @@ export function webSocketTransport(ws: WebSocket, server?: WebSocketServer): Tra
  * for the realtime server's maxMessageBytes, so that it answers MESSAGE_TOO_LARGE itself.
  */
 export function mountRealtime(realtime: RealtimeServer<any, any, any>, options: MountOptions): WebSocketServer {
+  const { backpressure, ...rest } = options;
   const wss = new WebSocketServer({
     maxPayload: realtime.limits.maxMessageBytes * 4 + 1024,
-    ...options,
+    ...(backpressure === undefined ? {} : { backpressurePolicy: backpressure }),
+    ...rest,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   wss.on('connection', (ws: WebSocket, request: unknown) => {

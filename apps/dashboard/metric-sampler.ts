@@ -8,7 +8,7 @@
 import os from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
-/** 'peer': another process's own series, relayed through Redis (series-relay.ts). */
+/** 'peer': another process's own series, shared through the engine with --redis (peer-catalog.ts). */
 export type SeriesGroup = 'process' | 'machine' | 'synthetic' | 'peer';
 
 export interface SeriesInfo {

@@ -1,218 +1,218 @@
 /**
- * The live dashboard demo: a server sampling many metric series 20 times a second (this
- * process, the machine, synthetic waves and sensors) and streaming each page the series it
- * chose, over one WebSocket at `<base>ws` with permessage-deflate. Every sample frame is sent
- * with the key 'samples' under the `latest` backpressure policy: a page that cannot keep up
- * gets the newest frame when its connection drains, never a growing queue. "Simulate slow
- * client" makes this server hold the page's socket writes and release them only every
- * `slowReleaseMs`, so the policy can be watched at work (replaced frames, buffered bytes).
+ * The live dashboard demo on the real-time layer: a server sampling forty metric series 20 times
+ * a second (this process, the machine, synthetic waves and sensors) and publishing each sample
+ * (16 bytes, a binary publication) on the series' own channel, `series.<node>.<id>`
+ * (series-channels.ts). A page's selection is
+ * its subscriptions: `authorize` lets it subscribe only to series in the catalog, and
+ * maxChannelsPerConnection caps how many. Reconnecting, resubscribing and recovering what a page
+ * missed while offline (from a short history) are the real-time client's.
  *
- * Wire format, JSON text messages:
- *   page -> server   see viewer-command.ts: {type:'select', series:[id...]}, {type:'slow', on}
- *   server -> page   {type:'catalog', hz, series:[{id,label,unit,group}], selected, limits}
- *                    {type:'selected', series, version}           the selection now streamed
- *                    {type:'samples', seq, version, t, values}   values in the order of `series`
- *                    {type:'stats', sent, replaced, dropped, buffered, maxBuffered, slow}
- *                    {type:'slow', on}                             the toggle took effect
- *                    {type:'error', code, text}                    the last input was refused
- * `seq` counts this connection's sample frames, so a page sees how many it never got; the
- * catalog is sent again when other processes' series appear or go (with --redis).
- * Bad input: refusals as above; more than LIMITS.maxPayload bytes: 1009; flooding: 1008.
+ * Every sample is published with `latest: 'sample'` on a WebSocketServer whose backpressure
+ * policy is 'latest': a page that cannot keep up gets the newest sample of each series when its
+ * connection drains, never a growing queue. "Simulate slow client" makes this server hold that
+ * page's socket writes and release them only every `slowReleaseMs`, so that the policy can be
+ * watched at work (replaced frames, a bounded buffer).
+ *
+ * Wire (fdx.v1 at <base>rt; docs/protocol.md):
+ *   welcome          {node, compression, hz, series: [{id, label, unit, group, channel}], defaults, limits}
+ *   channel series.<node>.<id>: binary publications of one sample each (sample-codec.ts: t, v)
+ *   server -> page   event catalog {series}                  when other processes come or go (--redis)
+ *                    event stats {buffered, maxBuffered, slow}   every statsMs: bytes waiting in the socket
+ *   page -> server   request slow {on: boolean} -> {on}
+ * Bad input: CHANNEL_FORBIDDEN (a channel that is no series, or a publish), TOO_MANY_CHANNELS,
+ * INVALID_PAYLOAD, UNKNOWN_EVENT, RATE_LIMITED then close 4001 (events), MESSAGE_TOO_LARGE,
+ * 1009 past maxPayload, 1008 for a page subscribing faster than LIMITS.subscribes.
+ * Must not: reach into src/ (public entry points only).
  */
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer, type WebSocket } from 'fullduplex';
-import type { CreateDemo, Demo } from '../shared/demo.js';
+import type { WebSocket } from 'fullduplex';
+import { MemoryEngine, RealtimeServer, mountRealtime, type Engine, type RealtimeConnection } from 'fullduplex/realtime';
 import { buildBrowserBundle } from '../shared/browser-bundle.js';
+import type { CreateDemo, Demo } from '../shared/demo.js';
 import { servePublicFiles, upgradeAt } from '../shared/demo-endpoints.js';
+import { openRedisEngine } from '../shared/open-redis-engine.js';
 import { PublicFolder } from '../shared/public-folder.js';
 import { RateLimiter } from '../shared/rate-limiter.js';
-import { MetricSampler, type SeriesInfo } from './metric-sampler.js';
-import { SeriesRelay } from './series-relay.js';
-import { readViewerCommand, type Refusal } from './viewer-command.js';
+import { MetricSampler } from './metric-sampler.js';
+import { PeerCatalog } from './peer-catalog.js';
+import { encodeSample } from './sample-codec.js';
+import { WantedChannels, readToggle, seriesChannel, type CatalogEntry } from './series-channels.js';
 
 export const LIMITS = {
   /** Time between two samples: 20 Hz. */
   tickMs: 50,
-  /** Series one page may stream at once. */
+  /** Series (channels) one page may stream at once: TOO_MANY_CHANNELS past it. */
   maxSelected: 16,
-  /** Largest message a page may send; bigger ones are closed with 1009. */
-  maxPayload: 4 * 1024,
-  /** Bytes waiting in a connection's buffer before the `latest` policy holds its frames: small, so that
-   * "simulate slow client" shows the policy within a second (a compressed frame of 16 values is ~70 bytes). */
-  maxBackpressure: 1024,
+  /** Largest fdx.v1 message a page may send: MESSAGE_TOO_LARGE past it. */
+  maxMessageBytes: 4 * 1024,
+  /** Largest WebSocket message: closed with 1009 past it. */
+  maxPayload: 16 * 1024,
+  /** Bytes waiting in a connection's buffer before the `latest` policy holds its frames: room for a tick of
+   * every series a page may select (about 130 bytes each), small enough that "simulate slow client"
+   * shows the policy within a second. */
+  maxBackpressure: 8 * 1024,
   /** With "simulate slow client", the connection's writes are released this often. */
   slowReleaseMs: 2000,
-  /** A stats message every this many ticks. */
-  statsEveryTicks: 5,
-  /** Page messages: a burst of 20, then 10 a second; 40 refusals in a row close with 1008. */
-  rate: { burst: 20, perSecond: 10, maxStrikes: 40 },
+  /** A stats event this often. */
+  statsMs: 250,
+  /** Samples kept per series: 10 s, so that a page that was offline that long has no hole. */
+  historySize: 200,
+  historyTtlMs: 60_000,
+  /** A series nobody watches is still published this long, for pages reconnecting. */
+  graceMs: 30_000,
+  /** Events (the slow toggle): 10 a second after a burst of 20 (RATE_LIMITED); 40 refused in a row close with 4001. */
+  events: { publishRatePerSecond: 10, publishBurst: 20, floodLimit: 40 },
+  /** Subscriptions: a burst of 32 (twice a whole selection), then 10 a second; faster closes with 1008. */
+  subscribes: { burst: 32, perSecond: 10, maxStrikes: 1 },
 } as const;
 
 /** The series a page streams before it chooses. */
 export const DEFAULT_SELECTION = ['process.cpu.user', 'process.memory.heapUsed', 'process.eventLoop.delay', 'synthetic.sine'];
 
-/** One page's connection. */
+/** What the server keeps of one page (the connection's `data`). */
 interface Viewer {
-  ws: WebSocket;
-  limiter: RateLimiter;
-  /** Indexes of the selected series in the catalog, in the page's order. */
-  ids: string[];
-  version: number;
-  seq: number;
-  sent: number;
-  replaced: number;
-  dropped: number;
+  /** The page's WebSocket, whose writes "simulate slow client" holds. */
+  ws: WebSocket | undefined;
+  subscribes: RateLimiter;
+  /** The most bytes seen waiting in its socket's buffer. */
   maxBuffered: number;
   /** Releases the held writes every slowReleaseMs while "simulate slow client" is on. */
   slowTimer: NodeJS.Timeout | null;
 }
 
-const json = (value: object): string => JSON.stringify(value);
+type Page = RealtimeConnection<any, Viewer>;
+
+/** With the 'latest' backpressure policy, a waiting sample of a series is replaced by a newer one. */
+const LATEST_SAMPLE = { latest: 'sample' };
 
 export const createDemo: CreateDemo = async (context) => {
-  const base = context.basePath;
-  const here = fileURLToPath(new URL('.', import.meta.url));
+  const here = fileURLToPath(new URL('./', import.meta.url));
   const bundle = await buildBrowserBundle({ entry: `${here}browser/main.js`, outDir: `${context.dataDir}/bundle`, fileName: 'app.js' });
   const files = new PublicFolder(`${here}public`, {
     'app.js': bundle,
     'uplot.css': fileURLToPath(import.meta.resolve('uplot/dist/uPlot.min.css')),
   });
 
+  const history = { historySize: LIMITS.historySize, historyTtlMs: LIMITS.historyTtlMs };
+  const engine: Engine = context.redisUrl
+    ? await openRedisEngine(context.redisUrl, { keyPrefix: 'fdx-demo:dashboard:', ...history })
+    : new MemoryEngine(history);
+  const node = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const sampler = new MetricSampler();
-  let relay: SeriesRelay | null = null; // opened once everything it calls back exists
-  const wss = new WebSocketServer({
+  const own: CatalogEntry[] = sampler.catalog.map((info) => ({ ...info, channel: seriesChannel(node, info.id) }));
+  let peers: PeerCatalog | null = null;
+  let channels = new Set(own.map((entry) => entry.channel));
+  const catalog = (): CatalogEntry[] => (peers ? [...own, ...peers.catalog()] : own);
+
+  // Each page's WebSocket by its upgrade request, which the real-time connection keeps as its handshake.
+  const sockets = new WeakMap<object, WebSocket>();
+  const realtime = new RealtimeServer<any, any, Viewer>({
+    engine,
+    maxChannelsPerConnection: LIMITS.maxSelected,
+    maxMessageBytes: LIMITS.maxMessageBytes,
+    ...LIMITS.events,
+    authenticate: ({ request }) => ({ ws: sockets.get(request as object), subscribes: new RateLimiter(LIMITS.subscribes), maxBuffered: 0, slowTimer: null }),
+    authorize: (connection: Page, channel, action) => {
+      if (action !== 'subscribe') return false; // samples come from the server only
+      if (connection.data.subscribes.take() !== 'accept') {
+        connection.close(1008, 'too many subscriptions');
+        return false;
+      }
+      return channels.has(channel);
+    },
+    welcome: (connection: Page) => ({
+      node,
+      compression: connection.data.ws?.extensions ?? '',
+      hz: 1000 / LIMITS.tickMs,
+      series: catalog(),
+      defaults: DEFAULT_SELECTION,
+      limits: { maxSelected: LIMITS.maxSelected, maxBackpressure: LIMITS.maxBackpressure, slowReleaseMs: LIMITS.slowReleaseMs },
+    }),
+    onDisconnect: (connection: Page) => stopSlow(connection.data),
+  });
+  const wss = mountRealtime(realtime, {
     noServer: true,
     maxPayload: LIMITS.maxPayload,
     perMessageDeflate: { threshold: 0, serverNoContextTakeover: false },
     maxBackpressure: LIMITS.maxBackpressure,
-    backpressurePolicy: 'latest',
+    backpressure: 'latest',
   });
-  const viewers = new Set<Viewer>();
+  wss.on('connection', (ws: WebSocket, request: object) => sockets.set(request, ws));
 
-  const catalog = (): readonly SeriesInfo[] => (relay ? [...sampler.catalog, ...relay.remoteCatalog()] : sampler.catalog);
-  const catalogMessage = (viewer: Viewer) =>
-    json({
-      type: 'catalog',
-      hz: 1000 / LIMITS.tickMs,
-      series: catalog(),
-      selected: viewer.ids,
-      limits: { maxSelected: LIMITS.maxSelected, maxBackpressure: LIMITS.maxBackpressure, slowReleaseMs: LIMITS.slowReleaseMs },
-    });
-  function sendCatalogToAll(): void {
-    const known = new Set(catalog().map((info) => info.id));
-    for (const viewer of viewers) {
-      const kept = viewer.ids.filter((id) => known.has(id));
-      if (kept.length !== viewer.ids.length) select(viewer, kept);
-      viewer.ws.send(catalogMessage(viewer), { key: 'catalog' });
-    }
-  }
-
-  const refuse = (viewer: Viewer, refusal: Refusal) => viewer.ws.send(json({ type: 'error', ...refusal }), { key: 'error' });
-  const select = (viewer: Viewer, ids: string[]) => {
-    viewer.ids = ids;
-    viewer.version++;
-    viewer.ws.send(json({ type: 'selected', series: ids, version: viewer.version }), { key: 'selected' });
+  const stopSlow = (viewer: Viewer) => {
+    if (viewer.slowTimer === null) return;
+    clearInterval(viewer.slowTimer);
+    viewer.slowTimer = null;
+    const socket = viewer.ws?.socket;
+    while (socket && socket.writableCorked > 0) socket.uncork();
   };
-  const setSlow = (viewer: Viewer, on: boolean) => {
-    const socket = viewer.ws.socket;
-    if (on && viewer.slowTimer === null && socket) {
+  realtime.on('slow', (data, connection: Page) => {
+    const on = readToggle(data);
+    const viewer = connection.data;
+    const socket = viewer.ws?.socket;
+    if (!on) stopSlow(viewer);
+    else if (viewer.slowTimer === null && socket) {
       socket.cork();
       viewer.slowTimer = setInterval(() => {
         // Lets out what was held, then holds again: a link that delivers in bursts.
         socket.uncork();
         socket.cork();
       }, LIMITS.slowReleaseMs);
-    } else if (!on && viewer.slowTimer !== null) {
-      clearInterval(viewer.slowTimer);
-      viewer.slowTimer = null;
-      while (socket && socket.writableCorked > 0) socket.uncork();
     }
-    viewer.ws.send(json({ type: 'slow', on }), { key: 'slow' });
-  };
-
-  wss.on('connection', (ws: WebSocket) => {
-    const viewer: Viewer = {
-      ws,
-      limiter: new RateLimiter(LIMITS.rate),
-      ids: DEFAULT_SELECTION,
-      version: 0,
-      seq: 0,
-      sent: 0,
-      replaced: 0,
-      dropped: 0,
-      maxBuffered: 0,
-      slowTimer: null,
-    };
-    viewers.add(viewer);
-    ws.on('error', () => {}); // the 'close' that follows says it all
-    ws.on('dropped', (reason: string) => {
-      if (reason === 'replaced') viewer.replaced++;
-      else viewer.dropped++;
-    });
-    ws.on('close', () => {
-      viewers.delete(viewer);
-      if (viewer.slowTimer !== null) clearInterval(viewer.slowTimer);
-    });
-    ws.on('message', (data, isBinary) => {
-      const verdict = viewer.limiter.take();
-      if (verdict === 'flooding') return ws.close(1008, 'too many messages');
-      if (verdict === 'refuse') return refuse(viewer, { code: 'rate-limited', text: 'too many messages: slow down' });
-      if (isBinary) return refuse(viewer, { code: 'binary-not-accepted', text: 'messages are JSON text' });
-      const known = new Set(catalog().map((info) => info.id));
-      const command = readViewerCommand(String(data), known, LIMITS);
-      if ('code' in command) return refuse(viewer, command);
-      if (command.type === 'select') select(viewer, command.series);
-      else setSlow(viewer, command.on);
-    });
-    ws.send(catalogMessage(viewer), { key: 'catalog' });
-    select(viewer, viewer.ids);
+    return { on: viewer.slowTimer !== null };
   });
 
-  if (context.redisUrl) relay = await SeriesRelay.open(context.redisUrl, sampler.catalog, () => sendCatalogToAll());
-  const index = new Map<string, number>(sampler.catalog.map((info, i) => [info.id, i]));
-  let ticks = 0;
-  const timer = setInterval(() => {
+  const catalogChanged = () => {
+    channels = new Set(catalog().map((entry) => entry.channel));
+    realtime.broadcast('catalog', { series: catalog() });
+  };
+  // Across processes, this process's own series are always published: other processes' pages may watch them.
+  if (context.redisUrl) peers = await PeerCatalog.open(engine, node, sampler.catalog.filter((info) => info.group === 'process'), catalogChanged);
+  const shared = new Set(peers ? own.filter((entry) => entry.group === 'process').map((entry) => entry.channel) : []);
+
+  const wanted = new WantedChannels(LIMITS.graceMs);
+  const tick = setInterval(() => {
     const t = Date.now();
     const values = sampler.sample();
-    relay?.publish(t, values);
-    const valueOf = (id: string): number | null => {
-      const i = index.get(id);
-      if (i !== undefined) return round(values[i]!);
-      return relay === null ? null : relay.value(id);
-    };
-    ticks++;
-    for (const viewer of viewers) {
-      const { ws } = viewer;
-      viewer.seq++;
-      const result = ws.send(json({ type: 'samples', seq: viewer.seq, version: viewer.version, t, values: viewer.ids.map(valueOf) }), { key: 'samples' });
-      if (result === 'sent') viewer.sent++;
-      viewer.maxBuffered = Math.max(viewer.maxBuffered, ws.bufferedAmount);
-      if (ticks % LIMITS.statsEveryTicks === 0) {
-        const { sent, replaced, dropped, maxBuffered } = viewer;
-        ws.send(json({ type: 'stats', sent, replaced, dropped, buffered: ws.bufferedAmount, maxBuffered, slow: viewer.slowTimer !== null }), { key: 'stats' });
-      }
+    const subscribed = new Set<string>();
+    for (const connection of realtime.connections.values()) {
+      for (const channel of connection.channels) subscribed.add(channel);
+      const viewer = connection.data;
+      viewer.maxBuffered = Math.max(viewer.maxBuffered, viewer.ws?.bufferedAmount ?? 0);
     }
+    wanted.update(subscribed, t);
+    own.forEach(({ channel }, i) => {
+      if (!wanted.has(channel) && !shared.has(channel)) return;
+      realtime.publish(channel, encodeSample(t, values[i]!), LATEST_SAMPLE).catch(() => undefined); // a failure costs one sample
+    });
   }, LIMITS.tickMs);
+  const stats = setInterval(() => {
+    for (const connection of realtime.connections.values()) {
+      const viewer = connection.data;
+      const buffered = viewer.ws?.bufferedAmount ?? 0;
+      viewer.maxBuffered = Math.max(viewer.maxBuffered, buffered);
+      connection.emit('stats', { buffered, maxBuffered: viewer.maxBuffered, slow: viewer.slowTimer !== null });
+    }
+  }, LIMITS.statsMs);
 
   const demo: Demo = {
     name: 'dashboard',
     title: 'Live dashboard',
     summary:
-      'Forty metric series (this process, the machine, synthetic waves and sensors) sampled 20 times a second and streamed, compressed, to each tab, which picks the series it charts. Turn on "simulate slow client": the server then holds that tab\'s socket writes and releases them in bursts, and the `latest` backpressure policy keeps only the newest frame waiting instead of a growing queue; the tab shows how many frames were replaced and how many bytes ever waited.',
-    handleRequest: servePublicFiles(files, base),
-    handleUpgrade: upgradeAt(wss, `${base}ws`),
+      'Forty metric series (this process, the machine, synthetic waves and sensors) sampled 20 times a second, each published on its own channel of the real-time layer and streamed, compressed, to each tab, which subscribes to the series it charts. Turn on "simulate slow client": the server then holds that tab\'s socket writes and releases them in bursts, and the `latest` backpressure policy keeps only the newest sample of each series waiting instead of a growing queue; the tab shows how many frames were replaced and how many bytes ever waited. When a tab loses its connection, the real-time client reconnects by itself and recovers the samples it missed from each channel\'s short history, so its charts have no hole.',
+    handleRequest: servePublicFiles(files, context.basePath),
+    handleUpgrade: upgradeAt(wss, `${context.basePath}rt`),
     async close() {
-      clearInterval(timer);
-      for (const viewer of viewers) setSlow(viewer, false);
+      clearInterval(tick);
+      clearInterval(stats);
+      for (const connection of realtime.connections.values()) stopSlow(connection.data);
       sampler.close();
+      await peers?.close();
+      await realtime.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await relay?.close();
+      await engine.close();
     },
   };
   return demo;
 };
-
-/** Four significant decimals are plenty for a chart and keep frames small. */
-function round(value: number): number {
-  return Math.round(value * 1e4) / 1e4;
-}

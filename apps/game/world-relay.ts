@@ -1,20 +1,22 @@
 /**
  * The arena across processes (--redis): each process stays authoritative for the players
- * connected to it and, every tick, publishes their positions on one broker channel as a STATE
- * frame behind its origin id; it draws the other processes' players from their latest frame.
- * Remote players get ids of this process's own (0x8000 and up), so ids never collide, and are
- * forgotten when their process stays silent for REMOTE_TIMEOUT_MS.
+ * connected to it and, every tick, publishes their records as one binary STATE on the engine's
+ * channel `arena:world`, named by its origin (a random id per process); it draws the other
+ * processes' players from their latest STATE. Remote players get ids of this process's own
+ * (0x8000 and up), so ids never collide, and are forgotten when their process stays silent for
+ * REMOTE_TIMEOUT_MS. Any Engine will do: a RedisEngine joins processes, and one MemoryEngine
+ * joins relays in one process (as the tests do).
  * What this does not do, by design: players of different processes do not interact (there is
- * no contact between players in this arena), and remote players are one Redis hop late.
- * Must not: block a tick on Redis (publishing is fire-and-forget; a failure costs one frame).
+ * no contact between players in this arena), and remote players are one engine hop late.
+ * Must not: block a tick on the engine (publishing is fire-and-forget; a failure costs one
+ * frame), or close the engine (its owner does).
  */
 import { randomBytes } from 'node:crypto';
-import { RedisBroker } from 'fullduplex/redis';
-import { decodeServerFrame, encodeState, type PlayerState } from './game-frames.js';
+import type { Engine, EnginePublication } from 'fullduplex/realtime';
+import { decodeState, encodeState, type PlayerState } from './game-frames.js';
 
 export const REMOTE_TIMEOUT_MS = 1000;
-const CHANNEL = 'game:world';
-const ORIGIN_BYTES = 8;
+export const WORLD_CHANNEL = 'arena:world';
 const FIRST_REMOTE_ID = 0x8000;
 
 interface RemoteProcess {
@@ -23,37 +25,29 @@ interface RemoteProcess {
 }
 
 export class WorldRelay {
-  readonly #broker: RedisBroker;
-  readonly #origin = randomBytes(ORIGIN_BYTES);
+  readonly #engine: Engine;
+  readonly #origin = randomBytes(8).toString('hex');
   readonly #remotes = new Map<string, RemoteProcess>();
   /** `${origin}/${their id}` -> the id this process shows. */
   readonly #ids = new Map<string, number>();
   #nextId = FIRST_REMOTE_ID;
   #tick = 0;
+  #unsubscribe: (() => Promise<void>) | null = null;
 
-  private constructor(broker: RedisBroker) {
-    this.#broker = broker;
+  private constructor(engine: Engine) {
+    this.#engine = engine;
   }
 
-  static async open(url: string): Promise<WorldRelay> {
-    const broker = new RedisBroker({ url, keyPrefix: 'fdx-game:' });
-    const relay = new WorldRelay(broker);
-    try {
-      await broker.subscribe(CHANNEL, (bytes) => relay.#received(bytes));
-    } catch (error) {
-      await broker.close().catch(() => undefined);
-      throw error;
-    }
+  /** A relay on `engine`, receiving once this resolves. */
+  static async open(engine: Engine): Promise<WorldRelay> {
+    const relay = new WorldRelay(engine);
+    relay.#unsubscribe = await engine.subscribe(WORLD_CHANNEL, (publication) => relay.#received(publication));
     return relay;
   }
 
   /** Publishes this process's players of this tick. */
   publish(players: PlayerState[]): void {
-    const state = encodeState({ tick: ++this.#tick, players });
-    const bytes = new Uint8Array(ORIGIN_BYTES + state.length);
-    bytes.set(this.#origin, 0);
-    bytes.set(state, ORIGIN_BYTES);
-    this.#broker.publish(CHANNEL, bytes).catch(() => undefined);
+    this.#engine.publish(WORLD_CHANNEL, encodeState({ tick: ++this.#tick, players }), { origin: this.#origin }).catch(() => undefined);
   }
 
   /** The other processes' players, with this process's ids for them. */
@@ -71,22 +65,21 @@ export class WorldRelay {
     return all;
   }
 
+  /** Stops receiving (the engine stays open). */
   async close(): Promise<void> {
-    await this.#broker.close().catch(() => undefined);
+    await this.#unsubscribe?.().catch(() => undefined);
+    this.#unsubscribe = null;
   }
 
-  #received(bytes: Uint8Array): void {
-    if (bytes.length < ORIGIN_BYTES) return;
-    const origin = Buffer.from(bytes.subarray(0, ORIGIN_BYTES));
-    if (origin.equals(this.#origin)) return;
-    const frame = decodeServerFrame(bytes.subarray(ORIGIN_BYTES));
-    if (frame === null || frame.type !== 'state') return;
-    const name = origin.toString('hex');
+  #received({ origin, data }: EnginePublication): void {
+    if (origin === undefined || origin === this.#origin || !(data instanceof Uint8Array)) return;
+    const frame = decodeState(data);
+    if (frame === null) return;
     const players = frame.players.map((player) => {
-      const id = this.#localId(`${name}/${player.id}`);
+      const id = this.#localId(`${origin}/${player.id}`);
       return { ...player, id, hue: (id * 137) % 360, ack: 0 };
     });
-    this.#remotes.set(name, { lastSeenMs: Date.now(), players });
+    this.#remotes.set(origin, { lastSeenMs: Date.now(), players });
   }
 
   #localId(key: string): number {

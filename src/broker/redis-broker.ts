@@ -6,7 +6,8 @@
  * - Bytes in, bytes out: payloads travel as Buffers and subscriptions run in buffer mode.
  * - A failure is never silent: commands are never queued while Redis is unreachable (the
  *   offline queue is off and readiness is checked first), so publish() rejects at once with
- *   BROKER_UNAVAILABLE instead of waiting or dropping the message later.
+ *   BROKER_UNAVAILABLE instead of waiting or dropping the message later; a Redis that is reached
+ *   but does not answer fails a command after `commandTimeoutMs` the same way.
  * - An outage never crashes the process: both clients have an 'error' listener, and they
  *   reconnect for ever with a backoff that doubles from 50 ms up to `maxReconnectDelayMs`.
  * - Subscriptions are the broker's own state (`#wanted`); Redis is brought in line with it
@@ -16,6 +17,8 @@
  * Must not: know about WebSockets, or import anything but the Broker port and `redis`.
  */
 import { createClient } from 'redis';
+import { commandTimeoutOf, withTimeout } from '../engine/command-timeout.js';
+import { releaseClient } from '../engine/redis-link.js';
 import { BrokerError, type Broker, type BrokerMessageHandler } from './broker.js';
 
 /** The part of a node-redis client (v4 and later) the broker uses. */
@@ -28,14 +31,6 @@ export interface RedisConnection {
   unsubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => unknown, bufferMode: true): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
   off(event: string, listener: (...args: any[]) => void): unknown;
-}
-
-/** Closing methods, which changed names between node-redis majors (quit/disconnect in v4). */
-interface ClosableConnection {
-  close?(): Promise<unknown>;
-  destroy?(): unknown;
-  quit?(): Promise<unknown>;
-  disconnect?(): Promise<unknown>;
 }
 
 export interface RedisBrokerOptions {
@@ -52,11 +47,18 @@ export interface RedisBrokerOptions {
   subscriber?: RedisConnection;
   /** Longest wait between two reconnection attempts. Default 2000. */
   maxReconnectDelayMs?: number;
+  /**
+   * Longest wait for Redis to answer a publish or a (un)subscription, in ms; past it the call
+   * rejects with BROKER_UNAVAILABLE (a publish that timed out may still be delivered). Default 5000.
+   */
+  commandTimeoutMs?: number;
 }
 
 type Listener = (message: Buffer, channel: Buffer) => void;
 
 const FIRST_RECONNECT_DELAY_MS = 50;
+/** setTimeout's longest delay. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
 const noop = (): void => {};
 
 export class RedisBroker implements Broker {
@@ -64,6 +66,7 @@ export class RedisBroker implements Broker {
   readonly #subscriber: RedisConnection;
   readonly #owned: boolean[];
   readonly #keyPrefix: string;
+  readonly #timeoutMs: number;
   /** What the user subscribed to; the listener reads it at delivery time. */
   readonly #wanted = new Map<string, BrokerMessageHandler>();
   /** Channels the subscriber client holds our listener for (and resubscribes after a reconnection). */
@@ -91,6 +94,7 @@ export class RedisBroker implements Broker {
     const url = options.url ?? 'redis://127.0.0.1:6379';
     const maxDelayMs = options.maxReconnectDelayMs ?? 2000;
     this.#keyPrefix = options.keyPrefix ?? 'fdx:';
+    this.#timeoutMs = commandTimeoutOf(options.commandTimeoutMs);
     const make = (): RedisConnection =>
       createClient({
         url,
@@ -166,15 +170,21 @@ export class RedisBroker implements Broker {
     ]);
   }
 
-  /** Connects `connection` if needed; settles on its first 'ready' or first 'error'. */
+  /**
+   * Connects `connection` if needed; settles on its first 'ready' or first 'error', or after
+   * `commandTimeoutMs` (a Redis that accepts the connection but never answers).
+   */
   #start(connection: RedisConnection): Promise<void> {
     if (connection.isReady) return Promise.resolve();
     const started = new Promise<void>((resolve) => {
       const settle = (): void => {
+        clearTimeout(timer);
         connection.off('ready', settle);
         connection.off('error', settle);
         resolve();
       };
+      const timer = setTimeout(settle, Math.min(this.#timeoutMs, MAX_WAIT_MS));
+      timer.unref?.();
       connection.on('ready', settle);
       connection.on('error', settle);
     });
@@ -188,7 +198,7 @@ export class RedisBroker implements Broker {
   #send(channel: string, message: Buffer): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError());
     if (!this.#publisher.isReady) return Promise.reject(this.#unavailableError(this.#lastError));
-    return this.#publisher.publish(this.#keyPrefix + channel, message).then(noop, (error: unknown) => {
+    return withTimeout(this.#publisher.publish(this.#keyPrefix + channel, message), this.#timeoutMs).then(noop, (error: unknown) => {
       throw this.#failure(error);
     });
   }
@@ -213,7 +223,7 @@ export class RedisBroker implements Broker {
       return;
     }
     if (wanted) {
-      await this.#subscriber.subscribe(this.#keyPrefix + channel, this.#listenerFor(channel), true);
+      await withTimeout(this.#subscriber.subscribe(this.#keyPrefix + channel, this.#listenerFor(channel), true), this.#timeoutMs);
       this.#remote.add(channel);
     } else {
       await this.#dropRemote(channel);
@@ -221,7 +231,7 @@ export class RedisBroker implements Broker {
   }
 
   async #dropRemote(channel: string): Promise<void> {
-    await this.#subscriber.unsubscribe(this.#keyPrefix + channel, this.#listenerFor(channel), true);
+    await withTimeout(this.#subscriber.unsubscribe(this.#keyPrefix + channel, this.#listenerFor(channel), true), this.#timeoutMs);
     this.#remote.delete(channel);
     this.#listeners.delete(channel);
   }
@@ -253,17 +263,9 @@ export class RedisBroker implements Broker {
       connection.off('error', this.#onError);
       return;
     }
-    const closable = connection as RedisConnection & ClosableConnection;
-    try {
-      if (connection.isReady) {
-        // Graceful: replies to publications already sent are still awaited.
-        await (closable.close ? closable.close() : closable.quit?.());
-      } else if (connection.isOpen) {
-        await (closable.destroy ? closable.destroy() : closable.disconnect?.());
-      }
-    } catch {
-      // Already closed by a racing failure: nothing is left to release.
-    }
+    // Graceful (replies to publications already sent are still awaited), unless Redis does not
+    // answer the goodbye within commandTimeoutMs.
+    await releaseClient(connection, this.#timeoutMs);
     // The 'error' listener stays: a socket torn down above may still report its end.
   }
 

@@ -1,43 +1,46 @@
 /**
- * The PresenceStore port on Redis (7.0 and later; no hash-field TTL needed): per channel a
- * sorted set of entry fields scored by their expiry, and a hash of the entries' JSON, both under
- * one hash tag. A write is one Lua script that sets and removes entries (expiry from Redis's own
- * clock, so processes' clocks do not matter) and publishes the change; a read is one script that
- * first drops expired entries. Changes reach the other processes through a RedisBroker on the
- * same two connections (one for commands, one subscribed).
+ * The PresenceStore port on Redis (standalone 7.0+ or Redis Cluster; no hash-field TTL needed):
+ * per channel a sorted set of entry fields scored by their expiry, and a hash of the entries'
+ * JSON, both under one hash tag. A write is one Lua script that sets and removes entries (expiry
+ * from Redis's own clock, so processes' clocks do not matter) and SPUBLISHes the change on the
+ * channel's sharded pub/sub channel, which carries the same hash tag: on a cluster the keys, the
+ * script and the notification stay on the one node that owns the slot, instead of classic
+ * pub/sub's copy to every node. A read is one script that first drops expired entries.
+ * Redis is reached through the engine's RedisLink (commands routed by key, sharded
+ * subscriptions restored after a reconnection, every wait bounded by `commandTimeoutMs`).
  *
  * Keys, for channel C and prefix P: `P{presence:C}:expiry` (ZSET field -> expiry ms),
  * `P{presence:C}:entries` (HASH field -> entry JSON), field = `node|user`; notifications on the
- * pub/sub channel `P{presence:C}`. Both keys expire 3 x ttlMs after the last write, so an
+ * sharded channel `P{presence:C}`. Both keys expire 3 x ttlMs after the last write, so an
  * abandoned channel leaves nothing behind.
  * Must not: know about connections or ticks; lose an error (every failure rejects UNAVAILABLE).
  */
-import { createClient } from 'redis';
+import { commandTimeoutOf } from '../engine/command-timeout.js';
+import { makeRedisLink, type RedisLink, type ShardedListener } from '../engine/redis-link.js';
+import { redisUnavailable } from '../engine/redis-unavailable.js';
+import { ScriptRunner } from '../engine/script-runner.js';
 import type { PresenceChange, PresenceEntry, PresenceHandler, PresenceStore } from '../realtime/presence-store.js';
 import { RealtimeError } from '../realtime/realtime-error.js';
-import { RedisBroker, type RedisConnection } from './redis-broker.js';
 
 export interface RedisPresenceStoreOptions {
-  /** Where Redis listens. Default 'redis://127.0.0.1:6379'. */
+  /** One Redis. Default 'redis://127.0.0.1:6379' (ignored with `clusterUrls`). */
   url?: string;
+  /** A Redis Cluster: URLs of one or more of its nodes. */
+  clusterUrls?: string[];
   /** Prepended to every key and notification channel. Default 'fdx:'. */
   keyPrefix?: string;
   /** How long an entry lives after its last write, in ms. Default 15000. */
   ttlMs?: number;
   /** Longest wait between two reconnection attempts. Default 2000. */
   maxReconnectDelayMs?: number;
+  /** Longest wait for Redis to answer a read, a write or a subscription, in ms. Default 5000. */
+  commandTimeoutMs?: number;
 }
 
-/** The part of a node-redis client the store uses besides the broker's part. */
-interface CommandConnection extends RedisConnection {
-  sendCommand(args: string[]): Promise<unknown>;
-  close?(): Promise<unknown>;
-  destroy?(): unknown;
-  quit?(): Promise<unknown>;
-  disconnect?(): Promise<unknown>;
-}
-
-/** KEYS: expiry, entries. ARGV: ttlMs, notification channel ('' for none), payload, number of set pairs, pairs (field, json)..., removed fields... */
+/**
+ * KEYS: expiry, entries, notification channel.
+ * ARGV: ttlMs, notify ('1' or ''), payload, number of set pairs, pairs (field, json)..., removed fields...
+ */
 const WRITE = `
 local t = redis.call('TIME')
 local ttl = tonumber(ARGV[1])
@@ -55,10 +58,10 @@ while i <= #ARGV do
 end
 redis.call('PEXPIRE', KEYS[1], ttl * 3)
 redis.call('PEXPIRE', KEYS[2], ttl * 3)
-if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+if ARGV[2] ~= '' then redis.call('SPUBLISH', KEYS[3], ARGV[3]) end
 return 1`;
 
-/** KEYS: expiry, entries. Drops expired entries, then returns the entries' JSON texts. */
+/** KEYS: expiry, entries, notification channel (unused). Drops expired entries, then returns the entries' JSON texts. */
 const READ = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -67,50 +70,48 @@ for _, field in ipairs(expired) do redis.call('HDEL', KEYS[2], field) end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) end
 return redis.call('HVALS', KEYS[2])`;
 
-const FIRST_RECONNECT_DELAY_MS = 50;
+/** A channel's subscribers here, and the one sharded subscription they share. */
+interface Subscription {
+  handlers: Set<PresenceHandler>;
+  /** This subscription's own listener: leaving never removes a newer subscription's. */
+  listener: ShardedListener;
+  ready: Promise<void>;
+}
 
 export class RedisPresenceStore implements PresenceStore {
   readonly ttlMs: number;
   readonly #prefix: string;
-  readonly #client: CommandConnection;
-  readonly #subscriber: CommandConnection;
-  readonly #broker: RedisBroker;
-  /** Settles when the command connection first became ready or first failed. */
-  readonly #started: Promise<void>;
-  /** Notification channel -> the handlers of its subscribers. */
-  readonly #handlers = new Map<string, Set<PresenceHandler>>();
+  readonly #link: RedisLink;
+  readonly #scripts: ScriptRunner;
+  readonly #connected: Promise<void>;
+  /** Notification channel -> its subscription here. */
+  readonly #subscriptions = new Map<string, Subscription>();
+  #lastError: unknown;
   #closed = false;
 
   constructor(options: RedisPresenceStoreOptions = {}) {
     this.ttlMs = options.ttlMs ?? 15_000;
     if (!(this.ttlMs > 0)) throw new TypeError('ttlMs must be a number > 0');
     this.#prefix = options.keyPrefix ?? 'fdx:';
-    const maxDelayMs = options.maxReconnectDelayMs ?? 2000;
-    const make = (): CommandConnection =>
-      createClient({
-        url: options.url ?? 'redis://127.0.0.1:6379',
-        disableOfflineQueue: true,
-        socket: { reconnectStrategy: (retries: number) => Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** retries, maxDelayMs) },
-      }) as unknown as CommandConnection;
-    this.#client = make();
-    this.#subscriber = make();
-    for (const connection of [this.#client, this.#subscriber]) connection.on('error', () => {}); // the broker and the commands report failures
-    this.#started = new Promise<void>((resolve) => {
-      const settle = (): void => {
-        this.#client.off('ready', settle);
-        this.#client.off('error', settle);
-        resolve();
-      };
-      this.#client.on('ready', settle);
-      this.#client.on('error', settle);
+    this.#link = makeRedisLink({
+      url: options.url ?? 'redis://127.0.0.1:6379',
+      ...(options.clusterUrls ? { clusterUrls: options.clusterUrls } : {}),
+      maxReconnectDelayMs: options.maxReconnectDelayMs ?? 2000,
+      commandTimeoutMs: commandTimeoutOf(options.commandTimeoutMs),
+      onError: (error) => {
+        this.#lastError = error;
+      },
     });
-    // The broker connects both connections, keeps the subscriptions across reconnections, and
-    // leaves closing them to this store.
-    this.#broker = new RedisBroker({ client: this.#client, subscriber: this.#subscriber, keyPrefix: this.#prefix, maxReconnectDelayMs: maxDelayMs });
+    this.#scripts = new ScriptRunner(this.#link);
+    this.#connected = this.#link.connect();
+    // A first connection that fails is reported by the first call that needs Redis.
+    this.#connected.catch((error: unknown) => {
+      this.#lastError = error;
+    });
   }
 
   async write(channel: string, change: PresenceChange, options: { notify?: boolean } = {}): Promise<void> {
-    const args = [String(this.ttlMs), options.notify === false ? '' : this.#prefix + this.#tag(channel), JSON.stringify(change), String(change.set.length)];
+    const args = [String(this.ttlMs), options.notify === false ? '' : '1', JSON.stringify(change), String(change.set.length)];
     for (const entry of change.set) args.push(`${change.node}|${entry.user}`, JSON.stringify(entry));
     for (const user of change.remove) args.push(`${change.node}|${user}`);
     await this.#eval(WRITE, channel, args);
@@ -129,28 +130,32 @@ export class RedisPresenceStore implements PresenceStore {
     return out;
   }
 
-  /**
-   * One broker subscription per channel however many handlers (the broker keeps one handler per
-   * channel): the first handler subscribes, the last one to go unsubscribes. The broker runs
-   * subscription changes in call order, so an unsubscribe and a new subscribe cannot cross.
-   */
+  /** One sharded subscription per channel however many handlers: the first subscribes, the last to go leaves. */
   async subscribe(channel: string, handler: PresenceHandler): Promise<() => Promise<void>> {
-    if (this.#closed) throw this.#closedError();
-    const name = this.#tag(channel);
-    let handlers = this.#handlers.get(name);
-    if (!handlers) this.#handlers.set(name, (handlers = new Set()));
+    await this.#usable();
+    const name = this.#notifications(channel);
+    let subscription = this.#subscriptions.get(name);
+    if (!subscription) {
+      const handlers = new Set<PresenceHandler>();
+      const listener: ShardedListener = (message) => this.#dispatch(handlers, message);
+      const made: Subscription = { handlers, listener, ready: this.#link.sSubscribe(name, listener) };
+      subscription = made;
+      this.#subscriptions.set(name, made);
+    }
     const own: PresenceHandler = (change) => handler(change);
-    handlers.add(own);
+    subscription.handlers.add(own);
+    const joined = subscription;
     const release = async (): Promise<void> => {
-      if (!handlers.delete(own) || handlers.size > 0 || this.#handlers.get(name) !== handlers) return;
-      this.#handlers.delete(name);
-      await this.#broker.unsubscribe(name).catch(() => undefined);
+      if (!joined.handlers.delete(own) || joined.handlers.size > 0 || this.#subscriptions.get(name) !== joined) return;
+      this.#subscriptions.delete(name);
+      // Left after it was made (or failed): an unsubscription cannot overtake its subscription.
+      await joined.ready.then(() => this.#link.sUnsubscribe(name, joined.listener)).catch(() => undefined);
     };
     try {
-      await this.#broker.subscribe(name, (bytes) => this.#dispatch(name, bytes));
+      await joined.ready;
     } catch (error) {
       await release();
-      throw new RealtimeError('UNAVAILABLE', `Redis is unavailable: ${(error as Error).message}`);
+      throw redisUnavailable(error);
     }
     return release;
   }
@@ -158,47 +163,52 @@ export class RedisPresenceStore implements PresenceStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#broker.close().catch(() => undefined);
-    await Promise.all([this.#client, this.#subscriber].map((connection) => release(connection)));
+    for (const subscription of this.#subscriptions.values()) subscription.handlers.clear();
+    this.#subscriptions.clear();
+    await this.#connected.catch(() => undefined);
+    await this.#link.close();
   }
 
-  #dispatch(name: string, bytes: Uint8Array): void {
+  #dispatch(handlers: Set<PresenceHandler>, message: string): void {
     let change: PresenceChange;
     try {
-      change = JSON.parse(new TextDecoder().decode(bytes)) as PresenceChange;
+      change = JSON.parse(message) as PresenceChange;
     } catch {
       return; // not written by this store
     }
-    for (const handler of [...(this.#handlers.get(name) ?? [])]) handler(change);
-  }
-
-  /** The channel's hash tag: its keys and notifications share one slot on a Redis Cluster. */
-  #tag(channel: string): string {
-    return `{presence:${channel}}`;
-  }
-
-  async #eval(script: string, channel: string, args: string[]): Promise<unknown> {
-    if (this.#closed) throw this.#closedError();
-    await this.#started;
-    if (!this.#client.isReady) throw new RealtimeError('UNAVAILABLE', 'Redis is unavailable');
-    const tag = this.#prefix + this.#tag(channel);
-    try {
-      return await this.#client.sendCommand(['EVAL', script, '2', `${tag}:expiry`, `${tag}:entries`, ...args]);
-    } catch (error) {
-      throw new RealtimeError('UNAVAILABLE', `Redis is unavailable: ${(error as Error).message}`);
+    for (const handler of [...handlers]) {
+      try {
+        handler(change);
+      } catch (error) {
+        // Thrown inside the client's reply parser, it would corrupt the connection.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
     }
   }
 
-  #closedError(): RealtimeError {
-    return new RealtimeError('UNAVAILABLE', 'the presence store is closed');
+  /** The channel's hash tag: its keys and notifications share one slot on a Redis Cluster. */
+  #notifications(channel: string): string {
+    return `${this.#prefix}{presence:${channel}}`;
   }
-}
 
-async function release(connection: CommandConnection): Promise<void> {
-  try {
-    if (connection.isReady) await (connection.close ? connection.close() : connection.quit?.());
-    else if (connection.isOpen) await (connection.destroy ? connection.destroy() : connection.disconnect?.());
-  } catch {
-    // Already closed by a racing failure.
+  async #eval(script: string, channel: string, args: string[]): Promise<unknown> {
+    await this.#usable();
+    const tag = this.#notifications(channel);
+    if (!this.#link.isReady) throw redisUnavailable(this.#lastError);
+    try {
+      return await this.#scripts.run(script, [`${tag}:expiry`, `${tag}:entries`, tag], args);
+    } catch (error) {
+      throw redisUnavailable(error);
+    }
+  }
+
+  async #usable(): Promise<void> {
+    if (this.#closed) throw new RealtimeError('UNAVAILABLE', 'the presence store is closed');
+    if (this.#link.isReady) return;
+    await this.#connected.catch((error: unknown) => {
+      throw redisUnavailable(error);
+    });
   }
 }

@@ -4,15 +4,21 @@
  * order without gaps within an epoch. A jump in offsets is filled from history (`read`) before
  * anything later is handed on; after a reconnection to the store, `heal()` checks the channel's
  * top and fills what the feed missed. A new epoch is handed on as it comes (the server tells its
- * clients `recovered: false`).
+ * clients `recovered: false`); so is the first publication past a gap history no longer held,
+ * marked `afterLoss`.
  * Must not: talk to Redis itself, or hold more than the publications waiting for a fill.
  */
 import type { Clock, TimerHandle } from '../realtime/clock.js';
 import type { EnginePublication, HistoryResult } from '../realtime/engine.js';
-import type { Position } from '../realtime/protocol.js';
+import type { Position, PublicationBody } from '../realtime/protocol.js';
+
+/** History as a feed reads it: each publication with the connection it must skip, if any. */
+export interface FeedHistory extends HistoryResult {
+  publications: Array<PublicationBody & { origin?: string }>;
+}
 
 /** Reads the channel's position (no `since`) or what follows `since`, as Engine.history does. */
-export type HistoryReader = (since?: Position) => Promise<HistoryResult>;
+export type HistoryReader = (since?: Position) => Promise<FeedHistory>;
 
 export interface LiveSequencerOptions {
   clock: Clock;
@@ -42,6 +48,8 @@ export class LiveSequencer {
   #retries = 0;
   #retryTimer: TimerHandle | undefined;
   #stopped = false;
+  /** The next publication handed on follows a gap history could no longer fill. */
+  #lossPending = false;
   /** Gaps that history could no longer fill (trimmed before they were read). */
   unhealedGaps = 0;
 
@@ -119,6 +127,11 @@ export class LiveSequencer {
 
   #handOn(publication: EnginePublication): void {
     this.#last = Number(publication.offset);
+    if (this.#lossPending) {
+      this.#lossPending = false;
+      this.#deliver({ ...publication, afterLoss: true });
+      return;
+    }
     this.#deliver(publication);
   }
 
@@ -138,6 +151,7 @@ export class LiveSequencer {
   }
 
   #retire(): void {
+    this.#lossPending = false; // a new epoch tells of the loss itself
     if (this.#epoch === '') return;
     this.#retired.push(this.#epoch);
     if (this.#retired.length > MAX_RETIRED_EPOCHS) this.#retired.shift();
@@ -179,7 +193,7 @@ export class LiveSequencer {
     return this.#waiting.length > 0;
   }
 
-  #apply(result: HistoryResult): void {
+  #apply(result: FeedHistory): void {
     const { position } = result;
     if (position.epoch !== this.#epoch) {
       // The channel's history was lost while we were away: start over in its new epoch.
@@ -191,19 +205,25 @@ export class LiveSequencer {
       return;
     }
     if (result.recovered) {
-      for (const { offset, data } of result.publications) {
+      for (const { offset, data, origin } of result.publications) {
         if (Number(offset) <= this.#last) continue;
-        const held = this.#waiting.find((p) => p.offset === offset && p.epoch === this.#epoch);
-        this.#handOn(held ?? { channel: this.#channel, offset, epoch: this.#epoch, data });
+        let publication = this.#waiting.find((p) => p.offset === offset && p.epoch === this.#epoch);
+        if (!publication) {
+          publication = { channel: this.#channel, offset, epoch: this.#epoch, data };
+          if (origin !== undefined) publication.origin = origin;
+        }
+        this.#handOn(publication);
       }
       this.#drain();
       return;
     }
     // History no longer reaches back to our position: what is missing is gone. Go on from the
-    // oldest publication still at hand rather than stall the channel for ever.
+    // oldest publication still at hand rather than stall the channel for ever, and mark the
+    // next one handed on, so that subscribers learn of the loss (recovered: false).
     const top = Number(position.offset);
     if (top < this.#last) return;
     this.unhealedGaps++;
+    this.#lossPending = true;
     const next = this.#waiting[0];
     this.#last = next ? Number(next.offset) - 1 : top;
     this.#drain();

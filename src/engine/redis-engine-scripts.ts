@@ -10,10 +10,14 @@
 
 /**
  * KEYS: meta, stream, live channel, [idempotency key]
- * ARGV: data (JSON text), header (JSON: channel, origin), historySize, historyTtlMs, metaTtlMs,
- *       idempotencyWindowMs, epoch to use if the channel has none
+ * ARGV: data (JSON text, or 'b' and the base64 of bytes), header (JSON: channel, origin, latest),
+ *       historySize, historyTtlMs, metaTtlMs, idempotencyWindowMs, epoch to use if the channel has
+ *       none, origin ('' for none)
  * Returns {offset, epoch, duplicate (0 or 1)}.
- * The live message is the JSON array [offset, epoch, channel, origin, data].
+ * The live message is the JSON array [offset, epoch, channel, origin, latest, data]; for bytes
+ * [offset, epoch, channel, origin, latest, "b<base64>", 1] (no JSON text starts with 'b'). The
+ * stream entry keeps the origin too ('o'), so that a publication filled in from history still
+ * skips it.
  */
 export const PUBLISH_SCRIPT = `
 local meta, stream, live, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -37,7 +41,7 @@ end
 local offset = redis.call('HINCRBY', meta, 'top', 1)
 redis.call('PEXPIRE', meta, metaTtl)
 if size > 0 then
-  redis.call('XADD', stream, 'MAXLEN', size, offset .. '-0', 'd', data, 't', now)
+  redis.call('XADD', stream, 'MAXLEN', size, offset .. '-0', 'd', data, 't', now, 'o', ARGV[8])
   local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 8)
   for i = 1, #oldest do
     if tonumber(oldest[i][2][4]) >= now - ttl then break end
@@ -46,7 +50,9 @@ if size > 0 then
   redis.call('PEXPIRE', stream, ttl)
 end
 if idem then redis.call('SET', idem, offset .. ' ' .. epoch, 'PX', window) end
-redis.call('SPUBLISH', live, '[' .. offset .. ',"' .. epoch .. '",' .. header .. ',' .. data .. ']')
+local item = data
+if string.byte(data, 1) == 98 then item = '"' .. data .. '",1' end
+redis.call('SPUBLISH', live, '[' .. offset .. ',"' .. epoch .. '",' .. header .. ',' .. item .. ']')
 return {tostring(offset), epoch, 0}
 `;
 
@@ -54,7 +60,8 @@ return {tostring(offset), epoch, 0}
  * KEYS: meta, stream
  * ARGV: since offset ('' for the position only), since epoch, historyTtlMs, metaTtlMs,
  *       epoch to use if the channel has none
- * Returns {top, epoch, recovered (0 or 1), offset1, data1, offset2, data2, ...}.
+ * Returns {top, epoch, recovered (0 or 1), offset1, data1, origin1, offset2, data2, origin2, ...},
+ * each data as PUBLISH stored it (origin '' for none).
  */
 export const HISTORY_SCRIPT = `
 local meta, stream = KEYS[1], KEYS[2]
@@ -88,6 +95,7 @@ for i = 1, #entries do
   local id = entries[i][1]
   reply[#reply + 1] = string.sub(id, 1, #id - 2)
   reply[#reply + 1] = entries[i][2][2]
+  reply[#reply + 1] = entries[i][2][6] or ''
 end
 return reply
 `;

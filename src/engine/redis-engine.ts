@@ -11,20 +11,25 @@
  *   channel's top after a reconnection to Redis.
  * - The process's own publications are handed to its live handlers as soon as Redis answered
  *   (their pub/sub copy is then dropped as already seen).
- * - Failures are never silent: every command rejects with RealtimeError 'UNAVAILABLE' while
- *   Redis is unreachable; live handlers keep their subscriptions and resume when it is back.
+ * - Failures are never silent and never hang: every command rejects with RealtimeError
+ *   'UNAVAILABLE' while Redis is unreachable or once it left a command unanswered for
+ *   `commandTimeoutMs`; live handlers keep their subscriptions and resume when it is back.
+ * - An origin (publish's `except`) is kept with its process, in the live message and the
+ *   stream, and handed on only in that process, live or filled in from the stream.
  * Must not: know about connections or the wire protocol; keep anything per channel but the
  * feeds of channels that have live handlers here.
  */
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../realtime/clock.js';
 import type { Engine, EnginePublication, EnginePublishResult, HistoryResult, LiveHandler, PublishOptions } from '../realtime/engine.js';
-import type { Position, PublicationBody } from '../realtime/protocol.js';
+import type { Position } from '../realtime/protocol.js';
 import { RealtimeError } from '../realtime/realtime-error.js';
 import type { SessionStore } from '../realtime/session-store.js';
-import { LiveSequencer } from './live-sequencer.js';
+import { commandTimeoutOf, DEFAULT_COMMAND_TIMEOUT_MS } from './command-timeout.js';
+import { LiveSequencer, type FeedHistory } from './live-sequencer.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './redis-engine-scripts.js';
 import { makeRedisLink, type RedisLink, type ShardedListener } from './redis-link.js';
+import { redisUnavailable } from './redis-unavailable.js';
 import { ScriptRunner } from './script-runner.js';
 
 export interface RedisEngineOptions {
@@ -46,6 +51,11 @@ export interface RedisEngineOptions {
   idempotencyWindowMs?: number;
   /** Longest wait between two reconnection attempts, in ms. Default 2000. */
   maxReconnectDelayMs?: number;
+  /**
+   * Longest wait for Redis to answer a command, in ms: past it the call rejects with
+   * UNAVAILABLE (a publish that timed out may still take effect). Default 5000.
+   */
+  commandTimeoutMs?: number;
   clock?: Clock;
 }
 
@@ -58,6 +68,7 @@ export const REDIS_ENGINE_DEFAULTS = {
   metaTtlMs: 86_400_000,
   idempotencyWindowMs: 120_000,
   maxReconnectDelayMs: 2000,
+  commandTimeoutMs: DEFAULT_COMMAND_TIMEOUT_MS,
 } as const;
 
 interface Feed {
@@ -81,6 +92,8 @@ export class RedisEngine implements Engine {
   readonly #clock: Clock;
   readonly #link: RedisLink;
   readonly #scripts: ScriptRunner;
+  /** This engine's id among every process's: origins are kept as `<process>/<connection id>`. */
+  readonly #process = newEpoch();
   readonly #feeds = new Map<string, Feed>();
   readonly #partitions = new Map<number, PartitionSubscription>();
   readonly #connected: Promise<void>;
@@ -99,12 +112,14 @@ export class RedisEngine implements Engine {
       metaTtlMs: options.metaTtlMs ?? REDIS_ENGINE_DEFAULTS.metaTtlMs,
       idempotencyWindowMs: options.idempotencyWindowMs ?? REDIS_ENGINE_DEFAULTS.idempotencyWindowMs,
       maxReconnectDelayMs: options.maxReconnectDelayMs ?? REDIS_ENGINE_DEFAULTS.maxReconnectDelayMs,
+      commandTimeoutMs: commandTimeoutOf(options.commandTimeoutMs),
     };
     this.#clock = options.clock ?? systemClock;
     const link = makeRedisLink({
       url: options.url ?? REDIS_ENGINE_DEFAULTS.url,
       ...(options.clusterUrls ? { clusterUrls: options.clusterUrls } : {}),
       maxReconnectDelayMs: this.#settings.maxReconnectDelayMs,
+      commandTimeoutMs: this.#settings.commandTimeoutMs,
       onError: (error) => {
         this.#lastError = error;
       },
@@ -121,29 +136,35 @@ export class RedisEngine implements Engine {
     });
   }
 
-  /** Resolves once Redis was reached the first time; rejects with UNAVAILABLE if it was not. */
+  /**
+   * Resolves once Redis was reached; rejects with UNAVAILABLE if the first attempt failed or
+   * got no answer within `commandTimeoutMs` and Redis is still not reached.
+   */
   async ready(): Promise<void> {
+    if (this.#link.isReady) return;
     await this.#connected.catch((error: unknown) => {
-      throw this.#unavailable(error);
+      throw redisUnavailable(error);
     });
   }
 
   async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<EnginePublishResult> {
     await this.#usable();
     const keys = this.#keys(channel);
-    const header = JSON.stringify(channel) + ',' + JSON.stringify(options.origin ?? null);
+    const origin = options.origin === undefined ? '' : `${this.#process}/${options.origin}`;
+    const header = JSON.stringify(channel) + ',' + JSON.stringify(origin || null) + ',' + JSON.stringify(options.latest ?? null);
     const scriptKeys = [keys.meta, keys.stream, keys.live];
     if (options.key !== undefined) scriptKeys.push(`${keys.tag}:k:${channel.length}:${channel}:${options.key}`);
     const s = this.#settings;
     const reply = (await this.#command(() =>
       this.#scripts.run(PUBLISH_SCRIPT, scriptKeys, [
-        JSON.stringify(data) ?? 'null',
+        storedForm(data),
         header,
         String(s.historySize),
         String(s.historyTtlMs),
         String(Math.max(s.metaTtlMs, s.historyTtlMs)),
         String(s.idempotencyWindowMs),
         newEpoch(),
+        origin,
       ]),
     )) as [string, string, number];
     const [offset, epoch, duplicate] = reply;
@@ -153,6 +174,7 @@ export class RedisEngine implements Engine {
       if (feed) {
         const publication: EnginePublication = { channel, offset: result.offset, epoch: result.epoch, data };
         if (options.origin !== undefined) publication.origin = options.origin;
+        if (options.latest !== undefined) publication.latest = options.latest;
         feed.sequencer.offer(publication);
       }
     }
@@ -164,7 +186,7 @@ export class RedisEngine implements Engine {
     let feed = this.#feeds.get(channel);
     if (!feed) {
       const handlers = new Set<LiveHandler>();
-      const sequencer = new LiveSequencer(channel, (since) => this.#history(channel, since), (publication) => this.#handOn(handlers, publication), { clock: this.#clock });
+      const sequencer = new LiveSequencer(channel, (since) => this.#history(channel, since, true), (publication) => this.#handOn(handlers, publication), { clock: this.#clock });
       const made: Feed = { handlers, sequencer, started: Promise.resolve() };
       made.started = this.#startFeed(channel, made);
       feed = made;
@@ -175,7 +197,7 @@ export class RedisEngine implements Engine {
       await feed.started;
     } catch (error) {
       this.#drop(channel, feed, handler);
-      throw this.#unavailable(error);
+      throw redisUnavailable(error);
     }
     const subscribed = feed;
     let stopped = false;
@@ -254,6 +276,8 @@ export class RedisEngine implements Engine {
       made.ready.catch(() => {
         if (this.#partitions.get(partition) === made) this.#partitions.delete(partition);
       });
+      // A subscription that timed out may still be made when Redis answers; it then only brings
+      // messages #receive drops (no feed), until the partition is subscribed and left again.
       subscription = made;
       this.#partitions.set(partition, subscription);
     }
@@ -269,18 +293,20 @@ export class RedisEngine implements Engine {
   }
 
   #receive(message: string): void {
-    let parsed: [number, string, string, string | null, unknown];
+    let parsed: [number, string, string, string | null, string | null, unknown, 1?];
     try {
       parsed = JSON.parse(message);
     } catch {
       return; // Not ours: someone else published on the partition's channel.
     }
-    if (!Array.isArray(parsed) || parsed.length !== 5) return;
-    const [offset, epoch, channel, origin, data] = parsed;
+    if (!Array.isArray(parsed) || parsed.length < 6 || parsed.length > 7) return;
+    const [offset, epoch, channel, origin, latest, data, binary] = parsed;
     const feed = this.#feeds.get(channel);
     if (!feed) return;
-    const publication: EnginePublication = { channel, offset: String(offset), epoch, data };
-    if (origin !== null) publication.origin = origin;
+    const publication: EnginePublication = { channel, offset: String(offset), epoch, data: binary === 1 ? fromStoredForm(String(data)) : data };
+    const local = this.#localOrigin(origin);
+    if (local !== undefined) publication.origin = local;
+    if (latest !== null) publication.latest = latest;
     feed.sequencer.offer(publication);
   }
 
@@ -297,8 +323,11 @@ export class RedisEngine implements Engine {
     }
   }
 
-  /** The history script; `since.offset` '' asks for the position only. */
-  async #history(channel: string, since: Position = { offset: '', epoch: '' }): Promise<HistoryResult> {
+  /**
+   * The history script; `since.offset` '' asks for the position only. `withOrigins` (for the
+   * live feeds' fills, never for clients) keeps the origins that are connections of this process.
+   */
+  async #history(channel: string, since: Position = { offset: '', epoch: '' }, withOrigins = false): Promise<FeedHistory> {
     const keys = this.#keys(channel);
     const s = this.#settings;
     const reply = (await this.#command(() =>
@@ -311,11 +340,19 @@ export class RedisEngine implements Engine {
       ]),
     )) as unknown[];
     const position = { offset: String(reply[0]), epoch: String(reply[1]) };
-    const publications: PublicationBody[] = [];
-    for (let i = 3; i + 1 < reply.length; i += 2) {
-      publications.push({ offset: String(reply[i]), data: JSON.parse(String(reply[i + 1])) });
+    const publications: FeedHistory['publications'] = [];
+    for (let i = 3; i + 2 < reply.length; i += 3) {
+      const publication: FeedHistory['publications'][number] = { offset: String(reply[i]), data: fromStoredForm(String(reply[i + 1])) };
+      const origin = withOrigins ? this.#localOrigin(String(reply[i + 2])) : undefined;
+      if (origin !== undefined) publication.origin = origin;
+      publications.push(publication);
     }
     return { recovered: Number(reply[2]) === 1, position, publications };
+  }
+
+  /** The connection id of a kept origin if that connection is this process's. */
+  #localOrigin(origin: string | null): string | undefined {
+    return origin && origin.startsWith(`${this.#process}/`) ? origin.slice(this.#process.length + 1) : undefined;
   }
 
   #keys(channel: string): { tag: string; meta: string; stream: string; live: string } {
@@ -344,24 +381,25 @@ export class RedisEngine implements Engine {
 
   async #command<T>(run: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new RealtimeError('UNAVAILABLE', 'the engine is closed');
-    if (!this.#link.isReady) throw this.#unavailable(this.#lastError);
+    if (!this.#link.isReady) throw redisUnavailable(this.#lastError);
     try {
       return await run();
     } catch (error) {
-      throw this.#unavailable(error);
+      throw redisUnavailable(error);
     }
-  }
-
-  #unavailable(cause: unknown): RealtimeError {
-    if (cause instanceof RealtimeError) return cause;
-    const reason = cause instanceof Error ? `: ${cause.message}` : '';
-    const error = new RealtimeError('UNAVAILABLE', `Redis is unavailable${reason}`);
-    if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause, enumerable: false });
-    return error;
   }
 }
 
 /** A fresh epoch: 9 random characters, different for every history that starts. */
 function newEpoch(): string {
   return randomBytes(7).toString('base64url').slice(0, 9);
+}
+
+/** Data as the stream keeps it: JSON text, or bytes as 'b' and their base64 (no JSON text starts with 'b'). */
+function storedForm(data: unknown): string {
+  return data instanceof Uint8Array ? 'b' + Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') : (JSON.stringify(data) ?? 'null');
+}
+
+function fromStoredForm(stored: string): unknown {
+  return stored.startsWith('b') ? new Uint8Array(Buffer.from(stored.slice(1), 'base64')) : JSON.parse(stored);
 }

@@ -5,10 +5,12 @@
  * per node and one sharded-subscriber connection per shard itself.
  * Invariants: commands are never queued while Redis is unreachable (the offline queue is off),
  * so they fail at once; an outage never crashes the process (every client has an 'error'
- * listener) and clients reconnect for ever with a backoff doubling from 50 ms.
+ * listener) and clients reconnect for ever with a backoff doubling from 50 ms; no command, (un)subscription
+ * or first connection waits longer than `commandTimeoutMs` for Redis's answer.
  * Must not: know about channels, offsets or scripts.
  */
 import { createClient, createCluster } from 'redis';
+import { withTimeout } from './command-timeout.js';
 
 export type ShardedListener = (message: string, channel: string) => void;
 
@@ -31,6 +33,8 @@ export interface RedisLinkOptions {
   /** A Redis Cluster: URLs of some of its nodes. */
   clusterUrls?: string[];
   maxReconnectDelayMs: number;
+  /** Longest wait for an answer to a command, a (un)subscription or the first connection. */
+  commandTimeoutMs: number;
   onError(error: unknown): void;
 }
 
@@ -41,10 +45,29 @@ export function makeRedisLink(options: RedisLinkOptions): RedisLink {
     reconnectStrategy: (retries: number) => Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** retries, options.maxReconnectDelayMs),
     connectTimeout: 2000,
   };
-  return options.clusterUrls ? clusterLink(options.clusterUrls, socket, options.onError) : serverLink(options.url ?? 'redis://127.0.0.1:6379', socket, options.onError);
+  const timeoutMs = options.commandTimeoutMs;
+  const link = options.clusterUrls
+    ? clusterLink(options.clusterUrls, socket, options.onError, timeoutMs)
+    : serverLink(options.url ?? 'redis://127.0.0.1:6379', socket, options.onError, timeoutMs);
+  return bounded(link, options.commandTimeoutMs);
 }
 
-function serverLink(url: string, socket: object, onError: (error: unknown) => void): RedisLink {
+/** `link` with every wait for Redis bounded by `timeoutMs`. */
+function bounded(link: RedisLink, timeoutMs: number): RedisLink {
+  return {
+    get isReady() {
+      return link.isReady;
+    },
+    run: (key, args) => withTimeout(link.run(key, args), timeoutMs),
+    sSubscribe: (channel, listener) => withTimeout(link.sSubscribe(channel, listener), timeoutMs),
+    sUnsubscribe: (channel, listener) => withTimeout(link.sUnsubscribe(channel, listener), timeoutMs),
+    onReconnect: (listener) => link.onReconnect(listener),
+    connect: () => withTimeout(link.connect(), timeoutMs),
+    close: () => link.close(),
+  };
+}
+
+function serverLink(url: string, socket: object, onError: (error: unknown) => void, timeoutMs: number): RedisLink {
   const commands = createClient({ url, disableOfflineQueue: true, socket });
   const subscriber = createClient({ url, disableOfflineQueue: true, socket });
   const reconnectListeners: Array<() => void> = [];
@@ -66,12 +89,12 @@ function serverLink(url: string, socket: object, onError: (error: unknown) => vo
       started = true;
     },
     async close() {
-      await Promise.all([commands, subscriber].map((client) => release(client)));
+      await Promise.all([commands, subscriber].map((client) => releaseClient(client, timeoutMs)));
     },
   };
 }
 
-function clusterLink(urls: string[], socket: object, onError: (error: unknown) => void): RedisLink {
+function clusterLink(urls: string[], socket: object, onError: (error: unknown) => void, timeoutMs: number): RedisLink {
   const cluster = createCluster({
     rootNodes: urls.map((url) => ({ url })),
     defaults: { disableOfflineQueue: true, socket },
@@ -96,7 +119,7 @@ function clusterLink(urls: string[], socket: object, onError: (error: unknown) =
       started = true;
     },
     async close() {
-      await release(cluster);
+      await releaseClient(cluster, timeoutMs);
     },
   };
 }
@@ -138,12 +161,21 @@ interface Closable {
   disconnect?(): Promise<unknown>;
 }
 
-async function release(client: object): Promise<void> {
+/** Closes gracefully (answers still awaited), or drops the connection if Redis does not answer in time. */
+export async function releaseClient(client: object, timeoutMs: number): Promise<void> {
   const closable = client as Closable;
+  if (closable.isReady !== false && closable.isOpen) {
+    try {
+      await withTimeout(closable.close ? closable.close() : closable.quit!(), timeoutMs);
+      return;
+    } catch {
+      // A hung Redis never answers the goodbye (or a racing failure closed it): drop it.
+    }
+  }
   try {
-    if (closable.isReady !== false && closable.isOpen) await (closable.close ? closable.close() : closable.quit?.());
-    else if (closable.isOpen) await (closable.destroy ? closable.destroy() : closable.disconnect?.());
+    // Not guarded by isOpen: a close() that timed out already reports the client closed.
+    await (closable.destroy ? closable.destroy() : closable.disconnect?.());
   } catch {
-    // Already closed by a racing failure: nothing is left to release.
+    // Already closed: nothing is left to release.
   }
 }

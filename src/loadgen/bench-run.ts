@@ -7,6 +7,7 @@
  * Must not: print (it hands progress to a callback), or parse a command line.
  */
 import { performance } from 'node:perf_hooks';
+import type { LoadTls } from './client.js';
 import type { ConnectPhase, Load } from './generator.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import { WorkerPool, type WorkerReply } from './worker-pool.js';
@@ -39,6 +40,8 @@ export interface BenchPlan {
   headers: string[];
   subprotocol: string | null;
   timeoutMs: number;
+  /** wss://: TLS settings; null for ws://. */
+  tls: LoadTls | null;
 }
 
 export interface TimelinePoint {
@@ -60,7 +63,8 @@ export interface BenchResult {
   scenario: Scenario;
   url: string;
   startedAt: string;
-  options: Omit<BenchPlan, 'host' | 'port' | 'hostHeader' | 'path' | 'url' | 'scenario'>;
+  /** The plan's options; `tls` says only whether certificates were checked, never the CA itself. */
+  options: Omit<BenchPlan, 'host' | 'port' | 'hostHeader' | 'path' | 'url' | 'scenario' | 'tls'> & { tls: { rejectUnauthorized: boolean } | null };
   connections: { requested: number; opened: number; failed: number; handshakesPerSec: number | null; handshake: LatencySummary };
   measuredS: number;
   throughput: { messagesPerSec: number; sentPerSec: number; publicationsPerSec?: number; deliveriesPerPublication?: number | null };
@@ -173,6 +177,7 @@ export async function runBench(plan: BenchPlan, onProgress: (progress: Progress)
       subprotocol: plan.subprotocol,
       headers: plan.headers,
       timeoutMs: plan.timeoutMs,
+      tls: plan.tls,
       ...(wire ? { wire, channel: plan.channel, publisher: i === 0 } : {}),
     });
     const connected = await pool.all(connectPhase, plan.timeoutMs + plan.connections * 10);
@@ -252,6 +257,7 @@ export async function runBench(plan: BenchPlan, onProgress: (progress: Progress)
         headers: plan.headers.map((line) => line.slice(0, line.indexOf(':'))),
         subprotocol: plan.subprotocol,
         timeoutMs: plan.timeoutMs,
+        tls: plan.tls ? { rejectUnauthorized: plan.tls.rejectUnauthorized } : null,
       },
       connections: {
         requested: plan.connections,

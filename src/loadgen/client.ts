@@ -7,6 +7,7 @@
  * Must not: keep per-message state (the loads in loads.ts do), or use the library's WebSocket.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { OPCODE, MessageCounter, checkUpgradeResponse, maskedFrame, messageFrame } from './frames.js';
 
@@ -40,6 +41,15 @@ export interface OpenOptions {
   match: Uint8Array | null;
   timeoutMs: number;
   onError: ErrorSink;
+  /** wss://: TLS on the socket, with these checks (null: plain TCP). */
+  tls?: LoadTls | null;
+}
+
+/** TLS settings of a wss:// run; `ca` is PEM text (plans cross process boundaries as JSON). */
+export interface LoadTls {
+  rejectUnauthorized: boolean;
+  ca?: string;
+  servername?: string;
 }
 
 interface PendingHandshake {
@@ -87,7 +97,7 @@ export class Client {
    * filters from the first byte after the handshake (a session may start in the same read).
    */
   static open(options: OpenOptions): Promise<Client> {
-    const { host, port, localAddress, request, deflate, subprotocol, match, timeoutMs, onError } = options;
+    const { host, port, localAddress, request, deflate, subprotocol, match, timeoutMs, onError, tls: secure } = options;
     return new Promise((resolve, reject) => {
       const client = new Client();
       client.counter.match = match;
@@ -113,15 +123,19 @@ export class Client {
           resolve(client);
         },
       };
-      const socket = net.connect({
-        host,
-        port,
-        ...(localAddress ? { localAddress } : {}),
-        onread: { buffer: readBuffer, callback: (n) => client.#read(readBuffer.subarray(0, n)) },
-      });
+      const where = { host, port, ...(localAddress ? { localAddress } : {}) };
+      let socket: net.Socket;
+      if (secure) {
+        // TLS sockets do not take onread: each read is its own buffer.
+        socket = tls.connect({ ...where, ...secure, ALPNProtocols: ['http/1.1'] });
+        socket.on('data', (chunk: Buffer) => client.#read(chunk));
+        socket.once('secureConnect', () => socket.write(request));
+      } else {
+        socket = net.connect({ ...where, onread: { buffer: readBuffer, callback: (n) => client.#read(readBuffer.subarray(0, n)) } });
+        socket.once('connect', () => socket.write(request));
+      }
       client.socket = socket;
       socket.setNoDelay(true);
-      socket.once('connect', () => socket.write(request));
       socket.on('error', (error: NodeJS.ErrnoException) => {
         const text = `${error.code ?? ''} ${error.message}`.trim();
         if (client.#handshake) fail(new Error(text), LoadErrorKind.CONNECT);
@@ -192,7 +206,9 @@ export class Client {
   /** Drops the connection at once (a reset), as at the end of a run. */
   drop(): void {
     this.closing = true;
-    this.socket.resetAndDestroy();
+    // A TLS socket's handle cannot be reset: it is closed instead.
+    if (this.socket instanceof tls.TLSSocket) this.socket.destroy();
+    else this.socket.resetAndDestroy();
   }
 
   #other(payload: Buffer): boolean {

@@ -8,7 +8,7 @@
  * Must not: print, exit, or know how many other processes run beside it.
  */
 import { performance } from 'node:perf_hooks';
-import { Client, LoadErrorKind, OpenError, type OpenOptions } from './client.js';
+import { Client, LoadErrorKind, OpenError, type LoadTls, type OpenOptions } from './client.js';
 import { OPCODE, READ_WHOLE, maskedFrame, messageFrame, upgradeRequest, type PayloadSpec } from './frames.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { presenceStorm, type StormPhase } from './presence-storm.js';
@@ -35,6 +35,8 @@ export interface ConnectPhase {
   /** This process's first connection publishes and does not subscribe. */
   publisher?: boolean;
   timeoutMs?: number;
+  /** wss://: TLS settings (absent: ws://). */
+  tls?: LoadTls | null;
 }
 
 export type Load =
@@ -154,7 +156,7 @@ export class Generator {
       subprotocol,
       headers: options.headers ?? [],
     });
-    const base: Omit<OpenOptions, 'localAddress'> = { host, port, request, deflate, subprotocol, match: wire ? READ_WHOLE : null, timeoutMs, onError: this.#recordError };
+    const base: Omit<OpenOptions, 'localAddress'> = { host, port, request, deflate, subprotocol, match: wire ? READ_WHOLE : null, timeoutMs, onError: this.#recordError, tls: options.tls ?? null };
     this.#open = async (index) => {
       try {
         return await Client.open({ ...base, localAddress: localAddresses.length > 0 ? localAddresses[index % localAddresses.length] : undefined });

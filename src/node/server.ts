@@ -3,8 +3,9 @@
  * upgrades (RFC 6455 §4.2) on its own HTTP server, on a user's server, or by hand (`noServer` +
  * `handleUpgrade`); keeps the books of its connections; broadcasts and publishes; and closes
  * gracefully: 1001 to every client, their close handshakes awaited up to a deadline.
- * The handshake's parts live beside it: upgrade/http1.ts (HTTP/1.1), accept-policy.ts (whom to
- * accept), heartbeat.ts (liveness), topic-bridge.ts and pubsub/ (topics).
+ * The handshake's parts live beside it: upgrade/http1.ts and upgrade/direct-accept.ts
+ * (HTTP/1.1), accept-policy.ts (whom to accept), heartbeat.ts (liveness), topic-bridge.ts and
+ * pubsub/ (topics).
  * Must not: parse frames or decide handshake validity (protocol/ does), or reach into a
  * connection other than through internal.ts.
  */
@@ -41,15 +42,8 @@ import {
 import { PreparedMessage } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';
-import {
-  abortHandshake,
-  createUpgradeServer,
-  isAnswerable,
-  onSocketErrorDuringHandshake,
-  readUpgradeRequest,
-  switchingHeaders,
-  writeSwitching,
-} from './upgrade/http1.js';
+import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching } from './upgrade/http1.js';
+import { DirectAccept } from './upgrade/direct-accept.js';
 import {
   HTTP2_ENDING,
   answerLines,
@@ -165,7 +159,9 @@ export class WebSocketServer<
     };
     server.on('listening', onListening);
     server.on('error', onError);
-    server.on('upgrade', onUpgrade);
+    // On its own server, upgrades are read without Node's HTTP parser where they can be.
+    const direct = this.#ownServer ? new DirectAccept(server as http.Server, this.options, onUpgrade) : null;
+    if (!direct) server.on('upgrade', onUpgrade);
     const removeStreams = isHttp2Server(server)
       ? listenForStreams(server, (req) => this.shouldHandle(req as never), (stream, headers, rawHeaders, req) =>
           this.handleStream(stream, headers, rawHeaders, (ws, request) => this.emit('connection', ws, request), req))
@@ -173,7 +169,8 @@ export class WebSocketServer<
     this.#removeListeners = () => {
       server.removeListener('listening', onListening);
       server.removeListener('error', onError);
-      server.removeListener('upgrade', onUpgrade);
+      if (direct) direct.stop();
+      else server.removeListener('upgrade', onUpgrade);
       removeStreams?.();
     };
   }

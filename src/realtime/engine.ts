@@ -15,8 +15,11 @@
  * - Live handlers of one channel see its publications in offset order and, within an epoch,
  *   without gaps: an engine that notices a gap on its live feed (a dropped broker message, a
  *   reconnect to its store) fills it from history before handing on later publications. A new
- *   epoch on the live feed tells the server that history was lost (clients get recovered: false).
- * - `data` is any JSON value; an engine that stores bytes stores it as JSON text.
+ *   epoch on the live feed tells the server that history was lost (clients get recovered: false);
+ *   so does `afterLoss` on the first publication past a gap history could no longer fill.
+ * - `data` is any JSON value, or a Uint8Array (a binary publication) whose bytes come back
+ *   exactly, live and from history, as a Uint8Array; an engine that stores bytes stores JSON
+ *   data as JSON text.
  * - history(channel, since) returns, in offset order, every kept publication after `since`,
  *   with the position of the last one returned (or the current one); when `since` is of another
  *   epoch or older than the oldest kept publication it returns `recovered: false` and none.
@@ -32,6 +35,14 @@ export interface EnginePublication {
   data: unknown;
   /** The id of a connection that must not receive this publication live (publish's `except`). */
   origin?: string;
+  /** Publish's `latest`: a newer live publication of the channel with the same value may replace it. */
+  latest?: string;
+  /**
+   * Publications of this epoch just before this one are gone: the engine's live feed missed
+   * them and history no longer held them. Subscribers that had not received them are told
+   * `recovered: false` before this one (as for a new epoch).
+   */
+  afterLoss?: true;
 }
 
 export interface EnginePublishResult {
@@ -51,6 +62,8 @@ export interface PublishOptions {
   key?: string;
   /** Carried to live handlers as `origin` (not kept in history). */
   origin?: string;
+  /** Carried to live handlers as `latest` (not kept in history). */
+  latest?: string;
 }
 
 export type LiveHandler = (publication: EnginePublication) => void;

@@ -88,6 +88,7 @@ export class MemoryEngine implements Engine {
     }
     const publication: EnginePublication = { channel, offset: stored.offset, epoch: state.epoch, data };
     if (options.origin !== undefined) publication.origin = options.origin;
+    if (options.latest !== undefined) publication.latest = options.latest;
     for (const handler of state.handlers) handler(publication);
     return { offset: stored.offset, epoch: state.epoch, duplicate: false };
   }

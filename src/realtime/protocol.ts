@@ -2,7 +2,8 @@
  * The fdx.v1 wire protocol (docs/protocol.md is its specification): the typed messages, the one
  * parser that turns any input into a message or a stable error code, and the one serializer.
  * Messages are plain JSON objects in WebSocket text frames, correlated by an `id` echoed in the
- * `reply`; a message without `id` is a push.
+ * `reply`; a message without `id` is a push. A binary publication (`pub`, `publish`) goes in a
+ * binary frame: a 2-byte big-endian header length, the JSON header, then the bytes (its `data`).
  * Must not: throw from parseMessage, know about sockets, timers or engines. Shared by the server
  * and the browser client, so it stays small.
  */
@@ -67,9 +68,11 @@ export interface ErrorBody {
   code: string;
   message?: string;
 }
+/** A publication in a JSON context: binary publications carry `bytes` (base64) instead of `data`. */
 export interface PublicationBody {
   offset: string;
-  data: unknown;
+  data?: unknown;
+  bytes?: string;
 }
 /** One member of a channel's presence: a user, however many connections (tabs) it has. */
 export interface PresenceMember {
@@ -273,4 +276,48 @@ function bad(reason: string): ParseResult {
 /** The one serializer: a message as the text of one frame. Undefined fields are left out. */
 export function serialize(message: Message): string {
   return JSON.stringify(message);
+}
+
+/** The messages that may travel in a binary frame (docs/protocol.md section 1), and their direction. */
+export const BINARY_TYPES = { pub: 'server to client', publish: 'client to server' } as const;
+
+/**
+ * A message whose `data` is bytes as one binary frame: the header (the message without `data`,
+ * as JSON) after its 2-byte big-endian UTF-8 length, then the bytes. docs/protocol.md section 1.
+ */
+export function frameBinary(header: object, data: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify(header));
+  const frame = new Uint8Array(2 + head.length + data.length);
+  frame[0] = head.length >> 8;
+  frame[1] = head.length;
+  frame.set(head, 2);
+  frame.set(data, 2 + head.length);
+  return frame;
+}
+
+/**
+ * A binary frame as the message it carries (the header's fields with `data` the bytes after it),
+ * parsed as parseMessage does. A frame cut short or a header that is not a UTF-8 JSON object is
+ * BAD_MESSAGE.
+ */
+export function parseBinary(frame: Uint8Array): ParseResult {
+  const length = (frame[0]! << 8) | frame[1]!;
+  let header: any;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(frame.subarray(2, 2 + length)));
+  } catch {}
+  if (frame.length < 2 + length || header === null || typeof header !== 'object') return bad('malformed binary frame');
+  return parseMessage({ ...header, data: frame.subarray(2 + length) });
+}
+
+/**
+ * A binary frame as the message it carries, when BINARY_TYPES allows that message in a binary
+ * frame (else BAD_MESSAGE, with the `id` to answer). The browser client, which gets only what
+ * the server sends, uses parseBinary alone.
+ */
+export function parseBinaryMessage(frame: Uint8Array): ParseResult {
+  const parsed = parseBinary(frame);
+  if (!parsed.ok || parsed.message.type in BINARY_TYPES) return parsed;
+  const { type, id } = parsed.message as { type: string; id?: Id };
+  return { ok: false, code: 'BAD_MESSAGE', reason: `"${type}" is not sent in a binary frame`, id };
 }

@@ -6,11 +6,12 @@
  * checked against bands wide enough for a busy machine, never against a speed.
  */
 import { once } from 'node:events';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer as WsServer } from 'ws';
 import { WebSocketServer } from '../../src/index.js';
@@ -234,6 +235,59 @@ describe('fdx bench', () => {
     }
   });
 
+  describe('over wss://', () => {
+    const certFile = new URL('../fixtures/cert.pem', import.meta.url).pathname;
+    let target: { url: string; handshakes: number; close(): Promise<void> };
+    before(async () => {
+      const https = createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(new URL('../fixtures/key.pem', import.meta.url)) });
+      const wss = new WebSocketServer({ server: https });
+      const state = { handshakes: 0 };
+      wss.on('connection', (ws) => {
+        state.handshakes++;
+        ws.on('message', (data, binary) => ws.send(data, { binary }));
+      });
+      await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+      target = {
+        url: `wss://localhost:${(https.address() as AddressInfo).port}/`,
+        get handshakes() {
+          return state.handshakes;
+        },
+        close: () =>
+          new Promise((resolve) => {
+            for (const client of wss.clients) client.terminate();
+            wss.close();
+            https.close(() => resolve());
+          }),
+      };
+    });
+    after(() => target.close());
+
+    test('echo with --ca: the certificate is checked against it, every connection opens and echoes', async () => {
+      const before = target.handshakes;
+      const { code, result } = await bench([target.url, '--connections', '3', '--ca', certFile, ...SHORT]);
+      assert.equal(code, 0, JSON.stringify(result.errors));
+      assert.equal(result.connections.opened, 3);
+      assert.equal(target.handshakes - before, 3, 'the server saw three TLS handshakes and upgrades');
+      assert.deepEqual(result.options.tls, { rejectUnauthorized: true }, 'the report says certificates were checked, never the CA');
+      assert.ok(result.throughput.messagesPerSec > 0);
+      assertLatency(result);
+    });
+
+    test('a certificate nobody vouches for: no connection, exit 1, counted as connect errors', async () => {
+      const { code, result } = await bench([target.url, '--connections', '2', '--duration', '0.5', '--warmup', '0']);
+      assert.equal(code, 1);
+      assert.equal(result.connections.opened, 0);
+      assert.equal(result.errors.byKind.connect, 2);
+    });
+
+    test('--insecure accepts it and says so in the report', async () => {
+      const { code, result } = await bench([target.url, '--connections', '2', '--insecure', ...SHORT]);
+      assert.equal(code, 0, JSON.stringify(result.errors));
+      assert.equal(result.connections.opened, 2);
+      assert.deepEqual(result.options.tls, { rejectUnauthorized: false });
+    });
+  });
+
   test('no server: exit 1 and the connect errors counted by kind', async () => {
     const target = await server('ws', echo);
     const url = target.url;
@@ -246,8 +300,8 @@ describe('fdx bench', () => {
 
   const mistakes: Array<{ args: string[]; stderr: RegExp }> = [
     { args: [], stderr: /^fdx: missing URL/ },
-    { args: ['wss://127.0.0.1:1/'], stderr: /ws:\/\/ only/ },
-    { args: ['http://127.0.0.1:1/'], stderr: /must start with ws:\/\// },
+    { args: ['http://127.0.0.1:1/'], stderr: /must start with ws:\/\/ or wss:\/\// },
+    { args: ['wss://127.0.0.1:1/', '--ca', '/nonexistent/ca.pem'], stderr: /cannot read --ca \/nonexistent\/ca\.pem: ENOENT/ },
     { args: ['ws://127.0.0.1:1/', '--scenario', 'soak'], stderr: /--scenario must be one of echo, rate, connect, hold, fanout, publish/ },
     { args: ['ws://127.0.0.1:1/', '--duration', 'ten'], stderr: /--duration must be a number of seconds/ },
     { args: ['ws://127.0.0.1:1/', '--source-addresses', 'nowhere'], stderr: /--source-addresses wants IP addresses or a count/ },

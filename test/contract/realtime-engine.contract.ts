@@ -11,6 +11,15 @@ export interface EngineFixture {
   make(options: { historySize: number }): Promise<Engine>;
   /** Lets history age past its time limit (fake clock, or waiting). */
   age?(engine: Engine): Promise<void>;
+  /** Another engine on the same store as `engine` (another process); absent for one-process engines. */
+  peer?(engine: Engine): Promise<Engine>;
+}
+
+/** Bytes (a Uint8Array, whatever its subclass) equal to `expected`, or the same JSON value. */
+function assertSameData(actual: unknown, expected: unknown, where: string): void {
+  if (!(expected instanceof Uint8Array)) return assert.deepEqual(actual, expected, where);
+  assert.ok(actual instanceof Uint8Array, `${where}: bytes came back as ${typeof actual}`);
+  assert.equal(Buffer.compare(actual, expected), 0, `${where}: other bytes`);
 }
 
 export function describeEngineContract(name: string, fixture: EngineFixture): void {
@@ -109,6 +118,51 @@ export function describeEngineContract(name: string, fixture: EngineFixture): vo
         await engine.close();
       });
     }
+
+    it('keeps bytes exactly, live (in this process and another) and in history, beside JSON data', async () => {
+      const engine = await fixture.make({ historySize: 10 });
+      const other = fixture.peer ? await fixture.peer(engine) : engine;
+      const here: EnginePublication[] = [];
+      const there: EnginePublication[] = [];
+      await engine.subscribe('bin', (p) => here.push(p));
+      await other.subscribe('bin', (p) => there.push(p));
+      const values: unknown[] = [
+        new Uint8Array(256).map((_, i) => i),
+        new Uint8Array(0),
+        'b',
+        'bee',
+        { b: 'x' },
+        Buffer.from('not JSON at all \u0000'),
+        new Uint8Array(100_000).map((_, i) => (i * 7) % 256),
+      ];
+      for (const value of values) await engine.publish('bin', value);
+      for (let waited = 0; there.length < values.length && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      const history = await other.history('bin', { offset: '0', epoch: here[0]!.epoch });
+      assert.equal(history.recovered, true);
+      values.forEach((value, i) => {
+        assertSameData(here[i]?.data, value, `live here, #${i}`);
+        assertSameData(there[i]?.data, value, `live in another process, #${i}`);
+        assertSameData(history.publications[i]?.data, value, `history, #${i}`);
+      });
+      if (other !== engine) await other.close();
+      await engine.close();
+    });
+
+    it("hands a publication's latest to live handlers only, not to history", async () => {
+      const engine = await fixture.make({ historySize: 10 });
+      const other = fixture.peer ? await fixture.peer(engine) : engine;
+      const there: EnginePublication[] = [];
+      await other.subscribe('dash', (p) => there.push(p));
+      await engine.publish('dash', { cpu: 1 }, { latest: 'cpu' });
+      await engine.publish('dash', 'plain');
+      for (let waited = 0; there.length < 2 && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(there[0]!.latest, 'cpu');
+      assert.equal(there[1]!.latest, undefined);
+      const history = await engine.history('dash', { offset: '0', epoch: there[0]!.epoch });
+      assert.deepEqual(history.publications, [{ offset: '1', data: { cpu: 1 } }, { offset: '2', data: 'plain' }]);
+      if (other !== engine) await other.close();
+      await engine.close();
+    });
 
     it('rejects with UNAVAILABLE once closed', async () => {
       const engine = await fixture.make({ historySize: 5 });

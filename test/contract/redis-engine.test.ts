@@ -16,13 +16,22 @@ after(async () => {
   await deleteKeys(url, prefixes);
 });
 
+const made = new WeakMap<object, ConstructorParameters<typeof RedisEngine>[0]>();
+
 describeEngineContract('RedisEngine (one Redis)', {
   async make({ historySize }) {
     const keyPrefix = `fdx-engine-test-${randomUUID()}:`;
     prefixes.push(keyPrefix);
-    const engine = new RedisEngine({ url, keyPrefix, historySize, historyTtlMs: 1500, metaTtlMs: 60_000, partitions: 8 });
+    const options = { url, keyPrefix, historySize, historyTtlMs: 1500, metaTtlMs: 60_000, partitions: 8 };
+    const engine = new RedisEngine(options);
+    made.set(engine, options);
     await engine.ready();
     return engine;
+  },
+  async peer(engine) {
+    const other = new RedisEngine(made.get(engine)!);
+    await other.ready();
+    return other;
   },
   async age() {
     await new Promise((resolve) => setTimeout(resolve, 1600));

@@ -73,3 +73,25 @@ it('a page reconnects after a server restart and recovers what it missed, then r
   assert.deepEqual(await page.evaluate('window.got'), [8, 9]);
   assert.deepEqual(await page.evaluate('window.recoveries'), [true]);
 });
+
+it('a page gets binary publications as Uint8Arrays, live and recovered, and publishes bytes', { timeout: 60_000 }, async () => {
+  await page.evaluate(`
+    window.bin = [];
+    window.binSubscribed = 0;
+    window.client.on('subscribed', (channel) => channel === 'arena' && window.binSubscribed++);
+    window.client.subscribe('arena', (data) => window.bin.push(data instanceof Uint8Array ? Array.from(data) : 'not bytes: ' + JSON.stringify(data)));
+  `);
+  await waitFor('window.binSubscribed === 1');
+  await loop.realtime.publish('arena', Buffer.from([0, 1, 254, 255]));
+  await loop.realtime.publish('arena', { json: true });
+  await page.evaluate(`window.client.publish('arena', new Uint8Array([7, 8, 9]))`);
+  await waitFor('window.bin.length === 3');
+  await loop.crash();
+  await waitFor("window.client.state !== 'connected'");
+  await loop.realtime.engine.publish('arena', new Uint8Array(300).map((_, i) => i % 256));
+  await loop.restart();
+  await waitFor('window.binSubscribed === 2 && window.bin.length === 4');
+  const bin = (await page.evaluate('window.bin')) as unknown[];
+  assert.deepEqual(bin.slice(0, 3), [[0, 1, 254, 255], 'not bytes: {"json":true}', [7, 8, 9]]);
+  assert.deepEqual(bin[3], Array.from({ length: 300 }, (_, i) => i % 256));
+});

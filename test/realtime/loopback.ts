@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from '../../src/index.js';
-import { MemoryEngine, mountRealtime, RealtimeServer, type Engine, type RealtimeServerOptions } from '../../src/realtime.js';
+import { MemoryEngine, mountRealtime, RealtimeServer, type Engine, type MountOptions, type RealtimeServerOptions } from '../../src/realtime.js';
 import { createClient, type ClientOptions, type RealtimeClient } from '../../src/client.js';
 import type { EventMap } from '../../src/realtime/event-map.js';
 import type { WebSocketServer } from '../../src/index.js';
@@ -31,6 +31,8 @@ export async function startLoopback<ToServer extends EventMap = EventMap, ToClie
     port?: number;
     /** Answers plain HTTP requests (default: 404). */
     http?: http.RequestListener;
+    /** More WebSocketServer options for mountRealtime (e.g. backpressure). */
+    mount?: Omit<MountOptions, 'server' | 'path' | 'port' | 'noServer'>;
   } = {},
 ): Promise<Loopback<ToServer, ToClient>> {
   // The engine outlives a server restart (it stands for a shared store such as Redis).
@@ -41,7 +43,7 @@ export async function startLoopback<ToServer extends EventMap = EventMap, ToClie
     server = http.createServer(options.http ?? ((_req, res) => res.writeHead(404).end()));
     const realtime = new RealtimeServer<ToServer, ToClient, any>({ ...options, engine });
     options.setup?.(realtime);
-    const wss = mountRealtime(realtime, { server, path: '/rt', pingIntervalMs: 0 });
+    const wss = mountRealtime(realtime, { server, path: '/rt', pingIntervalMs: 0, ...options.mount });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());

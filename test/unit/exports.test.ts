@@ -99,6 +99,7 @@ const VALUES: Record<string, string[]> = {
   ],
   './redis': ['BrokerError: class', 'REDIS_ENGINE_DEFAULTS: object', 'RedisBroker: class', 'RedisEngine: class', 'RedisPresenceStore: class'],
   './realtime': [
+    'BINARY_TYPES: object',
     'CLOSE_CODES: object',
     'ERROR_CODES: object',
     'MEMORY_ENGINE_DEFAULTS: object',
@@ -113,7 +114,10 @@ const VALUES: Record<string, string[]> = {
     'SUBPROTOCOL: string',
     'SharedText: class',
     'channelProblem: function',
+    'frameBinary: function',
     'mountRealtime: function',
+    'parseBinary: function',
+    'parseBinaryMessage: function',
     'parseMessage: function',
     'serialize: function',
     'shouldReconnect: function',

@@ -1,100 +1,161 @@
-// The dashboard page: one WebSocket to <base>ws (see apps/dashboard/server.ts for the messages),
-// a series picker, one uPlot chart per selected series redrawn once per animation frame, and the
-// "simulate slow client" toggle with the numbers that show the `latest` policy at work.
+// The dashboard page on fullduplex/client (see apps/dashboard/server.ts for the channels and
+// events): the catalog comes with the welcome, each selected series is a subscription to its
+// channel, one uPlot chart per series redrawn once per animation frame, and the "simulate slow
+// client" toggle with the numbers that show the `latest` policy at work. Reconnecting,
+// resubscribing and recovering the samples missed while offline are the client's; the page
+// shows its state as it is.
 // Bundled with uPlot by esbuild when the demo starts (apps/shared/browser-bundle.ts).
 import uPlot from 'uplot';
-import { liveSocket } from '../../shared/browser/live-socket.js';
+import { createClient } from 'fullduplex/client';
+import { decodeSample } from '../sample-codec.js';
 
 const WINDOW_SECONDS = 10;
+/** A well-formed channel name (docs/protocol.md). */
+const CHANNEL = /^[A-Za-z0-9_\-:.@/=+,~]{1,200}$/;
 const $ = (id) => document.getElementById(id);
 
 const view = {
-  catalog: new Map(), // id -> {id,label,unit,group}
+  node: '',
+  catalog: new Map(), // id -> {id, label, unit, group, channel}
   order: [], // catalog ids in order
-  selected: [], // ids streamed now
-  version: -1,
+  selected: [], // ids asked for, in the page's order
+  subs: new Map(), // id -> {channel, stop, confirmed, lastOffset}
   charts: new Map(), // id -> {plot, xs, ys, element, latest}
   maxSelected: 16,
-  lastSeq: 0,
   received: 0,
   missed: 0,
-  frameTimes: [],
+  recovered: 0,
+  sampleTimes: [],
   dirty: false,
+  started: false,
 };
+
+const url = new URL('rt', location.href);
+url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+const client = createClient(url.href);
 const wanted = new URLSearchParams(location.search).get('series');
-const socket = liveSocket('ws', {
-  onopen(ws) {
-    $('compression').textContent = ws.extensions.includes('permessage-deflate') ? 'permessage-deflate on' : 'no compression';
-    if (wanted) send({ type: 'select', series: wanted.split(',').filter(Boolean) });
-  },
-  onmessage: (event) => receive(JSON.parse(event.data)),
-  onclose() {
-    $('slow').checked = false;
-    document.body.classList.remove('slow');
-  },
+
+const STATES = { connecting: 'connecting…', connected: 'live', disconnected: 'offline, reconnecting…', closed: 'offline' };
+client.on('state', (state) => {
+  $('connection').dataset.state = state;
+  $('connection').textContent = STATES[state] ?? state;
 });
 
-function send(message) {
-  socket.send(JSON.stringify(message));
-}
+client.on('online', (welcome) => {
+  view.node = welcome.node;
+  view.maxSelected = welcome.limits.maxSelected;
+  $('compression').textContent = welcome.compression.includes('permessage-deflate') ? 'permessage-deflate on' : 'no compression';
+  $('limit').textContent = `${(welcome.limits.maxBackpressure / 1024).toFixed(0)} KiB`;
+  $('release').textContent = `${welcome.limits.slowReleaseMs} ms`;
+  $('hz').textContent = `${welcome.hz} Hz`;
+  applyCatalog(welcome.series);
+  // Another process (or this one restarted) names its channels anew: follow the series there.
+  for (const [id, sub] of view.subs) if (sub.channel !== channelOf(id)) unsubscribe(id);
+  const first = !view.started;
+  view.started = true;
+  // After the client resubscribed what it still has (it does so right after this event).
+  queueMicrotask(() => {
+    if (first) select(wanted ? wanted.split(',').filter(Boolean) : welcome.defaults);
+    else for (const id of view.selected) if (!view.subs.has(id)) subscribe(id);
+  });
+});
 
-function receive(message) {
-  switch (message.type) {
-    case 'catalog':
-      view.catalog = new Map(message.series.map((info) => [info.id, info]));
-      view.order = message.series.map((info) => info.id);
-      view.maxSelected = message.limits.maxSelected;
-      $('limit').textContent = `${(message.limits.maxBackpressure / 1024).toFixed(0)} KiB`;
-      $('release').textContent = `${message.limits.slowReleaseMs} ms`;
-      $('hz').textContent = `${message.hz} Hz`;
-      renderPicker();
-      break;
-    case 'selected':
-      view.selected = message.series;
-      view.version = message.version;
-      view.lastSeq = 0;
-      renderPicker();
-      renderCharts();
-      break;
-    case 'samples':
-      onSamples(message);
-      break;
-    case 'stats':
-      $('sent').textContent = String(message.sent);
-      $('replaced').textContent = String(message.replaced);
-      $('dropped').textContent = String(message.dropped);
-      $('buffered').textContent = formatBytes(message.buffered);
-      $('max-buffered').textContent = formatBytes(message.maxBuffered);
-      break;
-    case 'slow':
-      $('slow').checked = message.on;
-      document.body.classList.toggle('slow', message.on);
-      break;
-    case 'error':
-      showError(`${message.code}: ${message.text}`);
-      break;
+client.on('offline', () => {
+  $('slow').checked = false;
+  document.body.classList.remove('slow');
+  for (const sub of view.subs.values()) sub.confirmed = false;
+});
+
+client.on('subscribed', (channel, recovered) => {
+  for (const sub of view.subs.values()) {
+    if (sub.channel !== channel) continue;
+    if (sub.confirmed === false && sub.everConfirmed && recovered) view.recovered++;
+    sub.confirmed = sub.everConfirmed = true;
   }
+});
+
+client.on('error', (error) => {
+  showError(`${error.code}: ${error.message}`);
+  if (!['CHANNEL_FORBIDDEN', 'CHANNEL_INVALID', 'TOO_MANY_CHANNELS'].includes(error.code)) return;
+  // Which subscription was refused: CHANNEL_FORBIDDEN names its channel; CHANNEL_INVALID is
+  // one with a malformed name; TOO_MANY_CHANNELS is the first one past the limit (the server
+  // takes them in the order asked).
+  const unconfirmed = [...view.subs].filter(([, sub]) => !sub.confirmed);
+  let refused = unconfirmed.filter(([, sub]) => error.message.includes(`"${sub.channel}"`));
+  if (error.code === 'CHANNEL_INVALID') refused = unconfirmed.filter(([, sub]) => !CHANNEL.test(sub.channel));
+  if (error.code === 'TOO_MANY_CHANNELS') refused = [...view.subs].slice(view.maxSelected).filter(([, sub]) => !sub.confirmed).slice(0, 1);
+  for (const [id] of refused) deselect(id);
+});
+
+client.handle('catalog', ({ series }) => applyCatalog(series));
+
+client.handle('stats', (stats) => {
+  $('buffered').textContent = formatBytes(stats.buffered);
+  $('max-buffered').textContent = formatBytes(stats.maxBuffered);
+});
+
+function channelOf(id) {
+  return view.catalog.get(id)?.channel ?? `series.${view.node}.${id}`;
 }
 
-function onSamples({ seq, version, t, values }) {
-  if (version !== view.version) return; // a frame from before the last selection
-  if (view.lastSeq > 0 && seq > view.lastSeq + 1) view.missed += seq - view.lastSeq - 1;
-  view.lastSeq = seq;
+function applyCatalog(series) {
+  view.catalog = new Map(series.map((info) => [info.id, info]));
+  view.order = series.map((info) => info.id);
+  // Series that are gone (another process stopped) leave the selection.
+  for (const id of view.selected) if (view.started && !view.catalog.has(id)) deselect(id);
+  renderPicker();
+}
+
+function select(ids) {
+  for (const id of [...view.selected]) if (!ids.includes(id)) deselect(id);
+  for (const id of ids) if (!view.selected.includes(id)) {
+    view.selected.push(id);
+    subscribe(id);
+  }
+  renderPicker();
+  renderCharts();
+}
+
+function deselect(id) {
+  unsubscribe(id);
+  view.selected = view.selected.filter((other) => other !== id);
+  renderPicker();
+  renderCharts();
+}
+
+function subscribe(id) {
+  const channel = channelOf(id);
+  const sub = { channel, confirmed: false, everConfirmed: false, lastOffset: 0, stop: null };
+  view.subs.set(id, sub);
+  sub.stop = client.subscribe(channel, (sample, info) => onSample(id, sub, sample, info));
+}
+
+function unsubscribe(id) {
+  view.subs.get(id)?.stop();
+  view.subs.delete(id);
+}
+
+function onSample(id, sub, bytes, { offset }) {
+  const sample = decodeSample(bytes);
+  if (sample === null) return;
+  const { t, v } = sample;
+  const number = Number(offset);
+  // Offsets are consecutive: a gap is samples this page never got (replaced while it lagged).
+  if (sub.lastOffset > 0 && number > sub.lastOffset + 1) view.missed += number - sub.lastOffset - 1;
+  sub.lastOffset = number;
   view.received++;
   const now = performance.now();
-  view.frameTimes.push(now);
-  while (view.frameTimes[0] < now - 1000) view.frameTimes.shift();
+  view.sampleTimes.push(now);
+  while (view.sampleTimes[0] < now - 1000) view.sampleTimes.shift();
+  const chart = view.charts.get(id);
+  if (!chart) return;
   const x = t / 1000;
-  view.selected.forEach((id, i) => {
-    const chart = view.charts.get(id);
-    if (!chart || values[i] === null) return;
-    chart.xs.push(x);
-    chart.ys.push(values[i]);
-    while (chart.xs.length > 0 && chart.xs[0] < x - WINDOW_SECONDS) {
-      chart.xs.shift();
-      chart.ys.shift();
-    }
-  });
+  chart.xs.push(x);
+  chart.ys.push(v);
+  while (chart.xs.length > 0 && chart.xs[0] < x - WINDOW_SECONDS) {
+    chart.xs.shift();
+    chart.ys.shift();
+  }
   view.dirty = true;
 }
 
@@ -107,10 +168,11 @@ function draw() {
       const last = chart.ys[chart.ys.length - 1];
       chart.latest.textContent = last === undefined ? '–' : `${formatValue(last)} ${view.catalog.get(id)?.unit ?? ''}`;
     }
-    $('received').textContent = String(view.received);
-    $('missed').textContent = String(view.missed);
-    $('rate').textContent = `${view.frameTimes.length} frames/s`;
   }
+  $('received').textContent = String(view.received);
+  $('missed').textContent = String(view.missed);
+  $('recovered').textContent = String(view.recovered);
+  $('rate').textContent = `${view.sampleTimes.filter((at) => at >= performance.now() - 1000).length} samples/s`;
   requestAnimationFrame(draw);
 }
 
@@ -134,10 +196,7 @@ function renderPicker() {
       box.type = 'checkbox';
       box.value = info.id;
       box.checked = view.selected.includes(info.id);
-      box.onchange = () => {
-        const next = box.checked ? [...view.selected, info.id] : view.selected.filter((id) => id !== info.id);
-        send({ type: 'select', series: next });
-      };
+      box.onchange = () => (box.checked ? select([...view.selected, info.id]) : deselect(info.id));
       label.append(box, ` ${info.label}`);
       fieldset.append(label);
     }
@@ -212,5 +271,17 @@ function showError(text) {
   errorTimer = setTimeout(() => (element.hidden = true), 4000);
 }
 
-$('slow').onchange = (event) => send({ type: 'slow', on: event.target.checked });
+$('slow').onchange = (event) => {
+  const on = event.target.checked;
+  client.request('slow', { on }).then(
+    (reply) => {
+      $('slow').checked = reply.on;
+      document.body.classList.toggle('slow', reply.on);
+    },
+    (error) => {
+      $('slow').checked = !on;
+      showError(`${error.code}: ${error.message}`);
+    },
+  );
+};
 requestAnimationFrame(draw);

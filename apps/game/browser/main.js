@@ -1,11 +1,15 @@
-// The arena page: one binary WebSocket to <base>ws (frames in apps/game/game-frames.ts). Inputs
-// are sampled 30 times a second, sent numbered and applied at once (prediction); each STATE
-// resets this player to the server's position and replays the inputs the server has not applied
-// yet (reconciliation); the others are drawn 100 ms in the past, between two states
-// (interpolation). Bundled by esbuild when the demo starts (apps/shared/browser-bundle.ts).
-import { decodeServerFrame, encodeInput, encodePing, KEY } from '../game-frames.ts';
+// The arena page, on fullduplex/client (reconnect, backoff and resubscription are the client's):
+// it connects to <base>rt, is welcomed as a player, and subscribes to the channel `arena`, whose
+// publications are binary STATEs (apps/game/game-frames.ts). Inputs are sampled 30 times a
+// second, sent as numbered `input` events and applied at once (prediction); each STATE resets
+// this player to the server's position and replays the inputs the server has not applied yet
+// (reconciliation); the others are drawn 100 ms in the past, between two states
+// (interpolation). The round trip shown is a `ping` request's. While the client is not
+// connected the page says so, sends nothing and draws no stale arena.
+// Bundled by esbuild when the demo starts (apps/shared/browser-bundle.ts).
+import { createClient } from 'fullduplex/client';
+import { decodeState, KEY } from '../game-frames.ts';
 import { ARENA, step } from '../movement.ts';
-import { liveSocket } from '../../shared/browser/live-socket.js';
 
 const INTERPOLATION_DELAY_MS = 100;
 const PING_EVERY_MS = 1000;
@@ -19,43 +23,67 @@ const game = {
   pending: [], // inputs sent and not yet applied by the server: {seq, keys}
   seq: 0,
   snapshots: [], // {at, tick, players: Map(id -> player)}
-  tick: 0,
+  tick: null, // the newest state's, null while not connected
   rttMs: null,
   corrections: 0,
 };
 const held = new Set();
 let touchKeys = 0;
-const socket = liveSocket('ws', {
-  binaryType: 'arraybuffer',
-  openText: 'playing',
-  onopen: () => ping(),
-  onmessage(event) {
-    const frame = decodeServerFrame(new Uint8Array(event.data));
-    if (frame) receive(frame);
-  },
-  onclose() {
-    game.me = null;
-    game.predicted = null;
-    game.pending = [];
-    game.snapshots = [];
-  },
-});
 
-function receive(frame) {
-  if (frame.type === 'welcome') {
-    game.me = { id: frame.id, hue: frame.hue };
-    game.seq = 0;
-    $('me').textContent = `you are #${frame.id}`;
-    $('me').style.color = `hsl(${frame.hue}, 80%, 65%)`;
-  } else if (frame.type === 'state') {
-    game.tick = frame.tick;
-    const players = new Map(frame.players.map((player) => [player.id, player]));
-    game.snapshots.push({ at: performance.now(), tick: frame.tick, players });
-    if (game.snapshots.length > 30) game.snapshots.shift();
-    reconcile(players.get(game.me?.id));
-  } else if (frame.type === 'pong') {
-    game.rttMs = performance.now() - frame.time;
-  }
+const url = new URL('rt', location.href);
+url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+const client = createClient(url.href);
+const STATUS = {
+  connecting: ['connecting', 'connecting…'],
+  connected: ['open', 'playing'],
+  disconnected: ['closed', 'reconnecting…'],
+  closed: ['closed', 'disconnected'],
+};
+function showState(state, text) {
+  const [look, label] = STATUS[state];
+  $('connection').dataset.state = look;
+  $('connection').textContent = text ?? label;
+}
+client.on('state', (state) => showState(state));
+client.on('error', (error) => {
+  if (client.state !== 'closed') return;
+  // The server refuses a tab (UNAUTHORIZED, close 4500) only when the arena is full.
+  showState('closed', error.code === 'UNAUTHORIZED' ? 'refused: the arena is full' : `disconnected: ${error.message}`);
+});
+client.on('online', (welcome) => {
+  game.me = { id: welcome.id, hue: welcome.hue };
+  game.seq = 0;
+  $('me').textContent = `you are #${welcome.id}`;
+  $('me').style.color = `hsl(${welcome.hue}, 80%, 65%)`;
+  ping();
+});
+client.on('offline', () => {
+  game.me = null;
+  game.predicted = null;
+  game.pending = [];
+  game.snapshots = [];
+  game.rttMs = null;
+  game.tick = null;
+  $('me').textContent = '–';
+  $('me').style.color = '';
+});
+// After a reconnect the client first hands over the states it missed (the channel's short
+// history): stale by then, so only states that arrive once the subscription is live are drawn.
+let live = false;
+client.on('online', () => (live = false));
+client.on('subscribed', (channel) => channel === 'arena' && (live = true));
+client.subscribe('arena', (data) => {
+  const state = data instanceof Uint8Array ? decodeState(data) : null;
+  if (state && live && game.me) receive(state);
+});
+showState(client.state);
+
+function receive(state) {
+  game.tick = state.tick;
+  const players = new Map(state.players.map((player) => [player.id, player]));
+  game.snapshots.push({ at: performance.now(), tick: state.tick, players });
+  if (game.snapshots.length > 30) game.snapshots.shift();
+  reconcile(players.get(game.me.id));
 }
 
 /** The server's position for this player, plus the inputs it has not applied yet. */
@@ -80,14 +108,23 @@ function currentKeys() {
 function sampleInput() {
   const keys = currentKeys();
   if (keys === 0 || !game.me || !game.predicted) return;
+  if (client.state !== 'connected') return;
   const input = { seq: ++game.seq, keys };
-  socket.send(encodeInput(input));
+  client.emit('input', input);
   game.pending.push(input);
   game.predicted = step(game.predicted, keys); // prediction: move now, the server confirms later
 }
 
-function ping() {
-  socket.send(encodePing(performance.now()));
+/** The round trip of one request: sent now, timed when its reply arrives. */
+async function ping() {
+  if (client.state !== 'connected') return;
+  const sentAt = performance.now();
+  try {
+    await client.request('ping', null, { timeoutMs: 5000 });
+    if (client.state === 'connected') game.rttMs = performance.now() - sentAt;
+  } catch {
+    // Lost with the connection or late: the next one measures again.
+  }
 }
 
 /** Where the other players were INTERPOLATION_DELAY_MS ago, between the two states around then. */
@@ -156,7 +193,7 @@ function line(x1, y1, x2, y2) {
 
 let lastList = '';
 function showHud(shown) {
-  $('tick').textContent = String(game.tick);
+  $('tick').textContent = game.tick === null ? '–' : String(game.tick);
   $('rtt').textContent = game.rttMs === null ? '–' : `${game.rttMs.toFixed(0)} ms`;
   $('players').textContent = String(shown.size);
   $('pending').textContent = String(game.pending.length);

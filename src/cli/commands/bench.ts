@@ -7,9 +7,10 @@
  * Must not: measure anything itself (the workers do), or import past the public entry points
  * and loadgen/.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { progressLine, resultTable } from '../../loadgen/bench-report.js';
+import type { LoadTls } from '../../loadgen/client.js';
 import { SCENARIOS, runBench, type BenchPlan, type BenchResult, type Scenario } from '../../loadgen/bench-run.js';
 import { htmlReport } from '../../loadgen/html-report.js';
 import { ExitCode, UsageMistake, parseChoice, parseHeaders, parseInteger, stringValue, stringValues, type Command, type ParsedValues } from '../args.js';
@@ -64,6 +65,8 @@ export const benchCommand: Command = {
     '  -H, --header "Name: value" Extra request header (repeatable)',
     '  --subprotocol NAME         Offer this subprotocol (publish offers fdx.v1)',
     '  --timeout-ms MS            Limit of each opening handshake (default 10000)',
+    '  -k, --insecure             Accept any TLS certificate (wss://)',
+    '  --ca FILE                  Trust the CA certificate(s) in this PEM file (wss://)',
     '  --json                     Print the result as JSON (schema 1) instead of the table',
     '  --html FILE                Also write a self-contained HTML report with plots',
     '  -h, --help                 Show this help',
@@ -71,7 +74,6 @@ export const benchCommand: Command = {
     'On a terminal a progress line shows the rate, p50/p99, errors and the time left. The',
     'report gives HDR percentiles (p50, p90, p99, p99.9, p99.99, max), errors by kind and each',
     'worker\'s CPU: a worker near 100% means the generator was the limit (add --workers).',
-    'ws:// only (no TLS).',
     '',
     'Exit codes: 0 the run completed without errors, 1 no connection could be made or errors',
     'were counted (the report is still printed), 2 usage mistake.',
@@ -92,6 +94,8 @@ export const benchCommand: Command = {
     header: { type: 'string', short: 'H', multiple: true },
     subprotocol: { type: 'string' },
     'timeout-ms': { type: 'string' },
+    insecure: { type: 'boolean', short: 'k' },
+    ca: { type: 'string' },
     json: { type: 'boolean' },
     html: { type: 'string' },
   },
@@ -150,8 +154,8 @@ export function planOf(values: ParsedValues, positionals: readonly string[]): Be
   } catch {
     throw new UsageMistake(`not a URL: '${positionals[0]}'`);
   }
-  if (url.protocol === 'wss:') throw new UsageMistake('fdx bench speaks ws:// only (no TLS yet)');
-  if (url.protocol !== 'ws:') throw new UsageMistake(`the URL must start with ws://, got '${url.protocol}'`);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UsageMistake(`the URL must start with ws:// or wss://, got '${url.protocol}'`);
+  const secure = url.protocol === 'wss:';
   const scenario = parseChoice('--scenario', stringValue(values, 'scenario'), SCENARIOS) ?? 'echo';
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = sourceAddresses(stringValue(values, 'source-addresses'), hostname);
@@ -167,7 +171,7 @@ export function planOf(values: ParsedValues, positionals: readonly string[]): Be
     url: url.href,
     // `localhost` may resolve to ::1; loopback source addresses are IPv4.
     host: hostname === 'localhost' && addresses.length > 0 ? '127.0.0.1' : hostname,
-    port: url.port === '' ? 80 : Number(url.port),
+    port: url.port !== '' ? Number(url.port) : secure ? 443 : 80,
     hostHeader: url.host,
     path: `${url.pathname}${url.search}`,
     connections: parseInteger('--connections', stringValue(values, 'connections'), 1, 1_000_000) ?? DEFAULT_CONNECTIONS[scenario],
@@ -184,7 +188,24 @@ export function planOf(values: ParsedValues, positionals: readonly string[]): Be
     headers: Object.entries(parseHeaders(stringValues(values, 'header'))).map(([name, value]) => `${name}: ${value}`),
     subprotocol,
     timeoutMs: parseInteger('--timeout-ms', stringValue(values, 'timeout-ms'), 1, 600_000) ?? 10_000,
+    tls: secure ? tlsOf(values, hostname) : null,
   };
+}
+
+/** wss://: certificates checked unless --insecure, against --ca's PEM when given. */
+function tlsOf(values: ParsedValues, hostname: string): LoadTls {
+  const tls: LoadTls = { rejectUnauthorized: values.insecure !== true };
+  // SNI names a host, never an address.
+  if (isIP(hostname) === 0) tls.servername = hostname;
+  const ca = stringValue(values, 'ca');
+  if (ca !== undefined) {
+    try {
+      tls.ca = readFileSync(ca, 'utf8');
+    } catch (error) {
+      throw new UsageMistake(`cannot read --ca ${ca}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  return tls;
 }
 
 

@@ -11,11 +11,13 @@ import type { RealtimeError } from '../realtime-error.js';
 /** The part of the platform WebSocket the client uses. */
 export interface WebSocketLike {
   readonly protocol: string;
+  /** Set to 'arraybuffer': binary publications arrive as ArrayBuffers (or any Uint8Array source). */
+  binaryType?: string;
   onopen: ((event: any) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: any) => void) | null;
-  send(data: string): void;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
 export type WebSocketConstructor = new (url: string, protocols: string | string[]) => WebSocketLike;
@@ -110,9 +112,14 @@ export interface RealtimeClient<ToServer extends EventMap = EventMap, ToClient e
   readonly state: ClientState;
   /** This connection's id on the server ('' while not connected). */
   readonly id: string;
+  /** `data` is a Uint8Array for binary publications (live and recovered), else the JSON value. */
   subscribe(channel: string, handler?: (data: any, info: PublicationInfo) => void): () => void;
   /** The last position received on a channel. */
   position(channel: string): Position | undefined;
+  /**
+   * Publishes on a channel; a Uint8Array is a binary publication (sent in a binary frame; it is
+   * sent as it is when it leaves the outbox, so do not change it before the promise settles).
+   */
   publish(channel: string, data: unknown, options?: RequestOptions): Promise<PublishResult>;
   request<E extends EventName<ToServer>>(event: E, data: EventData<ToServer, E>, options?: RequestOptions): Promise<EventReply<ToServer, E>>;
   emit<E extends EventName<ToServer>>(event: E, data: EventData<ToServer, E>): void;

@@ -11,7 +11,7 @@
  */
 import { systemClock, type TimerHandle } from '../clock.js';
 import type { EventMap } from '../event-map.js';
-import { SUBPROTOCOL, parseMessage, serialize, shouldReconnect, type ConnectResult, type Id, type Message, type Position, type SubscribeResult } from '../protocol.js';
+import { SUBPROTOCOL, frameBinary, parseBinary, parseMessage, serialize, shouldReconnect, type ConnectResult, type Id, type Message, type Position, type SubscribeResult } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 import { listen, presenceViews, type Views } from './presence-views.js';
 import type { ClientOptions, ClientState, Lifecycle, PositionStorage, PublicationInfo, RealtimeClient, RequestOptions, WebSocketConstructor, WebSocketLike } from './client-api.js';
@@ -102,8 +102,10 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     return out + (++keys).toString(36);
   }
 
-  function send(message: object): void {
-    ws!.send(serialize(message as Message));
+  /** A message as one frame: binary when its `data` is bytes (a binary publish). */
+  function send(message: any): void {
+    const data = message.data;
+    ws!.send(data instanceof Uint8Array ? frameBinary({ ...message, data: undefined }, data) : serialize(message as Message));
   }
 
   async function open(): Promise<void> {
@@ -119,6 +121,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     let socket: WebSocketLike;
     try {
       socket = ws = new WS(url, SUBPROTOCOL);
+      socket.binaryType = 'arraybuffer';
     } catch {
       return dropped(1006);
     }
@@ -140,9 +143,9 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
     }, options.timeoutMs ?? 10_000);
   }
 
-  function receive(text: unknown): void {
+  function receive(data: unknown): void {
     lastHeard = clock.now();
-    const parsed = parseMessage(text);
+    const parsed = typeof data == 'string' ? parseMessage(data) : parseBinary(new Uint8Array(data as ArrayBuffer));
     if (!parsed.ok) return;
     const m = parsed.message;
     if (m.type === 'reply') {
@@ -226,7 +229,7 @@ export function createClient<ToServer extends EventMap = EventMap, ToClient exte
       resolve: (r: SubscribeResult) => {
         if (subs.get(channel) !== sub) return;
         sub.wait = false;
-        for (const pub of r.publications) deliver(channel, pub.data, pub.offset, r.position.epoch);
+        for (const pub of r.publications) deliver(channel, pub.bytes != null ? Uint8Array.from(atob(pub.bytes), (c) => c.charCodeAt(0)) : pub.data, pub.offset, r.position.epoch);
         sub.pos = r.position;
         store(channel, r.position);
         fire('subscribed', channel, r.recovered);

@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import type { EventData, EventMap, EventName, EventReply } from '../event-map.js';
-import { CLOSE_CODES, SUBPROTOCOL, parseMessage, serialize, type ConnectMessage, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
+import { CLOSE_CODES, SUBPROTOCOL, parseBinaryMessage, parseMessage, serialize, type ConnectMessage, type ConnectResult, type ErrorCode, type Id, type Message, type ServerMessage } from '../protocol.js';
 import { RealtimeError } from '../realtime-error.js';
 import type { SharedText } from '../shared-text.js';
 import type { Transport } from '../transport.js';
@@ -54,7 +54,7 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
   readonly #transport: Transport;
   readonly #host: ConnectionHost;
   #state: ConnectionState = 'connecting';
-  #queue: string[] = [];
+  #queue: Array<string | Uint8Array> = [];
   #timer: TimerHandle = null;
   /** Channels this connection is subscribed to (kept by the server). */
   readonly channels = new Set<string>();
@@ -134,14 +134,15 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
   }
 
   /**
-   * Sends a text that goes to many connections (a channel's fan-out, a broadcast): through the
-   * transport's sendShared where it has one (the bytes are framed once for all), else as sendText.
+   * Sends a message that goes to many connections (a channel's fan-out, a broadcast): through the
+   * transport's sendShared where it has one (the bytes are framed once for all), else as send.
+   * `key` is the transport key of a publication with `latest` (Transport.send).
    */
-  sendShared(message: SharedText): boolean {
+  sendShared(message: SharedText, key?: string): boolean {
     if (this.#state === 'closed' || this.#state === 'connecting' || this.#state === 'authenticating') return false;
     const transport = this.#transport;
-    if (transport.sendShared) transport.sendShared(message);
-    else transport.send(message.text);
+    if (transport.sendShared) transport.sendShared(message, key);
+    else transport.send(message.data, key);
     return true;
   }
 
@@ -171,15 +172,11 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
 
   #receive(data: string | Uint8Array): void {
     if (this.#state === 'closed') return;
-    if (typeof data !== 'string') {
-      this.#answerBad(undefined, 'BAD_MESSAGE', 'binary frames are not part of fdx.v1');
-      return;
-    }
     const max = this.#host.limits.maxMessageBytes;
     // A UTF-16 unit is 1 to 3 UTF-8 bytes: count bytes only when the length leaves a doubt.
-    if (data.length > max || (data.length * 3 > max && utf8Length(data) > max)) {
+    if (data.length > max || (typeof data === 'string' && data.length * 3 > max && utf8Length(data) > max)) {
       // Answer the request itself when its id can be read (the WebSocket limit bounds the cost).
-      const parsed = this.#state === 'open' ? parseMessage(data) : null;
+      const parsed = this.#state === 'open' ? parse(data) : null;
       const id = parsed ? (parsed.ok ? (parsed.message as { id?: Id }).id : parsed.id) : undefined;
       this.#answerBad(id, 'MESSAGE_TOO_LARGE', `messages are limited to ${max} bytes`);
       return;
@@ -192,10 +189,10 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     this.#handle(data);
   }
 
-  #handle(text: string): void {
-    const parsed = parseMessage(text);
+  #handle(data: string | Uint8Array): void {
+    const parsed = parse(data);
     if (this.#state === 'connecting') {
-      if (!parsed.ok || parsed.message.type !== 'connect') {
+      if (!parsed.ok || parsed.message.type !== 'connect' || typeof data !== 'string') {
         this.close(CLOSE_CODES.PROTOCOL, 'the first message must be connect');
         return;
       }
@@ -256,9 +253,9 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
         this.#host.opened(this);
         const queued = this.#queue;
         this.#queue = [];
-        for (const text of queued) {
+        for (const data of queued) {
           if (this.#state !== 'open') break;
-          this.#handle(text);
+          this.#handle(data);
         }
       },
       (error) => {
@@ -377,6 +374,11 @@ export class RealtimeConnection<ToClient extends EventMap = EventMap, Data = unk
     if (this.#idle) this.#idle();
     if (wasOpen) this.#host.closed(this, code, reason);
   }
+}
+
+/** A text frame or a binary frame as a message (or why not). */
+function parse(data: string | Uint8Array): ReturnType<typeof parseMessage> {
+  return typeof data === 'string' ? parseMessage(data) : parseBinaryMessage(data);
 }
 
 /** The UTF-8 length of a string (a surrogate pair is 4 bytes: 2 units counted 2 each). */

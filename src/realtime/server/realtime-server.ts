@@ -30,6 +30,7 @@ import { resolveLimits, type RealtimeLimits } from './limits.js';
 import { PresenceHub } from './presence-hub.js';
 import { RealtimeConnection, type ChannelRequestType, type ConnectionHost } from './realtime-connection.js';
 import { SessionBook } from './session-book.js';
+import { pubFrame, wirePublication } from './publication-wire.js';
 import { validateWith, type StandardSchemaV1 } from './standard-schema.js';
 import { initialMetaOf, presenceOptionsOf, userOf, type EventHandler, type RealtimeServerOptions } from './realtime-server-options.js';
 
@@ -42,6 +43,8 @@ interface Delivery {
   publication: EnginePublication;
   offset: number;
   pub: SharedText;
+  /** The transport key of a publication with `latest`: channel, NUL, latest. */
+  key: string | undefined;
 }
 
 interface Membership {
@@ -173,12 +176,23 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
 
   /**
    * Publishes on a channel through the engine (positioned, kept in history, delivered to every
-   * subscriber in every process). `key` makes it idempotent; `except` skips one local connection.
+   * subscriber in every process). `data` that is a Uint8Array (a Buffer is one) is a binary
+   * publication: subscribers get its bytes in a binary frame. `key` makes it idempotent;
+   * `except` skips one local connection; `latest` lets a newer publication of the channel with
+   * the same `latest` replace this one on a connection whose socket is backed up (with the
+   * WebSocketServer's backpressurePolicy 'latest'), so a slow reader gets the newest values.
    */
-  async publish(channel: string, data: unknown, options: { key?: string; except?: RealtimeConnection<any, any> } = {}): Promise<{ offset: string; epoch: string; duplicate: boolean }> {
+  async publish(
+    channel: string,
+    data: unknown,
+    options: { key?: string; except?: RealtimeConnection<any, any>; latest?: string } = {},
+  ): Promise<{ offset: string; epoch: string; duplicate: boolean }> {
     const problem = channelProblem(channel);
     if (problem) throw new RealtimeError('CHANNEL_INVALID', problem);
-    return this.#enginePublish(channel, data, options.key, options.except?.id);
+    if (options.latest !== undefined && typeof options.latest !== 'string') throw new TypeError('latest must be a string');
+    // A copy, as a plain Uint8Array: the caller may reuse its buffer once publish returns.
+    const value = data instanceof Uint8Array ? new Uint8Array(data) : data;
+    return this.#enginePublish(channel, value, options.key, options.except?.id, options.latest);
   }
 
   /** Sends an event to every connection of this server (but `except`); returns how many. */
@@ -263,10 +277,11 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
 
   // ---- channels -------------------------------------------------------------------------
 
-  async #enginePublish(channel: string, data: unknown, key: string | undefined, origin?: string): Promise<{ offset: string; epoch: string; duplicate: boolean }> {
+  async #enginePublish(channel: string, data: unknown, key: string | undefined, origin?: string, latest?: string): Promise<{ offset: string; epoch: string; duplicate: boolean }> {
     const options: PublishOptions = {};
     if (key !== undefined) options.key = key;
     if (origin !== undefined) options.origin = origin;
+    if (latest !== undefined) options.latest = latest;
     let result: { offset: string; epoch: string; duplicate: boolean };
     try {
       result = await this.engine.publish(channel, data, options);
@@ -362,7 +377,7 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     membership.offset = Number(result.position.offset);
     membership.epoch = result.position.epoch;
     this.#sessions?.changed(connection);
-    ready(result);
+    ready({ ...result, publications: result.publications.map(wirePublication) });
     membership.buffer = null;
     for (const delivery of buffered) this.#deliverTo(membership, delivery);
     const presence = presenceOptionsOf(this.#options, channel);
@@ -376,24 +391,29 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     let delivery: Delivery | undefined;
     for (const membership of members) {
       if (skip !== undefined && membership.connection.id === skip) continue;
-      delivery ??= { publication, offset: Number(publication.offset), pub: new SharedText(serialize(pubMessage(publication))) };
+      delivery ??= {
+        publication,
+        offset: Number(publication.offset),
+        pub: new SharedText(pubFrame(publication)),
+        key: publication.latest === undefined ? undefined : publication.channel + '\0' + publication.latest,
+      };
       if (membership.buffer) membership.buffer.push(delivery);
       else this.#deliverTo(membership, delivery);
     }
   }
 
-  #deliverTo(membership: Membership, { publication, offset, pub }: Delivery): void {
-    if (publication.epoch === membership.epoch) {
-      if (offset <= membership.offset) return; // already sent (history or earlier)
-    } else {
-      // The engine lost the channel's history (a new epoch): the client cannot recover what
-      // it had not received, and is told so before the new epoch's first publication.
+  #deliverTo(membership: Membership, { publication, offset, pub, key }: Delivery): void {
+    const sameEpoch = publication.epoch === membership.epoch;
+    if (sameEpoch && offset <= membership.offset) return; // already sent (history or earlier)
+    if (!sameEpoch || (publication.afterLoss && offset > membership.offset + 1)) {
+      // The engine lost publications (a new epoch, or a gap history no longer held): the client
+      // cannot recover what it had not received, and is told so before the next publication.
       membership.connection.sendMessage({ type: 'join', channel: publication.channel, position: { offset: String(offset - 1), epoch: publication.epoch }, recovered: false });
       this.#observer?.recovery?.(publication.channel, false);
     }
     membership.offset = offset;
     membership.epoch = publication.epoch;
-    membership.connection.sendShared(pub);
+    membership.connection.sendShared(pub, key);
   }
 
   #removeMembership(connection: RealtimeConnection<any, any>, channel: string): void {
@@ -425,8 +445,4 @@ export class RealtimeServer<ToServer extends EventMap = EventMap, ToClient exten
     }
     return entry.handler(value, connection as RealtimeConnection<any, Data>, { key });
   }
-}
-
-function pubMessage(publication: EnginePublication): Message {
-  return { type: 'pub', channel: publication.channel, offset: publication.offset, epoch: publication.epoch, data: publication.data };
 }

@@ -1,65 +1,50 @@
 /**
- * The arena's binary frames (apps/game/game-frames.ts), byte by byte as its header documents
- * them, and the movement step both ends share (apps/game/movement.ts).
+ * The arena's STATE frame (apps/game/game-frames.ts), byte by byte as its header documents it,
+ * the input event's schema (apps/game/input-schema.ts), and the movement step both ends share
+ * (apps/game/movement.ts).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  decodePageFrame,
-  decodeServerFrame,
-  encodeInput,
-  encodePing,
-  encodePong,
-  encodeState,
-  encodeWelcome,
-  KEY,
-} from '../../../apps/game/game-frames.js';
+import { decodeState, encodeState, KEY } from '../../../apps/game/game-frames.js';
+import { inputSchema } from '../../../apps/game/input-schema.js';
 import { ARENA, step } from '../../../apps/game/movement.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const bytes = (text: string) => new Uint8Array(Buffer.from(text.replace(/\s/g, ''), 'hex'));
 
 describe('game frames', () => {
-  it('an INPUT is 01, the seq as u32 little-endian, then the keys byte', () => {
-    assert.equal(hex(encodeInput({ seq: 0x01020304, keys: KEY.UP | KEY.RIGHT })), '01' + '04030201' + '09');
-    assert.deepEqual(decodePageFrame(bytes('01 04030201 09')), { type: 'input', seq: 0x01020304, keys: 9 });
-  });
-
-  it('a PING is 02 and the page clock as f64 little-endian', () => {
-    assert.equal(hex(encodePing(1.5)), '02' + '000000000000f83f');
-    assert.deepEqual(decodePageFrame(encodePing(1234.25)), { type: 'ping', time: 1234.25 });
-  });
-
-  it('a page frame that is not exactly an INPUT or a PING reads as null', () => {
-    for (const bad of ['', '01', '01 04030201', '01 04030201 09 00', '01 04030201 10', '01 04030201 ff', '03 00', '02 00', '81 0100 0000 1e c003 1c02 f000', '02 000000000000f87f']) {
-      assert.equal(decodePageFrame(bytes(bad)), null, bad);
-    }
-  });
-
-  it('a WELCOME is 81, id, hue, tick rate, arena width and height, speed', () => {
-    const welcome = { id: 7, hue: 300, tickHz: 30, width: 960, height: 540, speed: 240 };
-    assert.equal(hex(encodeWelcome(welcome)), '81' + '0700' + '2c01' + '1e' + 'c003' + '1c02' + 'f000');
-    assert.deepEqual(decodeServerFrame(encodeWelcome(welcome)), { type: 'welcome', ...welcome });
-  });
-
   it('a STATE is 82, the tick, the count, then 12 bytes per player with positions in 1/16 units', () => {
     const state = { tick: 258, players: [{ id: 1, hue: 137, x: 100.5, y: 20.0625, ack: 5 }, { id: 2, hue: 274, x: 14, y: 526, ack: 0 }] };
     const encoded = encodeState(state);
     assert.equal(encoded.length, 7 + 2 * 12);
     assert.equal(hex(encoded.subarray(0, 7)), '82' + '02010000' + '0200');
     assert.equal(hex(encoded.subarray(7, 19)), '0100' + '8900' + '4806' + '4101' + '05000000');
-    assert.deepEqual(decodeServerFrame(encoded), { type: 'state', ...state });
+    assert.deepEqual(decodeState(encoded), state);
   });
 
-  it('a STATE whose length does not match its count reads as null, an empty one is valid', () => {
+  it('a STATE whose length does not match its count, or of another type, reads as null; an empty one is valid', () => {
     const encoded = encodeState({ tick: 1, players: [{ id: 1, hue: 0, x: 20, y: 20, ack: 0 }] });
-    assert.equal(decodeServerFrame(encoded.subarray(0, encoded.length - 1)), null);
-    assert.deepEqual(decodeServerFrame(encodeState({ tick: 9, players: [] })), { type: 'state', tick: 9, players: [] });
+    assert.equal(decodeState(encoded.subarray(0, encoded.length - 1)), null);
+    for (const bad of ['', '82', '82 01000000 00', '83 01000000 0000', '82 01000000 0100']) assert.equal(decodeState(bytes(bad)), null, bad);
+    assert.deepEqual(decodeState(encodeState({ tick: 9, players: [] })), { tick: 9, players: [] });
+  });
+});
+
+describe('input schema', () => {
+  const check = (value: unknown) => inputSchema['~standard'].validate(value) as { value?: unknown; issues?: Array<{ message: string; path?: PropertyKey[] }> };
+
+  it('takes exactly {seq, keys}: seq from 1 to 2^32 - 1, keys a key bit set', () => {
+    assert.deepEqual(check({ seq: 1, keys: KEY.UP | KEY.RIGHT }).value, { seq: 1, keys: 9 });
+    assert.deepEqual(check({ seq: 0xffffffff, keys: 0 }).value, { seq: 0xffffffff, keys: 0 });
   });
 
-  it('a PONG echoes the ping clock and carries the tick', () => {
-    assert.equal(hex(encodePong(1.5, 3)), '83' + '000000000000f83f' + '03000000');
-    assert.deepEqual(decodeServerFrame(encodePong(99.5, 12)), { type: 'pong', time: 99.5, tick: 12 });
+  it('names each field that is wrong, and refuses any other field (an input cannot name a player)', () => {
+    const paths = (value: unknown) => check(value).issues?.map((issue) => issue.path?.join('.') ?? '');
+    assert.deepEqual(paths({ seq: 0, keys: 16 }), ['seq', 'keys']);
+    assert.deepEqual(paths({ seq: 2 ** 32, keys: 1.5 }), ['seq', 'keys']);
+    assert.deepEqual(paths({ seq: '1', keys: '1' }), ['seq', 'keys']);
+    assert.deepEqual(paths({ seq: 1, keys: 1, id: 7 }), ['id']);
+    for (const bad of [null, 'up', [1, 1], 7]) assert.deepEqual(paths(bad), [''], JSON.stringify(bad));
   });
 });
 

@@ -157,6 +157,21 @@ describe('LiveSequencer', () => {
     assert.equal(sequencer.unhealedGaps, 1);
   });
 
+  it('marks the first publication handed on past a lost gap afterLoss, even when it comes after the heal', async () => {
+    const store = new Store();
+    const handed: EnginePublication[] = [];
+    const sequencer = new LiveSequencer('c', store.read, (p) => handed.push(p), { clock: new FakeClock() });
+    await sequencer.start();
+    sequencer.offer(store.add('a'));
+    store.add('trimmed');
+    store.kept.delete(2);
+    sequencer.heal();
+    await settle();
+    sequencer.offer(store.add('c'));
+    sequencer.offer(store.add('d'));
+    assert.deepEqual(handed.map((p) => [p.offset, p.afterLoss]), [['1', undefined], ['3', true], ['4', undefined]]);
+  });
+
   it('hands on nothing once stopped', async () => {
     const { store, seen, sequencer } = setup();
     await sequencer.start();

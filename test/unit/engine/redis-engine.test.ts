@@ -50,18 +50,21 @@ async function keysOf(keyPrefix: string, channel: string): Promise<{ meta: strin
 }
 
 describe('RedisEngine', () => {
-  it('delivers one engine\'s publications live to another, in order, with offset, epoch and origin', async () => {
+  it('delivers one engine\'s publications live to another, in order, with offset and epoch, and the origin only to its own process', async () => {
     const { a, b } = await pair();
     const seen: EnginePublication[] = [];
+    const own: EnginePublication[] = [];
     await b.subscribe('room', (p) => seen.push(p));
+    await a.subscribe('room', (p) => own.push(p));
     const results = [];
     for (let i = 0; i < 20; i++) results.push(await a.publish('room', { i }, i === 3 ? { origin: 'conn-7' } : {}));
     await until(() => seen.length === 20, 'the live publications');
     assert.deepEqual(seen.map((p) => p.offset), results.map((r) => r.offset));
     assert.deepEqual(seen.map((p) => p.data), results.map((_, i) => ({ i })));
     assert.equal(seen[0]!.epoch, results[0]!.epoch);
-    assert.equal(seen[3]!.origin, 'conn-7');
-    assert.equal(seen[4]!.origin, undefined);
+    assert.equal(own[3]!.origin, 'conn-7');
+    assert.equal(own[4]!.origin, undefined);
+    assert.equal(seen[3]!.origin, undefined, 'conn-7 is a connection of the other process, not of this one');
   });
 
   it('keeps one total order per channel when two engines publish at once', async () => {
@@ -92,6 +95,45 @@ describe('RedisEngine', () => {
     await a.publish('g', 'three');
     await until(() => seen.length === 3, 'the live publications');
     assert.deepEqual(seen, ['1:"one"', '2:"dropped"', '3:"three"']);
+  });
+
+  it('keeps the origin in the stream, so that a publication filled in from it still names its connection to its own process', async () => {
+    const { a, b, keyPrefix } = await pair();
+    const seenA: EnginePublication[] = [];
+    const seenB: EnginePublication[] = [];
+    await a.subscribe('o', (p) => seenA.push(p));
+    await b.subscribe('o', (p) => seenB.push(p));
+    await a.publish('o', 'one', { origin: 'conn-1' });
+    const { meta, stream } = await keysOf(keyPrefix, 'o');
+    const client = await redis();
+    const [[, fields]] = (await client.sendCommand(['XRANGE', stream, '1-0', '1-0'])) as [[string, string[]]];
+    const kept = fields[fields.indexOf('o') + 1]!;
+    assert.match(kept, /\/conn-1$/, 'the stream keeps the origin with its process');
+    // Offset 2, published by a's process for conn-2, is written as the script would, but its
+    // live message is never sent: both feeds fill it from the stream.
+    await client.sendCommand(['HINCRBY', meta, 'top', '1']);
+    await client.sendCommand(['XADD', stream, '2-0', 'd', '"two"', 't', String(Date.now()), 'o', kept.replace(/conn-1$/, 'conn-2')]);
+    await a.publish('o', 'three');
+    await until(() => seenA.length === 3 && seenB.length === 3, 'the publications');
+    assert.deepEqual(seenA.map((p) => [p.offset, p.data, p.origin]), [['1', 'one', 'conn-1'], ['2', 'two', 'conn-2'], ['3', 'three', undefined]]);
+    assert.deepEqual(seenB.map((p) => [p.offset, p.origin]), [['1', undefined], ['2', undefined], ['3', undefined]]);
+    const history = await a.history('o', { offset: '0', epoch: seenA[0]!.epoch });
+    assert.deepEqual(history.publications, [{ offset: '1', data: 'one' }, { offset: '2', data: 'two' }, { offset: '3', data: 'three' }], 'history for clients carries no origin');
+  });
+
+  it('marks the first publication past a gap the stream no longer holds afterLoss, and only that one', async () => {
+    const { a, b, keyPrefix } = await pair();
+    const seen: EnginePublication[] = [];
+    await b.subscribe('t', (p) => seen.push(p));
+    await a.publish('t', 'one');
+    // Offset 2 was published and trimmed before b's feed could fetch it.
+    const { meta } = await keysOf(keyPrefix, 't');
+    await (await redis()).sendCommand(['HINCRBY', meta, 'top', '1']);
+    await a.publish('t', 'three');
+    await a.publish('t', 'four');
+    await until(() => seen.length === 3, 'the live publications');
+    assert.deepEqual(seen.map((p) => [p.offset, p.afterLoss]), [['1', undefined], ['3', true], ['4', undefined]]);
+    assert.equal(b.unhealedGaps, 1);
   });
 
   it('deduplicates a key within the window and publishes it again after', async () => {

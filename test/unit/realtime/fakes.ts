@@ -8,27 +8,34 @@ import type { Transport } from '../../../src/realtime/transport.js';
 /** The server's view of one connection, recording every frame it sent. */
 export class FakeTransport implements Transport {
   protocol = 'fdx.v1';
+  /** The text frames sent, in order. */
   sent: string[] = [];
-  /** What came through sendShared, in order (those texts are in `sent` too). */
+  /** Every frame sent (text and binary), in order, with its `latest` key. */
+  frames: Array<{ data: string | Uint8Array; key: string | undefined }> = [];
+  /** What came through sendShared, in order (those frames are in `sent` and `frames` too). */
   shared: SharedText[] = [];
   closed: { code: number; reason: string } | null = null;
   onmessage: ((data: string | Uint8Array) => void) | null = null;
   onclose: ((code: number, reason: string) => void) | null = null;
   /** Present unless made with `{ sendShared: false }`: a transport without the capability. */
-  sendShared?: (message: SharedText) => void;
+  sendShared?: (message: SharedText, key?: string) => void;
 
   constructor(options: { sendShared?: boolean } = {}) {
     if (options.sendShared !== false) {
-      this.sendShared = (message) => {
+      this.sendShared = (message, key) => {
         if (this.closed) return;
         this.shared.push(message);
-        this.sent.push(message.text);
+        this.#record(message.data, key);
       };
     }
   }
 
-  send(text: string): void {
-    if (!this.closed) this.sent.push(text);
+  send(data: string | Uint8Array, key?: string): void {
+    if (!this.closed) this.#record(data, key);
+  }
+  #record(data: string | Uint8Array, key: string | undefined): void {
+    if (typeof data === 'string') this.sent.push(data);
+    this.frames.push({ data, key });
   }
   close(code: number, reason: string): void {
     if (this.closed) return;
@@ -45,10 +52,11 @@ export class FakeTransport implements Transport {
     this.closed = { code: 1006, reason: '' };
     this.onclose?.(1006, '');
   }
-  /** Every message sent so far, parsed; clears the record. */
+  /** Every text message sent so far, parsed; clears the record (of text and binary frames). */
   take(): any[] {
     const out = this.sent.map((text) => JSON.parse(text));
     this.sent = [];
+    this.frames = [];
     return out;
   }
 }

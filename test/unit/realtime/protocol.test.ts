@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { CLOSE_CODES, ERROR_CODES, channelProblem, parseMessage, serialize, shouldReconnect, type Message } from '../../../src/realtime/protocol.js';
+import { BINARY_TYPES, CLOSE_CODES, ERROR_CODES, channelProblem, frameBinary, parseBinary, parseBinaryMessage, parseMessage, serialize, shouldReconnect, type Message } from '../../../src/realtime/protocol.js';
 
 function code(input: unknown): string {
   const result = parseMessage(input);
@@ -54,6 +54,49 @@ describe('fdx.v1 protocol', () => {
       assert.ok(result.ok, `${text}: ${!result.ok && result.reason}`);
       assert.deepEqual(parseMessage(serialize(result.message)), result, text);
     }
+  });
+
+  it('documents the binary frame types of the code in docs/protocol.md, and no other', () => {
+    const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### Binary frames'), doc.indexOf('## 2.'));
+    const documented = Object.fromEntries([...section.matchAll(/^\| `([a-z-]+)` \| ([a-z ]+) \|$/gm)].map((m) => [m[1], m[2]]));
+    assert.deepEqual(documented, BINARY_TYPES);
+  });
+
+  it('parses the binary examples of docs/protocol.md, and frames each again to the same bytes', () => {
+    const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+    const lines = [...doc.matchAll(/```binary\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').filter((line) => line.trim() !== ''));
+    assert.equal(lines.length, 2);
+    const messages = lines.map((line) => {
+      const frame = Uint8Array.from(line.split(' '), (byte) => parseInt(byte, 16));
+      const parsed = parseBinary(frame);
+      assert.ok(parsed.ok, line);
+      const { data, ...header } = parsed.message as Message & { data: Uint8Array };
+      const defined = Object.fromEntries(Object.entries(header).filter(([, v]) => v !== undefined));
+      assert.deepEqual(frameBinary(defined, data), frame);
+      return { ...defined, data: [...data] };
+    });
+    assert.deepEqual(messages, [
+      { type: 'pub', channel: 'arena', offset: '22', epoch: 'k2x9', data: [1, 2, 255] },
+      { type: 'publish', id: 8, channel: 'arena', data: [0, 42] },
+    ]);
+  });
+
+  it('turns any binary frame into a message or BAD_MESSAGE / CHANNEL_INVALID, never throwing; framed messages come back whole', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (frame) => {
+        const parsed = parseBinaryMessage(frame);
+        assert.ok(parsed.ok || parsed.code === 'BAD_MESSAGE' || parsed.code === 'CHANNEL_INVALID');
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ minLength: 1, maxLength: 64 }), (data, epoch) => {
+        const parsed = parseBinary(frameBinary({ type: 'pub', channel: 'c', offset: '1', epoch }, data));
+        assert.deepEqual(parsed, { ok: true, message: { type: 'pub', channel: 'c', offset: '1', epoch, data } });
+      }),
+    );
+    assert.equal((parseBinaryMessage(frameBinary({ type: 'event', event: 'x' }, new Uint8Array(1))) as { code: string }).code, 'BAD_MESSAGE');
+    assert.deepEqual(parseBinaryMessage(frameBinary({ type: 'subscribe', id: 3, channel: 'c' }, new Uint8Array(0))), { ok: false, code: 'BAD_MESSAGE', reason: '"subscribe" is not sent in a binary frame', id: 3 });
   });
 
   it('documents every error code and close code in docs/protocol.md, and no other', () => {

@@ -323,7 +323,7 @@ describe('RealtimeServer: fan-out encoded once', () => {
     assert.equal(server.broadcast('news', 1), 2);
     assert.equal(a.shared.length, 1);
     assert.equal(a.shared[0], b.shared[0]);
-    assert.deepEqual(JSON.parse(a.shared[0]!.text), { type: 'event', event: 'news', data: 1 });
+    assert.deepEqual(JSON.parse(a.shared[0]!.data as string), { type: 'event', event: 'news', data: 1 });
   });
 });
 

@@ -9,8 +9,8 @@ describe('SharedText', () => {
   it('makes the prepared form once for its owner and returns the same one afterwards', () => {
     const message = new SharedText('{"type":"pub"}');
     const owner = {};
-    const calls: Array<[string, object]> = [];
-    const prepare = (text: string, by: object) => {
+    const calls: Array<[string | Uint8Array, object]> = [];
+    const prepare = (text: string | Uint8Array, by: object) => {
       calls.push([text, by]);
       return { frame: text.length };
     };
@@ -24,7 +24,7 @@ describe('SharedText', () => {
     const message = new SharedText('x');
     const [a, b] = [{}, {}];
     let made = 0;
-    const prepare = (text: string, by: object) => ({ text, by, n: ++made });
+    const prepare = (text: string | Uint8Array, by: object) => ({ text, by, n: ++made });
     const forA = message.prepared(a, prepare);
     const forB1 = message.prepared(b, prepare);
     const forB2 = message.prepared(b, prepare);

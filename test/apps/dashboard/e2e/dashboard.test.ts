@@ -1,11 +1,14 @@
 /**
- * The dashboard in Chromium: two pages in two browser contexts choose different series (one by
- * clicking the picker, one by its URL) and see their own charts update; "simulate slow client"
- * shows replaced frames while the server's buffered bytes stay within the limit; a bad URL
- * selection is shown as an error. Screenshots: test-artifacts/dashboard/.
+ * The dashboard in Chromium, on fullduplex/client: two pages in two browser contexts choose
+ * different series (one by clicking the picker, one by its URL) and see their own charts update;
+ * "simulate slow client" shows replaced samples while the server's buffered bytes stay within the
+ * limit; a URL naming no series is refused by the server (CHANNEL_FORBIDDEN) and shown as an
+ * error; a connection cut under a page is shown, and the client reconnects and recovers what the
+ * page missed. Screenshots: test-artifacts/dashboard/.
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Duplex } from 'node:stream';
 import type { Browser, Page } from 'playwright-core';
 import { createDemo, DEFAULT_SELECTION, LIMITS } from '../../../../apps/dashboard/server.js';
 import { hostDemo, type DemoHost } from '../../support/demo-host.js';
@@ -29,7 +32,7 @@ after(async () => {
 
 async function openDashboard(page: Page, query = ''): Promise<void> {
   await page.goto(`${host.pageUrl}${query}`, { timeout: WAIT_MS });
-  await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: WAIT_MS });
 }
 
 /** The series whose charts `page` shows, in order. */
@@ -78,16 +81,18 @@ it('two pages in two contexts chart the series each chose, updating live', { tim
   await bob.context().close();
 });
 
-it('"simulate slow client" shows replaced frames and a bounded server buffer; off again, frames flow', { timeout: 60_000 }, async () => {
+it('"simulate slow client" shows replaced samples and a bounded server buffer; off again, samples flow', { timeout: 60_000 }, async () => {
   const page = await (await newPerson(browser, 1100)).newPage();
   await openDashboard(page);
   await page.check('#slow');
   await page.waitForFunction(() => document.body.classList.contains('slow'), undefined, { timeout: WAIT_MS });
-  await page.waitForFunction(() => Number(document.getElementById('replaced').textContent) > 10, undefined, { timeout: WAIT_MS });
-  await page.waitForFunction(() => Number(document.getElementById('missed').textContent) > 0, undefined, { timeout: WAIT_MS });
+  // Replaced samples never arrive: the page sees gaps in each channel's offsets.
+  await page.waitForFunction(() => Number(document.getElementById('missed').textContent) > 10, undefined, { timeout: WAIT_MS });
+  await page.waitForFunction(() => document.getElementById('max-buffered').textContent !== '0 B', undefined, { timeout: WAIT_MS });
   const maxBuffered = (await page.textContent('#max-buffered'))!;
   const bytes = maxBuffered.endsWith('KiB') ? parseFloat(maxBuffered) * 1024 : parseFloat(maxBuffered);
-  assert.ok(bytes > 0 && bytes <= LIMITS.maxBackpressure + 512, `the server buffered up to ${maxBuffered}`);
+  // The limit, plus one message (a pub message is about 130 bytes, a stats event less).
+  assert.ok(bytes > 0 && bytes <= LIMITS.maxBackpressure + 256, `the server buffered up to ${maxBuffered}`);
   await screenshot(page, 'dashboard', 'slow-client');
   await page.uncheck('#slow');
   await page.waitForFunction(() => !document.body.classList.contains('slow'), undefined, { timeout: WAIT_MS });
@@ -101,7 +106,49 @@ it('shows the server\'s refusal of an unknown series, and keeps charting', { tim
   const page = await (await newPerson(browser, 1100)).newPage();
   await openDashboard(page, '?series=synthetic.sine,not.a.series');
   await page.waitForSelector('#error:not([hidden])', { timeout: WAIT_MS });
-  assert.match((await page.textContent('#error'))!, /^unknown-series: no series "not\.a\.series"/);
+  assert.match((await page.textContent('#error'))!, /^CHANNEL_FORBIDDEN: subscribe on "series\.[\w-]+\.not\.a\.series" is not allowed/);
+  await page.waitForFunction(() => document.querySelectorAll('#charts .chart').length === 1, undefined, { timeout: WAIT_MS });
   await chartGrows(page, 'synthetic.sine', 10);
+  await page.context().close();
+});
+
+it('a dropped connection: the page says it is offline, the client reconnects and recovers the samples it missed, the charts have no hole', { timeout: 60_000 }, async () => {
+  const sockets: Duplex[] = [];
+  const track = (_req: unknown, socket: Duplex) => sockets.push(socket);
+  host.server.on('upgrade', track);
+  after(() => host.server.off('upgrade', track));
+  const page = await (await newPerson(browser, 1100)).newPage();
+  await openDashboard(page, '?series=synthetic.sawtooth');
+  await chartGrows(page, 'synthetic.sawtooth', 10);
+  // Cut the TCP connection under the page; both sides see it gone at once.
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await page.waitForFunction(() => {
+    const status = document.getElementById('connection');
+    return status.dataset.state === 'disconnected' && /offline/.test(status.textContent);
+  }, undefined, { timeout: WAIT_MS, polling: 10 });
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: WAIT_MS });
+  await page.waitForFunction(() => Number(document.getElementById('recovered').textContent) >= 1, undefined, { timeout: WAIT_MS });
+  await chartGrows(page, 'synthetic.sawtooth', 60);
+  // Offsets are consecutive per channel: the page counts any sample it never got.
+  assert.equal(await page.textContent('#missed'), '0', 'no sample missing');
+  await screenshot(page, 'dashboard', 'recovered');
+  await page.context().close();
+});
+
+it('asked for more series than a page may have, charts the first sixteen and shows the server\'s TOO_MANY_CHANNELS', { timeout: 30_000 }, async () => {
+  const ids = [
+    'process.cpu.user', 'process.cpu.system', 'process.memory.rss', 'process.memory.heapUsed', 'process.memory.external',
+    'process.eventLoop.delay', 'process.eventLoop.max', 'machine.cpu', 'machine.load1', 'machine.memory.used',
+    'synthetic.sine', 'synthetic.square', 'synthetic.sawtooth', 'synthetic.noise', 'synthetic.chirp', 'synthetic.heartbeat',
+    'synthetic.sensor01', 'synthetic.sensor02',
+  ];
+  const page = await (await newPerson(browser, 1100)).newPage();
+  await openDashboard(page, `?series=${ids.join(',')}`);
+  await page.waitForSelector('#error:not([hidden])', { timeout: WAIT_MS });
+  assert.match((await page.textContent('#error'))!, /^TOO_MANY_CHANNELS: /);
+  await page.waitForFunction((n) => document.querySelectorAll('#charts .chart').length === n, LIMITS.maxSelected, { timeout: WAIT_MS });
+  assert.deepEqual(await charted(page), ids.slice(0, LIMITS.maxSelected));
+  await chartGrows(page, 'synthetic.heartbeat', 10);
+  assert.equal(await page.textContent('#selected-count'), `${LIMITS.maxSelected} / ${LIMITS.maxSelected}`);
   await page.context().close();
 });

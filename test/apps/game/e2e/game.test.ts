@@ -1,9 +1,11 @@
 /**
  * The arena in Chromium: two players in two browser contexts join one arena; one moves with the
  * keyboard and the other sees it move; the corner shows the tick and the round-trip time; a page
- * joining mid-game sees everyone. Screenshots: test-artifacts/game/.
+ * joining mid-game sees everyone; a page whose connection drops says so, and fullduplex/client
+ * brings it back as a new player. Screenshots: test-artifacts/game/.
  */
 import { after, before, it } from 'node:test';
+import type { Duplex } from 'node:stream';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { createDemo } from '../../../../apps/game/server.js';
@@ -105,4 +107,37 @@ it('a player on a touch screen moves towards where the finger is', { timeout: 60
   await page.evaluate(() => document.getElementById('arena').dispatchEvent(new (globalThis as any).TouchEvent('touchend', { touches: [], bubbles: true })));
   await screenshot(page, 'game', 'touch-390px');
   await context.close();
+});
+
+it('a page whose connection drops shows it, keeps retrying while the server refuses, and comes back as a new player', { timeout: 60_000 }, async () => {
+  const sockets = new Set<Duplex>();
+  const track = (_req: unknown, socket: Duplex) => sockets.add(socket);
+  host.server.on('upgrade', track);
+  after(() => host.server.off('upgrade', track));
+  const page = await (await newPerson(browser, 1100)).newPage();
+  const before = await joinArena(page, host.pageUrl);
+  const handleUpgrade = host.demo.handleUpgrade;
+  try {
+    host.demo.handleUpgrade = () => false; // every new attempt gets 404 until restored
+    for (const socket of sockets) socket.destroy(); // the network drops, no close frame
+    await page.waitForSelector('#connection[data-state="closed"]', { timeout: WAIT_MS });
+    assert.equal(await page.textContent('#connection'), 'reconnecting…');
+    assert.equal(await page.textContent('#me'), '–');
+    // No stale arena: no players, no tick, no round trip while it is not connected.
+    await page.waitForFunction(
+      () => document.querySelectorAll('#roster li').length === 0 && document.getElementById('tick').textContent === '–' && document.getElementById('rtt').textContent === '–',
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    await screenshot(page, 'game', 'reconnecting');
+  } finally {
+    host.demo.handleUpgrade = handleUpgrade;
+  }
+  // No reload: the client reconnects by itself (its backoff) and the server welcomes a new player.
+  await page.waitForSelector('#connection[data-state="open"]', { timeout: WAIT_MS });
+  await page.waitForFunction((old) => /^you are #\d+$/.test(document.getElementById('me').textContent ?? '') && document.getElementById('me').textContent !== `you are #${old}`, before, { timeout: WAIT_MS });
+  const now = Number((await page.textContent('#me'))!.replace(/\D/g, ''));
+  await page.waitForSelector(`#roster li[data-id="${now}"]`, { timeout: WAIT_MS });
+  assert.equal(await page.$(`#roster li[data-id="${before}"]`), null, 'the old player is gone');
+  await page.context().close();
 });

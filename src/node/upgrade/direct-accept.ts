@@ -1,0 +1,148 @@
+/**
+ * Upgrades read without Node's HTTP parser, on the HTTP server a WebSocketServer owns (the
+ * `port` option). Each new connection's first bytes are read here: a plain, complete upgrade
+ * request (protocol/handshake/request-head.ts) goes straight to the upgrade listener with a
+ * request object built through `http.IncomingMessage`'s public constructor; anything else (a
+ * request in two packets, a plain request, CONNECT, bytes the filter declines, an end before
+ * any byte) is put back with `unshift` and handed to the HTTP server's own connection listener,
+ * which answers exactly as it does for every connection without this path.
+ * The handshake timeout keeps its meaning: a connection that has not completed its request
+ * head `handshakeTimeoutMs` after it was accepted gets the HTTP server's own 408 answer,
+ * checked as often as the HTTP server checks it, wherever its bytes are being read.
+ * Must not: judge the request (protocol/ and accept-policy.ts do), touch Node's private fields,
+ * or keep anything of a connection once its request head is read.
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { readRequestHead } from '../../protocol/handshake/request-head.js';
+import { onSocketErrorDuringHandshake } from './http1.js';
+
+export type UpgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Node's answer to a request head that did not arrive in time (its `requestTimeoutResponse`). */
+const TIMEOUT_ANSWER = `HTTP/1.1 408 ${http.STATUS_CODES[408]}\r\nConnection: close\r\n\r\n`;
+const HEAD_END = '\r\n\r\n';
+/** Heads longer than this go to Node's parser, which applies maxHeaderSize itself. */
+const MAX_DIRECT_HEAD = 8 * 1024;
+
+type ConnectionListener = (this: http.Server, socket: Socket) => void;
+
+export class DirectAccept {
+  readonly #server: http.Server;
+  readonly #httpConnection: ConnectionListener;
+  readonly #onUpgrade: UpgradeListener;
+  readonly #timeoutMs: number;
+  readonly #maxHead: number;
+  /** Connections whose request head is not complete yet, with the time they were accepted. */
+  readonly #waiting = new Map<Socket, number>();
+  readonly #timer: NodeJS.Timeout;
+  readonly #onConnection = (socket: Socket): void => this.#accept(socket);
+  readonly #onReadable: (this: Socket) => void;
+
+  /**
+   * Takes over `server`'s connection listener (it must have exactly Node's own one); `onUpgrade`
+   * is called for every upgrade request, read here or by Node's parser.
+   */
+  constructor(server: http.Server, options: { handshakeTimeoutMs: number; maxHeaderSize: number }, onUpgrade: UpgradeListener) {
+    const listeners = server.listeners('connection');
+    if (listeners.length !== 1) throw new Error('DirectAccept needs the HTTP server with its own connection listener only');
+    this.#server = server;
+    this.#httpConnection = listeners[0] as ConnectionListener;
+    this.#onUpgrade = onUpgrade;
+    this.#timeoutMs = options.handshakeTimeoutMs;
+    this.#maxHead = Math.min(MAX_DIRECT_HEAD, options.maxHeaderSize);
+    const self = this;
+    this.#onReadable = function (this: Socket): void {
+      self.#read(this);
+    };
+    server.removeListener('connection', this.#httpConnection);
+    server.on('connection', this.#onConnection);
+    server.on('upgrade', this.#settleUpgrade);
+    // As often as Node's HTTP server checks its own timeouts.
+    this.#timer = setInterval(() => this.#expire(), Math.min(1000, this.#timeoutMs));
+    this.#timer.unref();
+  }
+
+  /** Gives the connection listener back to Node's HTTP server; heads still being read go to it. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#server.removeListener('connection', this.#onConnection);
+    this.#server.removeListener('upgrade', this.#settleUpgrade);
+    this.#server.on('connection', this.#httpConnection);
+    for (const socket of this.#waiting.keys()) {
+      if (socket.listenerCount('readable') > 0 && socket.listeners('readable').includes(this.#onReadable)) this.#handOver(socket, null);
+    }
+    this.#waiting.clear();
+  }
+
+  #accept(socket: Socket): void {
+    this.#waiting.set(socket, Date.now());
+    socket.on('error', onSocketErrorDuringHandshake);
+    socket.on('readable', this.#onReadable);
+  }
+
+  #read(socket: Socket): void {
+    const chunk = socket.read() as Buffer | null;
+    socket.removeListener('readable', this.#onReadable);
+    if (chunk !== null) {
+      const end = chunk.indexOf(HEAD_END);
+      if (end !== -1 && end + HEAD_END.length <= this.#maxHead) {
+        const head = readRequestHead(chunk.toString('latin1', 0, end));
+        if (head !== null) {
+          this.#waiting.delete(socket);
+          const req = new http.IncomingMessage(socket);
+          req.method = 'GET';
+          req.url = head.url;
+          req.httpVersionMajor = 1;
+          req.httpVersionMinor = 1;
+          req.httpVersion = '1.1';
+          req.rawHeaders = head.rawHeaders;
+          req.headers = head.headers;
+          req.headersDistinct = distinct(head.headers);
+          (req as http.IncomingMessage & { upgrade: boolean }).upgrade = true;
+          req.complete = true;
+          req.push(null);
+          // The upgrade listener adds the same error listener until the answer is written.
+          socket.removeListener('error', onSocketErrorDuringHandshake);
+          this.#onUpgrade(req, socket, chunk.subarray(end + HEAD_END.length));
+          return;
+        }
+      }
+    }
+    this.#handOver(socket, chunk);
+  }
+
+  /** Node's HTTP server reads the connection from here on, starting with `chunk`. */
+  #handOver(socket: Socket, chunk: Buffer | null): void {
+    socket.removeListener('readable', this.#onReadable);
+    socket.removeListener('error', onSocketErrorDuringHandshake);
+    if (chunk !== null) socket.unshift(chunk);
+    this.#httpConnection.call(this.#server, socket);
+  }
+
+  /** An upgrade read by Node's parser: its head is complete, so the handshake timeout is over. */
+  readonly #settleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.#waiting.delete(socket as Socket);
+    this.#onUpgrade(req, socket, head);
+  };
+
+  #expire(): void {
+    const now = Date.now();
+    for (const [socket, since] of this.#waiting) {
+      if (socket.destroyed) this.#waiting.delete(socket);
+      else if (now - since > this.#timeoutMs) {
+        this.#waiting.delete(socket);
+        if (socket.writable && socket.bytesWritten === 0) socket.write(TIMEOUT_ANSWER);
+        socket.destroy();
+      }
+    }
+  }
+}
+
+/** `headersDistinct` of a request whose every field name appears once. */
+function distinct(headers: Record<string, string>): Record<string, string[]> {
+  const out: Record<string, string[]> = { __proto__: null } as unknown as Record<string, string[]>;
+  for (const name in headers) out[name] = [headers[name]!];
+  return out;
+}

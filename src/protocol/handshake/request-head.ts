@@ -1,0 +1,80 @@
+/**
+ * Reads the head of an HTTP/1.1 upgrade request (RFC 9112 §3, §5; RFC 6455 §4.1) when it is
+ * written in the plainest form: `GET <target> HTTP/1.1`, `Name: value` lines, CRLF endings.
+ * It is a filter, not a full HTTP parser: whatever it is not sure an ordinary HTTP/1.1 parser
+ * reads the same way (other methods or versions, bodies, empty or padded values, a field name
+ * given twice (how repeats combine is the full parser's rule), bytes outside printable ASCII,
+ * obsolete line folding, a request that is no upgrade) it declines with null, and the caller
+ * hands the bytes to a full parser. What it accepts is then checked like any other request
+ * (server.ts validateRequest).
+ * Must not: judge the handshake (server.ts does), or accept anything a full parser would read
+ * differently.
+ */
+import { isToken } from '../header-tokens.js';
+
+export interface RequestHead {
+  /** The request target as written (origin or absolute form). */
+  url: string;
+  /** Name/value pairs as received, in order (the shape of Node's `rawHeaders`). */
+  rawHeaders: string[];
+  /** Values by lower-case name (each name appears once). */
+  headers: Record<string, string>;
+}
+
+/** The most header lines read here; longer heads go to the full parser. */
+const MAX_HEADER_LINES = 100;
+
+/** An origin-form request target (RFC 9112 §3.2.1) of RFC 3986 characters, without the fragment's "#". */
+const REQUEST_LINE = /^GET (\/[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]*) HTTP\/1\.1$/;
+
+/** A field line with a non-empty value and no whitespace around it but after the colon. */
+const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([!-~](?:[ \t!-~]*[!-~])?)$/;
+
+/** Fields that give the request a body or expectations: a full parser's business. */
+const DECLINED_FIELDS = new Set(['content-length', 'transfer-encoding', 'expect']);
+
+/**
+ * Reads `text`, the head's bytes as latin1 up to (not including) the blank line that ends it.
+ * Returns the request, or null when a full HTTP parser must read it instead, which includes
+ * every request that does not ask to upgrade (an `Upgrade` field and a `Connection` field
+ * with the `upgrade` option, RFC 9110 §7.8).
+ */
+export function readRequestHead(text: string): RequestHead | null {
+  const lines = text.split('\r\n');
+  if (lines.length - 1 > MAX_HEADER_LINES) return null;
+  const requestLine = REQUEST_LINE.exec(lines[0]!);
+  if (requestLine === null) return null;
+  const rawHeaders: string[] = [];
+  const headers: Record<string, string> = {};
+  let upgrade = false;
+  let connectionUpgrade = false;
+  for (let i = 1; i < lines.length; i++) {
+    const field = FIELD_LINE.exec(lines[i]!);
+    if (field === null) return null;
+    const name = field[1]!;
+    const value = field[2]!;
+    const lower = name.toLowerCase();
+    if (DECLINED_FIELDS.has(lower) || Object.hasOwn(headers, lower)) return null;
+    headers[lower] = value;
+    if (lower === 'upgrade') upgrade = true;
+    else if (lower === 'connection') {
+      const options = connectionOptions(value);
+      if (options === null) return null;
+      if (options) connectionUpgrade = true;
+    }
+    rawHeaders.push(name, value);
+  }
+  if (!upgrade || !connectionUpgrade) return null;
+  return { url: requestLine[1]!, rawHeaders, headers };
+}
+
+/** Whether a Connection value names `upgrade`; null when an option is not a plain token. */
+function connectionOptions(value: string): boolean | null {
+  let found = false;
+  for (const part of value.split(',')) {
+    const option = part.replace(/^[ \t]+|[ \t]+$/g, '');
+    if (!isToken(option)) return null;
+    if (option.length === 7 && option.toLowerCase() === 'upgrade') found = true;
+  }
+  return found;
+}
