@@ -1,12 +1,13 @@
 /**
  * Link: one open WebSocket connection's machinery, behind the public WebSocket. It attaches a
  * Node socket to the Sans-I/O Connection of protocol/, pumps bytes in (socket -> core -> events
- * dispatched to the WebSocket's listeners) and out (sends -> core -> one socket write per tick),
- * and runs the closing handshake (RFC 6455 §7) with its timeout.
+ * dispatched to the WebSocket's listeners) and out (sends -> core -> one socket write per tick;
+ * a publication reaching a connection with nothing queued is written at once), and runs the
+ * closing handshake (RFC 6455 §7) with its timeout.
  *
  * Invariants: the socket is always read (unless the user pauses, or the peer leaves more than
- * maxBackpressure bytes unread) so control frames are seen; sends made in one tick leave in one
- * socket write; a payload is copied at most once on its way out; 'close' is emitted once, after
+ * maxBackpressure bytes unread) so control frames are seen; sends made in one tick after the
+ * first leave in one socket write (cork() puts the first with them); a payload is copied at most once on its way out; 'close' is emitted once, after
  * the socket closed. Close codes, close frames sent and received, and the fragment being sent
  * are the core's state, read from it, never copied here.
  * Must not: parse frames or handshakes (protocol/ does), own topics (pubsub/ does), or hold
@@ -32,6 +33,16 @@ import { countIn, countOut } from './diagnostics.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 const EMPTY_BUFFER = Buffer.alloc(0);
+/** #writeState bits: input is being handled (receive() runs). */
+const RECEIVING = 1;
+/** A write is queued in the write scheduler. */
+const WRITE_SCHEDULED = 2;
+/** A write is due when the input being handled is done. */
+const WRITE_AFTER_RECEIVE = 4;
+/** cork() runs: everything sent goes in one write, a publication too. */
+const CORKED = 8;
+/** While any of these holds, a publication waits for the write that is due. */
+const WRITE_PENDING = RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 export class Link implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
@@ -50,7 +61,13 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #codec: DeflateCodec | null = null;
   /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
   #readingHeld = false;
-  #flushScheduled = false;
+  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED. */
+  #writeState = 0;
+  /**
+   * A prepared frame delivered while nothing else waited to be written: it goes out ahead of the
+   * core's output at the next write, without being queued in the core (the fan-out fast path).
+   */
+  #leadFrame: Buffer | null = null;
   /** An empty write stands in for 'drain' for held 'latest' messages (see #held). */
   #drainAwaited = false;
   /** Nothing arrived since the last heartbeat (liveness). */
@@ -104,7 +121,13 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return socket ? socket.writableLength + this.#connection!.outputBytes + this.#sentAfterClose : this.#sentAfterClose;
+    return socket ? socket.writableLength + this.#queuedBytes() + this.#sentAfterClose : this.#sentAfterClose;
+  }
+
+  /** Bytes queued for the next write: the lead frame and the core's output. */
+  #queuedBytes(): number {
+    const lead = this.#leadFrame;
+    return this.#connection!.outputBytes + (lead === null ? 0 : lead.length);
   }
 
   /** True once the close frames crossed. */
@@ -120,9 +143,16 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
       this.#blobs.hold(() => this.send(data, options, cb));
       return 'buffered';
     }
-    const converted = toBytes(data);
-    if (converted === null) return this.#sendBlob(data as Blob, options, cb);
-    const { bytes, owned } = converted;
+    let bytes: Buffer;
+    let owned = false;
+    if (Buffer.isBuffer(data)) {
+      // The common case (an echo, a relay): no conversion, nothing allocated for it.
+      bytes = data;
+    } else {
+      const converted = toBytes(data);
+      if (converted === null) return this.#sendBlob(data as Blob, options, cb);
+      ({ bytes, owned } = converted);
+    }
     const connection = this.#connection!;
     if (this.readyState !== ReadyState.OPEN || connection.closeSent) {
       this.#sendAfterClose(cb, bytes.length);
@@ -178,6 +208,17 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     } else if (codec !== null && message.compress && codec.shouldCompress(message.payload.length)) {
       connection.sendFrame(message.compressedFrame(codec.sendWindowBits));
       codec.sentShared();
+    } else if (this.#leadFrame === null && connection.outputBytes === 0) {
+      const socket = this.#socket!;
+      if ((this.#writeState & WRITE_PENDING) === 0 && socket.writable) {
+        // Nothing queued, no write due: written now, while this connection's objects are at
+        // hand, rather than touched again at the end of the tick (a publication to thousands).
+        socket.write(message.plainFrame);
+        countOut(message.payload.length);
+        return socket.writableLength < socket.writableHighWaterMark ? 'sent' : 'buffered';
+      }
+      // A write is due: the frame leads it, and whatever the core queues after it follows.
+      this.#leadFrame = message.plainFrame;
     } else {
       connection.sendFrame(message.plainFrame);
     }
@@ -250,21 +291,38 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   }
 
   /**
-   * Queues a write of what the core holds at the end of this tick (write-scheduler.ts). Returns
-   * false when the connection's buffer is at or above the socket's high-water mark, so that a
-   * 'drain' event will follow.
+   * Queues a write of what the core holds at the end of this tick (write-scheduler.ts), or, while
+   * input is being handled, at the end of that (what its message handlers send, an echo, leaves
+   * in one write without a trip through the scheduler). Returns false when the connection's
+   * buffer is at or above the socket's high-water mark, so that a 'drain' event will follow.
    */
   #scheduleFlush(cb: Callback | undefined): boolean {
     if (cb) (this.#callbacks ??= []).push(cb);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      writeScheduler.schedule(this);
+    const state = this.#writeState;
+    if ((state & (WRITE_SCHEDULED | WRITE_AFTER_RECEIVE)) === 0) {
+      if ((state & RECEIVING) !== 0) {
+        this.#writeState = state | WRITE_AFTER_RECEIVE;
+      } else {
+        this.#writeState = state | WRITE_SCHEDULED;
+        writeScheduler.schedule(this);
+      }
     }
     return this.bufferedAmount < this.#socket!.writableHighWaterMark;
   }
 
+  /** Runs `fn`; everything it sends, publications included, leaves in one socket write. */
+  cork(fn: () => void): void {
+    const corked = (this.#writeState & CORKED) !== 0;
+    this.#writeState |= CORKED;
+    try {
+      fn();
+    } finally {
+      if (!corked) this.#writeState &= ~CORKED;
+    }
+  }
+
   writeScheduled(): void {
-    this.#flushScheduled = false;
+    this.#writeState &= ~WRITE_SCHEDULED;
     if (this.#socket !== null && this.#socket.writable) this.#flush();
   }
 
@@ -272,8 +330,10 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   #flush(): void {
     const callbacks = this.#callbacks;
     this.#callbacks = null;
+    const lead = this.#leadFrame;
+    this.#leadFrame = null;
     // Node hands write callbacks null or an error; ours take the same (typed as `ws` types them).
-    writeOutput(this.#socket!, this.#connection!.takeOutput(), callbacks as Array<(error?: Error | null) => void> | null);
+    writeOutput(this.#socket!, lead, this.#connection!.takeOutput(), callbacks as Array<(error?: Error | null) => void> | null);
   }
 
   // ------------------------------------------------------------------ reading
@@ -298,14 +358,22 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
   receive(chunk: Buffer): void {
     this.#unheard = false;
     const connection = this.#connection!;
-    connection.receiveData(chunk);
-    this.#pump();
+    this.#writeState |= RECEIVING;
+    try {
+      connection.receiveData(chunk);
+      this.#pump();
+    } finally {
+      // Even when a handler threw: what was sent must not wait for the next input.
+      const state = this.#writeState;
+      this.#writeState = state & ~(RECEIVING | WRITE_AFTER_RECEIVE);
+      if ((state & WRITE_AFTER_RECEIVE) !== 0 && this.#socket !== null && this.#socket.writable) this.#flush();
+    }
     // A peer that leaves more than maxBackpressure bytes unread is not read either until they
     // drain, so its input (pings above all) cannot make us queue replies without bound. At or
     // above the high-water mark a 'drain' event is sure to follow and resumes reading.
     const socket = this.#socket!;
     const waiting = socket.writableLength;
-    if (waiting >= socket.writableHighWaterMark && waiting + connection.outputBytes > this.host.sendPolicy.maxBackpressure) {
+    if (waiting >= socket.writableHighWaterMark && waiting + this.#queuedBytes() > this.host.sendPolicy.maxBackpressure) {
       this.#readingHeld = true;
       socket.pause();
     }
@@ -407,7 +475,7 @@ export class Link implements HostedConnection, SocketHandlers, Backpressured, Sc
     this.readyState = ReadyState.CLOSING;
     const socket = this.#socket;
     if (socket === null) return;
-    if (this.#flushScheduled && socket.writable) this.#flush();
+    if ((this.#writeState & (WRITE_SCHEDULED | WRITE_AFTER_RECEIVE)) !== 0 && socket.writable) this.#flush();
     this.#ending.abort(socket);
   }
 

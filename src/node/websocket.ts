@@ -259,11 +259,14 @@ export class WebSocket extends EventEmitter {
   }
 
   /**
-   * Runs `fn`; everything it sends leaves in one socket write. (Every send is batched this way
-   * until the end of the tick; cork makes the intent explicit, as in uWebSockets.js.)
+   * Runs `fn`; everything it sends leaves in one socket write. (Sends are batched this way until
+   * the end of the tick anyway, but a publication reaching a connection with nothing queued is
+   * written at once; inside cork it waits for the rest, as in uWebSockets.js.)
    */
   cork(fn: () => void): void {
-    fn();
+    const link = this.#link;
+    if (link === null) fn();
+    else link.cork(fn);
   }
 
   // ------------------------------------------------------------------ topics (server side)

@@ -18,9 +18,14 @@ export interface ScheduledWriter {
 
 class WriteScheduler {
   #queue: ScheduledWriter[] = [];
+  /**
+   * The queue of the tick before, emptied: the two lists take turns, so a tick that queues
+   * thousands of connections (a publication) grows no fresh array to hold them.
+   */
+  #spare: ScheduledWriter[] = [];
   readonly #writeAll = (): void => {
     const queue = this.#queue;
-    this.#queue = [];
+    this.#queue = this.#spare;
     let failure: unknown = null;
     for (let i = 0; i < queue.length; i++) {
       try {
@@ -30,6 +35,8 @@ class WriteScheduler {
         failure ??= error;
       }
     }
+    queue.length = 0;
+    this.#spare = queue;
     if (failure !== null) throw failure;
   };
 
@@ -42,11 +49,12 @@ class WriteScheduler {
 export const writeScheduler = new WriteScheduler();
 
 /**
- * Writes `output` (the core's takeOutput()) to `socket` in one go; `callbacks` run once it is
- * out (at once, in the next tick, when there was nothing to write).
+ * Writes `lead` (if any) and then `output` (the core's takeOutput()) to `socket` in one go;
+ * `callbacks` run once it is out (at once, in the next tick, when there was nothing to write).
  */
-export function writeOutput(socket: Duplex, output: Uint8Array[], callbacks: WriteCallback[] | null): void {
-  if (output.length === 0) {
+export function writeOutput(socket: Duplex, lead: Uint8Array | null, output: Uint8Array[], callbacks: WriteCallback[] | null): void {
+  const count = output.length;
+  if (count === 0 && lead === null) {
     if (callbacks) for (const cb of callbacks) process.nextTick(cb);
     return;
   }
@@ -55,12 +63,13 @@ export function writeOutput(socket: Duplex, output: Uint8Array[], callbacks: Wri
         for (const cb of callbacks) cb(error);
       }
     : undefined;
-  if (output.length === 1) {
-    socket.write(output[0]!, done);
+  if (count === 0 || (count === 1 && lead === null)) {
+    socket.write(lead ?? output[0]!, done);
     return;
   }
   socket.cork();
-  const last = output.length - 1;
+  if (lead !== null) socket.write(lead);
+  const last = count - 1;
   for (let i = 0; i < last; i++) socket.write(output[i]!);
   socket.write(output[last]!, done);
   socket.uncork();

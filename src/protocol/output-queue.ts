@@ -5,9 +5,13 @@
  * RFC 7692 §6 (RSV1 on the first frame of a compressed message).
  *
  * Frames with payloads up to MERGE_LIMIT are written, header and payload together, into an
- * output slab; larger payloads follow as their own chunk behind a header in the slab. The slab
- * is dropped at every take, so an idle connection holds no output buffer. A payload is copied
- * at most once.
+ * output slab; larger payloads follow as their own chunk behind a header in the slab. A slab is
+ * a region of an arena shared by every queue with the same allocator: a queue carves exactly
+ * the bytes it writes, and its frames queued between two takes stay one contiguous region
+ * unless another queue wrote in between. Arena space is never reused (a region may still wait
+ * in a transport's buffer); a full arena is replaced by a fresh one and freed once nothing views
+ * it. The region is dropped at every take, so an idle connection holds no output buffer. A
+ * payload is copied at most once.
  * Must not: check the connection's state (the Connection does), read input, or allocate per
  * frame beyond the slab and, for a close frame, its payload.
  */
@@ -35,10 +39,29 @@ export interface OutputQueueOptions {
  */
 const MERGE_LIMIT = 4096;
 /**
- * Size of a fresh output slab: the small frames queued between two takes accumulate in one
- * buffer, for one write. Slabs are dropped at every take, so an idle connection holds none.
+ * Size of a fresh arena. Small frames of many connections share one, so an echo of small
+ * messages allocates one buffer per ARENA_SIZE bytes sent, not one per connection and tick.
+ * Reservations above half of it get a buffer of their own.
  */
-const SLAB_SIZE = 2048;
+const ARENA_SIZE = 8192;
+
+/** Where the queues that share an allocator carve their slabs: [0, used) is taken. */
+interface Arena {
+  buffer: Uint8Array | null;
+  used: number;
+}
+
+const arenas = new WeakMap<(size: number) => Uint8Array, Arena>();
+
+function arenaFor(allocate: (size: number) => Uint8Array): Arena {
+  let arena = arenas.get(allocate);
+  if (arena === undefined) {
+    arena = { buffer: null, used: 0 };
+    arenas.set(allocate, arena);
+  }
+  return arena;
+}
+
 /** From this payload length a client copies and then masks in place rather than mask while copying. */
 const MASK_IN_PLACE_LENGTH = 512;
 
@@ -55,6 +78,7 @@ export class OutputQueue {
   readonly #allocate: (size: number) => Uint8Array;
   readonly #maxPendingPongs: number;
   readonly #codec: MessageCodec | null;
+  readonly #arena: Arena;
 
   /** Opcode of an outgoing fragmented message in progress (0: none). */
   #messageOpcode = 0;
@@ -63,7 +87,7 @@ export class OutputQueue {
   /** Chunks queued and not yet taken; null when there are none, so an idle queue holds no list. */
   #output: Uint8Array[] | null = null;
   #bytes = 0;
-  /** Small frames are written here; [#slabStart, #slabUsed) is queued but not yet taken. */
+  /** Small frames are written here (an arena's buffer); [#slabStart, #slabUsed) is queued but not yet taken. */
   #slab: Uint8Array | null = null;
   #slabStart = 0;
   #slabUsed = 0;
@@ -80,6 +104,7 @@ export class OutputQueue {
     this.#allocate = options.allocate;
     this.#maxPendingPongs = Math.max(1, options.maxPendingPongs);
     this.#codec = options.codec;
+    this.#arena = arenaFor(options.allocate);
   }
 
   /** Bytes queued and not yet taken. */
@@ -238,16 +263,36 @@ export class OutputQueue {
     this.#bytes += headerSize + length;
   }
 
-  /** Makes room for `size` bytes in the slab, starting a new slab when the current one is full. */
+  /**
+   * Makes room for `size` bytes at #slabUsed: in place when this queue's region ends where its
+   * arena's free space starts, else in a new region of the arena (or of a fresh arena).
+   */
   #reserve(size: number): Uint8Array {
-    const slab = this.#slab;
-    if (slab !== null && slab.length - this.#slabUsed >= size) return slab;
+    const arena = this.#arena;
+    let buffer = arena.buffer;
+    if (buffer !== null && this.#slab === buffer && this.#slabUsed === arena.used && buffer.length - arena.used >= size) {
+      arena.used += size;
+      return buffer;
+    }
     this.#closeSlabRegion();
-    const fresh = this.#allocate(Math.max(SLAB_SIZE, size));
-    this.#slab = fresh;
-    this.#slabStart = 0;
-    this.#slabUsed = 0;
-    return fresh;
+    if (size > ARENA_SIZE >>> 1) {
+      // Too large to share: a buffer of its own, never extended.
+      const own = this.#allocate(size);
+      this.#slab = own;
+      this.#slabStart = 0;
+      this.#slabUsed = 0;
+      return own;
+    }
+    if (buffer === null || buffer.length - arena.used < size) {
+      buffer = this.#allocate(ARENA_SIZE);
+      arena.buffer = buffer;
+      arena.used = 0;
+    }
+    this.#slab = buffer;
+    this.#slabStart = arena.used;
+    this.#slabUsed = arena.used;
+    arena.used += size;
+    return buffer;
   }
 
   /** Moves the queued part of the slab to the output list (as a view: no copy). */

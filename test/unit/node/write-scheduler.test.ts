@@ -2,9 +2,20 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startServer, stopServer } from '../../support/servers.js';
-import { connect, openClient, serverSides } from '../../support/clients.js';
+import { closed, collect, connect, openClient, serverSides, until } from '../../support/clients.js';
 
 import { writeScheduler } from '../../../src/node/write-scheduler.js';
+
+/** Counts the writes `socket` hands to its handle (one per _write or _writev). */
+function countWrites(socket: unknown): { writes: number } {
+  const sock = socket as net.Socket & { _writev: Function; _write: Function };
+  const count = { writes: 0 };
+  const writev = sock._writev.bind(sock);
+  const write = sock._write.bind(sock);
+  sock._writev = (...args: unknown[]) => { count.writes++; return writev(...args); };
+  sock._write = (...args: unknown[]) => { count.writes++; return write(...args); };
+  return count;
+}
 
 describe('writeScheduler', () => {
   it('writes every writer queued in a tick from one callback at the end of the tick, in order', async () => {
@@ -43,19 +54,14 @@ describe('write scheduler', () => {
     const ws = await openClient(url);
     await new Promise((r) => setImmediate(r));
     const serverSide = [...wss.clients][0]!;
-    const socket = serverSide.socket as net.Socket & { _writev: Function; _write: Function };
-    let writes = 0;
-    const writev = socket._writev.bind(socket);
-    const write = socket._write.bind(socket);
-    socket._writev = (...args: unknown[]) => { writes++; return writev(...args); };
-    socket._write = (...args: unknown[]) => { writes++; return write(...args); };
+    const count = countWrites(serverSide.socket);
     const got = new Promise<void>((resolve) => {
       let n = 0;
       ws.on('message', () => { if (++n === 200) resolve(); });
     });
     for (let i = 0; i < 200; i++) serverSide.send(`message ${i}`);
     await got;
-    assert.equal(writes, 1);
+    assert.equal(count.writes, 1);
     ws.close();
   });
 });
@@ -66,18 +72,79 @@ describe('write scheduler and cork', () => {
     after(() => stopServer(wss));
     const [client] = await connect(url, 1);
     const [s] = await serverSides(wss, 1);
-    const sock = s!.socket as net.Socket & { _writev: Function; _write: Function };
-    let writes = 0;
-    const wv = sock._writev.bind(sock);
-    const w = sock._write.bind(sock);
-    sock._writev = (...a: unknown[]) => { writes++; return wv(...a); };
-    sock._write = (...a: unknown[]) => { writes++; return w(...a); };
+    const count = countWrites(s!.socket);
     await new Promise((r) => setTimeout(r, 10));
     s!.cork(() => {
       for (let i = 0; i < 10; i++) s!.send(`m${i}`);
     });
     await new Promise((r) => setImmediate(r));
-    assert.equal(writes, 1);
+    assert.equal(count.writes, 1);
     client!.close();
+  });
+});
+
+describe('write scheduler and publications', () => {
+  const subscribedPair = async () => {
+    const { wss, url } = await startServer();
+    after(() => stopServer(wss));
+    const [client] = await connect(url, 1);
+    const [s] = await serverSides(wss, 1);
+    s!.subscribe('room');
+    return { wss, client: client!, s: s!, count: countWrites(s!.socket) };
+  };
+
+  it('writes a publication to a connection with nothing queued at once', async () => {
+    const { wss, client, s, count } = await subscribedPair();
+    const got = collect(client);
+    wss.publish('room', 'now');
+    assert.equal(count.writes, 1);
+    assert.equal(s.bufferedAmount, 0);
+    await until(() => got.length === 1, 'the publication');
+    assert.deepEqual(got, ['now']);
+    client.close();
+  });
+
+  it('writes a publication behind what was sent before it in the tick, and what follows, in one write', async () => {
+    const { wss, client, s, count } = await subscribedPair();
+    const got = collect(client);
+    s.send('first');
+    wss.publish('room', 'second');
+    s.send('third');
+    wss.publish('room', 'fourth');
+    assert.equal(count.writes, 0, 'nothing is written before the end of the tick');
+    await until(() => got.length === 4, 'four messages');
+    assert.deepEqual(got, ['first', 'second', 'third', 'fourth']);
+    assert.equal(count.writes, 1);
+    client.close();
+  });
+
+  it('cork() keeps a publication for one write with what is sent after it', async () => {
+    const { wss, client, s, count } = await subscribedPair();
+    const got = collect(client);
+    s.cork(() => {
+      wss.publish('room', 'first');
+      // The publication's frame is counted while it waits for the write.
+      assert.equal(s.bufferedAmount, 2 + 'first'.length);
+      s.send('second');
+      wss.publish('room', 'third');
+    });
+    await until(() => got.length === 3, 'three messages');
+    assert.deepEqual(got, ['first', 'second', 'third']);
+    assert.equal(count.writes, 1);
+    client.close();
+  });
+
+  it('sends a publication before the close frame of a close() in the same tick', async () => {
+    const { wss, url } = await startServer();
+    after(() => stopServer(wss));
+    const [client] = await connect(url, 1);
+    const [s] = await serverSides(wss, 1);
+    s!.subscribe('room');
+    const got = collect(client!);
+    const closing = closed(client!);
+    wss.publish('room', 'last words');
+    s!.close(4000, 'bye');
+    assert.deepEqual(await closing, { code: 4000, reason: 'bye' });
+    assert.deepEqual(got, ['last words']);
   });
 });

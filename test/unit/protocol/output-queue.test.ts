@@ -314,3 +314,73 @@ describe('OutputQueue: its own contract', () => {
     assert.deepEqual(decodeFrames(joinChunks(q.take())).map((f) => [f.opcode, f.fin]), [[TEXT, false], [CONT, true]]);
   });
 });
+
+describe('OutputQueue: the arena its small frames share with other queues', () => {
+  const countingAllocator = () => {
+    const sizes: number[] = [];
+    const allocate = (n: number) => {
+      sizes.push(n);
+      return new Uint8Array(n);
+    };
+    return { sizes, allocate };
+  };
+  const queueWith = (allocate: (n: number) => Uint8Array) =>
+    new OutputQueue({ generateMask: null, mask: applyMask, allocate, maxPendingPongs: 16, codec: null });
+
+  it('carves the small frames of many queues and takes from one buffer', () => {
+    const { sizes, allocate } = countingAllocator();
+    const queues = Array.from({ length: 50 }, () => queueWith(allocate));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, q] of queues.entries()) {
+        q.message(utf8(`message ${round}.${i}`), false, true, false, true);
+        const chunks = q.take();
+        assert.equal(chunks.length, 1);
+        assert.deepEqual(decodeFrames(chunks[0]!).map((f) => text(f.payload)), [`message ${round}.${i}`]);
+      }
+    }
+    assert.equal(sizes.length, 1, '150 small frames fit in one arena');
+  });
+
+  it('keeps each queue\'s bytes whole and in order when queues write in turns', () => {
+    const { allocate } = countingAllocator();
+    const a = queueWith(allocate);
+    const b = queueWith(allocate);
+    a.message(utf8('a1'), false, true, false, true);
+    b.message(utf8('b1'), false, true, false, true);
+    a.message(utf8('a2'), false, true, false, true);
+    a.control(PING, utf8('a3'));
+    b.message(utf8('b2'), false, true, false, true);
+    const fromA = a.take();
+    const fromB = b.take();
+    // a's first frame and its later two lie apart: two chunks, in order.
+    assert.equal(fromA.length, 2);
+    assert.deepEqual(decodeFrames(joinChunks(fromA)).map((f) => text(f.payload)), ['a1', 'a2', 'a3']);
+    assert.deepEqual(decodeFrames(joinChunks(fromB)).map((f) => text(f.payload)), ['b1', 'b2']);
+    assert.equal(a.bytes + b.bytes, 0);
+  });
+
+  it('starts a fresh arena when one is full, and never writes over bytes taken before', () => {
+    const { sizes, allocate } = countingAllocator();
+    const q = queueWith(allocate);
+    const taken: Uint8Array[] = [];
+    for (let i = 0; i < 400; i++) {
+      q.message(new Uint8Array(100).fill(i & 0xff), true, true, false, true);
+      taken.push(...q.take());
+    }
+    assert.ok(sizes.length >= 2, 'more than one arena');
+    taken.forEach((chunk, i) => assert.deepEqual(decodeFrames(chunk)[0]!.payload, new Uint8Array(100).fill(i & 0xff)));
+  });
+
+  it('gives a frame above half an arena a buffer of its own', () => {
+    const { sizes, allocate } = countingAllocator();
+    const q = queueWith(allocate);
+    q.message(utf8('small'), false, true, false, true);
+    const client = new OutputQueue({ generateMask: (k) => k.set(MASK), mask: applyMask, allocate, maxPendingPongs: 16, codec: null });
+    // A client copies a payload it may not mask in place into its slab, whatever its size.
+    client.message(new Uint8Array(6000).fill(1), true, true, false, true);
+    const [chunk] = client.take();
+    assert.equal(chunk!.length, 8 + 6000);
+    assert.ok(sizes.includes(8 + 6000));
+    assert.deepEqual(decodeFrames(q.take()[0]!).map((f) => text(f.payload)), ['small']);
+  });
+});
