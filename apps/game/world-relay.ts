@@ -1,7 +1,9 @@
 /**
  * The arena across processes (--redis): each process stays authoritative for the players
  * connected to it and, every tick, publishes their records as one binary STATE on the engine's
- * channel `arena:world`, named by its origin (a random id per process); it draws the other
+ * channel `arena:world`, behind the publishing process's id (ORIGIN_BYTES random bytes at the
+ * front of the publication: an engine's `origin` is a connection's, for `except`, and does not
+ * reach other processes); it draws the other
  * processes' players from their latest STATE. Remote players get ids of this process's own
  * (0x8000 and up), so ids never collide, and are forgotten when their process stays silent for
  * REMOTE_TIMEOUT_MS. Any Engine will do: a RedisEngine joins processes, and one MemoryEngine
@@ -18,6 +20,8 @@ import { decodeState, encodeState, type PlayerState } from './game-frames.js';
 export const REMOTE_TIMEOUT_MS = 1000;
 export const WORLD_CHANNEL = 'arena:world';
 const FIRST_REMOTE_ID = 0x8000;
+/** Length of the process id in front of each published STATE. */
+const ORIGIN_BYTES = 8;
 
 interface RemoteProcess {
   lastSeenMs: number;
@@ -26,7 +30,8 @@ interface RemoteProcess {
 
 export class WorldRelay {
   readonly #engine: Engine;
-  readonly #origin = randomBytes(8).toString('hex');
+  readonly #originBytes = randomBytes(ORIGIN_BYTES);
+  readonly #origin = this.#originBytes.toString('hex');
   readonly #remotes = new Map<string, RemoteProcess>();
   /** `${origin}/${their id}` -> the id this process shows. */
   readonly #ids = new Map<string, number>();
@@ -47,7 +52,11 @@ export class WorldRelay {
 
   /** Publishes this process's players of this tick. */
   publish(players: PlayerState[]): void {
-    this.#engine.publish(WORLD_CHANNEL, encodeState({ tick: ++this.#tick, players }), { origin: this.#origin }).catch(() => undefined);
+    const state = encodeState({ tick: ++this.#tick, players });
+    const data = new Uint8Array(ORIGIN_BYTES + state.length);
+    data.set(this.#originBytes);
+    data.set(state, ORIGIN_BYTES);
+    this.#engine.publish(WORLD_CHANNEL, data).catch(() => undefined);
   }
 
   /** The other processes' players, with this process's ids for them. */
@@ -71,9 +80,11 @@ export class WorldRelay {
     this.#unsubscribe = null;
   }
 
-  #received({ origin, data }: EnginePublication): void {
-    if (origin === undefined || origin === this.#origin || !(data instanceof Uint8Array)) return;
-    const frame = decodeState(data);
+  #received({ data }: EnginePublication): void {
+    if (!(data instanceof Uint8Array) || data.length < ORIGIN_BYTES) return;
+    const origin = Buffer.from(data.buffer, data.byteOffset, ORIGIN_BYTES).toString('hex');
+    if (origin === this.#origin) return;
+    const frame = decodeState(data.subarray(ORIGIN_BYTES));
     if (frame === null) return;
     const players = frame.players.map((player) => {
       const id = this.#localId(`${origin}/${player.id}`);
