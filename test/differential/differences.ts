@@ -20,7 +20,7 @@ const CLOSE_CLIENTS =
 const UNLISTENED =
   "`'error'` on a connection is emitted only when someone listens (`ws` throws it, which crashes the process); `'close'` follows either way.";
 const BATCHED =
-  'Sends made in one tick leave in one socket write at the end of the tick; until then `bufferedAmount` counts them (`ws` writes each at once).';
+  'Sends made in one tick leave in one socket write at the end of the tick; until then `bufferedAmount` counts them (`ws` writes each at once). A publication reaching a connection with nothing queued is written at once; inside `ws.cork(fn)` it waits for the rest.';
 const SEND_RESULT = "`send()` returns `'sent'`, `'buffered'` or `'dropped'` (`ws` returns `undefined`).";
 const COMPRESSION =
   "Compression runs synchronously at level 1 by default (`ws`: zlib's 6, on the thread pool), so compressed bytes differ; `concurrencyLimit` is accepted and has nothing to limit.";
