@@ -16,6 +16,7 @@ import { parseExtensions } from '../protocol/header-tokens.js';
 import { PERMESSAGE_DEFLATE, acceptDeflateResponse, deflateOffer } from '../protocol/permessage-deflate.js';
 import { DeflateCodec } from './compression/deflate-codec.js';
 import { dialHttp2, type DialTarget } from './http2-dial.js';
+import { handshakeDeadline } from './handshake-deadline.js';
 import type { ConnectionHost, ConnectionOwner } from './internal.js';
 import type { Link } from './link.js';
 import { CLIENT_DEFAULTS, resolveConnectionSettings, resolveDeflateOptions, userMask, type ClientOptions } from './options.js';
@@ -131,23 +132,14 @@ export function dial(
   }
   const request = (target.secure ? https : http).request(requestOptions);
   /** The handshake ended; `handedOver` while a user's 'unexpected-response' listener has it. */
-  let done = false;
   let handedOver = false;
-  let timer: NodeJS.Timeout | null = null;
-  const finish = (): boolean => {
-    if (done) return false;
-    done = true;
-    if (timer) clearTimeout(timer);
-    return true;
-  };
   const fail = (error: Error): void => {
     if (!finish()) return;
     request.destroy();
     handlers.onError(error);
   };
-  if (options.handshakeTimeout && options.handshakeTimeout > 0) {
-    timer = setTimeout(() => fail(new HandshakeError('WS_ERR_CLIENT_HANDSHAKE_TIMEOUT', 'Opening handshake has timed out')), options.handshakeTimeout);
-  }
+  const deadline = handshakeDeadline(options.handshakeTimeout, fail);
+  const finish = (): boolean => deadline.finish();
   request.on('error', (error) => fail(error));
   request.on('response', (response) => {
     const location = response.headers.location;
@@ -190,12 +182,12 @@ export function dial(
     }
   });
   request.on('upgrade', (response: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (done) {
+    if (deadline.done) {
       socket.destroy();
       return;
     }
     handlers.onUpgrade(response);
-    if (done) {
+    if (deadline.done) {
       // A listener of 'upgrade' aborted the handshake.
       socket.destroy();
       return;
@@ -215,7 +207,7 @@ export function dial(
   current.request = request;
   current.abort = () => {
     const error = new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established');
-    if (!done) return fail(error);
+    if (!deadline.done) return fail(error);
     if (!handedOver) return;
     // The user's 'unexpected-response' listener gave up on the handshake: the socket goes too,
     // even once the response was read (node:http may keep it alive then).
@@ -225,7 +217,7 @@ export function dial(
     handlers.onError(error);
   };
   if (redirects > 0) handlers.onRedirect(target.url, request);
-  if (!done) handlers.finishRequest(request);
+  if (!deadline.done) handlers.finishRequest(request);
   return current;
 }
 

@@ -12,6 +12,7 @@ import { HandshakeError, UsageError } from '../protocol/errors.js';
 import { connectRequestHeaders, validateConnectAnswer } from '../protocol/handshake/http2.js';
 import type { AcceptedResponse } from '../protocol/handshake/client.js';
 import type { ClientOptions } from './options.js';
+import { handshakeDeadline } from './handshake-deadline.js';
 
 /** Where to dial (client.ts's parsed URL). */
 export interface DialTarget {
@@ -151,35 +152,26 @@ export function dialHttp2(
   extensionNames: readonly string[],
   handlers: Http2DialHandlers,
 ): Http2Dial {
-  let done = false;
   let stream: http2.ClientHttp2Stream | null = null;
   let shared: SharedSession | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  const finish = (): boolean => {
-    if (done) return false;
-    done = true;
-    if (timer) clearTimeout(timer);
-    return true;
-  };
   const fail = (error: Error): void => {
     if (!finish()) return;
     if (stream && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
     else if (shared) http2Sessions.release(shared);
     handlers.onError(error);
   };
+  const deadline = handshakeDeadline(options.handshakeTimeout, fail);
+  const finish = (): boolean => deadline.finish();
   const fallBack = (socket: tls.TLSSocket | null): void => {
     if (!finish()) return;
     handlers.fallBack(socket);
   };
-  if (options.handshakeTimeout && options.handshakeTimeout > 0) {
-    timer = setTimeout(() => fail(new HandshakeError('WS_ERR_CLIENT_HANDSHAKE_TIMEOUT', 'Opening handshake has timed out')), options.handshakeTimeout);
-  }
 
   const request = (session: SharedSession): void => {
     shared = session;
     session.users++;
     void session.settled.then(() => {
-      if (done) return;
+      if (deadline.done) return;
       const s = session.session;
       if (s.closed || s.destroyed) return fail(session.error ?? new HandshakeError('WS_ERR_UNEXPECTED_RESPONSE', 'the HTTP/2 connection closed before the opening handshake'));
       if (!s.remoteSettings.enableConnectProtocol) {
@@ -213,7 +205,7 @@ export function dialHttp2(
   };
 
   const connect = (): void => {
-    if (done) return;
+    if (deadline.done) return;
     const existing = http2Sessions.find(target, options);
     const underWay = existing ? undefined : http2Sessions.connecting(target, options);
     if (existing) {
@@ -234,7 +226,7 @@ export function dialHttp2(
         fail(error);
       });
       socket.once('secureConnect', () => {
-        if (done) {
+        if (deadline.done) {
           connected();
           return socket.destroy();
         }
