@@ -73,7 +73,10 @@ export interface DialHandlers {
 
 /** The opening handshake under way; follows redirects (request and abort are the latest). */
 export interface DialResult {
-  request: http.ClientRequest;
+  /** The request under way (null over HTTP/2, and once the handshake ended). */
+  request: http.ClientRequest | null;
+  /** Redirects followed so far; past maxRedirects, one more than the limit (as `ws` counts). */
+  redirects: number;
   /** close() or terminate() before the connection opened: fails it (error, then close 1006). */
   abort(): void;
 }
@@ -93,7 +96,7 @@ export function dial(
   extensionOffer: string | undefined,
   extensionNames: readonly string[],
   redirects = 0,
-  current: DialResult = { request: null as unknown as http.ClientRequest, abort: () => {} },
+  current: DialResult = { request: null, redirects: 0, abort: () => {} },
 ): DialResult {
   if (options.protocolVersion !== undefined && !SUPPORTED_VERSIONS.includes(options.protocolVersion)) {
     throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: ${SUPPORTED_VERSIONS.join(', ')})`);
@@ -140,7 +143,12 @@ export function dial(
   };
   const deadline = handshakeDeadline(options.handshakeTimeout, fail);
   const finish = (): boolean => deadline.finish();
-  request.on('error', (error) => fail(error));
+  request.on('error', (error) => {
+    if (deadline.done) return;
+    // As `ws` keeps it: a request that failed is forgotten, an aborted one stays readable.
+    current.request = null;
+    fail(error);
+  });
   request.on('response', (response) => {
     const location = response.headers.location;
     const status = response.statusCode ?? 0;
@@ -150,6 +158,7 @@ export function dial(
       request.destroy();
       const maxRedirects = options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects;
       if (redirects >= maxRedirects) {
+        current.redirects = redirects + 1;
         handlers.onError(new HandshakeError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'));
         return;
       }
@@ -187,6 +196,7 @@ export function dial(
       return;
     }
     handlers.onUpgrade(response);
+    current.request = null;
     if (deadline.done) {
       // A listener of 'upgrade' aborted the handshake.
       socket.destroy();
@@ -205,6 +215,7 @@ export function dial(
     handlers.onOpen(socket, head, response, accepted);
   });
   current.request = request;
+  current.redirects = redirects;
   current.abort = () => {
     const error = new UsageError('WS_ERR_CLOSED_BEFORE_OPEN', 'WebSocket was closed before the connection was established');
     if (!deadline.done) return fail(error);
@@ -279,8 +290,8 @@ export function clientHost(options: ClientOptions): ConnectionHost {
 export interface ClientOpening {
   /** The URL changed by a redirect. */
   redirected(url: string): void;
-  /** The handshake ended, one way or the other. */
-  settled(): void;
+  /** The handshake ended: the connection `opened`, or the handshake failed. */
+  settled(opened: boolean): void;
 }
 
 /**
@@ -313,13 +324,13 @@ export function openClient(
       return true;
     },
     onError: (error) => {
-      opening.settled();
+      opening.settled(false);
       link.failOpening(error);
     },
     onOpen: (socket, head, _response, accepted) => opened(socket, head, accepted, false),
   };
   const opened = (socket: Duplex, head: Buffer, accepted: AcceptedResponse, h2: boolean): void => {
-    opening.settled();
+    opening.settled(true);
     let codec: DeflateCodec | null = null;
     if (accepted.extensions.length > 0) {
       // RFC 7692 §5: the client fails the connection on an answer it cannot accept.
@@ -342,7 +353,7 @@ export function openClient(
   if (mode !== true && mode !== 'auto') return dial(target, protocols, options, handlers, offer, names);
   // Over HTTP/2 the handshake has no request object of node:http to show: the result's
   // `request` stays null unless 'auto' falls back to HTTP/1.1.
-  const current: DialResult = { request: null as unknown as http.ClientRequest, abort: () => {} };
+  const current: DialResult = { request: null, redirects: 0, abort: () => {} };
   const h2 = dialHttp2(target, protocols, options, mode, offer, names, {
     onOpen: (stream, status, headers, accepted) => {
       // 'upgrade' gets the answer in the shape of a response: its status and headers.

@@ -105,7 +105,12 @@ export class WebSocket extends EventEmitter {
     this.#link = link;
     this.#dial = openClient(this, link, target, list, opts, {
       redirected: (url) => (this.#url = url),
-      settled: () => (this.#dial = null),
+      // An open connection keeps only the count of redirects (when there were any); a failed
+      // handshake stays as it ended, for `_req` and `_redirects`.
+      settled: (opened) => {
+        const ended = this.#dial;
+        if (opened && ended !== null) this.#dial = ended.redirects > 0 ? { request: null, redirects: ended.redirects, abort: () => {} } : null;
+      },
     });
   }
 
@@ -160,6 +165,19 @@ export class WebSocket extends EventEmitter {
    */
   get _socket(): Duplex | null {
     return this.#link?.socket ?? null;
+  }
+
+  /**
+   * Under the names `ws` keeps them by (undocumented there, read by its own suite and by a few
+   * libraries): the client's handshake request while it is under way, and the redirects it
+   * followed. A server's connection has neither (null and 0).
+   */
+  get _req(): http.ClientRequest | null {
+    return this.#dial?.request ?? null;
+  }
+
+  get _redirects(): number {
+    return this.#dial?.redirects ?? 0;
   }
 
   /** Messages dropped by the backpressure policy so far. */

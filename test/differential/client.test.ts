@@ -361,6 +361,39 @@ describe('WebSocket client: redirects', () => {
     return rec.log;
   });
 
+  /** `_req` (the request under way) and `_redirects` as seen right after `new` and at each event. */
+  async function privateDialState(scope: Scope, url: string, options: ClientOptions) {
+    const client = scope.client(url, options) as unknown as WsWebSocket & { _req: unknown; _redirects: number };
+    const seen: unknown[] = [];
+    const look = (when: string) => seen.push([when, client._req instanceof http.ClientRequest ? 'request' : client._req, client._redirects]);
+    look('new');
+    for (const event of ['redirect', 'upgrade', 'open', 'unexpected-response', 'error', 'close']) client.on(event, () => look(event));
+    client.on('open', () => client.close());
+    await once(client, 'close');
+    await drainTicks();
+    return seen;
+  }
+
+  scenario('_req and _redirects through a followed redirect', async (scope) => {
+    const { server } = await redirecting(scope, 302, 2);
+    return privateDialState(scope, server.url, { followRedirects: true });
+  });
+
+  scenario('_req and _redirects past maxRedirects', async (scope) => {
+    const { server } = await redirecting(scope, 302, 5);
+    return privateDialState(scope, server.url, { followRedirects: true, maxRedirects: 2 });
+  });
+
+  scenario('_req and _redirects on a redirect not followed', async (scope) => {
+    const { server } = await redirecting(scope);
+    return privateDialState(scope, server.url, {});
+  });
+
+  scenario('_req and _redirects without a redirect', async (scope) => {
+    const { target } = await redirecting(scope);
+    return privateDialState(scope, target.url, {});
+  });
+
   scenario('credentials are dropped on a redirect to another host', async (scope) => {
     const { server, target } = await redirecting(scope, 302, 1, (t) => t.url.replace('127.0.0.1', 'localhost'));
     const client = scope.client(server.url.replace('ws://', 'ws://user:pw@'), { followRedirects: true, headers: { Cookie: 'a=1' } });
