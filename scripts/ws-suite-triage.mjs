@@ -13,44 +13,6 @@
 export const EXCLUDED = {
   "WebSocket #ctor options accepts the `maxPayload` option":
     "reads ws's Receiver (ws._receiver)",
-  "WebSocket Events emits a 'redirect' event":
-    "reads the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing fails if the Upgrade header field value cannot be read":
-    "reads the handshake request kept as ws._req",
-  "WebSocket Connection establishing does not follow redirects by default":
-    "reads the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing honors the `followRedirects` option":
-    "reads the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing honors the `maxRedirects` option":
-    "reads the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing emits an error if the redirect URL is invalid (1/2)":
-    "reads the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing emits an error if the redirect URL is invalid (2/2)":
-    "reads the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing uses the first url userinfo when following redirects":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When moving away from a secure context If there is no 'redirect' event listener drops the `auth` option":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When moving away from a secure context If there is no 'redirect' event listener drops the Authorization and Cookie headers":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When moving away from a secure context If there is at least one 'redirect' event listener does not drop any headers by default":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When the redirect host is different If there is no 'redirect' event listener drops the `auth` option":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When the redirect host is different If there is no 'redirect' event listener drops the Authorization, Cookie and Host headers (1/4)":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When the redirect host is different If there is no 'redirect' event listener drops the Authorization, Cookie and Host headers (2/4)":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When the redirect host is different If there is no 'redirect' event listener drops the Authorization, Cookie and Host headers (3/4)":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When the redirect host is different If there is no 'redirect' event listener drops the Authorization, Cookie and Host headers (4/4)":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing When the redirect host is different If there is at least one 'redirect' event listener does not drop any headers by default":
-    "reads the handshake request kept as ws._req, the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing In a listener of the 'redirect' event allows to abort the request without swallowing errors":
-    "reads the redirect count kept as ws._redirects",
-  "WebSocket Connection establishing In a listener of the 'redirect' event allows to remove headers":
-    "reads the redirect count kept as ws._redirects",
   "WebSocket #close sets a timer for the closing handshake to complete":
     "reads the closing timer kept as ws._closeTimer",
   "WebSocket WHATWG API emulation doesn't remove listeners added with `on`":
@@ -63,10 +25,6 @@ export const EXCLUDED = {
     "reads ws's private kListener symbol on listener wrappers",
   "WebSocket WHATWG API emulation supports the `removeEventListener` method":
     "reads ws's private kListener symbol on listener wrappers",
-  "WebSocket Request headers excludes default ports from host header":
-    "reads the handshake request kept as ws._req",
-  "WebSocket Request headers honors the `finishRequest` option":
-    "reads the handshake request kept as ws._req",
   "WebSocket permessage-deflate consumes all received data when connection is closed (1/2)":
     "reads ws's Receiver (ws._receiver), ws's internal state numbers (_state)",
   "WebSocket permessage-deflate consumes all received data when connection is closed (2/2)":
@@ -140,14 +98,18 @@ export const TRIAGE = {
     { kind: 'difference', why: "the request asks for version 8, answered 426 before verifyClient runs ('the answer to Sec-WebSocket-Version 8 (HyBi drafts)')" },
   "WebSocketServer Connection establishing `verifyClient` can reject client asynchronously w/ custom headers":
     { kind: 'difference', why: "the request asks for version 8, answered 426 before verifyClient runs ('the answer to Sec-WebSocket-Version 8 (HyBi drafts)')" },
-  "WebSocketServer #close cleans event handlers on precreated server":
-    { kind: 'artefact', why: "the stored copy of this test is older than ws 8.23: it fails against ws 8.23 too" },
+  "WebSocketServer Connection establishing fails if the Upgrade header field value cannot be read":
+    { kind: 'difference', why: "maxHeadersCount = 1 drops the Host header too, and a request without Host is refused first, with its own message ('the answer to no Host header')" },
   "WebSocket Events emits the 'error' event only once (2/2)":
     { kind: 'incompatibility', why: "the one 'error' emitted is the peer's bad frame (a RangeError): the server's frames are read before the Blob read fails; ws reports the Blob's DOMException NotReadableError" },
   "WebSocket #send calls the callback if the socket is forcibly closed":
     { kind: 'incompatibility', why: "sends waiting behind a Blob get 'WebSocket is not open: readyState 2 (CLOSING)' after terminate(); ws: 'The socket was closed while the blob was being read'" },
   "WebSocket #send honors the `mask` option":
     { kind: 'incompatibility', why: "the `mask` send option is ignored: a client always masks (RFC 6455 \u00a75.3), so the server never fails the connection; not yet in differences.ts" },
+  "WebSocket #pause pauses the socket":
+    { kind: 'incompatibility', why: "a server socket read for its upgrade request outside Node's HTTP parser (the `port` option) is still in paused mode when 'connection' is emitted (ws._socket.isPaused() is true) and flows from the next tick; ws's socket flows at once" },
+  "WebSocket #resume resumes the socket":
+    { kind: 'incompatibility', why: "as for #pause: ws._socket.isPaused() is true when 'connection' is emitted on a `port` server" },
   "createWebSocketStream The returned stream does not swallow errors that may occur while destroying":
     { kind: 'incompatibility', why: "a message that does not inflate fails with code WS_ERR_INFLATE_FAILED; ws passes zlib's error on (code Z_DATA_ERROR, errno -3)" },
 };

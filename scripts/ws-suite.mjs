@@ -3,7 +3,8 @@
 //   node scripts/ws-suite.mjs SUITE_DIR [--against fullduplex|ws] [--json FILE]
 // SUITE_DIR is a folder you filled yourself: SUITE_DIR/test/ holds ws's websocket.test.js,
 // websocket-server.test.js, create-websocket-stream.test.js, event-target.test.js and
-// subprotocol.test.js (from the ws repository, at the version in package.json's devDependencies),
+// subprotocol.test.js, with the duplex-pair.js they require (from the ws repository, at the
+// version in package.json's devDependencies),
 // and SUITE_DIR/node_modules/ holds mocha (`npm i mocha` there). Nothing is fetched, and no file of
 // ws's is kept in this repository. TLS fixtures missing from SUITE_DIR/test/fixtures are made with
 // openssl in a temporary copy.

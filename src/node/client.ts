@@ -157,24 +157,33 @@ export function dial(
       response.resume();
       request.destroy();
       const maxRedirects = options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects;
+      // As `ws` counts them: a redirect is counted before it is checked.
+      current.redirects = redirects + 1;
       if (redirects >= maxRedirects) {
-        current.redirects = redirects + 1;
         handlers.onError(new HandshakeError('WS_ERR_TOO_MANY_REDIRECTS', 'Maximum redirects exceeded'));
         return;
       }
       let next: DialTarget;
       try {
-        next = parseTarget(new URL(location, url.href.replace(/^ws/, 'http')));
+        next = parseTarget(redirectUrl(location, url));
       } catch (error) {
         handlers.onError(error as Error);
         return;
       }
       const nextOptions = { ...options, headers: { ...options.headers } };
-      if (!handlers.redirectListened() && (next.url.host !== url.host || (target.secure && !next.secure))) {
+      // As `ws`: the credentials of this request (its URL's userinfo, or `auth`) go on as an
+      // Authorization header, which wins over userinfo in the redirect's URL.
+      if (requestOptions.auth && !Object.keys(nextOptions.headers).some((name) => /^authorization$/i.test(name))) {
+        nextOptions.headers.authorization = `Basic ${Buffer.from(requestOptions.auth).toString('base64')}`;
+      }
+      // The same host: the same Unix socket, or the same host and port.
+      const sameHost = target.socketPath !== undefined || next.socketPath !== undefined ? target.socketPath === next.socketPath : next.url.host === url.host;
+      if (!handlers.redirectListened() && (!sameHost || (target.secure && !next.secure))) {
         // Credentials meant for one host must not follow a redirect to another (or to plain
-        // text); a 'redirect' listener decides this itself, on the request it is handed.
+        // text), nor a Host header to another host; a 'redirect' listener decides this itself,
+        // on the request it is handed.
         for (const name of Object.keys(nextOptions.headers)) {
-          if (/^(authorization|cookie|host)$/i.test(name)) delete nextOptions.headers[name];
+          if (/^(authorization|cookie)$/i.test(name) || (!sameHost && /^host$/i.test(name))) delete nextOptions.headers[name];
         }
         if (!next.url.username) delete nextOptions.auth;
       }
@@ -230,6 +239,15 @@ export function dial(
   if (redirects > 0) handlers.onRedirect(target.url, request);
   if (!deadline.done) handlers.finishRequest(request);
   return current;
+}
+
+/** A redirect's Location, resolved against the URL that answered it; `ws`'s error when it does not parse. */
+function redirectUrl(location: string, base: URL): URL {
+  try {
+    return new URL(location, base.href.replace(/^ws/, 'http'));
+  } catch {
+    throw new SyntaxError(`Invalid URL: ${location}`);
+  }
 }
 
 /** `ws`'s message for each way a server's 101 answer can be wrong (the codes stay ours). */
@@ -296,7 +314,8 @@ export interface ClientOpening {
 
 /**
  * Dials `target` for the client WebSocket `owner` and attaches `link` to the upgraded socket;
- * a failure closes `link` with the handshake's error.
+ * a failure closes `link` with the handshake's error. `current` follows the handshake from the
+ * start, so a finishRequest callback already finds its request there (`ws._req`).
  */
 export function openClient(
   owner: ConnectionOwner,
@@ -305,7 +324,8 @@ export function openClient(
   protocols: readonly string[],
   options: ClientOptions,
   opening: ClientOpening,
-): DialResult {
+  current: DialResult,
+): void {
   const deflate = resolveDeflateOptions(options.perMessageDeflate ?? true);
   const handlers: DialHandlers = {
     onUpgrade: (response) => owner.emit('upgrade', response),
@@ -350,10 +370,12 @@ export function openClient(
   const offer = deflate ? deflateOffer(deflate) : undefined;
   const names = deflate ? [PERMESSAGE_DEFLATE] : [];
   const mode = options.http2;
-  if (mode !== true && mode !== 'auto') return dial(target, protocols, options, handlers, offer, names);
-  // Over HTTP/2 the handshake has no request object of node:http to show: the result's
-  // `request` stays null unless 'auto' falls back to HTTP/1.1.
-  const current: DialResult = { request: null, redirects: 0, abort: () => {} };
+  if (mode !== true && mode !== 'auto') {
+    dial(target, protocols, options, handlers, offer, names, 0, current);
+    return;
+  }
+  // Over HTTP/2 the handshake has no request object of node:http to show: `current.request`
+  // stays null unless 'auto' falls back to HTTP/1.1.
   const h2 = dialHttp2(target, protocols, options, mode, offer, names, {
     onOpen: (stream, status, headers, accepted) => {
       // 'upgrade' gets the answer in the shape of a response: its status and headers.
@@ -368,7 +390,6 @@ export function openClient(
     },
   });
   current.abort = () => h2.abort();
-  return current;
 }
 
 const EMPTY = Buffer.alloc(0);

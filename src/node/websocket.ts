@@ -103,7 +103,9 @@ export class WebSocket extends EventEmitter {
     const link = new Link(clientHost(opts));
     link.bind(this);
     this.#link = link;
-    this.#dial = openClient(this, link, target, list, opts, {
+    const dial: DialResult = { request: null, redirects: 0, abort: () => {} };
+    this.#dial = dial;
+    openClient(this, link, target, list, opts, {
       redirected: (url) => (this.#url = url),
       // An open connection keeps only the count of redirects (when there were any); a failed
       // handshake stays as it ended, for `_req` and `_redirects`.
@@ -111,7 +113,7 @@ export class WebSocket extends EventEmitter {
         const ended = this.#dial;
         if (opened && ended !== null) this.#dial = ended.redirects > 0 ? { request: null, redirects: ended.redirects, abort: () => {} } : null;
       },
-    });
+    }, dial);
   }
 
   // ------------------------------------------------------------------ properties

@@ -4,8 +4,9 @@
  */
 import { describe } from 'node:test';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientOptions, WebSocket as WsWebSocket } from 'ws';
@@ -131,6 +132,19 @@ describe('WebSocket client: the request', () => {
       return request ? { url: request.url, method: request.method, headers: show(requestHeaders(request, REQUEST_HEADERS)) } : 'no request';
     });
   }
+
+  scenario('finishRequest finds its request as _req', async (scope) => {
+    const server = await rawServer(scope);
+    const seen: unknown[] = [];
+    const client = scope.client(server.url, {
+      finishRequest: (req: http.ClientRequest, socket: WsWebSocket) => {
+        seen.push(req === (socket as unknown as { _req: unknown })._req);
+        req.end();
+      },
+    } as ClientOptions);
+    await once(client, 'open');
+    return seen;
+  });
 
   scenario('finishRequest ends the request itself', async (scope) => {
     const server = await rawServer(scope);
@@ -392,6 +406,91 @@ describe('WebSocket client: redirects', () => {
   scenario('_req and _redirects without a redirect', async (scope) => {
     const { target } = await redirecting(scope);
     return privateDialState(scope, target.url, {});
+  });
+
+  scenario('_req and _redirects on a redirect to an unparsable URL', async (scope) => {
+    const { server } = await redirecting(scope, 302, 1, () => 'ws://');
+    return privateDialState(scope, server.url, { followRedirects: true });
+  });
+
+  scenario('_req and _redirects on a redirect to an unsupported URL', async (scope) => {
+    const { server } = await redirecting(scope, 302, 1, () => 'ftp://127.0.0.1/');
+    return privateDialState(scope, server.url, { followRedirects: true });
+  });
+
+  scenario('the error of a redirect to an unparsable URL', async (scope) => {
+    const { server } = await redirecting(scope, 302, 1, () => 'ws://');
+    return once(scope.client(server.url, { followRedirects: true }), 'error');
+  });
+
+  scenario("the first URL's credentials go on through a redirect to the same host", async (scope) => {
+    const server = await rawServer(scope, (req, socket, head) => {
+      if (server.requests.length > 1) {
+        socket.write(switchingProtocols(req));
+        return new RawServerPeer(req, socket, head);
+      }
+      socket.write(`HTTP/1.1 302 Found\r\nLocation: ws://other:secret@127.0.0.1:${server.port}/next\r\nContent-Length: 0\r\n\r\n`);
+      return null;
+    });
+    const client = scope.client(server.url.replace('ws://', 'ws://user:pw@'), { followRedirects: true });
+    await once(client, 'open');
+    return { url: show(client.url), authorization: server.requests.map((req) => req.headers.authorization ?? null) };
+  });
+
+  scenario('credentials are dropped on a redirect to another Unix socket', async (scope) => {
+    const dir = mkdtempSync(join(tmpdir(), 'fdx-diff-'));
+    const [first, second] = [join(dir, 'a'), join(dir, 'b')];
+    const seen: unknown[] = [];
+    for (const path of [first, second]) {
+      const server = http.createServer();
+      server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+        seen.push([req.headers.authorization ?? null, req.headers.cookie ?? null, req.headers.host ?? null]);
+        socket.write(path === first ? `HTTP/1.1 302 Found\r\nLocation: ws+unix:${second}\r\nContent-Length: 0\r\n\r\n` : switchingProtocols(req));
+        socket.end();
+      });
+      await new Promise<void>((resolve) => server.listen(path, resolve));
+      scope.defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    }
+    const headers = { Authorization: 'Basic Zm9vOmJhcg==', Cookie: 'a=1', Host: 'foo' };
+    // No 'redirect' listener: with one, the headers are the listener's to drop.
+    const client = scope.client(`ws+unix:${first}`, { followRedirects: true, headers });
+    return { opened: await once(client, 'open'), seen };
+  });
+
+  scenario('a redirect from wss: to ws: on the same host keeps the Host header only', async (scope) => {
+    const fixtures = new URL('../fixtures/', import.meta.url);
+    const tls = https.createServer({ cert: readFileSync(new URL('cert.pem', fixtures)), key: readFileSync(new URL('key.pem', fixtures)) });
+    const plain = http.createServer();
+    // One port for both: a TLS handshake starts with byte 22.
+    const front = net.createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('readable', function first() {
+        socket.removeListener('readable', first);
+        const byte = socket.read(1) as Buffer | null;
+        if (byte === null) return;
+        socket.unshift(byte);
+        (byte[0] === 22 ? tls : plain).emit('connection', socket);
+      });
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const port = (front.address() as net.AddressInfo).port;
+    const sockets: net.Socket[] = [];
+    front.on('connection', (socket) => sockets.push(socket));
+    scope.defer(() => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      front.close(() => resolve());
+    }));
+    tls.on('upgrade', (_req: http.IncomingMessage, socket: net.Socket) => {
+      socket.end(`HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:${port}/\r\nContent-Length: 0\r\n\r\n`);
+    });
+    const seen: unknown[] = [];
+    plain.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+      seen.push([req.headers.authorization ?? null, req.headers.cookie ?? null, req.headers.host ?? null]);
+      socket.write(switchingProtocols(req));
+      socket.end();
+    });
+    const headers = { Authorization: 'Basic Zm9vOmJhcg==', Cookie: 'a=1', Host: 'foo' };
+    const client = scope.client(`wss://127.0.0.1:${port}`, { followRedirects: true, headers, rejectUnauthorized: false });
+    return { opened: await once(client, 'open'), seen };
   });
 
   scenario('credentials are dropped on a redirect to another host', async (scope) => {
