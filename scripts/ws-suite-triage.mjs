@@ -106,10 +106,6 @@ export const TRIAGE = {
     { kind: 'incompatibility', why: "sends waiting behind a Blob get 'WebSocket is not open: readyState 2 (CLOSING)' after terminate(); ws: 'The socket was closed while the blob was being read'" },
   "WebSocket #send honors the `mask` option":
     { kind: 'incompatibility', why: "the `mask` send option is ignored: a client always masks (RFC 6455 \u00a75.3), so the server never fails the connection; not yet in differences.ts" },
-  "WebSocket #pause pauses the socket":
-    { kind: 'incompatibility', why: "a server socket read for its upgrade request outside Node's HTTP parser (the `port` option) is still in paused mode when 'connection' is emitted (ws._socket.isPaused() is true) and flows from the next tick; ws's socket flows at once" },
-  "WebSocket #resume resumes the socket":
-    { kind: 'incompatibility', why: "as for #pause: ws._socket.isPaused() is true when 'connection' is emitted on a `port` server" },
   "createWebSocketStream The returned stream does not swallow errors that may occur while destroying":
     { kind: 'incompatibility', why: "a message that does not inflate fails with code WS_ERR_INFLATE_FAILED; ws passes zlib's error on (code Z_DATA_ERROR, errno -3)" },
 };

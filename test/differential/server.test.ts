@@ -4,7 +4,7 @@
  */
 import { describe } from 'node:test';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket as WsWebSocket } from 'ws';
 import { Peer, goodHeaders, request, upgradedPeer } from '../hostile/raw-peer.js';
@@ -106,6 +106,23 @@ describe('WebSocketServer: construction', () => {
     scope.defer(() => new Promise<void>((resolve) => second.close(() => resolve())));
     const [error] = (await once(second, 'error')) as [{ code?: string }];
     return { code: error?.code };
+  });
+
+  scenario("the socket flows when 'connection' fires on a port server, and pause()/resume() turn it", async (scope) => {
+    const { wss, url } = await scope.server();
+    const seen: unknown[] = [];
+    wss.on('connection', (ws: WsWebSocket) => {
+      const socket = (ws as unknown as { _socket: Socket })._socket;
+      seen.push(socket.isPaused());
+      ws.pause();
+      seen.push(socket.isPaused());
+      ws.resume();
+      seen.push(socket.isPaused());
+    });
+    const client = scope.client(url);
+    await once(client, 'open');
+    await drainTicks();
+    return seen;
   });
 
   scenario('the WebSocket option makes connections of the given class', async (scope) => {

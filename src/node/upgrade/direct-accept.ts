@@ -110,6 +110,10 @@ export class DirectAccept {
           req.push(null);
           // The upgrade listener adds the same error listener until the answer is written.
           socket.removeListener('error', onSocketErrorDuringHandshake);
+          // Read through 'readable', the socket would count as paused (and resume() would not
+          // turn it) until Node's next tick notices the listener is gone: it is handed over
+          // neither paused nor flowing, as Node's HTTP server hands over an upgrade.
+          forgetReadableListener(socket);
           this.#onUpgrade(req, socket, chunk.subarray(end + HEAD_END.length));
           return;
         }
@@ -143,6 +147,17 @@ export class DirectAccept {
       }
     }
   }
+}
+
+/**
+ * What Node does a tick after the last 'readable' listener is removed, done now: the stream no
+ * longer listens for 'readable' and is neither paused nor flowing (the next 'data' listener
+ * starts it).
+ */
+function forgetReadableListener(socket: Socket): void {
+  const state = (socket as Socket & { _readableState?: { readableListening: boolean } })._readableState;
+  if (state !== undefined) state.readableListening = false;
+  socket.readableFlowing = null;
 }
 
 /** `headersDistinct` of a request whose every field name appears once. */
