@@ -29,6 +29,9 @@ import { SOCKET_ENDING, takeOver } from './socket-listeners.js';
 import { wsProtocolError } from './ws-error.js';
 import type { ScheduledWriter } from './write-scheduler.js';
 
+/** An empty, unmasked ping frame (RFC 6455 §5.5.2), shared by every server connection's heartbeat. */
+const HEARTBEAT_PING = Buffer.from([0x89, 0x00]);
+
 export class Link extends LinkWriter implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
   /** How the socket ends abruptly (a TCP socket, or an HTTP/2 stream). */
   #ending: TransportEnding = SOCKET_ENDING;
@@ -119,9 +122,35 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
 
   beat(): boolean {
     this.codec?.releaseIdle();
+    this.core?.releaseIdle();
     if (this.#unheard) return false;
     this.#unheard = true;
     return true;
+  }
+
+  /**
+   * The heartbeat's ping. On a server connection with nothing queued and no write due, the one
+   * shared empty ping frame is written at once, so pinging an idle connection makes no output
+   * queue for it (the pong that answers it needs no assembler either).
+   */
+  override ping(): void {
+    const socket = this.duplex;
+    const connection = this.core;
+    if (
+      connection !== null &&
+      connection.side === 'server' &&
+      this.writeState === 0 &&
+      this.queuedBytes() === 0 &&
+      this.blobs === null &&
+      this.readyState === ReadyState.OPEN &&
+      !connection.closeSent &&
+      socket !== null &&
+      socket.writable
+    ) {
+      socket.write(HEARTBEAT_PING);
+      return;
+    }
+    super.ping();
   }
 
   #pump(): void {

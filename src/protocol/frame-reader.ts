@@ -64,10 +64,8 @@ export class FrameReader {
   #fragmented = false;
 
   // The frame being read.
-  #fin = false;
-  #rsv1 = false;
-  #opcode = 0;
-  #masked = false;
+  /** The header's first byte (FIN, RSV1 and opcode, read from it); masked is #expectMasked, checked. */
+  #b0 = 0;
   #payloadLength = 0;
   #payloadRead = 0;
   /** The current frame's masking key, its four bytes packed little-end first. */
@@ -82,15 +80,15 @@ export class FrameReader {
   }
 
   get fin(): boolean {
-    return this.#fin;
+    return (this.#b0 & 0x80) !== 0;
   }
 
   get rsv1(): boolean {
-    return this.#rsv1;
+    return (this.#b0 & 0x40) !== 0;
   }
 
   get opcode(): number {
-    return this.#opcode;
+    return this.#b0 & 0x0f;
   }
 
   /** The current frame's declared payload length. */
@@ -144,14 +142,30 @@ export class FrameReader {
     this.#piece = EMPTY;
   }
 
-  /** Reads the next step from the buffered bytes. Never throws on any input. */
+  /**
+   * Reads the next step from the buffered bytes. Never throws on any input. Once all input is
+   * consumed (MORE with nothing buffered) the reader lets go of it: no view of the last chunk and
+   * no empty list stay behind on an idle connection.
+   */
   next(): ReadStep {
     if (this.#state === State.PAYLOAD) {
-      if (this.#buffered === 0) return ReadStep.MORE;
+      if (this.#buffered === 0) return this.#drained();
       this.#readPiece(this.#payloadLength - this.#payloadRead);
       return ReadStep.PIECE;
     }
-    if (this.#state === State.HEADER) return this.#readHeader();
+    if (this.#state === State.HEADER) return this.#buffered === 0 ? this.#drained() : this.#readHeader();
+    return ReadStep.MORE;
+  }
+
+  /** True between frames with no byte buffered and no fragmented message open. */
+  get idle(): boolean {
+    return this.#state === State.HEADER && this.#buffered === 0 && !this.#fragmented;
+  }
+
+  #drained(): ReadStep {
+    this.#chunks = null;
+    this.#offset = 0;
+    this.#piece = EMPTY;
     return ReadStep.MORE;
   }
 
@@ -261,12 +275,11 @@ export class FrameReader {
     if (!isControl) this.#fragmented = !fin;
     if (masked) {
       const k = at + headerSize - 4;
-      this.#maskingKey = (h[k]! | (h[k + 1]! << 8) | (h[k + 2]! << 16) | (h[k + 3]! << 24)) >>> 0;
+      // An int32 (not `>>> 0`): a small integer in the field, where a uint32 above 2^31 would
+      // make V8 box every reader's key in a heap number of its own.
+      this.#maskingKey = h[k]! | (h[k + 1]! << 8) | (h[k + 2]! << 16) | (h[k + 3]! << 24);
     }
-    this.#fin = fin;
-    this.#rsv1 = rsv1;
-    this.#opcode = opcode;
-    this.#masked = masked;
+    this.#b0 = b0;
     this.#payloadLength = payloadLength;
     this.#payloadRead = 0;
     this.#skip(headerSize);
@@ -281,7 +294,7 @@ export class FrameReader {
     const start = this.#offset;
     const take = Math.min(remaining, chunk.length - start);
     const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
-    if (this.#masked) {
+    if (this.#expectMasked) {
       const key = this.#maskingKey;
       keyScratch[0] = key & 0xff;
       keyScratch[1] = (key >>> 8) & 0xff;
