@@ -29,13 +29,20 @@ import { SOCKET_ENDING, takeOver } from './socket-listeners.js';
 import { wsProtocolError } from './ws-error.js';
 import type { ScheduledWriter } from './write-scheduler.js';
 
+/** An empty, unmasked ping frame (RFC 6455 §5.5.2), shared by every server connection's heartbeat. */
+const HEARTBEAT_PING = Buffer.from([0x89, 0x00]);
+/** Link#flags bits. */
+const READING_HELD = 1;
+const UNHEARD = 2;
+
 export class Link extends LinkWriter implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
   /** How the socket ends abruptly (a TCP socket, or an HTTP/2 stream). */
   #ending: TransportEnding = SOCKET_ENDING;
-  /** Reading stopped because the peer does not read: more than maxBackpressure waits for it. */
-  #readingHeld = false;
-  /** Nothing arrived since the last heartbeat (liveness). */
-  #unheard = false;
+  /**
+   * READING_HELD (reading stopped because the peer does not read: more than maxBackpressure
+   * waits for it) | UNHEARD (nothing arrived since the last heartbeat): one field for the two.
+   */
+  #flags = 0;
   #closeTimer: NodeJS.Timeout | null = null;
   #deferred: ConnectionEvent[] | null = null;
 
@@ -89,12 +96,12 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
 
   /** Reads the socket again unless something still holds it: the user, deferred events, the peer's backlog. */
   #resumeReading(): void {
-    if (this.paused || this.#deferred || this.#readingHeld || this.readyState === ReadyState.CLOSED) return;
+    if (this.paused || this.#deferred || (this.#flags & READING_HELD) !== 0 || this.readyState === ReadyState.CLOSED) return;
     this.duplex?.resume();
   }
 
   receive(chunk: Buffer): void {
-    this.#unheard = false;
+    this.#flags &= ~UNHEARD;
     const connection = this.core!;
     this.writeState |= RECEIVING;
     try {
@@ -112,16 +119,42 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     const socket = this.duplex!;
     const waiting = socket.writableLength;
     if (waiting >= socket.writableHighWaterMark && waiting + this.queuedBytes() > this.host.sendPolicy.maxBackpressure) {
-      this.#readingHeld = true;
+      this.#flags |= READING_HELD;
       socket.pause();
     }
   }
 
   beat(): boolean {
     this.codec?.releaseIdle();
-    if (this.#unheard) return false;
-    this.#unheard = true;
+    this.core?.releaseIdle();
+    if ((this.#flags & UNHEARD) !== 0) return false;
+    this.#flags |= UNHEARD;
     return true;
+  }
+
+  /**
+   * The heartbeat's ping. On a server connection with nothing queued and no write due, the one
+   * shared empty ping frame is written at once, so pinging an idle connection makes no output
+   * queue for it (the pong that answers it needs no assembler either).
+   */
+  override ping(): void {
+    const socket = this.duplex;
+    const connection = this.core;
+    if (
+      connection !== null &&
+      connection.side === 'server' &&
+      this.writeState === 0 &&
+      this.queuedBytes() === 0 &&
+      this.blobs === null &&
+      this.readyState === ReadyState.OPEN &&
+      !connection.closeSent &&
+      socket !== null &&
+      socket.writable
+    ) {
+      socket.write(HEARTBEAT_PING);
+      return;
+    }
+    super.ping();
   }
 
   #pump(): void {
@@ -300,8 +333,8 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
   }
 
   socketDrained(): void {
-    if (this.#readingHeld) {
-      this.#readingHeld = false;
+    if ((this.#flags & READING_HELD) !== 0) {
+      this.#flags &= ~READING_HELD;
       this.#resumeReading();
     }
     this.host.sendPolicy.drained(this);

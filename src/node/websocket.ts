@@ -49,6 +49,15 @@ const EMPTY_BUFFER = Buffer.alloc(0);
 const NO_TOPICS: ReadonlySet<string> = new Set();
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
+/**
+ * An EventEmitter's table of listeners, with no prototype as Node makes it, but fast: V8 keeps
+ * Node's `{ __proto__: null }` literal as a dictionary (about 150 bytes once two listeners are
+ * on), while the instances of a constructor share hidden classes (about 40 bytes).
+ */
+function ListenerTable(): void {}
+ListenerTable.prototype = Object.create(null) as object;
+const newListenerTable = ListenerTable as unknown as new () => object;
+
 export class WebSocket extends EventEmitter {
   static readonly CONNECTING = ReadyState.CONNECTING;
   static readonly OPEN = ReadyState.OPEN;
@@ -77,6 +86,7 @@ export class WebSocket extends EventEmitter {
   constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions | http.ClientRequestArgs, options?: ClientOptions | http.ClientRequestArgs);
   constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions | http.ClientRequestArgs, options?: ClientOptions | http.ClientRequestArgs) {
     super();
+    (this as unknown as { _events: object })._events = new newListenerTable();
     if (address === null) {
       // A server's connection: `ws`'s instances made this way have no URL.
       this.#url = undefined as unknown as string;

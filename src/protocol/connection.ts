@@ -96,13 +96,9 @@ function allocateBytes(size: number): Uint8Array {
 
 export class Connection {
   readonly side: Side;
-  readonly #autoPong: boolean;
-  readonly #autoCloseReply: boolean;
   /**
-   * The options given, read again when the assembler and the output queue are made: both are
-   * made when first needed (the first bytes received, the first frame sent), so a connection
-   * that only did its opening handshake holds neither. The Node layer passes one options
-   * object to all the connections of a server.
+   * The options given (one object may serve all of a server's connections), read again when the
+   * assembler and the output queue are made: first needed, and dropped again when idle.
    */
   readonly #options: ConnectionOptions;
   readonly #reader: FrameReader;
@@ -122,8 +118,6 @@ export class Connection {
 
   constructor(options: ConnectionOptions) {
     this.side = options.side;
-    this.#autoPong = options.autoPong ?? true;
-    this.#autoCloseReply = options.autoCloseReply ?? true;
     if (this.side === 'client' && !options.generateMask) {
       throw new UsageError('WS_ERR_NO_MASK_SOURCE', 'a client connection needs generateMask');
     }
@@ -150,10 +144,7 @@ export class Connection {
 
   /** The output queue, made when the first frame is queued. */
   #queue(): OutputQueue {
-    return this.#output ?? this.#makeOutput();
-  }
-
-  #makeOutput(): OutputQueue {
+    if (this.#output !== null) return this.#output;
     const options = this.#options;
     this.#output = new OutputQueue({
       generateMask: this.side === 'client' ? options.generateMask! : null,
@@ -163,6 +154,11 @@ export class Connection {
       codec: options.codec ?? null,
     });
     return this.#output;
+  }
+
+  /** Whether a violation found in the input queues its close frame (autoCloseReply). */
+  get #closeReply(): boolean {
+    return this.#options.autoCloseReply !== false;
   }
 
   #emit(event: ConnectionEvent): void {
@@ -250,6 +246,15 @@ export class Connection {
     this.#discardInput();
   }
 
+  /**
+   * Once per idle period: drops the assembler and the output queue if they hold nothing (the shape after the opening handshake); the next frame received or sent makes them again.
+   */
+  releaseIdle(): void {
+    if (this.#reader.idle) this.#assembler = null;
+    const output = this.#output;
+    if (output !== null && output.bytes === 0 && !output.fragmenting && !output.closeSent) this.#output = null;
+  }
+
   /** Events since the last call, in order. */
   takeEvents(): ConnectionEvent[] {
     const events = this.#events;
@@ -287,7 +292,7 @@ export class Connection {
   }
 
   #failWith(code: ProtocolErrorCode, detail?: number): void {
-    this.#fail(new ProtocolError(code, undefined, detail), this.#autoCloseReply);
+    this.#fail(new ProtocolError(code, undefined, detail), this.#closeReply);
   }
 
   #discardInput(): void {
@@ -298,33 +303,31 @@ export class Connection {
   /** Runs the reader over the buffered bytes, handing each step to the assembler or the control handling. */
   #read(): void {
     const reader = this.#reader;
-    const assembler = this.#assembler ?? this.#makeAssembler();
     for (;;) {
       const step = reader.next();
       if (step === ReadStep.PIECE) {
         if (reader.opcode < 0x8) {
-          if (!assembler.dataPiece(reader.piece)) return this.#fail(assembler.error!, this.#autoCloseReply);
+          const assembler = this.#assembler!;
+          if (!assembler.dataPiece(reader.piece)) return this.#fail(assembler.error!, this.#closeReply);
           if (reader.frameEnded && reader.fin && !this.#messageEnd()) return;
+        } else if (reader.frameEnded && reader.whole) {
+          // A control frame whole in one chunk (a heartbeat's pong): no assembler needed.
+          this.#controlFrame(reader.opcode, reader.piece);
         } else {
+          const assembler = this.#assembler ?? this.#makeAssembler();
           assembler.controlPiece(reader.piece);
           if (reader.frameEnded) this.#controlFrame(reader.opcode, assembler.controlPayload());
         }
       } else if (step === ReadStep.HEADER) {
         const opcode = reader.opcode;
         if (opcode < 0x8) {
-          if (!assembler.frameStart(opcode, reader.rsv1, reader.fin, reader.payloadLength)) {
-            return this.#fail(assembler.error!, this.#autoCloseReply);
-          }
+          const assembler = this.#assembler ?? this.#makeAssembler();
+          if (!assembler.frameStart(opcode, reader.rsv1, reader.fin, reader.payloadLength)) return this.#fail(assembler.error!, this.#closeReply);
           if (reader.frameEnded && reader.fin && !this.#messageEnd()) return;
-        } else {
-          assembler.controlStart(reader.payloadLength);
-          if (reader.frameEnded) this.#controlFrame(opcode, assembler.controlPayload());
-        }
-      } else if (step === ReadStep.ERROR) {
-        return this.#fail(reader.error!, this.#autoCloseReply);
-      } else {
-        return;
-      }
+        } else if (reader.frameEnded) this.#controlFrame(opcode, EMPTY);
+        else (this.#assembler ?? this.#makeAssembler()).controlStart(reader.payloadLength);
+      } else if (step === ReadStep.ERROR) return this.#fail(reader.error!, this.#closeReply);
+      else return;
     }
   }
 
@@ -333,7 +336,7 @@ export class Connection {
     const assembler = this.#assembler!;
     const data = assembler.finish();
     if (data === null) {
-      this.#fail(assembler.error!, this.#autoCloseReply);
+      this.#fail(assembler.error!, this.#closeReply);
       return false;
     }
     this.#emit({ type: 'message', data, binary: assembler.binary });
@@ -344,7 +347,7 @@ export class Connection {
     switch (opcode) {
       case Opcode.PING:
         this.#emit({ type: 'ping', data: payload });
-        if (this.#autoPong && !this.closeSent) this.#queue().pong(payload);
+        if (this.#options.autoPong !== false && !this.closeSent) this.#queue().pong(payload);
         return;
       case Opcode.PONG:
         this.#emit({ type: 'pong', data: payload });
@@ -371,7 +374,7 @@ export class Connection {
     this.#closeReason = reason;
     this.#emit({ type: 'close', code, reason });
     // RFC 6455 §5.5.1: answer with a close frame echoing code and reason, unless one was sent already.
-    if (this.#autoCloseReply) this.#queue().close(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
+    if (this.#closeReply) this.#queue().close(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
     // RFC 6455 §5.5.1: nothing after a close frame counts.
     this.#discardInput();
   }
@@ -388,7 +391,7 @@ export class Connection {
    * Throws UsageError after a close frame was sent (RFC 6455 §5.5.1: no data after close).
    */
   send(data: Uint8Array, options: SendFrameOptions): void {
-    const output = this.#output ?? this.#makeOutput();
+    const output = this.#queue();
     if (output.closeSent || this.#eof) this.#assertCanSend();
     output.message(data, options.binary, options.fin !== false, options.owned === true, options.compress !== false);
   }

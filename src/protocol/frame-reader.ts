@@ -40,6 +40,11 @@ export interface FrameReaderOptions {
 const State = { HEADER: 0, PAYLOAD: 1, DISCARD: 2 } as const;
 type State = (typeof State)[keyof typeof State];
 
+/** FrameReader#flags bits. */
+const EXPECT_MASKED = 1;
+const ALLOW_RSV1 = 2;
+const FRAGMENTED = 4;
+
 /** The longest frame header: 2 bytes, a 64-bit length, a masking key. */
 const MAX_HEADER_SIZE = 14;
 const EMPTY: Uint8Array = new Uint8Array(0);
@@ -50,8 +55,6 @@ const headerScratch = new Uint8Array(MAX_HEADER_SIZE);
 const keyScratch = new Uint8Array(4);
 
 export class FrameReader {
-  readonly #expectMasked: boolean;
-  readonly #allowRsv1: boolean;
   readonly #mask: MaskFunction;
 
   // Input queue: chunks not yet consumed (null until the first arrives, so a connection that
@@ -60,14 +63,15 @@ export class FrameReader {
   #offset = 0;
   #buffered = 0;
   #state: State = State.HEADER;
-  /** RFC 6455 §5.4: a data frame without FIN opened a message that continuation frames finish. */
-  #fragmented = false;
+  /**
+   * EXPECT_MASKED | ALLOW_RSV1 (set once) | FRAGMENTED (RFC 6455 §5.4: a data frame without FIN
+   * opened a message that continuation frames finish): one field for the three.
+   */
+  #flags = 0;
 
   // The frame being read.
-  #fin = false;
-  #rsv1 = false;
-  #opcode = 0;
-  #masked = false;
+  /** The header's first byte (FIN, RSV1 and opcode, read from it); masked is EXPECT_MASKED, checked. */
+  #b0 = 0;
   #payloadLength = 0;
   #payloadRead = 0;
   /** The current frame's masking key, its four bytes packed little-end first. */
@@ -76,21 +80,20 @@ export class FrameReader {
   #error: ProtocolError | null = null;
 
   constructor(options: FrameReaderOptions) {
-    this.#expectMasked = options.expectMasked;
-    this.#allowRsv1 = options.allowRsv1;
+    this.#flags = (options.expectMasked ? EXPECT_MASKED : 0) | (options.allowRsv1 ? ALLOW_RSV1 : 0);
     this.#mask = options.mask;
   }
 
   get fin(): boolean {
-    return this.#fin;
+    return (this.#b0 & 0x80) !== 0;
   }
 
   get rsv1(): boolean {
-    return this.#rsv1;
+    return (this.#b0 & 0x40) !== 0;
   }
 
   get opcode(): number {
-    return this.#opcode;
+    return this.#b0 & 0x0f;
   }
 
   /** The current frame's declared payload length. */
@@ -144,14 +147,30 @@ export class FrameReader {
     this.#piece = EMPTY;
   }
 
-  /** Reads the next step from the buffered bytes. Never throws on any input. */
+  /**
+   * Reads the next step from the buffered bytes. Never throws on any input. Once all input is
+   * consumed (MORE with nothing buffered) the reader lets go of it: no view of the last chunk and
+   * no empty list stay behind on an idle connection.
+   */
   next(): ReadStep {
     if (this.#state === State.PAYLOAD) {
-      if (this.#buffered === 0) return ReadStep.MORE;
+      if (this.#buffered === 0) return this.#drained();
       this.#readPiece(this.#payloadLength - this.#payloadRead);
       return ReadStep.PIECE;
     }
-    if (this.#state === State.HEADER) return this.#readHeader();
+    if (this.#state === State.HEADER) return this.#buffered === 0 ? this.#drained() : this.#readHeader();
+    return ReadStep.MORE;
+  }
+
+  /** True between frames with no byte buffered and no fragmented message open. */
+  get idle(): boolean {
+    return this.#state === State.HEADER && this.#buffered === 0 && (this.#flags & FRAGMENTED) === 0;
+  }
+
+  #drained(): ReadStep {
+    this.#chunks = null;
+    this.#offset = 0;
+    this.#piece = EMPTY;
     return ReadStep.MORE;
   }
 
@@ -210,12 +229,14 @@ export class FrameReader {
     const masked = (b1 & 0x80) !== 0;
     const length7 = b1 & 0x7f;
     const isControl = opcode >= 0x8;
+    const flags = this.#flags;
+    const expectMasked = (flags & EXPECT_MASKED) !== 0;
 
     // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them.
     if ((b0 & 0x20) !== 0) return this.#fail('WS_ERR_UNEXPECTED_RSV_2');
     if ((b0 & 0x10) !== 0) return this.#fail('WS_ERR_UNEXPECTED_RSV_3');
     // RFC 7692 §6: RSV1 marks a compressed message, only on its first frame, never on control frames.
-    if (rsv1 && (!this.#allowRsv1 || isControl || opcode === Opcode.CONTINUATION)) {
+    if (rsv1 && ((flags & ALLOW_RSV1) === 0 || isControl || opcode === Opcode.CONTINUATION)) {
       return this.#fail('WS_ERR_UNEXPECTED_RSV_1');
     }
     // RFC 6455 §5.2: unknown opcodes fail the connection.
@@ -227,14 +248,14 @@ export class FrameReader {
       if (length7 > MAX_CONTROL_PAYLOAD) return this.#fail('WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', length7);
     } else if (opcode === Opcode.CONTINUATION) {
       // RFC 6455 §5.4: a continuation frame needs an open fragmented message.
-      if (!this.#fragmented) return this.#fail('WS_ERR_UNEXPECTED_CONTINUATION');
-    } else if (this.#fragmented) {
+      if ((flags & FRAGMENTED) === 0) return this.#fail('WS_ERR_UNEXPECTED_CONTINUATION');
+    } else if ((flags & FRAGMENTED) !== 0) {
       // RFC 6455 §5.4: fragments of different messages must not interleave.
       return this.#fail('WS_ERR_EXPECTED_CONTINUATION', opcode);
     }
     // RFC 6455 §5.1: clients mask every frame, servers none.
-    if (masked !== this.#expectMasked) {
-      return this.#fail(this.#expectMasked ? 'WS_ERR_EXPECTED_MASK' : 'WS_ERR_UNEXPECTED_MASK');
+    if (masked !== expectMasked) {
+      return this.#fail(expectMasked ? 'WS_ERR_EXPECTED_MASK' : 'WS_ERR_UNEXPECTED_MASK');
     }
 
     const extra = length7 === 126 ? 2 : length7 === 127 ? 8 : 0;
@@ -258,15 +279,14 @@ export class FrameReader {
       if (payloadLength < 0x10000) return this.#fail('WS_ERR_NON_MINIMAL_LENGTH');
     }
 
-    if (!isControl) this.#fragmented = !fin;
+    if (!isControl) this.#flags = fin ? flags & ~FRAGMENTED : flags | FRAGMENTED;
     if (masked) {
       const k = at + headerSize - 4;
-      this.#maskingKey = (h[k]! | (h[k + 1]! << 8) | (h[k + 2]! << 16) | (h[k + 3]! << 24)) >>> 0;
+      // An int32 (not `>>> 0`): a small integer in the field, where a uint32 above 2^31 would
+      // make V8 box every reader's key in a heap number of its own.
+      this.#maskingKey = h[k]! | (h[k + 1]! << 8) | (h[k + 2]! << 16) | (h[k + 3]! << 24);
     }
-    this.#fin = fin;
-    this.#rsv1 = rsv1;
-    this.#opcode = opcode;
-    this.#masked = masked;
+    this.#b0 = b0;
     this.#payloadLength = payloadLength;
     this.#payloadRead = 0;
     this.#skip(headerSize);
@@ -281,7 +301,7 @@ export class FrameReader {
     const start = this.#offset;
     const take = Math.min(remaining, chunk.length - start);
     const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
-    if (this.#masked) {
+    if ((this.#flags & EXPECT_MASKED) !== 0) {
       const key = this.#maskingKey;
       keyScratch[0] = key & 0xff;
       keyScratch[1] = (key >>> 8) & 0xff;
