@@ -155,9 +155,9 @@ export class DirectAccept {
  * starts it).
  */
 function forgetReadableListener(socket: Socket): void {
-  const state = (socket as Socket & { _readableState?: { readableListening: boolean } })._readableState;
-  if (state !== undefined) state.readableListening = false;
-  socket.readableFlowing = null;
+  const stream = socket as unknown as { _readableState?: { readableListening: boolean }; readableFlowing: boolean | null };
+  if (stream._readableState !== undefined) stream._readableState.readableListening = false;
+  stream.readableFlowing = null;
 }
 
 /** `headersDistinct` of a request whose every field name appears once. */

@@ -11,10 +11,15 @@ describe('createWebSocketStream', () => {
     const ws = new WebSocket(url);
     const duplex = createWebSocketStream(ws);
     const chunks: Buffer[] = [];
-    duplex.on('data', (c: Buffer) => chunks.push(c));
+    const sixBytes = new Promise<void>((resolve) => {
+      duplex.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (Buffer.concat(chunks).length >= 6) resolve();
+      });
+    });
     duplex.write('abc');
     duplex.write('def');
-    await new Promise((r) => setTimeout(r, 100));
+    await sixBytes;
     assert.equal(Buffer.concat(chunks).toString(), 'abcdef');
     duplex.end();
     await once(duplex, 'end');
