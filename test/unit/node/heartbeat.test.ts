@@ -18,13 +18,20 @@ describe('heartbeat', () => {
   });
 
   it('keeps a client that answers heartbeats', async () => {
-    const { wss, url } = await startServer({ pingIntervalMs: 40 });
+    const { wss, url } = await startServer({ pingIntervalMs: 100 });
     after(() => stopServer(wss));
     const ws = await openClient(url);
-    let pings = 0;
-    ws.on('ping', () => pings++);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok(pings >= 2, `expected pings, saw ${pings}`);
+    let closedEarly = false;
+    ws.on('close', () => (closedEarly = true));
+    // Three heartbeats answered: the connection outlived two liveness checks.
+    await new Promise<void>((resolve) => {
+      let pings = 0;
+      ws.on('ping', () => {
+        if (++pings === 3) resolve();
+      });
+      ws.on('close', () => resolve());
+    });
+    assert.equal(closedEarly, false, 'the server ended a connection that answered every ping');
     assert.equal(ws.readyState, WebSocket.OPEN);
     ws.close();
   });
