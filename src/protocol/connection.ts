@@ -20,7 +20,7 @@
 import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode, isValidCloseCode } from './constants.js';
 import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import { FrameReader, ReadStep } from './frame-reader.js';
-import { applyMask } from './mask.js';
+import { applyMask, maskInto } from './mask.js';
 import { MessageAssembler } from './message-assembler.js';
 import { NO_OUTPUT, OutputQueue } from './output-queue.js';
 import type { SendFrameOptions } from './send-frame-options.js';
@@ -61,7 +61,9 @@ export interface ConnectionOptions {
    * long payloads). Default: applyMask.
    */
   mask?: (data: Uint8Array, maskingKey: Uint8Array, phase: number) => void;
-  /** Allocates output buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
+  /** Masks bytes while copying them, with the contract of maskInto (Node passes a SIMD one). Default: maskInto. */
+  maskInto?: (source: Uint8Array, target: Uint8Array, targetOffset: number, maskingKey: Uint8Array, phase: number) => void;
+  /** Allocates output and message buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
   allocate?: (size: number) => Uint8Array;
   /** A faster whole-buffer UTF-8 check to use on complete messages (the incremental one is kept for pieces). */
   isUtf8?: (bytes: Uint8Array) => boolean;
@@ -132,6 +134,7 @@ export class Connection {
       expectMasked: this.side === 'server',
       allowRsv1: (options.codec ?? null) !== null,
       mask: options.mask ?? applyMask,
+      maskInto: options.maskInto ?? maskInto,
     });
   }
 
@@ -144,6 +147,7 @@ export class Connection {
       skipUtf8Validation: options.skipUtf8Validation ?? false,
       isUtf8: options.isUtf8 ?? null,
       codec: options.codec ?? null,
+      allocate: options.allocate ?? allocateBytes,
     });
     return this.#assembler;
   }
@@ -303,7 +307,7 @@ export class Connection {
       const step = reader.next();
       if (step === ReadStep.PIECE) {
         if (reader.opcode < 0x8) {
-          if (!assembler.dataPiece(reader.piece)) return this.#fail(assembler.error!, this.#autoCloseReply);
+          if (!assembler.dataPiece(reader)) return this.#fail(assembler.error!, this.#autoCloseReply);
           if (reader.frameEnded && reader.fin && !this.#messageEnd()) return;
         } else {
           assembler.controlPiece(reader.piece);
