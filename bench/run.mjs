@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The benchmark suite: fullduplex beside ws, uWebSockets.js, Bun and a raw node:net floor, in
-// one run, implementations interleaved, each scenario repeated; medians and ratios to ws and
+// The benchmark suite: fullduplex beside ws, uWebSockets.js, Bun and two raw node:net floors (one
+// that frames, one that echoes bytes), in one run, implementations interleaved, each scenario repeated; medians and ratios to ws and
 // uWS go to bench/results/*.json, and the README table is made from that JSON. The channel
 // scenario compares the real-time layer (fullduplex/realtime) with plain topics and socket.io,
 // each speaking its own protocol, with ratios to those two. The presence storms have N members
@@ -62,20 +62,25 @@ function prepare() {
 const bunPath = join(benchDir, 'node_modules', '.bin', 'bun');
 
 // group: which scenarios an implementation runs (a scenario names its group; the default is
-// 'websocket'). wire: the protocol the load generator speaks to it in the channel scenario
-// (src/loadgen/wires.ts).
+// 'websocket'). only: the load kinds it runs, when not all of them (a byte echo runs the echo
+// scenarios). maskedReplies: it sends the client's masked frames back, so the load generator
+// counts them without reporting a protocol error. wire: the protocol the load generator speaks
+// to it in the channel scenario (src/loadgen/wires.ts).
 const IMPLEMENTATIONS = [
   { id: 'fullduplex', label: 'fullduplex', command: process.execPath, args: ['--expose-gc', 'servers/fullduplex.mjs'], multi: 'cluster', deflate: true },
   { id: 'ws', label: 'ws', command: process.execPath, args: ['--expose-gc', 'servers/ws.mjs'], multi: 'cluster', deflate: true },
   { id: 'uws', label: 'uWebSockets.js', command: process.execPath, args: ['--expose-gc', 'servers/uws.mjs'], multi: 'reuseport', reusePortArgs: [], deflate: true },
   { id: 'bun', label: 'Bun', command: bunPath, args: ['servers/bun.mjs'], multi: 'reuseport', reusePortArgs: ['--reuse-port'], deflate: true },
   { id: 'raw', label: 'node:net floor', command: process.execPath, args: ['--expose-gc', 'servers/raw.mjs'], multi: 'cluster', deflate: false },
+  { id: 'raw-bytes', label: 'node:net byte echo', only: ['echo'], maskedReplies: true, command: process.execPath, args: ['--expose-gc', 'servers/raw-bytes.mjs'], multi: 'cluster', deflate: false },
   { id: 'realtime', label: 'fullduplex/realtime', group: 'channel', wire: 'fdx', command: process.execPath, args: ['--expose-gc', 'servers/realtime.mjs'], multi: 'cluster', deflate: false },
   { id: 'topics', label: 'fullduplex topics', group: 'channel', wire: 'topics', command: process.execPath, args: ['--expose-gc', 'servers/fullduplex.mjs'], multi: 'cluster', deflate: false },
   { id: 'presence', label: 'fullduplex/realtime presence', group: 'presence', command: process.execPath, args: ['--expose-gc', 'servers/realtime.mjs'], multi: 'cluster', deflate: false },
   { id: 'socketio', label: 'socket.io', group: 'channel', wire: 'socketio', command: process.execPath, args: ['--expose-gc', 'servers/socketio.mjs'], multi: 'cluster', deflate: false },
 ];
 const groupOf = (item) => item.group ?? 'websocket';
+/** Whether `impl` runs `scenario`: its group, and its load kind where the implementation names some. */
+const runs = (impl, scenario) => groupOf(impl) === groupOf(scenario) && (!impl.only || impl.only.includes(scenario.load?.kind));
 
 const requireBench = createRequire(join(benchDir, 'package.json'));
 
@@ -210,6 +215,7 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
             concurrency,
             localAddresses: [`127.${net}.${g + 1}.1`, `127.${net}.${g + 1}.2`],
             deflate: scenario.deflate,
+            ...(impl.maskedReplies ? { maskedReplies: true } : {}),
             // The channel scenario: the server's protocol; the first generator's first connection publishes.
             ...(impl.wire ? { wire: impl.wire, channel: scenario.load.channel, publisher: g === 0 } : {}),
           },
@@ -399,7 +405,7 @@ async function main() {
   const t0 = performance.now();
   for (const scenario of scenarios) {
     const rounds = scenario.capacity ? timing.capacityRounds : timing.rounds;
-    const eligible = impls.filter((impl) => groupOf(impl) === groupOf(scenario) && (!scenario.deflate || impl.deflate));
+    const eligible = impls.filter((impl) => runs(impl, scenario) && (!scenario.deflate || impl.deflate));
     if (eligible.length === 0) {
       console.log(`\n${scenario.title}: not run (none of its implementations is selected or available)`);
       continue;
@@ -430,7 +436,7 @@ async function main() {
       metrics,
       ...(references ? { references } : {}),
       excluded: scenario.deflate
-        ? impls.filter((i) => groupOf(i) === groupOf(scenario) && !i.deflate).map((i) => ({ id: i.id, reason: 'no permessage-deflate' }))
+        ? impls.filter((i) => runs(i, scenario) && !i.deflate).map((i) => ({ id: i.id, reason: 'no permessage-deflate' }))
         : [],
       results,
     });

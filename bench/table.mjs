@@ -12,7 +12,7 @@ const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const rootDir = join(benchDir, '..');
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
-const ORDER = ['fullduplex', 'ws', 'uws', 'bun', 'raw', 'realtime', 'topics', 'socketio'];
+const ORDER = ['fullduplex', 'ws', 'uws', 'bun', 'raw', 'raw-bytes', 'realtime', 'topics', 'socketio'];
 
 function number(value) {
   if (value === null || value === undefined) return '—';
@@ -77,7 +77,7 @@ export function renderSection(results, resultsPath = 'bench/results/latest.json'
   }
   for (const scenario of results.scenarios) lines.push(scenarioTable(scenario, names), '');
   lines.push(
-    'Capacity: the Node servers (fullduplex, ws, the node:net floor) run several processes with the cluster module; uWebSockets.js and Bun run separate processes on one port with SO_REUSEPORT.',
+    'Capacity: the Node servers (fullduplex, ws, the node:net floors) run several processes with the cluster module; uWebSockets.js and Bun run separate processes on one port with SO_REUSEPORT.',
   );
   return lines.join('\n');
 }

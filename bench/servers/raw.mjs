@@ -1,26 +1,36 @@
-// The floor: node:net and nothing else. It answers the upgrade without checking the request
-// (beyond finding Sec-WebSocket-Key, whose SHA-1 every server must compute), then turns each
+// The floor: node:net and nothing else. It answers the upgrade as raw-upgrade.mjs does, then turns each
 // masked client frame into an unmasked server frame with the same opcode as the bytes stream
 // through: unmask in place, write a header, write the received bytes (all of one read in one
 // writev), copying only small frames and header bytes split across reads. No UTF-8 check, no
-// limits, no fragmentation rules, no extensions; unmasking is plain JavaScript, 32 bits at a time.
+// limits, no fragmentation rules, no extensions. Unmasking is bufferutil's native loop where it
+// is installed (bench/ has it beside ws), else plain JavaScript, 32 bits at a time: that loop costs
+// several times a memory copy, which at 16 KiB made the floor slower than the servers it bounds.
 // Every open socket is in one Set (the fan-out loop), so echo-topic is the same as echo here.
-import { createHash } from 'node:crypto';
-import net from 'node:net';
+import { createRequire } from 'node:module';
 import { serve } from './control.mjs';
+import { listenRaw } from './raw-upgrade.mjs';
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const KEY_PATTERN = /\r\nsec-websocket-key:[ \t]*([^\r\n]+)/i;
 const SMALL = 1024;
 
-function upgradeResponse(head) {
-  const key = KEY_PATTERN.exec(head)?.[1]?.trim() ?? '';
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
-  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
-}
+/** bufferutil's native unmask(buffer, mask), or null where it is not installed. */
+const nativeUnmask = (() => {
+  try {
+    return createRequire(import.meta.url)('bufferutil').unmask;
+  } catch {
+    return null;
+  }
+})();
+/** Natively from this length; below it the JavaScript loop costs less than the call. */
+const NATIVE_FROM = 256;
+const rotated = Buffer.alloc(4);
 
 /** XORs buf[start, end) in place with the mask, starting at mask byte `phase`. */
 function unmask(buf, start, end, mask, phase) {
+  if (nativeUnmask !== null && end - start >= NATIVE_FROM) {
+    for (let j = 0; j < 4; j += 1) rotated[j] = mask[(phase + j) & 3];
+    nativeUnmask(buf.subarray(start, end), rotated);
+    return;
+  }
   let i = start;
   let k = phase;
   while (i < end && ((buf.byteOffset + i) & 3) !== 0) {
@@ -146,24 +156,10 @@ class Turnaround {
   }
 }
 
-serve(({ port, host, mode }) => {
-  const sockets = new Set();
-  const server = net.createServer((socket) => {
-    socket.setNoDelay(true);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    let head = null;
+serve(({ port, host, mode }) =>
+  listenRaw(port, host, (socket, rest, sockets) => {
     const frames = new Turnaround();
-    socket.on('data', (chunk) => {
-      if (head !== false) {
-        head = head === null ? chunk : Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.write(upgradeResponse(head.toString('latin1', 0, end)));
-        sockets.add(socket);
-        chunk = head.subarray(end + 4);
-        head = false;
-      }
+    const onData = (chunk) => {
       const out = [];
       frames.push(chunk, out);
       if (frames.closed) {
@@ -182,10 +178,8 @@ serve(({ port, host, mode }) => {
         for (const piece of out) socket.write(piece);
         socket.uncork();
       }
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, 511, () => resolve({ port: server.address().port, connections: () => sockets.size }));
-  });
-});
+    };
+    socket.on('data', onData);
+    if (rest.length > 0) onData(rest);
+  }),
+);

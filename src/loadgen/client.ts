@@ -39,6 +39,8 @@ export interface OpenOptions {
   deflate: boolean;
   subprotocol: string | null;
   match: Uint8Array | null;
+  /** Masked frames from the server are expected (a byte echo), not protocol errors. */
+  maskedReplies?: boolean;
   timeoutMs: number;
   onError: ErrorSink;
   /** wss://: TLS on the socket, with these checks (null: plain TCP). */
@@ -97,10 +99,11 @@ export class Client {
    * filters from the first byte after the handshake (a session may start in the same read).
    */
   static open(options: OpenOptions): Promise<Client> {
-    const { host, port, localAddress, request, deflate, subprotocol, match, timeoutMs, onError, tls: secure } = options;
+    const { host, port, localAddress, request, deflate, subprotocol, match, maskedReplies = false, timeoutMs, onError, tls: secure } = options;
     return new Promise((resolve, reject) => {
       const client = new Client();
       client.counter.match = match;
+      client.counter.maskedExpected = maskedReplies;
       client.#onError = onError;
       const started = performance.now();
       const timer = setTimeout(() => fail(new Error('opening handshake timed out'), LoadErrorKind.TIMEOUT), timeoutMs);

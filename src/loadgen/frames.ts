@@ -131,6 +131,8 @@ export class MessageCounter {
   payloadBytes = 0;
   /** null: every data message counts; else the prefix of the messages that count. */
   match: Uint8Array | null = null;
+  /** The server is a byte echo sending masked frames back: their payloads are counted, still masked. */
+  maskedExpected = false;
   protocolErrors = 0;
   readonly #onControl: (opcode: number, payload: Buffer) => void;
   readonly #onOther: (payload: Buffer) => boolean;
@@ -173,14 +175,14 @@ export class MessageCounter {
         length = buf.readUInt32BE(i + 2) * 2 ** 32 + buf.readUInt32BE(i + 6);
         header = 10;
       }
-      if (b1 & 0x80) {
-        // RFC 6455 §5.1: a server must not mask. Count it and step over the key.
-        this.protocolErrors += 1;
-        header += 4;
-      }
+      // RFC 6455 §5.1: a server must not mask (unless it is a byte echo). Step over the key; the
+      // error is counted once the frame is taken, not at each read that stopped inside it.
+      const maskedError = (b1 & 0x80) !== 0 && !this.maskedExpected;
+      if (b1 & 0x80) header += 4;
       const opcode = b0 & 0x0f;
       if (opcode >= 8) {
         if (n - i < header + length) break;
+        if (maskedError) this.protocolErrors += 1;
         this.#onControl(opcode, buf.subarray(i + header, i + header + length));
         i += header + length;
         continue;
@@ -201,11 +203,13 @@ export class MessageCounter {
         }
         if (other) {
           if (n - start < length) break;
+          if (maskedError) this.protocolErrors += 1;
           if (this.#onOther(buf.subarray(start, start + length))) messages += 1;
           i = start + length;
           continue;
         }
       }
+      if (maskedError) this.protocolErrors += 1;
       if (opcode !== 0 && (b0 & 0x40) !== 0) this.compressed += 1;
       this.payloadBytes += length;
       this.#fin = (b0 & 0x80) !== 0;

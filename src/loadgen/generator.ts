@@ -28,6 +28,8 @@ export interface ConnectPhase {
   /** Source addresses, used in turn (each gives its own range of ephemeral ports). */
   localAddresses?: string[];
   deflate?: boolean;
+  /** The server sends the client's masked frames back (a byte echo): count them, not as protocol errors. */
+  maskedReplies?: boolean;
   subprotocol?: string | null;
   headers?: string[];
   wire?: WireName;
@@ -145,7 +147,7 @@ export class Generator {
    * subscribe.
    */
   async #connect(options: ConnectPhase): Promise<object> {
-    const { host, port, count, concurrency, localAddresses = [], deflate = false, wire: wireName, channel: channelName = 'bench', publisher, timeoutMs = 30_000 } = options;
+    const { host, port, count, concurrency, localAddresses = [], deflate = false, maskedReplies = false, wire: wireName, channel: channelName = 'bench', publisher, timeoutMs = 30_000 } = options;
     const wire = wireName ? WIRES[wireName] : null;
     if (wireName && !wire) throw new Error(`unknown wire ${wireName}`);
     this.#wire = wire;
@@ -156,7 +158,7 @@ export class Generator {
       subprotocol,
       headers: options.headers ?? [],
     });
-    const base: Omit<OpenOptions, 'localAddress'> = { host, port, request, deflate, subprotocol, match: wire ? READ_WHOLE : null, timeoutMs, onError: this.#recordError, tls: options.tls ?? null };
+    const base: Omit<OpenOptions, 'localAddress'> = { host, port, request, deflate, subprotocol, match: wire ? READ_WHOLE : null, maskedReplies, timeoutMs, onError: this.#recordError, tls: options.tls ?? null };
     this.#open = async (index) => {
       try {
         return await Client.open({ ...base, localAddress: localAddresses.length > 0 ? localAddresses[index % localAddresses.length] : undefined });

@@ -13,7 +13,7 @@ import type zlib from 'node:zlib';
 import type { MessageCodec } from '../protocol/codec.js';
 import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING_PONGS, type ConnectionOptions as CoreOptions, type Side } from '../protocol/connection.js';
 import type { DeflateConfig } from '../protocol/permessage-deflate.js';
-import { applyMaskFast } from './bytes/apply-mask-fast.js';
+import { applyMaskFast, maskIntoFast } from './bytes/apply-mask-fast.js';
 import { generateMask } from './bytes/generate-mask.js';
 import { isValidUtf8Message } from './bytes/is-valid-utf8-message.js';
 import type { BackpressurePolicy } from './send-policy.js';
@@ -224,7 +224,7 @@ const sharedCoreOptions = new WeakMap<ConnectionSettings, CoreOptions>();
 
 /**
  * The core Connection's options for a connection with `settings`: Node's fast paths (pooled
- * output buffers, the SIMD mask, native UTF-8 checks, CSPRNG masking keys on the client), and
+ * output and message buffers, the SIMD mask (in place and while copying), native UTF-8 checks, CSPRNG masking keys on the client), and
  * close frames answered by the link once the events before them were dispatched. A Connection
  * keeps its options object, so connections without compression share one per server.
  */
@@ -259,6 +259,7 @@ function makeCoreOptions(
     isUtf8: isValidUtf8Message,
     allocate: allocUnsafe,
     mask: applyMaskFast,
+    maskInto: maskIntoFast,
     codec,
   };
 }

@@ -20,7 +20,7 @@
 import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode, isValidCloseCode } from './constants.js';
 import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import { FrameReader, ReadStep } from './frame-reader.js';
-import { applyMask } from './mask.js';
+import { applyMask, maskInto, type MaskFunction, type MaskIntoFunction } from './mask.js';
 import { MessageAssembler } from './message-assembler.js';
 import { NO_OUTPUT, OutputQueue } from './output-queue.js';
 import type { SendFrameOptions } from './send-frame-options.js';
@@ -56,12 +56,11 @@ export interface ConnectionOptions {
   skipUtf8Validation?: boolean;
   /** Fills a 4-byte masking key; required on the client (RFC 6455 §5.3: unpredictable keys). */
   generateMask?: (maskingKey: Uint8Array) => void;
-  /**
-   * Masks bytes in place with the contract of applyMask (Node passes a WebAssembly SIMD one for
-   * long payloads). Default: applyMask.
-   */
-  mask?: (data: Uint8Array, maskingKey: Uint8Array, phase: number) => void;
-  /** Allocates output buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
+  /** Masks in place, as applyMask does (Node passes a WebAssembly SIMD one). Default: applyMask. */
+  mask?: MaskFunction;
+  /** Masks while copying, as maskInto does (Node passes a SIMD one). Default: maskInto. */
+  maskInto?: MaskIntoFunction;
+  /** Allocates output and message buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
   allocate?: (size: number) => Uint8Array;
   /** A faster whole-buffer UTF-8 check to use on complete messages (the incremental one is kept for pieces). */
   isUtf8?: (bytes: Uint8Array) => boolean;
@@ -126,6 +125,7 @@ export class Connection {
       expectMasked: this.side === 'server',
       allowRsv1: (options.codec ?? null) !== null,
       mask: options.mask ?? applyMask,
+      maskInto: options.maskInto ?? maskInto,
     });
   }
 
@@ -138,6 +138,7 @@ export class Connection {
       skipUtf8Validation: options.skipUtf8Validation ?? false,
       isUtf8: options.isUtf8 ?? null,
       codec: options.codec ?? null,
+      allocate: options.allocate ?? allocateBytes,
     });
     return this.#assembler;
   }
@@ -308,7 +309,7 @@ export class Connection {
       if (step === ReadStep.PIECE) {
         if (reader.opcode < 0x8) {
           const assembler = this.#assembler!;
-          if (!assembler.dataPiece(reader.piece)) return this.#fail(assembler.error!, this.#closeReply);
+          if (!assembler.dataPiece(reader)) return this.#fail(assembler.error!, this.#closeReply);
           if (reader.frameEnded && reader.fin && !this.#messageEnd()) return;
         } else if (reader.frameEnded && reader.whole) {
           // A control frame whole in one chunk (a heartbeat's pong): no assembler needed.

@@ -7,13 +7,15 @@
  * reports one step (a header, a piece of payload, or a violation) through its return value and
  * the reader's getters, `frameEnded` telling when a step completed its frame; nothing is
  * allocated per frame beyond the view a piece needs when it is part of a chunk. Payload pieces
- * are unmasked in place, in the chunk the caller gave up, and handed out as views, uncopied.
+ * are handed out as views of the chunk the caller gave up, uncopied, and unmasked once: in place
+ * when the caller reads `piece`, or on their way into the caller's buffer (`copyPieceInto`),
+ * where a piece of a message that did not arrive whole is copied anyway.
  * Must not: assemble messages, apply message limits, know about UTF-8 or compression, allocate
  * per frame on the happy path, or throw on any input.
  */
 import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
-import type { MaskFunction } from './mask.js';
+import type { MaskFunction, MaskIntoFunction } from './mask.js';
 
 /** What one call of `next()` found. */
 export const ReadStep = {
@@ -35,6 +37,8 @@ export interface FrameReaderOptions {
   allowRsv1: boolean;
   /** Unmasks bytes in place, with the contract of applyMask. */
   mask: MaskFunction;
+  /** Unmasks bytes while copying them, with the contract of maskInto. */
+  maskInto: MaskIntoFunction;
 }
 
 const State = { HEADER: 0, PAYLOAD: 1, DISCARD: 2 } as const;
@@ -56,6 +60,7 @@ const keyScratch = new Uint8Array(4);
 
 export class FrameReader {
   readonly #mask: MaskFunction;
+  readonly #maskInto: MaskIntoFunction;
 
   // Input queue: chunks not yet consumed (null until the first arrives, so a connection that
   // received nothing holds no list); #offset indexes into the first one.
@@ -77,11 +82,16 @@ export class FrameReader {
   /** The current frame's masking key, its four bytes packed little-end first. */
   #maskingKey = 0;
   #piece: Uint8Array = EMPTY;
+  /** The piece's bytes are still masked (they are unmasked once, when first used). */
+  #pieceMasked = false;
+  /** Where the piece starts in its frame's payload: the masking key's phase. */
+  #piecePhase = 0;
   #error: ProtocolError | null = null;
 
   constructor(options: FrameReaderOptions) {
     this.#flags = (options.expectMasked ? EXPECT_MASKED : 0) | (options.allowRsv1 ? ALLOW_RSV1 : 0);
     this.#mask = options.mask;
+    this.#maskInto = options.maskInto;
   }
 
   get fin(): boolean {
@@ -101,9 +111,40 @@ export class FrameReader {
     return this.#payloadLength;
   }
 
-  /** After PIECE: the unmasked bytes (a view of input; valid until the caller gives them up). */
+  /**
+   * After PIECE: the unmasked bytes (a view of input, unmasked in place when first read; valid
+   * until the caller gives them up).
+   */
   get piece(): Uint8Array {
+    if (this.#pieceMasked) {
+      this.#pieceMasked = false;
+      this.#mask(this.#piece, this.#keyBytes(), this.#piecePhase);
+    }
     return this.#piece;
+  }
+
+  /** After PIECE: the piece's length, without unmasking it. */
+  get pieceLength(): number {
+    return this.#piece.length;
+  }
+
+  /**
+   * After PIECE: writes the unmasked piece into `target` at `offset`, unmasking it on the way
+   * (one pass over the bytes) unless `piece` was read already. The input's bytes may stay masked.
+   */
+  copyPieceInto(target: Uint8Array, offset: number): void {
+    if (this.#pieceMasked) this.#maskInto(this.#piece, target, offset, this.#keyBytes(), this.#piecePhase);
+    else target.set(this.#piece, offset);
+  }
+
+  /** The current frame's masking key as bytes, in the shared scratch (used at once). */
+  #keyBytes(): Uint8Array {
+    const key = this.#maskingKey;
+    keyScratch[0] = key & 0xff;
+    keyScratch[1] = (key >>> 8) & 0xff;
+    keyScratch[2] = (key >>> 16) & 0xff;
+    keyScratch[3] = key >>> 24;
+    return keyScratch;
   }
 
   /** After PIECE: the piece is the frame's whole payload, read from one chunk. */
@@ -145,6 +186,7 @@ export class FrameReader {
     this.#buffered = 0;
     this.#offset = 0;
     this.#piece = EMPTY;
+    this.#pieceMasked = false;
   }
 
   /**
@@ -291,24 +333,20 @@ export class FrameReader {
     this.#payloadRead = 0;
     this.#skip(headerSize);
     this.#piece = EMPTY;
+    this.#pieceMasked = false;
     this.#state = payloadLength === 0 ? State.HEADER : State.PAYLOAD;
     return ReadStep.HEADER;
   }
 
-  /** Takes the part of the current payload that the first chunk holds, unmasked in place. */
+  /** Takes the part of the current payload that the first chunk holds (unmasked when used). */
   #readPiece(remaining: number): void {
     const chunk = this.#chunks![0]!;
     const start = this.#offset;
     const take = Math.min(remaining, chunk.length - start);
     const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
-    if ((this.#flags & EXPECT_MASKED) !== 0) {
-      const key = this.#maskingKey;
-      keyScratch[0] = key & 0xff;
-      keyScratch[1] = (key >>> 8) & 0xff;
-      keyScratch[2] = (key >>> 16) & 0xff;
-      keyScratch[3] = key >>> 24;
-      this.#mask(piece, keyScratch, this.#payloadRead);
-    }
+    // A frame's mask bit is checked to be what this side expects, so EXPECT_MASKED says it.
+    this.#pieceMasked = (this.#flags & EXPECT_MASKED) !== 0;
+    this.#piecePhase = this.#payloadRead;
     this.#payloadRead += take;
     this.#skip(take);
     this.#piece = piece;

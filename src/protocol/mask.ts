@@ -25,6 +25,8 @@ function wordsOf(buffer: ArrayBufferLike, cached: ArrayBufferLike | null, view: 
 
 /** The signature of applyMask, for faster implementations passed in from outside the core. */
 export type MaskFunction = (data: Uint8Array, maskingKey: Uint8Array, phase: number) => void;
+/** The signature of maskInto, likewise. */
+export type MaskIntoFunction = (source: Uint8Array, target: Uint8Array, targetOffset: number, maskingKey: Uint8Array, phase: number) => void;
 
 /**
  * XORs `data` in place with `maskingKey`, as if `data` started `phase` bytes into the payload

@@ -6,7 +6,8 @@
  *
  * Memory for one message is bounded by `maxPayload`, whatever the fragmentation: limits are
  * checked on declared lengths before any byte is stored, and fragments are copied into one
- * growing buffer. A message that arrives whole in one chunk is handed out as a view, uncopied.
+ * growing buffer, unmasked on the way by the frame reader (copyPieceInto), so their bytes are
+ * gone over once. A message that arrives whole in one chunk is handed out as a view, uncopied.
  * Must not: parse frame headers, unmask, queue output, or throw on any input (a violation is
  * reported by a false or null result and `error`).
  */
@@ -26,6 +27,17 @@ export interface MessageAssemblerOptions {
   isUtf8: ((bytes: Uint8Array) => boolean) | null;
   /** The negotiated compression extension, if any. */
   codec: MessageCodec | null;
+  /** Allocates message buffers (whose bytes are all written before they are read). */
+  allocate: (size: number) => Uint8Array;
+}
+
+/** A piece of a data frame's payload, as the frame reader hands it out. */
+export interface PayloadPiece {
+  /** The piece's bytes, unmasked (in place). */
+  readonly piece: Uint8Array;
+  readonly pieceLength: number;
+  /** Writes the unmasked piece into `target` at `offset`. */
+  copyPieceInto(target: Uint8Array, offset: number): void;
 }
 
 /** Whole frames up to this size are preallocated from their declared length; larger ones grow as bytes arrive. */
@@ -39,6 +51,7 @@ export class MessageAssembler {
   readonly #skipUtf8: boolean;
   readonly #isUtf8: ((bytes: Uint8Array) => boolean) | null;
   readonly #codec: MessageCodec | null;
+  readonly #allocate: (size: number) => Uint8Array;
 
   // The data message being assembled.
   #opcode = 0;
@@ -73,6 +86,7 @@ export class MessageAssembler {
     this.#skipUtf8 = options.skipUtf8Validation;
     this.#isUtf8 = options.isUtf8;
     this.#codec = options.codec;
+    this.#allocate = options.allocate;
   }
 
   /** After a false or null result: the violation. */
@@ -121,20 +135,26 @@ export class MessageAssembler {
     return true;
   }
 
-  /** The next unmasked piece of the current data frame; false when it failed the message. */
-  dataPiece(piece: Uint8Array): boolean {
+  /** The next piece of the current data frame; false when it failed the message. */
+  dataPiece(source: PayloadPiece): boolean {
     const text = this.#opcode === Opcode.TEXT && !this.#compressed && !this.#skipUtf8;
-    if (this.#lastFrame && this.#fragments === 1 && this.#length === 0 && piece.length === this.#frameEnd) {
+    const length = source.pieceLength;
+    if (this.#lastFrame && this.#fragments === 1 && this.#length === 0 && length === this.#frameEnd) {
       // Fast path: an unfragmented message wholly in one chunk is handed out as a view.
+      const piece = source.piece;
       if (text && !(this.#isUtf8 ? this.#isUtf8(piece) : isValidUtf8(piece))) return this.#fail('WS_ERR_INVALID_UTF8');
       this.#buffer = piece;
-      this.#length = piece.length;
+      this.#length = length;
       this.#whole = true;
       return true;
     }
+    if (length === 0) return true;
+    const start = this.#length;
+    this.#append(source, length);
     // RFC 6455 §8.1: fail as soon as an invalid byte arrives, not at the end of the message.
-    if (text && !(this.#utf8 ??= new Utf8Validator()).update(piece)) return this.#fail('WS_ERR_INVALID_UTF8');
-    if (piece.length > 0) this.#append(piece);
+    if (text && !(this.#utf8 ??= new Utf8Validator()).update(this.#buffer!.subarray(start, start + length))) {
+      return this.#fail('WS_ERR_INVALID_UTF8');
+    }
     return true;
   }
 
@@ -143,8 +163,8 @@ export class MessageAssembler {
    * doubles), never with what a header merely declares, so a peer that declares a huge frame
    * and sends little costs little, with or without maxPayload.
    */
-  #append(piece: Uint8Array): void {
-    const needed = this.#length + piece.length;
+  #append(source: PayloadPiece, length: number): void {
+    const needed = this.#length + length;
     let buffer = this.#buffer;
     if (buffer === null || buffer.length < needed) {
       let capacity: number;
@@ -157,12 +177,12 @@ export class MessageAssembler {
         if (this.#maxPayload > 0) capacity = Math.min(capacity, this.#maxPayload);
         capacity = Math.max(capacity, needed);
       }
-      const grown = new Uint8Array(capacity);
+      const grown = this.#allocate(capacity);
       if (buffer !== null && this.#length > 0) grown.set(buffer.subarray(0, this.#length));
       buffer = grown;
       this.#buffer = buffer;
     }
-    buffer.set(piece, this.#length);
+    source.copyPieceInto(buffer, this.#length);
     this.#length = needed;
   }
 

@@ -34,7 +34,9 @@ const SCENARIOS = [
   'presence-storm-10k',
   'presence-count-storm-10k',
 ];
-const IMPLEMENTATIONS = ['fullduplex', 'ws', 'uws', 'bun', 'raw'];
+const IMPLEMENTATIONS = ['fullduplex', 'ws', 'uws', 'bun', 'raw', 'raw-bytes'];
+/** The byte echo runs the echo loads only (it cannot fan out or answer pings). */
+const ECHO_ONLY = ['raw-bytes'];
 const CHANNEL_IMPLEMENTATIONS = ['realtime', 'topics', 'socketio'];
 const GROUPS: Record<string, string[]> = { channel: CHANNEL_IMPLEMENTATIONS, presence: ['presence'] };
 
@@ -58,6 +60,7 @@ interface Scenario {
   group?: string;
   title: string;
   kind: 'load' | 'idle' | 'storm';
+  load: { kind: string } | null;
   deflate: boolean;
   connections: number;
   excluded: { id: string; reason: string }[];
@@ -85,12 +88,13 @@ test('the smoke run measures every scenario on every implementation without erro
     );
     for (const scenario of results.scenarios) {
       const group = GROUPS[scenario.group ?? ''] ?? IMPLEMENTATIONS;
-      const expected = group.filter((id) => !scenario.excluded.some((e) => e.id === id));
+      const runs = group.filter((id) => !ECHO_ONLY.includes(id) || scenario.load?.kind === 'echo');
+      const expected = runs.filter((id) => !scenario.excluded.some((e) => e.id === id));
       assert.deepEqual(Object.keys(scenario.results).sort(), [...expected].sort(), scenario.id);
-      // Only the node:net floor lacks permessage-deflate.
+      // Only the node:net floors lack permessage-deflate.
       assert.deepEqual(
         scenario.excluded.map((e) => e.id),
-        scenario.deflate ? ['raw'] : [],
+        scenario.deflate ? runs.filter((id) => id === 'raw' || id === 'raw-bytes') : [],
       );
       for (const [id, { rounds }] of Object.entries(scenario.results)) {
         const where = `${scenario.id} on ${id}`;
@@ -130,7 +134,7 @@ test('the smoke run measures every scenario on every implementation without erro
     const table = spawnSync(process.execPath, ['bench/table.mjs', out, '--print'], { cwd: root, encoding: 'utf8' });
     assert.equal(table.status, 0, table.stderr);
     for (const scenario of results.scenarios) assert.ok(table.stdout.includes(scenario.title), scenario.title);
-    for (const label of ['fullduplex', 'ws', 'uWebSockets.js', 'Bun', 'node:net floor', 'fullduplex/realtime', 'fullduplex topics', 'socket.io', 'fullduplex/realtime presence']) {
+    for (const label of ['fullduplex', 'ws', 'uWebSockets.js', 'Bun', 'node:net floor', 'node:net byte echo', 'fullduplex/realtime', 'fullduplex topics', 'socket.io', 'fullduplex/realtime presence']) {
       assert.ok(table.stdout.includes(`| ${label} |`), label);
     }
     assert.ok(table.stdout.includes('| × topics | × socket.io |'), 'the channel scenario shows its ratios');

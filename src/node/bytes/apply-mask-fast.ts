@@ -3,10 +3,11 @@
  * wat2wasm from Debian's wabt into the bytes below) XORs 16 bytes per instruction. Payloads are
  * copied into the module's memory, masked there and copied back, 64 KiB at a time; for the
  * payload sizes where that pays (see MIN_LENGTH) it is several times faster than the 32-bit JS
- * loop. Where WebAssembly SIMD is missing, the JS loop of the core does the work.
+ * loop. Where WebAssembly SIMD is missing, the JS loop of the core does the work. maskIntoFast
+ * copies the masked bytes out into another buffer instead of back, for the same cost.
  * Must not: keep any payload bytes between calls.
  */
-import { applyMask } from '../../protocol/mask.js';
+import { applyMask, maskInto } from '../../protocol/mask.js';
 
 /** Below this the copies cost more than the SIMD loop saves. */
 const MIN_LENGTH = 512;
@@ -28,6 +29,8 @@ interface WasmGlobal {
 }
 
 let exports: MaskExports | null | undefined;
+/** The module's memory as bytes (it never grows, so the view stays valid). */
+let memory: Uint8Array = new Uint8Array(0);
 
 function load(): MaskExports | null {
   try {
@@ -35,7 +38,9 @@ function load(): MaskExports | null {
     const wasm = (globalThis as { WebAssembly?: WasmGlobal }).WebAssembly;
     if (wasm === undefined) return null;
     const instance = new wasm.Instance(new wasm.Module(bytes));
-    return instance.exports as unknown as MaskExports;
+    const loaded = instance.exports as unknown as MaskExports;
+    memory = new Uint8Array(loaded.memory.buffer, 0, BLOCK);
+    return loaded;
   } catch {
     return null;
   }
@@ -46,24 +51,31 @@ function load(): MaskExports | null {
  * the same contract as the core's applyMask.
  */
 export function applyMaskFast(data: Uint8Array, maskingKey: Uint8Array, phase = 0): void {
-  const length = data.length;
-  if (length < MIN_LENGTH) return applyMask(data, maskingKey, phase);
+  if (data.length < MIN_LENGTH) return applyMask(data, maskingKey, phase);
+  maskIntoFast(data, data, 0, maskingKey, phase);
+}
+
+/**
+ * Writes `source` XOR `maskingKey` into `target` at `targetOffset` (`target` may be `source`);
+ * the same contract as the core's maskInto.
+ */
+export function maskIntoFast(source: Uint8Array, target: Uint8Array, targetOffset: number, maskingKey: Uint8Array, phase = 0): void {
+  const length = source.length;
+  if (length < MIN_LENGTH) return maskInto(source, target, targetOffset, maskingKey, phase);
   if (exports === undefined) exports = load();
-  if (exports === null) return applyMask(data, maskingKey, phase);
-  // The key as it lines up with data[0], packed little-end first as the module reads it.
+  if (exports === null) return maskInto(source, target, targetOffset, maskingKey, phase);
+  // The key as it lines up with source[0], packed little-end first as the module reads it.
   const key =
     (maskingKey[phase & 3]! |
       (maskingKey[(phase + 1) & 3]! << 8) |
       (maskingKey[(phase + 2) & 3]! << 16) |
       (maskingKey[(phase + 3) & 3]! << 24)) |
     0;
-  const memory = new Uint8Array(exports.memory.buffer, 0, BLOCK);
-  // Blocks start at multiples of 64 KiB, so every block lines up with the key as data[0] does.
+  // Blocks start at multiples of 64 KiB, so every block lines up with the key as source[0] does.
   for (let start = 0; start < length; start += BLOCK) {
     const end = Math.min(start + BLOCK, length);
-    const block = data.subarray(start, end);
-    memory.set(block);
+    memory.set(source.subarray(start, end));
     exports.mask((end - start + 15) & ~15, key);
-    block.set(memory.subarray(0, end - start));
+    target.set(memory.subarray(0, end - start), targetOffset + start);
   }
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { serialize } from '../../../src/realtime/protocol.js';
 import { MessageCounter, makePayloads } from '../../../src/loadgen/frames.js';
 import { WIRES } from '../../../src/loadgen/wires.js';
-import { concat, serverFrame, splitAt, utf8, text, OP } from '../../support/frames.js';
+import { clientFrame, concat, serverFrame, splitAt, utf8, text, OP } from '../../support/frames.js';
 import { decodeFrames } from '../protocol/wire.js';
 
 const NO_DATA = Buffer.alloc(0);
@@ -76,6 +76,21 @@ test('without a prefix the counter counts every data message, as the WebSocket s
   const result = count(null, [concat([textFrame('a'), textFrame('{"type":"reply"}'), serverFrame({ opcode: OP.BINARY, payload: new Uint8Array(300) })])]);
   assert.equal(result.counted, 3);
   assert.deepEqual(result.others, []);
+});
+
+test('masked frames from the server are protocol errors, unless the server is a byte echo that sends the client frames back', () => {
+  // A byte echo's replies: the client's own masked frames, one long enough for a 16-bit length.
+  const stream = concat([clientFrame({ opcode: OP.TEXT, payload: utf8('a') }), clientFrame({ opcode: OP.BINARY, payload: new Uint8Array(300) })]);
+  for (const expected of [false, true]) {
+    const counter = new MessageCounter(() => {});
+    counter.maskedExpected = expected;
+    let counted = 0;
+    // Reads of one byte: the masking key is stepped over across reads too.
+    for (const chunk of splitAt(stream, Array.from(stream, (_, i) => i))) counted += counter.push(Buffer.from(chunk));
+    assert.equal(counted, 2, `maskedExpected ${expected}`);
+    assert.equal(counter.payloadBytes, 301);
+    assert.equal(counter.protocolErrors, expected ? 0 : 2);
+  }
 });
 
 test('fdx.v1: the delivery prefix is how the real-time server serializes a pub message', () => {

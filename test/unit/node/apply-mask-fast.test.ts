@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyMaskFast } from '../../../src/node/bytes/apply-mask-fast.js';
+import { applyMaskFast, maskIntoFast } from '../../../src/node/bytes/apply-mask-fast.js';
 
 function reference(data: Uint8Array, key: Uint8Array, phase: number): Uint8Array {
   return Uint8Array.from(data, (b, i) => b ^ key[(phase + i) & 3]!);
@@ -43,5 +43,23 @@ describe('applyMaskFast', () => {
     const expected = reference(small, key, 2);
     applyMaskFast(small, key, 2);
     assert.ok(small.equals(Buffer.from(expected)));
+  });
+
+  it('maskIntoFast writes the masked bytes at the target offset and leaves the source and the rest of the target as they were', () => {
+    const key = Uint8Array.from([0x9e, 0x01, 0x77, 0xf0]);
+    for (const length of [0, 5, 511, 512, 4096 + 1, 16384, 65536 + 7]) {
+      for (let phase = 0; phase < 4; phase++) {
+        const source = pattern(length + 1, length + phase).subarray(1);
+        const before = Buffer.from(source);
+        const target = pattern(length + 10, 3);
+        const untouched = Buffer.from(target);
+        maskIntoFast(source, target, 6, key, phase);
+        const where = `length ${length} phase ${phase}`;
+        assert.ok(target.subarray(6, 6 + length).equals(Buffer.from(reference(source, key, phase))), where);
+        assert.ok(source.equals(before), `${where}: the source changed`);
+        assert.ok(target.subarray(0, 6).equals(untouched.subarray(0, 6)), `${where}: bytes before the offset changed`);
+        assert.ok(target.subarray(6 + length).equals(untouched.subarray(6 + length)), `${where}: bytes after the copy changed`);
+      }
+    }
   });
 });

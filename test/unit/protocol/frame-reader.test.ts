@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameReader, ReadStep } from '../../../src/protocol/frame-reader.js';
-import { applyMask, PROTOCOL_ERRORS } from '../../../src/protocol/index.js';
-import { clientFrame, concat, hex, serverFrame, text, toHex, utf8 } from '../../support/frames.js';
+import { applyMask, maskInto, PROTOCOL_ERRORS } from '../../../src/protocol/index.js';
+import { clientFrame, concat, hex, serverFrame, splitAt, text, toHex, utf8 } from '../../support/frames.js';
 import {
   BINARY, CLOSE, CONT, PING, PONG, TEXT, assertFailed, bytewise, clientConnection, clientGets, errorsIn, feed,
   reversingCodec, serverConnection, serverGets, summarize, takeFrames,
@@ -259,7 +259,7 @@ describe('FrameReader: never throws while receiving', () => {
 });
 
 describe('FrameReader: its own contract', () => {
-  const serverReader = () => new FrameReader({ expectMasked: true, allowRsv1: false, mask: applyMask });
+  const serverReader = () => new FrameReader({ expectMasked: true, allowRsv1: false, mask: applyMask, maskInto });
   const NAMES = ['more', 'header', 'piece', 'error'];
 
   /** Runs the reader to MORE; each step as a word, its piece as text, and "end" when it ended a frame. */
@@ -287,6 +287,27 @@ describe('FrameReader: its own contract', () => {
     assert.equal(reader.piece.buffer, chunk.buffer);
     assert.equal(toHex(chunk.subarray(6)), toHex(utf8('Hello')));
     assert.equal(reader.next(), ReadStep.MORE);
+  });
+
+  it('unmasks a piece once, on its way into the caller\'s buffer, when the caller copies it rather than reads it', () => {
+    const reader = serverReader();
+    const frame = clientFrame({ opcode: BINARY, payload: utf8('abcdefgh') });
+    const [first, second] = splitAt(frame, [9]);
+    const target = new Uint8Array(8);
+    reader.push(first!);
+    assert.deepEqual([reader.next(), reader.next()], [ReadStep.HEADER, ReadStep.PIECE]);
+    assert.equal(reader.pieceLength, 3);
+    reader.copyPieceInto(target, 0);
+    // The copied piece stays masked in the input until it is read.
+    assert.notEqual(text(first!.subarray(6)), 'abc');
+    assert.equal(text(reader.piece), 'abc');
+    reader.push(second!);
+    assert.equal(reader.next(), ReadStep.PIECE);
+    // Read first, then copied: the copy is of the unmasked bytes, not unmasked again.
+    assert.equal(text(reader.piece), 'defgh');
+    reader.copyPieceInto(target, 3);
+    assert.equal(text(target), 'abcdefgh');
+    assert.equal(reader.frameEnded, true);
   });
 
   it('answers MORE until a header is complete, and hands a payload split across chunks out piece by piece', () => {

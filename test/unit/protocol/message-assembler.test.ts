@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MessageAssembler } from '../../../src/protocol/message-assembler.js';
+import { MessageAssembler, type PayloadPiece } from '../../../src/protocol/message-assembler.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { encodeFrame, type ConnectionEvent, type MessageCodec } from '../../../src/protocol/index.js';
@@ -325,13 +325,15 @@ describe('MessageAssembler: limits (maxPayload, maxFragments)', () => {
 
 describe('MessageAssembler: its own contract', () => {
   const assembler = (options: Partial<ConstructorParameters<typeof MessageAssembler>[0]> = {}) =>
-    new MessageAssembler({ maxPayload: 0, maxFragments: 0, skipUtf8Validation: false, isUtf8: null, codec: null, ...options });
+    new MessageAssembler({ maxPayload: 0, maxFragments: 0, skipUtf8Validation: false, isUtf8: null, codec: null, allocate: (size) => new Uint8Array(size), ...options });
+  /** A piece as the frame reader hands it out, already unmasked. */
+  const plain = (bytes: Uint8Array): PayloadPiece => ({ piece: bytes, pieceLength: bytes.length, copyPieceInto: (target, offset) => target.set(bytes, offset) });
 
   it('hands out a message that arrived whole as the very bytes it was given, uncopied', () => {
     const a = assembler();
     const piece = utf8('hello');
     assert.equal(a.frameStart(TEXT, false, true, piece.length), true);
-    assert.equal(a.dataPiece(piece), true);
+    assert.equal(a.dataPiece(plain(piece)), true);
     assert.equal(a.finish(), piece);
     assert.equal(a.binary, false);
   });
@@ -340,19 +342,33 @@ describe('MessageAssembler: its own contract', () => {
     const a = assembler();
     const first = utf8('ab');
     assert.equal(a.frameStart(BINARY, false, false, 2), true);
-    assert.equal(a.dataPiece(first), true);
+    assert.equal(a.dataPiece(plain(first)), true);
     assert.equal(a.frameStart(CONT, false, true, 3), true);
-    assert.equal(a.dataPiece(utf8('cde')), true);
+    assert.equal(a.dataPiece(plain(utf8('cde'))), true);
     const message = a.finish()!;
     assert.equal(text(message), 'abcde');
     assert.notEqual(message.buffer, first.buffer);
     assert.equal(a.binary, true);
   });
 
+  it('assembles fragments in a buffer from its allocate option, and checks their UTF-8 as they arrive', () => {
+    const sizes: number[] = [];
+    const a = assembler({ allocate: (size) => (sizes.push(size), new Uint8Array(size).fill(0x21)) });
+    assert.equal(a.frameStart(TEXT, false, false, 2), true);
+    assert.equal(a.dataPiece(plain(utf8('ab'))), true);
+    assert.equal(a.frameStart(CONT, false, true, 2), true);
+    assert.equal(a.dataPiece(plain(utf8('cd'))), true);
+    assert.equal(text(a.finish()!), 'abcd');
+    assert.ok(sizes.length > 0, 'allocate was not used');
+    assert.equal(a.frameStart(TEXT, false, false, 2), true);
+    assert.equal(a.dataPiece(plain(hex('61 ff'))), false);
+    assert.equal(a.error?.code, 'WS_ERR_INVALID_UTF8');
+  });
+
   it('refuses a frame whose declared length passes maxPayload before any byte is stored', () => {
     const a = assembler({ maxPayload: 4 });
     assert.equal(a.frameStart(TEXT, false, false, 3), true);
-    assert.equal(a.dataPiece(utf8('abc')), true);
+    assert.equal(a.dataPiece(plain(utf8('abc'))), true);
     assert.equal(a.frameStart(CONT, false, true, 2), false);
     assert.equal(a.error?.code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
     assert.equal(a.error?.closeCode, 1009);
@@ -361,7 +377,7 @@ describe('MessageAssembler: its own contract', () => {
   it('reports invalid UTF-8 through a false result and its error, in the piece where it arrives', () => {
     const a = assembler();
     assert.equal(a.frameStart(TEXT, false, false, 2), true);
-    assert.equal(a.dataPiece(hex('61 ff')), false);
+    assert.equal(a.dataPiece(plain(hex('61 ff'))), false);
     assert.equal(a.error?.code, 'WS_ERR_INVALID_UTF8');
   });
 
