@@ -57,8 +57,33 @@ export interface LoadTls {
 interface PendingHandshake {
   deflate: boolean;
   subprotocol: string | null;
+  /** performance.now() past which the handshake has timed out. */
+  deadline: number;
   fail(error: Error, kind: LoadErrorKind): void;
   done(): void;
+}
+
+/** Handshakes under way: one timer checks their deadlines, instead of one timer per connection. */
+const opening = new Set<PendingHandshake>();
+let sweep: NodeJS.Timeout | null = null;
+const SWEEP_MS = 100;
+
+function watch(handshake: PendingHandshake): void {
+  opening.add(handshake);
+  sweep ??= setInterval(expire, SWEEP_MS);
+}
+
+function unwatch(handshake: PendingHandshake): void {
+  opening.delete(handshake);
+  if (opening.size === 0 && sweep !== null) {
+    clearInterval(sweep);
+    sweep = null;
+  }
+}
+
+function expire(): void {
+  const now = performance.now();
+  for (const handshake of opening) if (now >= handshake.deadline) handshake.fail(new Error('opening handshake timed out'), LoadErrorKind.TIMEOUT);
 }
 
 /** Thrown by Client.open: why the connection did not open, with its kind. */
@@ -106,46 +131,48 @@ export class Client {
       client.counter.maskedExpected = maskedReplies;
       client.#onError = onError;
       const started = performance.now();
-      const timer = setTimeout(() => fail(new Error('opening handshake timed out'), LoadErrorKind.TIMEOUT), timeoutMs);
-      const fail = (error: Error, kind: LoadErrorKind): void => {
-        if (!client.#handshake) return;
-        client.#handshake = null;
-        clearTimeout(timer);
-        client.closing = true;
-        client.socket.destroy();
-        reject(new OpenError(kind, error.message));
-      };
-      client.#handshake = {
+      const handshake: PendingHandshake = {
         deflate,
         subprotocol,
-        fail,
+        deadline: started + timeoutMs,
+        fail: (error: Error, kind: LoadErrorKind): void => {
+          if (!client.#handshake) return;
+          client.#handshake = null;
+          unwatch(handshake);
+          client.closing = true;
+          client.socket.destroy();
+          reject(new OpenError(kind, error.message));
+        },
         done: () => {
           client.#handshake = null;
-          clearTimeout(timer);
+          unwatch(handshake);
           client.handshakeMs = performance.now() - started;
           resolve(client);
         },
       };
-      const where = { host, port, ...(localAddress ? { localAddress } : {}) };
+      client.#handshake = handshake;
+      watch(handshake);
       let socket: net.Socket;
       if (secure) {
         // TLS sockets do not take onread: each read is its own buffer.
-        socket = tls.connect({ ...where, ...secure, ALPNProtocols: ['http/1.1'] });
+        socket = tls.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...secure, ALPNProtocols: ['http/1.1'] });
         socket.on('data', (chunk: Buffer) => client.#read(chunk));
         socket.once('secureConnect', () => socket.write(request));
       } else {
-        socket = net.connect({ ...where, onread: { buffer: readBuffer, callback: (n) => client.#read(readBuffer.subarray(0, n)) } });
+        const options: net.NetConnectOpts = { host, port, onread: { buffer: readBuffer, callback: (n: number) => client.#read(readBuffer.subarray(0, n)) } };
+        if (localAddress) options.localAddress = localAddress;
+        socket = net.connect(options);
         socket.once('connect', () => socket.write(request));
       }
       client.socket = socket;
       socket.setNoDelay(true);
       socket.on('error', (error: NodeJS.ErrnoException) => {
         const text = `${error.code ?? ''} ${error.message}`.trim();
-        if (client.#handshake) fail(new Error(text), LoadErrorKind.CONNECT);
+        if (client.#handshake) handshake.fail(new Error(text), LoadErrorKind.CONNECT);
         else if (!client.closing) client.#onError(LoadErrorKind.CONNECTION_LOST, text);
       });
       socket.on('close', () => {
-        if (client.#handshake) fail(new Error('closed during the opening handshake'), LoadErrorKind.HANDSHAKE);
+        if (client.#handshake) handshake.fail(new Error('closed during the opening handshake'), LoadErrorKind.HANDSHAKE);
         else if (!client.closing) client.#onError(LoadErrorKind.CONNECTION_LOST, 'connection closed without a close frame');
         client.closing = true;
         client.#waiter?.reject(new Error('closed before the session was open'));
@@ -157,18 +184,20 @@ export class Client {
   #read(input: Buffer): boolean {
     let chunk = input;
     if (this.#handshake) {
-      this.#head = this.#head === null ? Buffer.from(chunk) : Buffer.concat([this.#head, chunk]);
-      const end = this.#head.indexOf('\r\n\r\n');
+      // A head in one read (the common case) is read in place; only a split one is copied.
+      const head = this.#head === null ? chunk : Buffer.concat([this.#head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (this.#head.length > 16384) this.#handshake.fail(new Error('response head too large'), LoadErrorKind.HANDSHAKE);
+        this.#head = Buffer.from(head);
+        if (head.length > 16384) this.#handshake.fail(new Error('response head too large'), LoadErrorKind.HANDSHAKE);
         return true;
       }
-      const problem = checkUpgradeResponse(this.#head.toString('latin1', 0, end + 4), this.#handshake);
+      const problem = checkUpgradeResponse(head.toString('latin1', 0, end + 4), this.#handshake);
       if (problem !== null) {
         this.#handshake.fail(new Error(problem), LoadErrorKind.HANDSHAKE);
         return true;
       }
-      const rest = this.#head.subarray(end + 4);
+      const rest = head.subarray(end + 4);
       this.#head = null;
       this.#handshake.done();
       if (rest.length === 0) return true;

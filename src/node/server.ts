@@ -42,7 +42,7 @@ import {
 import { PreparedMessage } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';
-import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching } from './upgrade/http1.js';
+import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching, writeSwitchingFor } from './upgrade/http1.js';
 import { DirectAccept } from './upgrade/direct-accept.js';
 import {
   HTTP2_ENDING,
@@ -254,19 +254,23 @@ export class WebSocketServer<
       socket.destroy();
       return;
     }
-    const headers = switchingHeaders(key, agreement.protocol, agreement.deflate?.response);
-    this.#open(req, socket, agreement, headers, callback, () => writeSwitching(socket, headers), head);
+    const { protocol, deflate } = agreement;
+    // Without a 'headers' listener nobody changes the answer: it is written as one string.
+    const headers = this.listenerCount('headers') === 0 ? null : switchingHeaders(key, protocol, deflate?.response);
+    const answer = headers === null ? () => writeSwitchingFor(socket, key, protocol, deflate?.response) : () => writeSwitching(socket, headers);
+    this.#open(req, socket, agreement, headers, callback, answer, head);
   }
 
   /**
    * The steps of accepting shared by both transports: the books, the 'headers' event (which
-   * may change the answer's lines before `answer` writes them), the link and the WebSocket.
+   * may change the answer's lines before `answer` writes them; null `headers`: nobody listens),
+   * the link and the WebSocket.
    */
   #open(
     req: InstanceType<U>,
     transport: Duplex,
     agreement: Agreement,
-    headers: string[],
+    headers: string[] | null,
     callback: (client: InstanceType<T>, request: InstanceType<U>) => void,
     answer: () => void,
     head: Buffer = EMPTY_HEAD,
@@ -281,7 +285,7 @@ export class WebSocketServer<
       return;
     }
     const { protocol, deflate } = agreement;
-    this.emit('headers', headers, req);
+    if (headers !== null) this.emit('headers', headers, req);
     answer();
     const link = new Link(this.#host);
     const Ctor = this.options.WebSocket ?? WebSocket;

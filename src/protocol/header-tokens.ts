@@ -37,6 +37,8 @@ export function splitList(value: string): string[] {
 export function listHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   const wanted = token.toLowerCase();
+  // One element (the common case): no list to make.
+  if (value.indexOf(',') === -1) return value.trim().toLowerCase() === wanted;
   return splitList(value).some((t) => t.toLowerCase() === wanted);
 }
 

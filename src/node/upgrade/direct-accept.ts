@@ -2,7 +2,8 @@
  * Upgrades read without Node's HTTP parser, on the HTTP server a WebSocketServer owns (the
  * `port` option). Each new connection's first bytes are read here: a plain, complete upgrade
  * request (protocol/handshake/request-head.ts) goes straight to the upgrade listener with a
- * request object built through `http.IncomingMessage`'s public constructor; anything else (a
+ * request object built through `http.IncomingMessage`'s public constructor (a subclass whose
+ * `headersDistinct` is made when asked for); anything else (a
  * request in two packets, a plain request, CONNECT, bytes the filter declines, an end before
  * any byte) is put back with `unshift` and handed to the HTTP server's own connection listener,
  * which answers exactly as it does for every connection without this path.
@@ -96,7 +97,7 @@ export class DirectAccept {
         const head = readRequestHead(chunk.toString('latin1', 0, end));
         if (head !== null) {
           this.#waiting.delete(socket);
-          const req = new http.IncomingMessage(socket);
+          const req = new DirectRequest(socket);
           req.method = 'GET';
           req.url = head.url;
           req.httpVersionMajor = 1;
@@ -104,7 +105,6 @@ export class DirectAccept {
           req.httpVersion = '1.1';
           req.rawHeaders = head.rawHeaders;
           req.headers = head.headers;
-          req.headersDistinct = distinct(head.headers);
           (req as http.IncomingMessage & { upgrade: boolean }).upgrade = true;
           req.complete = true;
           req.push(null);
@@ -160,9 +160,30 @@ function forgetReadableListener(socket: Socket): void {
   stream.readableFlowing = null;
 }
 
-/** `headersDistinct` of a request whose every field name appears once. */
-function distinct(headers: Record<string, string>): Record<string, string[]> {
+/** Where a DirectRequest keeps its `headersDistinct` once made or set. */
+const DISTINCT = Symbol('headersDistinct');
+
+/**
+ * A request read here. Its `headersDistinct` is made when first asked for, as Node's own
+ * requests make it: from `rawHeaders`, whose every field name appears once.
+ */
+class DirectRequest extends http.IncomingMessage {
+  declare [DISTINCT]?: Record<string, string[]>;
+}
+
+Object.defineProperty(DirectRequest.prototype, 'headersDistinct', {
+  configurable: true,
+  get(this: DirectRequest): Record<string, string[]> {
+    return (this[DISTINCT] ??= distinct(this.rawHeaders));
+  },
+  set(this: DirectRequest, value: Record<string, string[]>): void {
+    this[DISTINCT] = value;
+  },
+});
+
+/** `headersDistinct` of raw name/value pairs whose every name appears once. */
+function distinct(rawHeaders: string[]): Record<string, string[]> {
   const out: Record<string, string[]> = { __proto__: null } as unknown as Record<string, string[]>;
-  for (const name in headers) out[name] = [headers[name]!];
+  for (let i = 0; i < rawHeaders.length; i += 2) out[rawHeaders[i]!.toLowerCase()] = [rawHeaders[i + 1]!];
   return out;
 }

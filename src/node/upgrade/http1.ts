@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HandshakeError } from '../../protocol/errors.js';
-import { acceptHeaders, formatHead, rejectResponse } from '../../protocol/handshake/http-answer.js';
+import { acceptHead, acceptHeaders, formatHead, rejectResponse } from '../../protocol/handshake/http-answer.js';
 import { validateRequest, type ValidRequest } from '../../protocol/handshake/server.js';
 import { acceptKey } from '../bytes/accept-key.js';
 
@@ -77,6 +77,13 @@ export function switchingHeaders(key: string, protocol: string | undefined, exte
 /** Writes the 101 answer; the socket belongs to the WebSocket from here on. */
 export function writeSwitching(socket: Duplex, headers: string[]): void {
   socket.write(formatHead(headers));
+  socket.removeListener('error', onSocketErrorDuringHandshake);
+}
+
+/** Writes the 101 answer nobody changed (no 'headers' listener): one string, no lines. */
+export function writeSwitchingFor(socket: Duplex, key: string, protocol: string | undefined, extensions: string | undefined): void {
+  // Tokens, base64 and the extension grammar are ASCII: latin1 writes the same bytes, without UTF-8 encoding.
+  socket.write(acceptHead(acceptKey(key), protocol, extensions), 'latin1');
   socket.removeListener('error', onSocketErrorDuringHandshake);
 }
 

@@ -30,6 +30,16 @@ export function acceptHeaders(options: AcceptOptions): string[] {
   return lines;
 }
 
+const SWITCHING_HEAD = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ';
+
+/** The whole 101 answer, as formatHead(acceptHeaders(...)) writes it, without the lines in between. */
+export function acceptHead(accept: string, protocol: string | undefined, extensions: string | undefined): string {
+  let head = SWITCHING_HEAD + accept;
+  if (protocol) head += `\r\nSec-WebSocket-Protocol: ${protocol}`;
+  if (extensions) head += `\r\nSec-WebSocket-Extensions: ${extensions}`;
+  return head + '\r\n\r\n';
+}
+
 /** Joins header lines into a full HTTP head. */
 export function formatHead(lines: string[]): string {
   return lines.join('\r\n') + '\r\n\r\n';

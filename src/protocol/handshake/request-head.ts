@@ -27,8 +27,13 @@ const MAX_HEADER_LINES = 100;
 /** An origin-form request target (RFC 9112 §3.2.1) of RFC 3986 characters, without the fragment's "#". */
 const REQUEST_LINE = /^GET (\/[A-Za-z0-9\-._~:/?[\]@!$&'()*+,;=%]*) HTTP\/1\.1$/;
 
-/** A field line with a non-empty value and no whitespace around it but after the colon. */
-const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([!-~](?:[ \t!-~]*[!-~])?)$/;
+/** RFC 9110 §5.6.2 tchar: the characters of a field name. */
+const NAME_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
+
+const COLON = 0x3a;
+const SPACE = 0x20;
+const TAB = 0x09;
 
 /** Fields that give the request a body or expectations: a full parser's business. */
 const DECLINED_FIELDS = new Set(['content-length', 'transfer-encoding', 'expect']);
@@ -38,21 +43,40 @@ const DECLINED_FIELDS = new Set(['content-length', 'transfer-encoding', 'expect'
  * Returns the request, or null when a full HTTP parser must read it instead, which includes
  * every request that does not ask to upgrade (an `Upgrade` field and a `Connection` field
  * with the `upgrade` option, RFC 9110 §7.8).
+ * Each field line is `name:[ \t]*value`: a name of tchar, a non-empty value of printable
+ * ASCII, spaces and tabs that neither starts nor ends with a space or tab. Lines are read in
+ * place, one character at a time (no line array, no match objects).
  */
 export function readRequestHead(text: string): RequestHead | null {
-  const lines = text.split('\r\n');
-  if (lines.length - 1 > MAX_HEADER_LINES) return null;
-  const requestLine = REQUEST_LINE.exec(lines[0]!);
+  const length = text.length;
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd === -1) lineEnd = length;
+  const requestLine = REQUEST_LINE.exec(text.slice(0, lineEnd));
   if (requestLine === null) return null;
   const rawHeaders: string[] = [];
   const headers: Record<string, string> = {};
   let upgrade = false;
   let connectionUpgrade = false;
-  for (let i = 1; i < lines.length; i++) {
-    const field = FIELD_LINE.exec(lines[i]!);
-    if (field === null) return null;
-    const name = field[1]!;
-    const value = field[2]!;
+  let fields = 0;
+  for (let at = lineEnd + 2; at <= length; at = lineEnd + 2) {
+    if (++fields > MAX_HEADER_LINES) return null;
+    lineEnd = text.indexOf('\r\n', at);
+    if (lineEnd === -1) lineEnd = length;
+    let i = at;
+    let c = 0;
+    while (i < lineEnd && (c = text.charCodeAt(i)) < 128 && NAME_CHAR[c] === 1) i++;
+    if (i === at || i === lineEnd || c !== COLON) return null;
+    const name = text.slice(at, i);
+    i++;
+    while (i < lineEnd && ((c = text.charCodeAt(i)) === SPACE || c === TAB)) i++;
+    if (i === lineEnd) return null;
+    const valueStart = i;
+    for (; i < lineEnd; i++) {
+      c = text.charCodeAt(i);
+      if (c > 0x7e || (c < 0x21 && c !== SPACE && c !== TAB)) return null;
+    }
+    if (c === SPACE || c === TAB) return null;
+    const value = text.slice(valueStart, lineEnd);
     const lower = name.toLowerCase();
     if (DECLINED_FIELDS.has(lower) || Object.hasOwn(headers, lower)) return null;
     headers[lower] = value;
@@ -70,6 +94,8 @@ export function readRequestHead(text: string): RequestHead | null {
 
 /** Whether a Connection value names `upgrade`; null when an option is not a plain token. */
 function connectionOptions(value: string): boolean | null {
+  // A field value has no whitespace around it: a single option needs no splitting.
+  if (value.indexOf(',') === -1) return isToken(value) ? value.length === 7 && value.toLowerCase() === 'upgrade' : null;
   let found = false;
   for (const part of value.split(',')) {
     const option = part.replace(/^[ \t]+|[ \t]+$/g, '');

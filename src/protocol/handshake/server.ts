@@ -38,7 +38,10 @@ function single(value: HeaderValue): string | undefined {
 function countHeader(raw: string[] | undefined, name: string): number {
   if (!raw) return -1;
   let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) count++;
+  for (let i = 0; i < raw.length; i += 2) {
+    const field = raw[i]!;
+    if (field.length === name.length && field.toLowerCase() === name) count++;
+  }
   return count;
 }
 
@@ -51,8 +54,10 @@ const TARGET_PATTERN = /^(\/|[a-z][a-z0-9+.-]*:\/\/[^/?#\s]+([/?][^\s]*)?$)/i;
  */
 export function validateRequest(request: HandshakeRequest): ValidRequest | HandshakeError {
   if (request.method !== 'GET') return new HandshakeError('WS_ERR_HANDSHAKE_METHOD');
-  const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
-  if (!(major > 1 || (major === 1 && minor >= 1))) return new HandshakeError('WS_ERR_HANDSHAKE_HTTP_VERSION');
+  if (request.httpVersion !== '1.1') {
+    const [major = 0, minor = 0] = request.httpVersion.split('.').map(Number);
+    if (!(major > 1 || (major === 1 && minor >= 1))) return new HandshakeError('WS_ERR_HANDSHAKE_HTTP_VERSION');
+  }
   // RFC 6455 §4.1 item 2 and §3: the target names a resource, as a path or an absolute URI
   // (not "*", not an authority).
   if (request.url !== undefined && !TARGET_PATTERN.test(request.url)) return new HandshakeError('WS_ERR_HANDSHAKE_TARGET');
@@ -76,7 +81,7 @@ export function validateRequest(request: HandshakeRequest): ValidRequest | Hands
   if (version !== '13' || versionCount > 1) return new HandshakeError('WS_ERR_HANDSHAKE_VERSION');
   const offers = readOffers(h);
   if (offers instanceof HandshakeError) return offers;
-  return { key, ...offers };
+  return { key, protocols: offers.protocols, extensions: offers.extensions, origin: offers.origin };
 }
 
 /** What a request offers beyond its transport's own checks: subprotocols, extensions, origin. */

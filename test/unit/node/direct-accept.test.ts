@@ -71,6 +71,9 @@ describe('upgrades on the own HTTP server', () => {
       assert.equal(req.headers.origin, 'https://example.com');
       assert.equal(req.headers['x-custom'], 'a b');
       assert.deepEqual(req.headersDistinct['x-custom'], ['a b']);
+      assert.equal(req.headersDistinct, req.headersDistinct, 'made once');
+      req.headersDistinct = { replaced: ['yes'] };
+      assert.deepEqual(req.headersDistinct, { replaced: ['yes'] });
       assert.equal(req.rawHeaders[0], 'Host');
       assert.equal(req.socket.remotePort, peer.socket.localPort);
       peer.destroy();

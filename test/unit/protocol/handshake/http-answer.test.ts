@@ -1,6 +1,7 @@
 /** The server's HTTP answers: the 101 head (RFC 6455 §4.2.2) and the error answers (§4.4 for 426). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { acceptHead } from '../../../../src/protocol/handshake/http-answer.js';
 import { acceptHeaders, formatHead, rejectResponse } from '../../../../src/protocol/index.js';
 
 const RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -60,5 +61,15 @@ describe('acceptHeaders and formatHead', () => {
   it('uses a precomputed accept value, adds extensions and extra headers, and omits empty protocol', () => {
     const lines = acceptHeaders({ accept: 'abc=', protocol: '', extensions: 'permessage-deflate', headers: ['X-A: 1'] });
     assert.deepEqual(lines.slice(3), ['Sec-WebSocket-Accept: abc=', 'Sec-WebSocket-Extensions: permessage-deflate', 'X-A: 1']);
+  });
+});
+
+describe('acceptHead', () => {
+  it('writes the same bytes as formatHead(acceptHeaders(...)) for every mix of subprotocol and extensions', () => {
+    for (const protocol of [undefined, '', 'chat']) {
+      for (const extensions of [undefined, '', 'permessage-deflate; client_max_window_bits=10']) {
+        assert.equal(acceptHead('abc=', protocol, extensions), formatHead(acceptHeaders({ accept: 'abc=', protocol, extensions })), `${protocol} ${extensions}`);
+      }
+    }
   });
 });

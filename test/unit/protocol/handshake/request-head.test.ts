@@ -22,6 +22,18 @@ describe('readRequestHead', () => {
     assert.ok(readRequestHead(head(replacing('Connection', 'Connection: keep-alive, UPGRADE'))));
   });
 
+  it('keeps spaces and tabs inside a value and drops those after the colon', () => {
+    const read = readRequestHead(head([...LINES, 'X-Words: \t a \tb  c']));
+    assert.equal(read?.headers['x-words'], 'a \tb  c');
+    assert.deepEqual(read?.rawHeaders.slice(-2), ['X-Words', 'a \tb  c']);
+  });
+
+  it('reads a hundred fields and no more', () => {
+    const fields = Array.from({ length: 100 - LINES.length }, (_, i) => `X-Field-${i}: ${i}`);
+    assert.ok(readRequestHead(head([...LINES, ...fields])));
+    assert.equal(readRequestHead(head([...LINES, ...fields, 'X-One-More: 1'])), null);
+  });
+
   it('reads a request that is not a valid handshake, for the handshake checks to refuse', () => {
     const read = readRequestHead(head(replacing('Sec-WebSocket-Version', 'Sec-WebSocket-Version: 8')));
     assert.equal(read?.headers['sec-websocket-version'], '8');
@@ -42,6 +54,11 @@ describe('readRequestHead', () => {
     ['a field name given twice', head([...LINES, 'host: other.example'])],
     ['a field name given twice in another case', head([...LINES, 'SEC-WEBSOCKET-KEY: AAAAAAAAAAAAAAAAAAAAAA=='])],
     ['an empty value', head([...LINES, 'Origin:'])],
+    ['a value of spaces only', head([...LINES, 'Origin:   '])],
+    ['a line without a colon', head([...LINES, 'Origin https://example.com'])],
+    ['a field name with a byte outside tchar', head([...LINES, 'X(y): 1'])],
+    ['a field name outside ASCII', head([...LINES, 'X-\u00e4: 1'])],
+    ['a lone CR inside a value', head([...LINES, 'Origin: a\rb'])],
     ['trailing whitespace in a value', head([...LINES, 'Origin: https://example.com '])],
     ['whitespace before the colon', head([...LINES, 'Origin : https://example.com'])],
     ['obsolete line folding', head([...LINES, 'Origin: https://example.com', ' folded'])],
