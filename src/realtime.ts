@@ -128,7 +128,14 @@ export function webSocketTransport(ws: WebSocket, server?: WebSocketServer): Tra
     onmessage: null,
     onclose: null,
   };
-  if (server) transport.sendShared = (message: SharedText, key) => deliver(message.prepared(server, prepareShared), key);
+  if (server) {
+    // Outside 'latest' nothing is held here, so a fan-out goes straight to the prepared-message
+    // path, as wss.publish's does (a closed WebSocket drops it); under 'latest' through deliver.
+    transport.sendShared =
+      max === 0
+        ? (message: SharedText) => void ws.sendPrepared(message.prepared(server, prepareShared))
+        : (message: SharedText, key) => deliver(message.prepared(server, prepareShared), key);
+  }
   ws.on('message', (data, isBinary) => {
     transport.onmessage?.(isBinary ? new Uint8Array(data as Buffer) : String(data));
   });
