@@ -4,8 +4,8 @@
  * Socket._writeGeneric and the request object Node makes for every write. libuv first tries the
  * write at once (uv_try_write); what the kernel did not take waits in libuv's queue of that
  * handle, and any write made after it, by the stream path as well, queues behind it there.
- * Everything else (TLS, HTTP/2 streams, user Duplexes, a socket with a timeout, a write that
- * needs a callback) keeps Node's stream path; so does any socket when the handle's interface is
+ * Everything else (TLS, HTTP/2 streams, user Duplexes, a socket with a timeout or corked by its
+ * user, a write that needs a callback) keeps Node's stream path; so does any socket when the handle's interface is
  * not the one this file expects (checked once).
  * Must not: write while the Writable buffer or libuv's queue holds anything (order), or leave an
  * error unreported: a failed write destroys the socket with the error Node's write would give.
@@ -86,7 +86,8 @@ export function writesDirectly(socket: Duplex): boolean {
  */
 export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], writer: DirectWriter): number {
   const handle = (socket as HandledSocket)._handle;
-  if (handle === null || socket.writableLength !== 0 || handle.writeQueueSize !== 0 || !socket.writable || (socket as HandledSocket).timeout) return -1;
+  if (handle === null || socket.writableLength !== 0 || handle.writeQueueSize !== 0 || socket.writableCorked !== 0) return -1;
+  if (!socket.writable || (socket as HandledSocket).timeout) return -1;
   if (byteLength(data) >= socket.writableHighWaterMark) return -1;
   const req = spare!;
   const status = Array.isArray(data) ? handle.writev(req, data, true) : handle.writeBuffer(req, data);

@@ -68,6 +68,16 @@ describe('direct writes', () => {
     client!.close();
   });
 
+  it('leaves a socket its user corked to the stream path, which holds the writes until uncorked', async () => {
+    const { wss, peer, rest, s } = await stalledPeer();
+    const socket = s.socket!;
+    socket.cork();
+    wss.publish('room', '0:held');
+    assert.equal(socket.writableLength, 2 + '0:held'.length, 'the Writable holds it');
+    socket.uncork();
+    assert.deepEqual(await readNumbered(peer, rest, 1), [0]);
+  });
+
   it('counts what libuv queued in bufferedAmount, and keeps the order of everything sent after it', async () => {
     const { wss, peer, rest, s } = await stalledPeer();
     const published = publishUntilQueued(wss, s, 4096);
