@@ -47,6 +47,9 @@ interface StreamWrapBinding {
 const binding = loadBinding();
 
 function loadBinding(): StreamWrapBinding | null {
+  // process.binding() warns (DEP0111) under --pending-deprecation: those processes keep the stream path.
+  const flags = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
+  if (flags.includes('--pending-deprecation') || process.env['NODE_PENDING_DEPRECATION'] === '1') return null;
   try {
     const found = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
     const { WriteWrap, streamBaseState, kLastWriteWasAsync } = found;
