@@ -20,6 +20,7 @@ import type { ConnectionHost, ConnectionOwner } from './internal.js';
 import type { Callback, SendOptions } from './options.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
+import { queuedInHandle, writeDirect, type DirectWriter } from './socket-write.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 export const EMPTY_BUFFER = Buffer.alloc(0);
@@ -31,11 +32,13 @@ export const WRITE_SCHEDULED = 2;
 export const WRITE_AFTER_RECEIVE = 4;
 /** cork() runs: everything sent goes in one write, a publication too. */
 const CORKED = 8;
+/** The socket takes direct writes (socket-write.ts): set once, when the socket is attached. */
+export const DIRECT = 16;
 /** While any of these holds, a publication waits for the write that is due. */
 const WRITE_PENDING = RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
-export abstract class LinkWriter implements Backpressured, ScheduledWriter {
+export abstract class LinkWriter implements Backpressured, ScheduledWriter, DirectWriter {
   readonly host: ConnectionHost;
   /** The WebSocket this link serves; bound once, by the WebSocket's constructor. */
   owner!: ConnectionOwner;
@@ -47,7 +50,7 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter {
   protected duplex: Duplex | null = null;
   protected core: Connection | null = null;
   protected codec: DeflateCodec | null = null;
-  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED. */
+  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED | DIRECT. */
   protected writeState = 0;
   /**
    * A prepared frame delivered while nothing else waited to be written: it goes out ahead of the
@@ -73,7 +76,15 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter {
   /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     const socket = this.duplex;
-    return socket ? socket.writableLength + this.queuedBytes() + this.#sentAfterClose : this.#sentAfterClose;
+    if (socket === null) return this.#sentAfterClose;
+    let waiting = socket.writableLength;
+    if ((this.writeState & DIRECT) !== 0) {
+      // A direct write libuv queued is in its queue only; the stream path's writes are counted
+      // in writableLength until done, and in libuv's queue too once handed to it.
+      const inHandle = queuedInHandle(socket);
+      if (inHandle > waiting) waiting = inHandle;
+    }
+    return waiting + this.queuedBytes() + this.#sentAfterClose;
   }
 
   /** Bytes queued for the next write: the lead frame and the core's output. */
@@ -158,9 +169,10 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter {
       if ((this.writeState & WRITE_PENDING) === 0 && socket.writable) {
         // Nothing queued, no write due: written now, while this connection's objects are at
         // hand, rather than touched again at the end of the tick (a publication to thousands).
-        socket.write(message.plainFrame);
+        const queued = (this.writeState & DIRECT) !== 0 ? writeDirect(socket, message.plainFrame, this) : -1;
+        if (queued < 0) socket.write(message.plainFrame);
         countOut(message.payload.length);
-        return socket.writableLength < socket.writableHighWaterMark ? 'sent' : 'buffered';
+        return (queued < 0 ? socket.writableLength : queued) < socket.writableHighWaterMark ? 'sent' : 'buffered';
       }
       // A write is due: the frame leads it, and whatever the core queues after it follows.
       this.#leadFrame = message.plainFrame;
@@ -278,8 +290,22 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter {
     const lead = this.#leadFrame;
     this.#leadFrame = null;
     // Node hands write callbacks null or an error; ours take the same (typed as `ws` types them).
-    writeOutput(this.duplex!, lead, this.core!.takeOutput(), callbacks as Array<(error?: Error | null) => void> | null);
+    const direct = (this.writeState & DIRECT) !== 0 ? this : null;
+    writeOutput(this.duplex!, lead, this.core!.takeOutput(), callbacks as Array<(error?: Error | null) => void> | null, direct);
   }
+
+  /**
+   * A direct write that libuv queued is done. bufferedAmount counted its bytes, so it may have
+   * reported the high-water mark reached ('buffered') where Node saw less: 'drain' follows now,
+   * unless Node's own writes since reached the mark, and Node emits it.
+   */
+  directWriteDone(): void {
+    const socket = this.duplex;
+    if (socket !== null && !socket.writableNeedDrain) this.socketDrained();
+  }
+
+  /** The socket's buffer drained ('drain'): link.ts resumes reading and sends what waited. */
+  abstract socketDrained(): void;
 
   // ------------------------------------------------------------------ reading
 

@@ -22,10 +22,11 @@ import { asBuffer, convertMessage } from './bytes/convert-message.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import { countIn } from './diagnostics.js';
 import type { ConnectionOwner, HostedConnection, SocketHandlers, TransportEnding } from './internal.js';
-import { EMPTY_BUFFER, LinkWriter, RECEIVING, WRITE_AFTER_RECEIVE, WRITE_SCHEDULED } from './link-writer.js';
+import { DIRECT, EMPTY_BUFFER, LinkWriter, RECEIVING, WRITE_AFTER_RECEIVE, WRITE_SCHEDULED } from './link-writer.js';
 import { coreOptions } from './options.js';
 import type { Backpressured } from './send-policy.js';
 import { SOCKET_ENDING, takeOver } from './socket-listeners.js';
+import { writesDirectly } from './socket-write.js';
 import { wsProtocolError } from './ws-error.js';
 import type { ScheduledWriter } from './write-scheduler.js';
 
@@ -61,6 +62,7 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     this.codec = codec;
     this.core = new Connection(coreOptions(this.host.settings, codec, this.host.generateMask));
     this.duplex = socket;
+    if (writesDirectly(socket)) this.writeState |= DIRECT;
     takeOver(socket, head, this);
     this.readyState = ReadyState.OPEN;
     this.owner.emit('open');

@@ -7,6 +7,7 @@
  * Must not: know what a connection writes, or let one connection's failure skip the others.
  */
 import type { Duplex } from 'node:stream';
+import { writeDirect, type DirectWriter } from './socket-write.js';
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -51,12 +52,18 @@ export const writeScheduler = new WriteScheduler();
 /**
  * Writes `lead` (if any) and then `output` (the core's takeOutput()) to `socket` in one go;
  * `callbacks` run once it is out (at once, in the next tick, when there was nothing to write).
+ * Without callbacks, a socket that takes direct writes (`direct`, socket-write.ts) gets them
+ * straight to its handle when nothing waits ahead.
  */
-export function writeOutput(socket: Duplex, lead: Uint8Array | null, output: Uint8Array[], callbacks: WriteCallback[] | null): void {
+export function writeOutput(socket: Duplex, lead: Uint8Array | null, output: Uint8Array[], callbacks: WriteCallback[] | null, direct: DirectWriter | null): void {
   const count = output.length;
   if (count === 0 && lead === null) {
     if (callbacks) for (const cb of callbacks) process.nextTick(cb);
     return;
+  }
+  if (direct !== null && callbacks === null) {
+    const data = lead === null ? (count === 1 ? output[0]! : output) : count === 0 ? lead : [lead, ...output];
+    if (writeDirect(socket, data, direct) >= 0) return;
   }
   const done = callbacks
     ? (error?: Error | null) => {

@@ -80,11 +80,12 @@ describe('topics', () => {
     const writes: Buffer[][] = sides.map(() => []);
     sides.forEach((s, i) => {
       s.subscribe('t');
-      const sock = s.socket as net.Socket;
-      const original = sock.write.bind(sock) as (...a: unknown[]) => boolean;
-      (sock as { write: unknown }).write = (chunk: Buffer, ...rest: unknown[]) => {
-        writes[i]!.push(chunk);
-        return original(chunk, ...rest);
+      // What reaches the socket's handle, by a direct write (socket-write.ts) or the stream path.
+      const handle = (s.socket as unknown as { _handle: { writeBuffer: (...a: unknown[]) => number } })._handle;
+      const original = handle.writeBuffer.bind(handle);
+      handle.writeBuffer = (req: unknown, chunk: unknown, ...rest: unknown[]) => {
+        writes[i]!.push(chunk as Buffer);
+        return original(req, chunk, ...rest);
       };
     });
     after(() => raws.forEach((r) => r.socket.destroy()));

@@ -1,19 +1,22 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startServer, stopServer } from '../../support/servers.js';
 import { closed, collect, connect, openClient, serverSides, until } from '../../support/clients.js';
 
 import { writeScheduler } from '../../../src/node/write-scheduler.js';
 
-/** Counts the writes `socket` hands to its handle (one per _write or _writev). */
+/**
+ * Counts the writes `socket` hands to its libuv handle: one per writeBuffer or writev, whether
+ * made by the stream path (_write, _writev) or directly (socket-write.ts).
+ */
 function countWrites(socket: unknown): { writes: number } {
-  const sock = socket as net.Socket & { _writev: Function; _write: Function };
+  type Handle = { writeBuffer: Function; writev: Function };
+  const handle = (socket as { _handle: Handle })._handle;
   const count = { writes: 0 };
-  const writev = sock._writev.bind(sock);
-  const write = sock._write.bind(sock);
-  sock._writev = (...args: unknown[]) => { count.writes++; return writev(...args); };
-  sock._write = (...args: unknown[]) => { count.writes++; return write(...args); };
+  const writev = handle.writev.bind(handle);
+  const writeBuffer = handle.writeBuffer.bind(handle);
+  handle.writev = (...args: unknown[]) => { count.writes++; return writev(...args); };
+  handle.writeBuffer = (...args: unknown[]) => { count.writes++; return writeBuffer(...args); };
   return count;
 }
 

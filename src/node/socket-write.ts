@@ -1,0 +1,150 @@
+/**
+ * Direct writes: a connection's own frames, written straight to the libuv stream handle of a
+ * plain TCP socket when nothing waits ahead of them, without Writable.write,
+ * Socket._writeGeneric and the request object Node makes for every write. libuv first tries the
+ * write at once (uv_try_write); what the kernel did not take waits in libuv's queue of that
+ * handle, and any write made after it, by the stream path as well, queues behind it there.
+ * Everything else (TLS, HTTP/2 streams, user Duplexes, a socket with a timeout or corked by its
+ * user, a write that needs a callback) keeps Node's stream path; so does any socket when the handle's interface is
+ * not the one this file expects (checked once).
+ * Must not: write while the Writable buffer or libuv's queue holds anything (order), or leave an
+ * error unreported: a failed write destroys the socket with the error Node's write would give.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { getSystemErrorName } from 'node:util';
+
+/** The libuv stream handle of a net.Socket (a TCP wrap), as far as a write needs it. */
+interface StreamHandle {
+  writeBuffer(req: WriteRequest, data: Uint8Array): number;
+  writev(req: WriteRequest, chunks: Uint8Array[], allBuffers: boolean): number;
+  readonly writeQueueSize: number;
+}
+
+/** A net.Socket with the handle Node keeps on it (null once destroyed). */
+type HandledSocket = Duplex & { _handle: StreamHandle | null; timeout?: number };
+
+/** Told when a direct write that libuv queued is done (not when it failed: the socket is destroyed). */
+export interface DirectWriter {
+  directWriteDone(): void;
+}
+
+/** The request object of one write (Node's WriteWrap); libuv keeps it while the write waits. */
+interface WriteRequest {
+  oncomplete: ((this: WriteRequest, status: number) => void) | null;
+  /** Kept alive while libuv still reads from it. */
+  data: Uint8Array | Uint8Array[] | null;
+  socket: HandledSocket | null;
+  writer: DirectWriter | null;
+}
+
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteRequest;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+const binding = loadBinding();
+
+function loadBinding(): StreamWrapBinding | null {
+  // process.binding() warns (DEP0111) under --pending-deprecation: those processes keep the stream path.
+  const flags = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
+  if (flags.includes('--pending-deprecation') || process.env['NODE_PENDING_DEPRECATION'] === '1') return null;
+  try {
+    const found = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
+    const { WriteWrap, streamBaseState, kLastWriteWasAsync } = found;
+    if (typeof WriteWrap !== 'function' || !(streamBaseState instanceof Int32Array) || typeof kLastWriteWasAsync !== 'number') return null;
+    return { WriteWrap, streamBaseState, kLastWriteWasAsync };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A request for the next write. A write that completes at once leaves it untouched (libuv binds
+ * a request only to a write it queues), so one serves every such write; a queued write keeps it
+ * and a new one takes its place.
+ */
+let spare: WriteRequest | null = binding === null ? null : new binding.WriteWrap();
+
+/**
+ * Can `socket` take direct writes at all? Asked once per connection: a net.Socket (no TLS, no
+ * other Duplex) whose writes are Node's own and whose handle has the expected interface.
+ */
+export function writesDirectly(socket: Duplex): boolean {
+  if (binding === null || !(socket instanceof net.Socket) || (socket as { encrypted?: boolean }).encrypted === true) return false;
+  const proto = net.Socket.prototype as unknown as Record<string, unknown>;
+  const own = socket as unknown as Record<string, unknown>;
+  if (own['_write'] !== proto['_write'] || own['_writev'] !== proto['_writev'] || own['write'] !== proto['write']) return false;
+  const handle = (socket as unknown as HandledSocket)._handle;
+  return handle != null && typeof handle.writeBuffer === 'function' && typeof handle.writev === 'function' && typeof handle.writeQueueSize === 'number';
+}
+
+/**
+ * Writes `data` (one buffer, or several in order) to `socket` directly when nothing waits ahead
+ * of it, and returns the bytes libuv queued (0 when the kernel took them all); returns -1,
+ * having written nothing, when the caller must use the stream path. `socket` passed
+ * writesDirectly(). Writes of the high-water mark or more take the stream path, so that Node
+ * counts them (writableLength, 'drain') as before: what they cost is their bytes.
+ */
+export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], writer: DirectWriter): number {
+  const handle = (socket as HandledSocket)._handle;
+  if (handle === null || socket.writableLength !== 0 || handle.writeQueueSize !== 0 || socket.writableCorked !== 0) return -1;
+  if (!socket.writable || (socket as HandledSocket).timeout) return -1;
+  if (byteLength(data) >= socket.writableHighWaterMark) return -1;
+  const req = spare!;
+  const status = Array.isArray(data) ? handle.writev(req, data, true) : handle.writeBuffer(req, data);
+  if (status < 0) {
+    // As Node's write does: the socket is destroyed with the errno error of the write.
+    socket.destroy(writeError(status));
+    return 0;
+  }
+  if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) return 0;
+  // libuv queued the rest: this request stays with the write until it is done.
+  spare = new binding!.WriteWrap();
+  req.oncomplete = onQueuedWriteDone;
+  req.data = data;
+  req.socket = socket as HandledSocket;
+  req.writer = writer;
+  return handle.writeQueueSize;
+}
+
+function byteLength(data: Uint8Array | Uint8Array[]): number {
+  if (!Array.isArray(data)) return data.length;
+  let total = 0;
+  for (let i = 0; i < data.length; i++) total += data[i]!.length;
+  return total;
+}
+
+/**
+ * Bytes in libuv's queue of a socket that takes direct writes, not yet handed to the kernel.
+ * What the stream path wrote is also counted in the socket's writableLength until done.
+ */
+export function queuedInHandle(socket: Duplex): number {
+  const handle = (socket as HandledSocket)._handle;
+  return handle === null ? 0 : handle.writeQueueSize;
+}
+
+function onQueuedWriteDone(this: WriteRequest, status: number): void {
+  const socket = this.socket!;
+  const writer = this.writer!;
+  this.data = null;
+  this.socket = null;
+  this.writer = null;
+  if (socket.destroyed) return;
+  if (status < 0) {
+    socket.destroy(writeError(status));
+    return;
+  }
+  writer.directWriteDone();
+}
+
+/** The error Node's stream write gives for a negative libuv status (errnoException: `write EPIPE`). */
+function writeError(status: number): NodeJS.ErrnoException {
+  const code = getSystemErrorName(status);
+  const error: NodeJS.ErrnoException = new Error(`write ${code}`);
+  error.errno = status;
+  error.code = code;
+  error.syscall = 'write';
+  return error;
+}
