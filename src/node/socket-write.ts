@@ -91,7 +91,8 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
   const handle = (socket as HandledSocket)._handle;
   if (handle === null || socket.writableLength !== 0 || handle.writeQueueSize !== 0 || socket.writableCorked !== 0) return -1;
   if (!socket.writable || (socket as HandledSocket).timeout) return -1;
-  if (byteLength(data) >= socket.writableHighWaterMark) return -1;
+  const bytes = byteLength(data);
+  if (bytes >= socket.writableHighWaterMark) return -1;
   const req = spare!;
   const status = Array.isArray(data) ? handle.writev(req, data, true) : handle.writeBuffer(req, data);
   if (status < 0) {

@@ -55,6 +55,16 @@ function readNumbered(peer: net.Socket, rest: Buffer, count: number): Promise<nu
 }
 
 describe('direct writes', () => {
+  it("counts direct writes in the socket's bytesWritten, as Node's own writes are counted", async () => {
+    const { wss, peer, rest, s } = await stalledPeer();
+    const socket = s.socket as net.Socket;
+    const before = socket.bytesWritten;
+    for (let i = 0; i < 10; i++) wss.publish('room', `${i}:`.padEnd(30, '.'));
+    const frames = await readNumbered(peer, rest, 10);
+    assert.deepEqual(frames, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(socket.bytesWritten - before, 10 * (2 + 30));
+  });
+
   it('takes plain TCP sockets only', async () => {
     const { wss, url } = await startServer();
     after(() => stopServer(wss));
