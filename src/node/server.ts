@@ -255,16 +255,14 @@ export class WebSocketServer<
       return;
     }
     const { protocol, deflate } = agreement;
-    // Without a 'headers' listener nobody changes the answer: it is written as one string.
     const headers = this.listenerCount('headers') === 0 ? null : switchingHeaders(key, protocol, deflate?.response);
     const answer = headers === null ? () => writeSwitchingFor(socket, key, protocol, deflate?.response) : () => writeSwitching(socket, headers);
     this.#open(req, socket, agreement, headers, callback, answer, head);
   }
 
   /**
-   * The steps of accepting shared by both transports: the books, the 'headers' event (which
-   * may change the answer's lines before `answer` writes them; null `headers`: nobody listens),
-   * the link and the WebSocket.
+   * The steps of accepting shared by both transports: the books, the 'headers' event (which may
+   * change `headers` before `answer` writes them; null: nobody listens), link and WebSocket.
    */
   #open(
     req: InstanceType<U>,

@@ -132,29 +132,27 @@ export class Connection {
   /** Makes the message assembler, when the first bytes arrive. */
   #makeAssembler(): MessageAssembler {
     const options = this.#options;
-    this.#assembler = new MessageAssembler({
+    return (this.#assembler = new MessageAssembler({
       maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
       skipUtf8Validation: options.skipUtf8Validation ?? false,
       isUtf8: options.isUtf8 ?? null,
       codec: options.codec ?? null,
       allocate: options.allocate ?? allocateBytes,
-    });
-    return this.#assembler;
+    }));
   }
 
   /** The output queue, made when the first frame is queued. */
   #queue(): OutputQueue {
     if (this.#output !== null) return this.#output;
     const options = this.#options;
-    this.#output = new OutputQueue({
+    return (this.#output = new OutputQueue({
       generateMask: this.side === 'client' ? options.generateMask! : null,
       mask: options.mask ?? applyMask,
       allocate: options.allocate ?? allocateBytes,
       maxPendingPongs: options.maxPendingPongs ?? DEFAULT_MAX_PENDING_PONGS,
       codec: options.codec ?? null,
-    });
-    return this.#output;
+    }));
   }
 
   /** Whether a violation found in the input queues its close frame (autoCloseReply). */
@@ -248,7 +246,8 @@ export class Connection {
   }
 
   /**
-   * Once per idle period: drops the assembler and the output queue if they hold nothing (the shape after the opening handshake); the next frame received or sent makes them again.
+   * Once per idle period: drops the assembler and the output queue if they hold nothing (the
+   * shape after the opening handshake); the next frame received or sent makes them again.
    */
   releaseIdle(): void {
     if (this.#reader.idle) this.#assembler = null;
