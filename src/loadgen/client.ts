@@ -9,7 +9,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { OPCODE, MessageCounter, checkUpgradeResponse, maskedFrame, messageFrame } from './frames.js';
+import { OPCODE, MessageCounter, checkUpgradeHead, maskedFrame, messageFrame } from './frames.js';
 
 /** What a connection reports that went wrong: a stable kind and a human detail. */
 export type ErrorSink = (kind: LoadErrorKind, detail: string) => void;
@@ -54,38 +54,6 @@ export interface LoadTls {
   servername?: string;
 }
 
-interface PendingHandshake {
-  deflate: boolean;
-  subprotocol: string | null;
-  /** performance.now() past which the handshake has timed out. */
-  deadline: number;
-  fail(error: Error, kind: LoadErrorKind): void;
-  done(): void;
-}
-
-/** Handshakes under way: one timer checks their deadlines, instead of one timer per connection. */
-const opening = new Set<PendingHandshake>();
-let sweep: NodeJS.Timeout | null = null;
-const SWEEP_MS = 100;
-
-function watch(handshake: PendingHandshake): void {
-  opening.add(handshake);
-  sweep ??= setInterval(expire, SWEEP_MS);
-}
-
-function unwatch(handshake: PendingHandshake): void {
-  opening.delete(handshake);
-  if (opening.size === 0 && sweep !== null) {
-    clearInterval(sweep);
-    sweep = null;
-  }
-}
-
-function expire(): void {
-  const now = performance.now();
-  for (const handshake of opening) if (now >= handshake.deadline) handshake.fail(new Error('opening handshake timed out'), LoadErrorKind.TIMEOUT);
-}
-
 /** Thrown by Client.open: why the connection did not open, with its kind. */
 export class OpenError extends Error {
   constructor(
@@ -96,112 +64,179 @@ export class OpenError extends Error {
   }
 }
 
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const NOOP = (): void => {};
+/** The client of a socket, for the listeners every socket shares. */
+const kClient = Symbol('client');
+type ClientSocket = net.Socket & { [kClient]: Client };
+
+/** Handshakes under way: one timer checks their deadlines, instead of one timer per connection. */
+const opening = new Set<Client>();
+let sweep: NodeJS.Timeout | null = null;
+const SWEEP_MS = 100;
+
+/**
+ * A connection opens with no objects of its own beyond the socket, the client and its counter:
+ * the socket's listeners, its read callback and its connect options are shared by all
+ * connections (they find their client through the socket), and the handshake's state is fields
+ * of the client.
+ */
 export class Client {
   socket!: net.Socket;
-  readonly counter = new MessageCounter(
-    (opcode, payload) => this.#control(opcode, payload),
-    (payload) => this.#other(payload),
-  );
+  readonly counter: MessageCounter<Client> = new MessageCounter<Client>(Client.#control, Client.#other, this);
   closing = false;
-  /** How long the opening handshake took, in ms. */
+  /** How long the opening handshake took, in ms (while it runs: when it started). */
   handshakeMs = 0;
   /** Called with the number of messages a read completed. */
-  onMessages: (count: number) => void = () => {};
+  onMessages: (count: number) => void = NOOP;
   /** Messages the counter hands over whole: true for a delivery. Null: they wait for nextText(). */
   onOther: ((text: string) => boolean) | null = null;
   /** Takes messages handed over whole as bytes, before onOther (the presence storm reads only their head). */
   onRaw: ((payload: Buffer) => boolean) | null = null;
   /** Called for each pong, with its payload. */
-  onPong: (payload: Buffer) => void = () => {};
+  onPong: (payload: Buffer) => void = NOOP;
+  readonly #options: OpenOptions;
   #head: Buffer | null = null;
-  #handshake: PendingHandshake | null = null;
-  #inbox: string[] = [];
+  /** While the opening handshake runs: performance.now() past which it has timed out. */
+  #deadline = 0;
+  #resolve: ((client: Client) => void) | null = null;
+  #reject: ((error: Error) => void) | null = null;
+  #inbox: string[] | null = null;
   #waiter: { resolve(text: string): void; reject(error: Error): void } | null = null;
-  #onError: ErrorSink = () => {};
+
+  private constructor(options: OpenOptions) {
+    this.#options = options;
+  }
 
   /**
    * Connects; resolves with the client once the server's 101 arrived. With `match`, the counter
    * filters from the first byte after the handshake (a session may start in the same read).
+   * A connection that does not open is reported to `onError` with its kind, and rejects.
    */
   static open(options: OpenOptions): Promise<Client> {
-    const { host, port, localAddress, request, deflate, subprotocol, match, maskedReplies = false, timeoutMs, onError, tls: secure } = options;
-    return new Promise((resolve, reject) => {
-      const client = new Client();
-      client.counter.match = match;
-      client.counter.maskedExpected = maskedReplies;
-      client.#onError = onError;
-      const started = performance.now();
-      const handshake: PendingHandshake = {
-        deflate,
-        subprotocol,
-        deadline: started + timeoutMs,
-        fail: (error: Error, kind: LoadErrorKind): void => {
-          if (!client.#handshake) return;
-          client.#handshake = null;
-          unwatch(handshake);
-          client.closing = true;
-          client.socket.destroy();
-          reject(new OpenError(kind, error.message));
-        },
-        done: () => {
-          client.#handshake = null;
-          unwatch(handshake);
-          client.handshakeMs = performance.now() - started;
-          resolve(client);
-        },
-      };
-      client.#handshake = handshake;
-      watch(handshake);
-      let socket: net.Socket;
-      if (secure) {
-        // TLS sockets do not take onread: each read is its own buffer.
-        socket = tls.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...secure, ALPNProtocols: ['http/1.1'] });
-        socket.on('data', (chunk: Buffer) => client.#read(chunk));
-        socket.once('secureConnect', () => socket.write(request));
-      } else {
-        const options: net.NetConnectOpts = { host, port, onread: { buffer: readBuffer, callback: (n: number) => client.#read(readBuffer.subarray(0, n)) } };
-        if (localAddress) options.localAddress = localAddress;
-        socket = net.connect(options);
-        socket.once('connect', () => socket.write(request));
-      }
-      client.socket = socket;
+    const client = new Client(options);
+    client.counter.match = options.match;
+    client.counter.maskedExpected = options.maskedReplies ?? false;
+    Client.#opened = client;
+    const promise = new Promise<Client>(Client.#capture);
+    Client.#opened = null;
+    client.handshakeMs = performance.now();
+    client.#deadline = client.handshakeMs + options.timeoutMs;
+    opening.add(client);
+    sweep ??= setInterval(Client.#expire, SWEEP_MS);
+    try {
+      client.#connect(options);
+    } catch (error) {
+      client.#fail((error as Error).message, LoadErrorKind.CONNECT);
+    }
+    return promise;
+  }
+
+  #connect(options: OpenOptions): void {
+    const { host, port, localAddress, tls: secure } = options;
+    let socket: net.Socket;
+    if (secure) {
+      // TLS sockets do not take onread: each read is its own buffer.
+      socket = tls.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...secure, ALPNProtocols: ['http/1.1'] });
+      socket.on('data', Client.#onData);
+      socket.on('secureConnect', Client.#onConnect);
       socket.setNoDelay(true);
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        const text = `${error.code ?? ''} ${error.message}`.trim();
-        if (client.#handshake) handshake.fail(new Error(text), LoadErrorKind.CONNECT);
-        else if (!client.closing) client.#onError(LoadErrorKind.CONNECTION_LOST, text);
-      });
-      socket.on('close', () => {
-        if (client.#handshake) handshake.fail(new Error('closed during the opening handshake'), LoadErrorKind.HANDSHAKE);
-        else if (!client.closing) client.#onError(LoadErrorKind.CONNECTION_LOST, 'connection closed without a close frame');
-        client.closing = true;
-        client.#waiter?.reject(new Error('closed before the session was open'));
-      });
-    });
+    } else {
+      socket = net.connect(connectOptions(options));
+      socket.on('connect', Client.#onConnect);
+    }
+    (socket as ClientSocket)[kClient] = this;
+    this.socket = socket;
+    socket.on('error', Client.#onError);
+    socket.on('close', Client.#onClose);
+  }
+
+  static #opened: Client | null = null;
+
+  static #capture(this: void, resolve: (client: Client) => void, reject: (error: Error) => void): void {
+    const client = Client.#opened!;
+    client.#resolve = resolve;
+    client.#reject = reject;
+  }
+
+  static #expire(this: void): void {
+    const now = performance.now();
+    for (const client of opening) if (now >= client.#deadline) client.#fail('opening handshake timed out', LoadErrorKind.TIMEOUT);
+  }
+
+  static #onConnect(this: ClientSocket): void {
+    this.write(this[kClient].#options.request);
+  }
+
+  static #onData(this: ClientSocket, chunk: Buffer): void {
+    this[kClient].#read(chunk);
+  }
+
+  /** net's onread, shared by every socket: `this` is the socket, the data the shared buffer's first n bytes. */
+  static readonly onread = (function onread(this: ClientSocket, n: number): boolean {
+    return this[kClient].#read(readBuffer.subarray(0, n));
+  }) as (n: number) => boolean;
+
+  static #onError(this: ClientSocket, error: NodeJS.ErrnoException): void {
+    const client = this[kClient];
+    const text = `${error.code ?? ''} ${error.message}`.trim();
+    if (client.#resolve !== null) client.#fail(text, LoadErrorKind.CONNECT);
+    else if (!client.closing) client.#options.onError(LoadErrorKind.CONNECTION_LOST, text);
+  }
+
+  static #onClose(this: ClientSocket): void {
+    const client = this[kClient];
+    if (client.#resolve !== null) client.#fail('closed during the opening handshake', LoadErrorKind.HANDSHAKE);
+    else if (!client.closing) client.#options.onError(LoadErrorKind.CONNECTION_LOST, 'connection closed without a close frame');
+    client.closing = true;
+    client.#waiter?.reject(new Error('closed before the session was open'));
+  }
+
+  /** The handshake failed: reported, the socket destroyed, open() rejected. */
+  #fail(message: string, kind: LoadErrorKind): void {
+    const reject = this.#reject;
+    if (reject === null) return;
+    this.#settled();
+    this.closing = true;
+    this.socket?.destroy();
+    this.#options.onError(kind, message);
+    reject(new OpenError(kind, message));
+  }
+
+  #settled(): void {
+    this.#resolve = null;
+    this.#reject = null;
+    this.#head = null;
+    opening.delete(this);
+    if (opening.size === 0 && sweep !== null) {
+      clearInterval(sweep);
+      sweep = null;
+    }
   }
 
   // Called by net's onread with the shared buffer's filled part.
   #read(input: Buffer): boolean {
     let chunk = input;
-    if (this.#handshake) {
+    const resolve = this.#resolve;
+    if (resolve !== null) {
       // A head in one read (the common case) is read in place; only a split one is copied.
       const head = this.#head === null ? chunk : Buffer.concat([this.#head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
+      const end = head.indexOf(CRLFCRLF);
       if (end < 0) {
         this.#head = Buffer.from(head);
-        if (head.length > 16384) this.#handshake.fail(new Error('response head too large'), LoadErrorKind.HANDSHAKE);
+        if (head.length > 16384) this.#fail('response head too large', LoadErrorKind.HANDSHAKE);
         return true;
       }
-      const problem = checkUpgradeResponse(head.toString('latin1', 0, end + 4), this.#handshake);
+      const problem = checkUpgradeHead(head, end, this.#options);
       if (problem !== null) {
-        this.#handshake.fail(new Error(problem), LoadErrorKind.HANDSHAKE);
+        this.#fail(problem, LoadErrorKind.HANDSHAKE);
         return true;
       }
-      const rest = head.subarray(end + 4);
-      this.#head = null;
-      this.#handshake.done();
-      if (rest.length === 0) return true;
-      chunk = rest;
+      this.#settled();
+      this.handshakeMs = performance.now() - this.handshakeMs;
+      resolve(this);
+      if (head.length === end + 4) return true;
+      chunk = head.subarray(end + 4);
     }
     const k = this.counter.push(chunk);
     if (k > 0) this.onMessages(k);
@@ -214,7 +249,7 @@ export class Client {
 
   /** The next message handed over whole, as text (only while onOther is null). */
   nextText(timeoutMs: number): Promise<string> {
-    const queued = this.#inbox.shift();
+    const queued = this.#inbox?.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => settle(() => reject(new Error('no answer in time'))), timeoutMs);
@@ -243,25 +278,39 @@ export class Client {
     else this.socket.resetAndDestroy();
   }
 
-  #other(payload: Buffer): boolean {
+  static #other(this: Client, payload: Buffer): boolean {
     if (this.onRaw !== null) return this.onRaw(payload);
     const text = payload.toString();
     if (this.onOther !== null) return this.onOther(text);
     if (this.#waiter) this.#waiter.resolve(text);
-    else this.#inbox.push(text);
+    else (this.#inbox ??= []).push(text);
     return false;
   }
 
-  #control(opcode: number, payload: Buffer): void {
+  static #control(this: Client, opcode: number, payload: Buffer): void {
     if (opcode === OPCODE.ping) this.socket.write(maskedFrame(OPCODE.pong, payload));
     else if (opcode === OPCODE.pong) this.onPong(payload);
     else if (opcode === OPCODE.close) {
       if (!this.closing) {
         const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
-        this.#onError(LoadErrorKind.SERVER_CLOSE, `server sent close ${code} ${payload.subarray(2).toString()}`.trim());
+        this.#options.onError(LoadErrorKind.SERVER_CLOSE, `server sent close ${code} ${payload.subarray(2).toString()}`.trim());
       }
       this.closing = true;
       this.socket.destroy();
     }
   }
+}
+
+/** Connect options per OpenOptions (one per source address): shared by all its connections. */
+const connectOptionsOf = new WeakMap<OpenOptions, net.NetConnectOpts>();
+const sharedRead = { buffer: readBuffer, callback: Client.onread };
+
+function connectOptions(options: OpenOptions): net.NetConnectOpts {
+  let shared = connectOptionsOf.get(options);
+  if (shared === undefined) {
+    shared = { host: options.host, port: options.port, noDelay: true, onread: sharedRead };
+    if (options.localAddress) shared.localAddress = options.localAddress;
+    connectOptionsOf.set(options, shared);
+  }
+  return shared;
 }

@@ -63,6 +63,38 @@ export function checkUpgradeResponse(head: string, { deflate = false, subprotoco
   return null;
 }
 
+const STATUS_101 = Buffer.from('HTTP/1.1 101', 'latin1');
+const ACCEPT_BYTES = Buffer.from(ACCEPT, 'latin1');
+const EXTENSIONS_NAME = Buffer.from('\r\nsec-websocket-extensions:', 'latin1');
+
+/** Whether head[at, at + name.length) is `name`, letters in any case when `caseless` (name in lower case). */
+function startsWith(head: Uint8Array, at: number, name: Uint8Array, caseless: boolean): boolean {
+  if (at + name.length > head.length) return false;
+  for (let k = 0; k < name.length; k += 1) {
+    const b = head[at + k]!;
+    if ((caseless && b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== name[k]) return false;
+  }
+  return true;
+}
+
+/**
+ * checkUpgradeResponse on the bytes of a response head that ends at `end` (its blank line):
+ * the common answer (a 101 with the accept value, no extension, no subprotocol offered) is
+ * checked in place; anything else is read as text by checkUpgradeResponse, which words the
+ * reason. Same verdicts as checkUpgradeResponse.
+ */
+export function checkUpgradeHead(head: Buffer, end: number, offer: { deflate: boolean; subprotocol: string | null }): string | null {
+  let plain = !offer.deflate && !offer.subprotocol && startsWith(head, 0, STATUS_101, false);
+  if (plain) {
+    const accept = head.indexOf(ACCEPT_BYTES);
+    plain = accept >= 0 && accept < end;
+  }
+  for (let at = head.indexOf(13); plain && at >= 0 && at < end; at = head.indexOf(13, at + 2)) {
+    if (startsWith(head, at, EXTENSIONS_NAME, true)) plain = false;
+  }
+  return plain ? null : checkUpgradeResponse(head.toString('latin1', 0, end + 4), offer);
+}
+
 /** One masked client frame (RFC 6455 §5.3), final, with RSV1 set when `compressed`. */
 export function maskedFrame(opcode: Opcode, payload: Uint8Array, { compressed = false } = {}): Buffer {
   const frame = encodeFrame({ opcode, payload, rsv1: compressed, maskingKey: randomBytes(4) });
@@ -122,7 +154,7 @@ export function frameRing(variants: readonly Buffer[], window: number): FrameRin
  * Such messages (replies, engine.io pings) are single-frame on every server measured here.
  * READ_WHOLE as `match` hands every data message over whole.
  */
-export class MessageCounter {
+export class MessageCounter<T = undefined> {
   #carry: Buffer | null = null;
   #skip = 0;
   #fin = false;
@@ -134,12 +166,15 @@ export class MessageCounter {
   /** The server is a byte echo sending masked frames back: their payloads are counted, still masked. */
   maskedExpected = false;
   protocolErrors = 0;
-  readonly #onControl: (opcode: number, payload: Buffer) => void;
-  readonly #onOther: (payload: Buffer) => boolean;
+  readonly #onControl: (this: T, opcode: number, payload: Buffer) => void;
+  readonly #onOther: (this: T, payload: Buffer) => boolean;
+  readonly #target: T;
 
-  constructor(onControl: (opcode: number, payload: Buffer) => void, onOther: (payload: Buffer) => boolean = () => false) {
+  /** The handlers are called with `target` as `this` (shared functions, not closures per connection). */
+  constructor(onControl: (this: T, opcode: number, payload: Buffer) => void, onOther: (this: T, payload: Buffer) => boolean = () => false, target?: T) {
     this.#onControl = onControl;
     this.#onOther = onOther;
+    this.#target = target as T;
   }
 
   /** Consumes a chunk; returns how many messages it completed. */
@@ -183,7 +218,7 @@ export class MessageCounter {
       if (opcode >= 8) {
         if (n - i < header + length) break;
         if (maskedError) this.protocolErrors += 1;
-        this.#onControl(opcode, buf.subarray(i + header, i + header + length));
+        this.#onControl.call(this.#target, opcode, buf.subarray(i + header, i + header + length));
         i += header + length;
         continue;
       }
@@ -204,7 +239,7 @@ export class MessageCounter {
         if (other) {
           if (n - start < length) break;
           if (maskedError) this.protocolErrors += 1;
-          if (this.#onOther(buf.subarray(start, start + length))) messages += 1;
+          if (this.#onOther.call(this.#target, buf.subarray(start, start + length))) messages += 1;
           i = start + length;
           continue;
         }

@@ -8,7 +8,7 @@
  * Must not: print, exit, or know how many other processes run beside it.
  */
 import { performance } from 'node:perf_hooks';
-import { Client, LoadErrorKind, OpenError, type LoadTls, type OpenOptions } from './client.js';
+import { Client, LoadErrorKind, type LoadTls, type OpenOptions } from './client.js';
 import { OPCODE, READ_WHOLE, maskedFrame, messageFrame, upgradeRequest, type PayloadSpec } from './frames.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { presenceStorm, type StormPhase } from './presence-storm.js';
@@ -158,15 +158,10 @@ export class Generator {
       subprotocol,
       headers: options.headers ?? [],
     });
-    const base: Omit<OpenOptions, 'localAddress'> = { host, port, request, deflate, subprotocol, match: wire ? READ_WHOLE : null, maskedReplies, timeoutMs, onError: this.#recordError, tls: options.tls ?? null };
-    this.#open = async (index) => {
-      try {
-        return await Client.open({ ...base, localAddress: localAddresses.length > 0 ? localAddresses[index % localAddresses.length] : undefined });
-      } catch (error) {
-        this.#recordError(error instanceof OpenError ? error.kind : LoadErrorKind.CONNECT, (error as Error).message);
-        throw error;
-      }
-    };
+    const base: OpenOptions = { host, port, request, deflate, subprotocol, match: wire ? READ_WHOLE : null, maskedReplies, timeoutMs, onError: this.#recordError, tls: options.tls ?? null };
+    // One options object per source address, made once: Client.open reports its own failures.
+    const sources = localAddresses.length > 0 ? localAddresses.map((localAddress) => ({ ...base, localAddress })) : [base];
+    this.#open = (index) => Client.open(sources[index % sources.length]!);
     let next = 0;
     let failed = 0;
     const started = performance.now();
