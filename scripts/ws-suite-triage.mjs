@@ -101,11 +101,7 @@ export const TRIAGE = {
   "WebSocketServer Connection establishing fails if the Upgrade header field value cannot be read":
     { kind: 'difference', why: "maxHeadersCount = 1 drops the Host header too, and a request without Host is refused first, with its own message ('the answer to no Host header')" },
   "WebSocket Events emits the 'error' event only once (2/2)":
-    { kind: 'incompatibility', why: "the one 'error' emitted is the peer's bad frame (a RangeError): the server's frames are read before the Blob read fails; ws reports the Blob's DOMException NotReadableError" },
-  "WebSocket #send calls the callback if the socket is forcibly closed":
-    { kind: 'incompatibility', why: "sends waiting behind a Blob get 'WebSocket is not open: readyState 2 (CLOSING)' after terminate(); ws: 'The socket was closed while the blob was being read'" },
+    { kind: 'difference', why: "messages are inflated as they arrive, so the server's bad frame fails the connection before the Blob's read does, and 'error' reports the frame (a RangeError); `ws` inflates on the thread pool and reaches the frame after the Blob failed ('a bad frame behind compressed messages while an unreadable Blob is read: the one error')" },
   "WebSocket #send honors the `mask` option":
-    { kind: 'incompatibility', why: "the `mask` send option is ignored: a client always masks (RFC 6455 \u00a75.3), so the server never fails the connection; not yet in differences.ts" },
-  "createWebSocketStream The returned stream does not swallow errors that may occur while destroying":
-    { kind: 'incompatibility', why: "a message that does not inflate fails with code WS_ERR_INFLATE_FAILED; ws passes zlib's error on (code Z_DATA_ERROR, errno -3)" },
+    { kind: 'difference', why: "the unmasked frame fails the connection as in `ws`; the server's 'close' then reports the 1002 it sent ('the code of the server\\'s close event after it failed a connection')" },
 };
