@@ -35,14 +35,8 @@ export const EXCLUDED = {
     "reads ws's Receiver (ws._receiver), ws's internal state numbers (_state)",
   "WebSocket permessage-deflate #terminate can be used while data is being decompressed":
     "reads ws's Receiver (ws._receiver), ws's internal state numbers (_state)",
-  "WebSocketServer #ctor binds the server on any IPv6 address when available":
-    "reads the HTTP server kept as wss._server",
   "WebSocketServer #ctor options accepts the `maxPayload` option":
     "reads ws's Receiver (ws._receiver)",
-  "WebSocketServer #address returns the address of the server":
-    "reads the HTTP server kept as wss._server",
-  "WebSocketServer #close emits the 'close' event after the server closes":
-    "reads the HTTP server kept as wss._server",
   "WebSocketServer #close calls the callback if the server is already closed":
     "reads ws's internal state numbers (_state)",
   "WebSocketServer #close emits the 'close' event if the server is already closed":

@@ -6,7 +6,7 @@
 import { describe } from 'node:test';
 import { openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -317,4 +317,20 @@ describe("behaviours ws's own suite checks", () => {
       return errors;
     });
   }
+
+  scenario('wss._server: the HTTP server used while running, null once closing', async (scope) => {
+    type WithServer = { _server: http.Server | null; address(): AddressInfo };
+    const { wss } = await scope.server();
+    const own = wss as unknown as WithServer;
+    const running = { isServer: own._server instanceof http.Server, samePort: own._server?.address() !== null && (own._server?.address() as AddressInfo).port === own.address().port };
+    const given = http.createServer();
+    scope.defer(() => given.close());
+    const onGiven = new scope.impl.WebSocketServer({ server: given }) as unknown as WithServer & { close(cb?: () => void): void };
+    const givenIsKept = onGiven._server === given;
+    const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
+    const whileClosing = own._server;
+    await closed;
+    onGiven.close();
+    return { running, givenIsKept, whileClosing, afterClose: own._server, givenAfterClose: onGiven._server };
+  });
 });
