@@ -318,6 +318,23 @@ describe("behaviours ws's own suite checks", () => {
     });
   }
 
+  scenario('a ping with a Blob that cannot be read any more', async (scope) => {
+    const file = join(tmpdir(), `fdx-blob-ping-${process.pid}-${scope.impl.name}.txt`);
+    writeFileSync(file, 'x'.repeat(64));
+    scope.defer(() => rmSync(file, { force: true }));
+    const blob = await openAsBlob(file);
+    writeFileSync(file, 'x'.repeat(32));
+    const { server, client } = await scope.pair({}, { perMessageDeflate: false });
+    const events: unknown[] = [];
+    client.on('error', (error: Error) => events.push(['error', error.name]));
+    client.on('close', (code) => events.push(['close', code]));
+    server.on('close', (code) => events.push(['server close', code]));
+    client.ping(blob as unknown as Buffer, undefined, (error) => events.push(['callback', error?.name]));
+    client.send('behind', (error) => events.push(['send callback', error?.name]));
+    await until(() => events.length >= 5);
+    return events;
+  });
+
   scenario('wss._server: the HTTP server used while running, null once closing', async (scope) => {
     type WithServer = { _server: http.Server | null; address(): AddressInfo };
     const { wss } = await scope.server();
