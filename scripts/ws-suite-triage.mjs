@@ -35,14 +35,8 @@ export const EXCLUDED = {
     "reads ws's Receiver (ws._receiver), ws's internal state numbers (_state)",
   "WebSocket permessage-deflate #terminate can be used while data is being decompressed":
     "reads ws's Receiver (ws._receiver), ws's internal state numbers (_state)",
-  "WebSocketServer #ctor binds the server on any IPv6 address when available":
-    "reads the HTTP server kept as wss._server",
   "WebSocketServer #ctor options accepts the `maxPayload` option":
     "reads ws's Receiver (ws._receiver)",
-  "WebSocketServer #address returns the address of the server":
-    "reads the HTTP server kept as wss._server",
-  "WebSocketServer #close emits the 'close' event after the server closes":
-    "reads the HTTP server kept as wss._server",
   "WebSocketServer #close calls the callback if the server is already closed":
     "reads ws's internal state numbers (_state)",
   "WebSocketServer #close emits the 'close' event if the server is already closed":
@@ -101,11 +95,7 @@ export const TRIAGE = {
   "WebSocketServer Connection establishing fails if the Upgrade header field value cannot be read":
     { kind: 'difference', why: "maxHeadersCount = 1 drops the Host header too, and a request without Host is refused first, with its own message ('the answer to no Host header')" },
   "WebSocket Events emits the 'error' event only once (2/2)":
-    { kind: 'incompatibility', why: "the one 'error' emitted is the peer's bad frame (a RangeError): the server's frames are read before the Blob read fails; ws reports the Blob's DOMException NotReadableError" },
-  "WebSocket #send calls the callback if the socket is forcibly closed":
-    { kind: 'incompatibility', why: "sends waiting behind a Blob get 'WebSocket is not open: readyState 2 (CLOSING)' after terminate(); ws: 'The socket was closed while the blob was being read'" },
+    { kind: 'difference', why: "messages are inflated as they arrive, so the server's bad frame fails the connection before the Blob's read does, and 'error' reports the frame (a RangeError); `ws` inflates on the thread pool and reaches the frame after the Blob failed ('a bad frame behind compressed messages while an unreadable Blob is read: the one error')" },
   "WebSocket #send honors the `mask` option":
-    { kind: 'incompatibility', why: "the `mask` send option is ignored: a client always masks (RFC 6455 \u00a75.3), so the server never fails the connection; not yet in differences.ts" },
-  "createWebSocketStream The returned stream does not swallow errors that may occur while destroying":
-    { kind: 'incompatibility', why: "a message that does not inflate fails with code WS_ERR_INFLATE_FAILED; ws passes zlib's error on (code Z_DATA_ERROR, errno -3)" },
+    { kind: 'difference', why: "the unmasked frame fails the connection as in `ws`; the server's 'close' then reports the 1002 it sent ('the code of the server\\'s close event after it failed a connection')" },
 };

@@ -18,6 +18,7 @@ import type { DeflateCodec } from './compression/deflate-codec.js';
 import { countOut } from './diagnostics.js';
 import type { ConnectionHost, ConnectionOwner } from './internal.js';
 import type { Callback, SendOptions } from './options.js';
+import { againstSide, frameMaskedAs } from './mask-override.js';
 import type { PreparedMessage } from './prepared-message.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
 import { queuedInHandle, writeDirect, type DirectWriter } from './socket-write.js';
@@ -96,7 +97,7 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
 
   send(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): SendResult {
     if (this.blobs !== null && this.blobs.holding) {
-      this.blobs.hold(() => this.send(data, options, cb));
+      this.blobs.hold(() => this.send(data, options, cb), cb);
       return 'buffered';
     }
     let bytes: Buffer;
@@ -130,6 +131,10 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     }
     // Strings and numbers go as text, everything else as binary, unless `binary` says otherwise.
     const binary = options?.binary ?? !(typeof data === 'string' || typeof data === 'number');
+    if (options !== undefined && againstSide(options.mask, connection.side) && fin && !connection.sendingFragments) {
+      countOut(bytes.length);
+      return this.#writeMaskedAs(frameMaskedAs(Boolean(options.mask), binary ? 'binary' : 'text', bytes, this.host.generateMask), cb);
+    }
     connection.send(bytes, sendFrameOptions(binary, fin, owned, options?.compress ?? true));
     countOut(bytes.length);
     return this.scheduleFlush(cb) ? 'sent' : 'buffered';
@@ -142,15 +147,17 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
       this.#sendAfterClose(cb, blob.size);
       return 'dropped';
     }
-    (this.blobs ??= new BlobQueue()).read(
+    this.#blobQueue().read(
       blob,
+      cb,
       (bytes) => this.send(bytes, { ...options, binary: options?.binary ?? true }, cb),
-      (error) => {
-        cb?.(error);
-        this.blobUnreadable(error);
-      },
+      (error) => this.blobUnreadable(error),
     );
     return 'buffered';
+  }
+
+  #blobQueue(): BlobQueue {
+    return (this.blobs ??= new BlobQueue(() => this.duplex === null || this.duplex.destroyed));
   }
 
   deliver(message: PreparedMessage, key: string | undefined): SendResult {
@@ -203,7 +210,7 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     return result;
   }
 
-  control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {
+  control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined, mask?: boolean): void {
     const converted = data === undefined ? null : toBytes(data);
     const blob = data !== undefined && converted === null ? (data as Blob) : null;
     const bytes = converted?.bytes ?? EMPTY_BUFFER;
@@ -214,12 +221,16 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     }
     if ((blob?.size ?? bytes.length) > 125) throw new RangeError('The data size must not be greater than 125 bytes');
     if (this.blobs !== null && this.blobs.holding) {
-      this.blobs.hold(() => this.control(kind, data, cb));
+      this.blobs.hold(() => this.control(kind, data, cb, mask), cb);
       return;
     }
     if (blob !== null) {
-      // A Blob's bytes are read first, as for send() (and in `ws`).
-      (this.blobs ??= new BlobQueue()).read(blob, (read) => this.control(kind, read, cb), (error) => cb?.(error));
+      // A Blob's bytes are read first, as for send() (and in `ws`, where one that cannot be read fails the connection).
+      this.#blobQueue().read(blob, cb, (read) => this.control(kind, read, cb, mask), (error) => this.blobUnreadable(error));
+      return;
+    }
+    if (mask !== undefined && againstSide(mask, connection.side)) {
+      this.#writeMaskedAs(frameMaskedAs(mask, kind, bytes, this.host.generateMask), cb);
       return;
     }
     if (kind === 'ping') connection.sendPing(bytes);
@@ -229,6 +240,14 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
 
   ping(): void {
     this.control('ping', undefined, undefined);
+  }
+
+  /** A frame masked against the side's rule (mask-override.ts): written after what is queued. */
+  #writeMaskedAs(frame: Buffer, cb: Callback | undefined): SendResult {
+    this.flush();
+    const socket = this.duplex!;
+    socket.write(frame, cb as ((error?: Error | null) => void) | undefined);
+    return socket.writableLength < socket.writableHighWaterMark ? 'sent' : 'buffered';
   }
 
   get droppedMessages(): number {

@@ -4,6 +4,7 @@
  * recipient. Compressing once is valid for every peer: a sender may always compress a message
  * without referring to earlier ones (RFC 7692 §7.2.1); the connection then restarts its own
  * sending window.
+ * deliverToAll() hands one to many connections (a server's broadcast).
  * Must not: hold per-connection state.
  */
 import { Opcode } from '../protocol/constants.js';
@@ -48,4 +49,18 @@ function frame(payload: Uint8Array, binary: boolean, rsv1: boolean): Buffer {
   writeFrameHeader(out, 0, true, rsv1, binary ? Opcode.BINARY : Opcode.TEXT, payload.length, null);
   out.set(payload, size);
   return out;
+}
+
+/** Delivers `message` to each of `connections` whose owner `filter` keeps (all without one); returns to how many it was not dropped. */
+export function deliverToAll<O>(
+  connections: Iterable<{ readonly owner: O; deliver(message: PreparedMessage, key: undefined): string }>,
+  message: PreparedMessage,
+  filter: ((owner: O) => boolean) | undefined,
+): number {
+  let sent = 0;
+  for (const connection of connections) {
+    if (filter && !filter(connection.owner)) continue;
+    if (connection.deliver(message, undefined) !== 'dropped') sent++;
+  }
+  return sent;
 }

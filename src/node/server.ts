@@ -39,7 +39,7 @@ import {
   type ResolvedDeflateOptions,
   type ResolvedServerOptions,
 } from './options.js';
-import { PreparedMessage } from './prepared-message.js';
+import { PreparedMessage, deliverToAll } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';
 import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching, writeSwitchingFor } from './upgrade/http1.js';
@@ -173,6 +173,11 @@ export class WebSocketServer<
       else server.removeListener('upgrade', onUpgrade);
       removeStreams?.();
     };
+  }
+
+  /** The HTTP server used, under the name `ws` keeps it by: its own or `server`; null with noServer and once closing. */
+  get _server(): http.Server | https.Server | Http2ServerLike | null {
+    return this.#state === RUNNING ? this.#server : null;
   }
 
   /** The bound address of the server (null with noServer). */
@@ -326,14 +331,8 @@ export class WebSocketServer<
    * Returns how many clients it was sent to.
    */
   broadcast(data: SendData, options: { binary?: boolean; compress?: boolean; filter?: (ws: WebSocket) => boolean } = {}): number {
-    const message = this.prepare(data, options);
-    const filter = options.filter;
-    let sent = 0;
-    for (const connection of this.#connections) {
-      if (filter && !filter(connection.owner as WebSocket)) continue;
-      if (connection.deliver(message, undefined) !== 'dropped') sent++;
-    }
-    return sent;
+    const filter = options.filter as ((owner: unknown) => boolean) | undefined;
+    return deliverToAll(this.#connections, this.prepare(data, options), filter);
   }
 
   /**

@@ -260,7 +260,10 @@ export class WebSocket extends EventEmitter {
     return this.#open().deliver(message, options?.key);
   }
 
-  /** Sends a ping (RFC 6455 §5.5.2) with at most 125 bytes of data; `mask` is decided by the side, as RFC 6455 §5.3 says. */
+  /**
+   * Sends a ping (RFC 6455 §5.5.2) with at most 125 bytes of data. `mask` left out, the side
+   * decides (a client masks, RFC 6455 §5.3); given, it is obeyed, as in `ws` (mask-override.ts).
+   */
   ping(data?: SendData, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
     this.#control('ping', data, mask, cb);
   }
@@ -276,7 +279,7 @@ export class WebSocket extends EventEmitter {
     } else if (typeof mask === 'function') {
       cb = mask;
     }
-    this.#open().control(kind, data, cb as Callback | undefined);
+    this.#open().control(kind, data, cb as Callback | undefined, typeof mask === 'boolean' ? mask : undefined);
   }
 
   /** The link, past the opening handshake; sending before it throws, as in `ws`. */

@@ -2,7 +2,9 @@
  * The errors a WebSocket emits, in `ws`'s shape, so code written for `ws` reads them unchanged:
  * for a protocol violation the JavaScript class `ws` uses (RangeError for framing, Error for
  * invalid UTF-8), its `code` string and its message for the same condition, plus `closeCode`
- * (the code this end closed with) and the core's ProtocolError as `cause`.
+ * (the code this end closed with) and the core's ProtocolError as `cause`. Data that does not
+ * inflate is reported as `ws` passes zlib's error on: zlib's message, `code` and `errno`
+ * ('Z_DATA_ERROR', -3); the cause keeps our stable WS_ERR_INFLATE_FAILED.
  * Must not: decide what is a violation (the core does) or change the close code sent.
  */
 import type { ProtocolError, ProtocolErrorCode } from '../protocol/errors.js';
@@ -54,8 +56,20 @@ const WITH_DETAIL: ReadonlySet<ProtocolErrorCode> = new Set([
   'WS_ERR_INVALID_CLOSE_CODE',
 ] as const);
 
+/** zlib's error behind a failed inflation, when zlib gave one (it names its code and errno). */
+function zlibFailure(error: ProtocolError): { message: string; code: string; errno: number } | null {
+  if (error.code !== 'WS_ERR_INFLATE_FAILED') return null;
+  const zlib = error.cause as { message?: unknown; code?: unknown; errno?: unknown } | undefined;
+  if (typeof zlib?.code !== 'string' || typeof zlib.errno !== 'number' || typeof zlib.message !== 'string') return null;
+  return { message: zlib.message, code: zlib.code, errno: zlib.errno };
+}
+
 /** The error a WebSocket emits for `error`, the core's account of a violation. */
 export function wsProtocolError(error: ProtocolError): WsProtocolError {
+  const zlib = zlibFailure(error);
+  if (zlib !== null) {
+    return Object.assign(new Error(zlib.message, { cause: error }), { code: zlib.code, errno: zlib.errno, closeCode: error.closeCode }) as WsProtocolError;
+  }
   const shape = SHAPES[error.code];
   // `ws` names the offending opcode, length or close code in these messages.
   const message = error.detail === undefined || !WITH_DETAIL.has(error.code) ? shape.message : `${shape.message} ${error.detail}`;

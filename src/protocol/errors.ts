@@ -30,9 +30,9 @@ export class ProtocolError extends FullduplexError {
   readonly closeCode: number;
   /** The offending value, where there is one: the opcode, a control frame's length, the close code. */
   readonly detail: number | undefined;
-  constructor(code: ProtocolErrorCode, message?: string, detail?: number) {
+  constructor(code: ProtocolErrorCode, message?: string, detail?: number, options?: ErrorOptions) {
     const row = PROTOCOL_ERRORS[code];
-    super(code, message ?? (detail === undefined ? row.message : `${row.message} ${detail}`));
+    super(code, message ?? (detail === undefined ? row.message : `${row.message} ${detail}`), options);
     this.closeCode = row.closeCode;
     this.detail = detail;
   }

@@ -23,7 +23,7 @@ const BATCHED =
   'Sends made in one tick leave in one socket write at the end of the tick; until then `bufferedAmount` counts them (`ws` writes each at once). A publication reaching a connection with nothing queued is written at once; inside `ws.cork(fn)` it waits for the rest.';
 const SEND_RESULT = "`send()` returns `'sent'`, `'buffered'` or `'dropped'` (`ws` returns `undefined`).";
 const COMPRESSION =
-  "Compression runs synchronously at level 1 by default (`ws`: zlib's 6, on the thread pool), so compressed bytes differ; `concurrencyLimit` is accepted and has nothing to limit.";
+  "Compression runs synchronously at level 1 by default (`ws`: zlib's 6, on the thread pool), so compressed bytes differ; `concurrencyLimit` is accepted and has nothing to limit. Messages are inflated as they arrive, so a bad frame behind compressed messages fails the connection before a Blob read that fails meanwhile, and `'error'` reports the frame (`ws` reaches the frame later and reports the Blob).";
 const VERSION =
   'Only version 13 of the protocol (RFC 6455) is spoken: a request for another version, 8 (the HyBi drafts `ws` also accepts) included, gets 426 with `Sec-WebSocket-Version: 13` (`ws`: 400 with `13, 8`), and `protocolVersion: 8` throws.';
 const STRICT_HANDSHAKE = 'A request without `Host` is refused with 400 (RFC 6455 §4.1; `ws` accepts it).';
@@ -63,6 +63,10 @@ export const DIFFERENCES: Record<string, Difference> = {
   'what send() returns': {
     reason: 'the caller learns what the backpressure policy did with the message',
     readme: SEND_RESULT,
+  },
+  'a bad frame behind compressed messages while an unreadable Blob is read: the one error': {
+    reason: 'messages are inflated as they arrive, so the bad frame fails the connection before the Blob read does (`ws` inflates on the thread pool and reaches the frame later)',
+    readme: COMPRESSION,
   },
   'a compressed message on the wire': {
     reason: 'level 1 compresses a quarter less tightly in well under half the time (docs/design.md)',

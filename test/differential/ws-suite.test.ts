@@ -6,7 +6,7 @@
 import { describe } from 'node:test';
 import { openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -211,5 +211,143 @@ describe("behaviours ws's own suite checks", () => {
       }
     };
     return [thrown(() => client.send('hi')), thrown(() => client.ping()), thrown(() => client.pong())];
+  });
+
+  // ------------------------------------------------------------------ the `mask` option
+
+  scenario('a client send with mask: false fails the connection at the server', async (scope) => {
+    const { server, client } = await scope.pair({}, { perMessageDeflate: false });
+    const chunks: Buffer[] = [];
+    (server as unknown as { _socket: Duplex })._socket.prependListener('data', (chunk: Buffer) => chunks.push(chunk));
+    const serverError = once(server, 'error');
+    const clientClosed = once(client, 'close');
+    client.send('hi', { mask: false });
+    const [error] = (await serverError) as [Error & { code?: string }];
+    const [code] = (await clientClosed) as [number];
+    // The server's own 'close' code is a listed difference ('the code of the server's close event after it failed a connection').
+    return { error: [error.constructor.name, error.message, error.code], wire: show(Buffer.concat(chunks).subarray(0, 4)), clientClose: code };
+  });
+
+  scenario('a server send, ping or pong with mask: true fails the connection at the client', async (scope) => {
+    const outcomes: unknown[] = [];
+    for (const how of ['send', 'ping', 'pong'] as const) {
+      const { server, client } = await scope.pair({}, { perMessageDeflate: false });
+      const clientError = once(client, 'error');
+      const serverClosed = once(server, 'close');
+      if (how === 'send') server.send('hi', { mask: true });
+      else server[how]('hi', true);
+      const [error] = (await clientError) as [Error & { code?: string }];
+      const [code] = (await serverClosed) as [number];
+      outcomes.push({ how, error: [error.constructor.name, error.message, error.code], serverClose: code });
+    }
+    return outcomes;
+  });
+
+  scenario('mask: false and mask: true on what a client sends, as the wire shows them', async (scope) => {
+    const server = await rawServer(scope);
+    const client = scope.client(server.url, { perMessageDeflate: false });
+    await once(client, 'open');
+    const written: unknown[] = [];
+    client.send('a', { mask: false }, (error) => written.push(['a', show(error)]));
+    client.send('b', { mask: true });
+    client.send(Buffer.from('c'), { mask: false, binary: true });
+    client.ping('d', false, (error) => written.push(['d', show(error)]));
+    client.pong('e', false);
+    client.ping('f', true);
+    client.send('g');
+    const peer = server.peers[0]!;
+    await until(() => peer.frames.length >= 7);
+    return { frames: peer.shownFrames().map((f) => ({ ...(f as object), payload: undefined })), payloads: peer.frames.map((f) => f.payload.toString()), written };
+  });
+
+  // ------------------------------------------------------------------ data that does not inflate
+
+  scenario("a compressed message that does not inflate: the error zlib gave, on the socket and on its stream", async (scope) => {
+    // FIN, RSV1, binary, 4 bytes that are no DEFLATE data (zlib: "invalid stored block lengths").
+    const frame = Buffer.from([0xc2, 0x04, 0x22, 0xfa, 0xec, 0x78]);
+    const seen: unknown[] = [];
+    for (const viaStream of [false, true]) {
+      const { server, client } = await scope.pair({ perMessageDeflate: true });
+      const emitter = viaStream ? scope.impl.createWebSocketStream(client) : client;
+      const failed = once(emitter, 'error');
+      const serverClosed = once(server, 'close');
+      (server as unknown as { _socket: Duplex })._socket.write(frame);
+      const [error] = (await failed) as [Error & { code?: string; errno?: number }];
+      const [code] = (await serverClosed) as [number];
+      seen.push({ viaStream, error: [error.constructor.name, error.message, error.code, error.errno], serverClose: code });
+    }
+    return seen;
+  });
+
+  // ------------------------------------------------------------------ Blobs and the end of a connection
+
+  scenario('terminate() while a Blob is read: its callback and those of the sends behind it', async (scope) => {
+    const { client, server } = await scope.pair({}, { perMessageDeflate: false });
+    const called: unknown[] = [];
+    const received: string[] = [];
+    server.on('message', (data) => received.push(String(data)));
+    const record = (which: string) => (error?: Error) => called.push([which, client.readyState, error instanceof Error, error?.message]);
+    client.send(new Blob(['foo']) as unknown as Buffer, record('blob'));
+    client.send('bar');
+    client.send('baz', record('baz'));
+    client.ping('qux', undefined, record('ping'));
+    client.terminate();
+    await until(() => called.length >= 3);
+    await once(server, 'close');
+    return { called, received };
+  });
+
+  for (const [behind, hex, deflate] of [
+    ['', '8500', false],
+    [' behind compressed messages', 'c10100'.repeat(5) + '8500', true],
+  ] as const) {
+    scenario(`a bad frame${behind} while an unreadable Blob is read: the one error`, async (scope) => {
+      const file = join(tmpdir(), `fdx-blob-${process.pid}-${scope.impl.name}-${deflate}.txt`);
+      writeFileSync(file, 'x'.repeat(64));
+      scope.defer(() => rmSync(file, { force: true }));
+      const blob = await openAsBlob(file);
+      writeFileSync(file, 'x'.repeat(32));
+      const { wss, url } = await scope.server({ perMessageDeflate: deflate });
+      wss.on('connection', (ws) => (ws as unknown as { _socket: Duplex })._socket.write(Buffer.from(hex, 'hex')));
+      const client = scope.client(url);
+      const errors: unknown[] = [];
+      client.on('open', () => client.send(blob as unknown as Buffer));
+      client.on('error', (error: Error) => errors.push([error.name, error.message]));
+      await once(client, 'close');
+      return errors;
+    });
+  }
+
+  scenario('a ping with a Blob that cannot be read any more', async (scope) => {
+    const file = join(tmpdir(), `fdx-blob-ping-${process.pid}-${scope.impl.name}.txt`);
+    writeFileSync(file, 'x'.repeat(64));
+    scope.defer(() => rmSync(file, { force: true }));
+    const blob = await openAsBlob(file);
+    writeFileSync(file, 'x'.repeat(32));
+    const { server, client } = await scope.pair({}, { perMessageDeflate: false });
+    const events: unknown[] = [];
+    client.on('error', (error: Error) => events.push(['error', error.name]));
+    client.on('close', (code) => events.push(['close', code]));
+    server.on('close', (code) => events.push(['server close', code]));
+    client.ping(blob as unknown as Buffer, undefined, (error) => events.push(['callback', error?.name]));
+    client.send('behind', (error) => events.push(['send callback', error?.name]));
+    await until(() => events.length >= 5);
+    return events;
+  });
+
+  scenario('wss._server: the HTTP server used while running, null once closing', async (scope) => {
+    type WithServer = { _server: http.Server | null; address(): AddressInfo };
+    const { wss } = await scope.server();
+    const own = wss as unknown as WithServer;
+    const running = { isServer: own._server instanceof http.Server, samePort: own._server?.address() !== null && (own._server?.address() as AddressInfo).port === own.address().port };
+    const given = http.createServer();
+    scope.defer(() => given.close());
+    const onGiven = new scope.impl.WebSocketServer({ server: given }) as unknown as WithServer & { close(cb?: () => void): void };
+    const givenIsKept = onGiven._server === given;
+    const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
+    const whileClosing = own._server;
+    await closed;
+    onGiven.close();
+    return { running, givenIsKept, whileClosing, afterClose: own._server, givenAfterClose: onGiven._server };
   });
 });

@@ -352,6 +352,7 @@ const MEMBERS = {
   },
   WebSocketServer: {
     prototype: [
+      '_server: get',
       'address: method',
       'broadcast: method',
       'close: method',

@@ -128,8 +128,9 @@ class OneShotStream implements ZStream {
     try {
       out = this.#deflate ? zlib.deflateRawSync(data, options) : zlib.inflateRawSync(data, options);
     } catch (error) {
-      const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-      throw new ZlibSyncError(tooLarge ? 'too-large' : 'zlib', (error as Error).message);
+      const { code, errno, message } = error as { code?: string; errno?: number; message: string };
+      if (code === 'ERR_BUFFER_TOO_LARGE') throw new ZlibSyncError('too-large', message);
+      throw new ZlibSyncError('zlib', message, code, errno);
     }
     this.#history.push(this.#deflate ? input : out);
     return out;
@@ -287,7 +288,8 @@ export class DeflateCodec implements MessageCodec {
       if (error instanceof ZlibSyncError && error.reason === 'too-large') {
         return new ProtocolError('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
       }
-      return new ProtocolError('WS_ERR_INFLATE_FAILED', `compressed data could not be inflated: ${(error as Error).message}`);
+      // zlib's own account (code, errno, message) goes with it, as `cause`: `ws` reports that.
+      return new ProtocolError('WS_ERR_INFLATE_FAILED', `compressed data could not be inflated: ${(error as Error).message}`, undefined, { cause: error });
     }
     if (shared) stream.reset();
     else this.#incoming!.push(out);

@@ -23,7 +23,7 @@ interface NativeHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
   reset(): void;
   close(): void;
-  onerror: (message: string, errno: number) => void;
+  onerror: (message: string, errno: number, code: string) => void;
 }
 
 type NodeZlibStream = zlib.DeflateRaw & { _handle?: NativeHandle; _writeState?: Uint32Array };
@@ -31,9 +31,14 @@ type NodeZlibStream = zlib.DeflateRaw & { _handle?: NativeHandle; _writeState?: 
 export class ZlibSyncError extends Error {
   /** 'too-large' when the output passed the limit, otherwise zlib's failure. */
   readonly reason: 'too-large' | 'zlib';
-  constructor(reason: 'too-large' | 'zlib', message: string) {
+  /** zlib's own code and errno for its failure ('Z_DATA_ERROR', -3), as node:zlib reports them. */
+  readonly code: string | undefined;
+  readonly errno: number | undefined;
+  constructor(reason: 'too-large' | 'zlib', message: string, code?: string, errno?: number) {
     super(message);
     this.reason = reason;
+    this.code = code;
+    this.errno = errno;
   }
 }
 
@@ -41,7 +46,7 @@ export class SyncZlib {
   readonly #stream: NodeZlibStream;
   readonly #handle: NativeHandle;
   readonly #state: Uint32Array;
-  #error: string | null = null;
+  #error: { message: string; errno: number; code: string } | null = null;
   #closed = false;
 
   private constructor(stream: NodeZlibStream) {
@@ -49,8 +54,8 @@ export class SyncZlib {
     this.#handle = stream._handle!;
     this.#state = stream._writeState!;
     // Errors are reported through this callback while writeSync runs.
-    this.#handle.onerror = (message: string) => {
-      this.#error = message;
+    this.#handle.onerror = (message: string, errno: number, code: string) => {
+      this.#error = { message, errno, code };
     };
   }
 
@@ -78,9 +83,9 @@ export class SyncZlib {
       for (;;) {
         this.#handle.writeSync(SYNC_FLUSH, data, inOff, inLen, scratch, 0, OUT_CHUNK);
         if (this.#error !== null) {
-          const message = this.#error;
+          const { message, errno, code } = this.#error;
           this.close();
-          throw new ZlibSyncError('zlib', message);
+          throw new ZlibSyncError('zlib', message, code, errno);
         }
         const availOut = this.#state[0]!;
         const availIn = this.#state[1]!;

@@ -6,13 +6,13 @@ import WebSocket from '../../../src/index.js';
 
 describe('blob queue', () => {
   it('holds sends made while a Blob is read and runs them after it, in order, behind a second Blob too', async () => {
-    const queue = new BlobQueue();
+    const queue = new BlobQueue(() => false);
     const out: string[] = [];
     const done = new Promise<void>((resolve) => {
-      queue.read(new Blob(['first']), (bytes) => out.push(bytes.toString()), () => out.push('error'));
+      queue.read(new Blob(['first']), undefined, (bytes) => out.push(bytes.toString()), () => out.push('error'));
       assert.equal(queue.holding, true);
       queue.hold(() => out.push('second'));
-      queue.hold(() => queue.read(new Blob(['third']), (bytes) => out.push(bytes.toString()), () => out.push('error')));
+      queue.hold(() => queue.read(new Blob(['third']), undefined, (bytes) => out.push(bytes.toString()), () => out.push('error')));
       queue.hold(() => {
         out.push('fourth');
         resolve();
@@ -20,6 +20,21 @@ describe('blob queue', () => {
     });
     await done;
     assert.deepEqual(out, ['first', 'second', 'third', 'fourth']);
+    assert.equal(queue.holding, false);
+  });
+
+  it('abandons a Blob read after the socket is gone: its callback and those held behind it get the error, nothing runs', async () => {
+    const queue = new BlobQueue(() => true);
+    const out: string[] = [];
+    await new Promise<void>((resolve) => {
+      queue.read(new Blob(['first']), (error) => out.push(`first: ${error?.message}`), () => out.push('delivered'), () => out.push('failed'));
+      queue.hold(() => out.push('second ran'));
+      queue.hold(() => out.push('third ran'), (error) => {
+        out.push(`third: ${error?.message}`);
+        resolve();
+      });
+    });
+    assert.deepEqual(out, ['first: The socket was closed while the blob was being read', 'third: The socket was closed while the blob was being read']);
     assert.equal(queue.holding, false);
   });
 
