@@ -154,7 +154,7 @@ export class WebSocketServer<
       this.emit('error', error);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (!this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return; // another server's path
+      if (server.listenerCount('upgrade') > 1 && !this.shouldHandle(req)) return; // another server's path
       this.handleUpgrade(req as InstanceType<U>, socket, head, (ws, request) => this.emit('connection', ws, request));
     };
     server.on('listening', onListening);

@@ -12,6 +12,7 @@ import { HandshakeError } from '../../protocol/errors.js';
 import { acceptHead, acceptHeaders, formatHead, rejectResponse } from '../../protocol/handshake/http-answer.js';
 import { validateRequest, type ValidRequest } from '../../protocol/handshake/server.js';
 import { acceptKey } from '../bytes/accept-key.js';
+import { writeDirect, writesDirectly, type DirectWriter } from '../socket-write.js';
 
 export interface OwnServerOptions {
   maxHeaderSize: number;
@@ -83,9 +84,14 @@ export function writeSwitching(socket: Duplex, headers: string[]): void {
 /** Writes the 101 answer nobody changed (no 'headers' listener): one string, no lines. */
 export function writeSwitchingFor(socket: Duplex, key: string, protocol: string | undefined, extensions: string | undefined): void {
   // Tokens, base64 and the extension grammar are ASCII: latin1 writes the same bytes, without UTF-8 encoding.
-  socket.write(acceptHead(acceptKey(key), protocol, extensions), 'latin1');
+  const head = acceptHead(acceptKey(key), protocol, extensions);
+  // The first write on a plain TCP socket: straight to its handle where it can go (socket-write.ts).
+  if (!writesDirectly(socket) || writeDirect(socket, Buffer.from(head, 'latin1'), ANSWER_WRITER) < 0) socket.write(head, 'latin1');
   socket.removeListener('error', onSocketErrorDuringHandshake);
 }
+
+/** The 101 answer needs no word when libuv finishes a part of it that it queued. */
+const ANSWER_WRITER: DirectWriter = { directWriteDone(): void {} };
 
 /** Writes an HTTP error answer and closes the socket once it is out. */
 export function abortHandshake(socket: Duplex, status: number, message?: string, headers?: http.OutgoingHttpHeaders): void {

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
+import { Duplex } from 'node:stream';
 import WebSocket, { HandshakeError } from '../../../src/index.js';
 import { GOOD_HEAD, rawHandshake, rawRequest, readUntilClose, startEchoServer, startServer, stopServer } from '../../support/servers.js';
 import { Opcode } from '../../../src/protocol/index.js';
+import { writeSwitchingFor } from '../../../src/node/upgrade/http1.js';
 import { clientFrame, closePayload, utf8 } from '../../support/frames.js';
 
 describe('the HTTP/1.1 upgrade', () => {
@@ -98,5 +100,29 @@ describe('the HTTP/1.1 upgrade', () => {
     const text = bytes.toString('latin1');
     assert.match(text, /101 Switching Protocols/);
     assert.ok(bytes.includes(Buffer.from([0x81, 0x05, ...Buffer.from('early')])), 'echo of the early message');
+  });
+
+  const ANSWER =
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n';
+
+  it("writes the 101 answer on a TCP socket as its first bytes, counted in the socket's bytesWritten", async () => {
+    const { wss, port } = await startServer();
+    after(() => stopServer(wss));
+    const written = new Promise<number>((resolve) => wss.once('connection', (ws) => resolve((ws.socket as net.Socket).bytesWritten)));
+    const { socket, head, rest } = await rawHandshake(port, 'Sec-WebSocket-Protocol: chat\r\n');
+    assert.equal(head + '\r\n\r\n', ANSWER);
+    assert.equal(rest.length, 0);
+    assert.equal(await written, ANSWER.length);
+    socket.destroy();
+  });
+
+  it('writes the same 101 answer through the stream of a socket that takes no direct writes', () => {
+    const chunks: Buffer[] = [];
+    const duplex = new Duplex({ read() {}, write: (chunk, _encoding, cb) => (chunks.push(chunk), cb()) });
+    duplex.on('error', () => {});
+    writeSwitchingFor(duplex, 'dGhlIHNhbXBsZSBub25jZQ==', 'chat', undefined);
+    assert.equal(Buffer.concat(chunks).toString('latin1'), ANSWER);
+    assert.equal(duplex.listenerCount('error'), 1, 'the handshake error listener is gone, the one added here stays');
   });
 });
