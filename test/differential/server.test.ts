@@ -125,6 +125,29 @@ describe('WebSocketServer: construction', () => {
     return seen;
   });
 
+  scenario("pause() in 'connection' on a port server holds messages until resume()", async (scope) => {
+    const { wss, url } = await scope.server();
+    const accepted = new Promise<WsWebSocket>((resolve) => {
+      wss.once('connection', (ws: WsWebSocket) => {
+        ws.pause();
+        resolve(ws);
+      });
+    });
+    const client = scope.client(url);
+    await once(client, 'open');
+    const ws = await accepted;
+    const got: string[] = [];
+    ws.on('message', (data: Buffer) => got.push(String(data)));
+    client.send('held');
+    const socket = (ws as unknown as { _socket: Socket })._socket;
+    const arrived = await until(() => socket.readableLength > 0);
+    await drainTicks();
+    const whilePaused = [...got];
+    ws.resume();
+    await until(() => got.length > 0);
+    return { arrived, whilePaused, isPaused: ws.isPaused, after: got };
+  });
+
   scenario('the WebSocket option makes connections of the given class', async (scope) => {
     const Base = scope.impl.WebSocket;
     class Tagged extends Base {

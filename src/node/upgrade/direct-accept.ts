@@ -108,13 +108,11 @@ export class DirectAccept {
           (req as http.IncomingMessage & { upgrade: boolean }).upgrade = true;
           req.complete = true;
           req.push(null);
-          // The upgrade listener adds the same error listener until the answer is written.
-          socket.removeListener('error', onSocketErrorDuringHandshake);
-          // Read through 'readable', the socket would count as paused (and resume() would not
-          // turn it) until Node's next tick notices the listener is gone: it is handed over
+          // Node settles the socket's reading state a tick after its 'readable' listener is
+          // gone, and would then resume it if a 'data' listener came meanwhile, undoing a
+          // pause() made in 'connection'. The upgrade goes on after that tick, with the socket
           // neither paused nor flowing, as Node's HTTP server hands over an upgrade.
-          forgetReadableListener(socket);
-          this.#onUpgrade(req, socket, chunk.subarray(end + HEAD_END.length));
+          process.nextTick(upgradeSettled, this.#onUpgrade, req, socket, chunk.subarray(end + HEAD_END.length));
           return;
         }
       }
@@ -149,15 +147,11 @@ export class DirectAccept {
   }
 }
 
-/**
- * What Node does a tick after the last 'readable' listener is removed, done now: the stream no
- * longer listens for 'readable' and is neither paused nor flowing (the next 'data' listener
- * starts it).
- */
-function forgetReadableListener(socket: Socket): void {
-  const stream = socket as unknown as { _readableState?: { readableListening: boolean }; readableFlowing: boolean | null };
-  if (stream._readableState !== undefined) stream._readableState.readableListening = false;
-  stream.readableFlowing = null;
+/** The upgrade of a request read here, once the socket's reading state is settled. */
+function upgradeSettled(onUpgrade: UpgradeListener, req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+  // The upgrade listener adds the same error listener until the answer is written.
+  socket.removeListener('error', onSocketErrorDuringHandshake);
+  onUpgrade(req, socket, head);
 }
 
 /** Where a DirectRequest keeps its `headersDistinct` once made or set. */
