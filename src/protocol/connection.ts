@@ -20,66 +20,30 @@
 import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode, isValidCloseCode } from './constants.js';
 import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import { FrameReader, ReadStep } from './frame-reader.js';
-import { applyMask, maskInto, type MaskFunction, type MaskIntoFunction } from './mask.js';
+import { applyMask, maskInto } from './mask.js';
 import { MessageAssembler } from './message-assembler.js';
 import { NO_OUTPUT, OutputQueue } from './output-queue.js';
 import type { SendFrameOptions } from './send-frame-options.js';
 import { isValidUtf8 } from './utf8-validator.js';
-import type { MessageCodec } from './codec.js';
+import {
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_PENDING_PONGS,
+  type ConnectionEvent,
+  type ConnectionOptions,
+  type ConnectionState,
+  type Side,
+} from './connection-options.js';
 
-export type Side = 'server' | 'client';
-export type ConnectionState = 'OPEN' | 'CLOSING' | 'CLOSED';
-
-/**
- * A connection keeps its options object and reads it again when it makes its parts, so the
- * object must not change after the connection is made; one object may serve many connections.
- */
-export interface ConnectionOptions {
-  side: Side;
-  /** Largest message accepted, in bytes, after reassembly (and inflation). 0 means no limit. */
-  maxPayload?: number;
-  /** Most frames one message may be split into. 0 means no limit. */
-  maxFragments?: number;
-  /** Most automatic pongs queued and not yet taken; past it only the newest ping is answered. */
-  maxPendingPongs?: number;
-  /** Answer pings with pongs automatically (RFC 6455 §5.5.2). */
-  autoPong?: boolean;
-  /**
-   * Answer a received close frame at once (the default). With false, the caller answers with
-   * sendClose() when it has handled the events before the close, so replies to messages that
-   * arrived just before the close can still be sent (RFC 6455 §5.5.1 allows data until then).
-   * The same holds for a failure found in the peer's bytes: on the 'error' event the caller
-   * sends sendClose(error.closeCode).
-   */
-  autoCloseReply?: boolean;
-  /** Trust the peer's text to be UTF-8 (skips §8.1 checks; only for trusted peers). */
-  skipUtf8Validation?: boolean;
-  /** Fills a 4-byte masking key; required on the client (RFC 6455 §5.3: unpredictable keys). */
-  generateMask?: (maskingKey: Uint8Array) => void;
-  /** Masks in place, as applyMask does (Node passes a WebAssembly SIMD one). Default: applyMask. */
-  mask?: MaskFunction;
-  /** Masks while copying, as maskInto does (Node passes a SIMD one). Default: maskInto. */
-  maskInto?: MaskIntoFunction;
-  /** Allocates output and message buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
-  allocate?: (size: number) => Uint8Array;
-  /** A faster whole-buffer UTF-8 check to use on complete messages (the incremental one is kept for pieces). */
-  isUtf8?: (bytes: Uint8Array) => boolean;
-  /** The negotiated compression extension, if any: lets RSV1 through and handles its messages. */
-  codec?: MessageCodec | null;
-}
-
-export type ConnectionEvent =
-  | { type: 'message'; data: Uint8Array; binary: boolean }
-  | { type: 'ping'; data: Uint8Array }
-  | { type: 'pong'; data: Uint8Array }
-  /** A close frame arrived. `code` is 1005 when it carried none. */
-  | { type: 'close'; code: number; reason: Uint8Array }
-  /** This endpoint failed the connection; a close frame with `error.closeCode` is queued. */
-  | { type: 'error'; error: ProtocolError };
-
-export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
-export const DEFAULT_MAX_FRAGMENTS = 131072;
-export const DEFAULT_MAX_PENDING_PONGS = 16;
+export {
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_PENDING_PONGS,
+  type ConnectionEvent,
+  type ConnectionOptions,
+  type ConnectionState,
+  type Side,
+} from './connection-options.js';
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 /**
