@@ -53,6 +53,18 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  */
 const NO_EVENTS: ConnectionEvent[] = [];
 
+/** Connection#flags bits. */
+const CLOSE_RECEIVED = 1;
+const FAILED = 2;
+const EOF = 4;
+
+/** The close frame received (code 1006 and no reason if none arrived) and the violation, if one failed the connection. */
+interface Outcome {
+  closeCode: number;
+  closeReason: Uint8Array;
+  error: ProtocolError | null;
+}
+
 function allocateBytes(size: number): Uint8Array {
   return new Uint8Array(size);
 }
@@ -71,13 +83,13 @@ export class Connection {
   /** Events not yet taken; null when there are none. */
   #events: ConnectionEvent[] | null = null;
 
-  // Closing (whether the close frame was sent is the output queue's).
-  #closeReceived = false;
-  #failed = false;
-  #eof = false;
-  #closeCode: number = CloseCode.ABNORMAL_CLOSURE;
-  #closeReason: Uint8Array = EMPTY;
-  #error: ProtocolError | null = null;
+  /**
+   * CLOSE_RECEIVED | FAILED | EOF: one field for the three (whether the close frame was sent is
+   * the output queue's).
+   */
+  #flags = 0;
+  /** How the connection ended: made when a close frame arrives or the connection fails. */
+  #outcome: Outcome | null = null;
 
   constructor(options: ConnectionOptions) {
     this.side = options.side;
@@ -119,6 +131,11 @@ export class Connection {
     }));
   }
 
+  /** The outcome record, made the first time the connection ends or fails. */
+  #ending(): Outcome {
+    return (this.#outcome ??= { closeCode: CloseCode.ABNORMAL_CLOSURE, closeReason: EMPTY, error: null });
+  }
+
   /** Whether a violation found in the input queues its close frame (autoCloseReply). */
   get #closeReply(): boolean {
     return this.#options.autoCloseReply !== false;
@@ -135,18 +152,21 @@ export class Connection {
   /** OPEN, then CLOSING once a close frame was sent or received (or the connection failed), then CLOSED once both close frames crossed or the transport ended. */
   get state(): ConnectionState {
     const closeSent = this.closeSent;
-    if (this.#eof || (closeSent && this.#closeReceived)) return 'CLOSED';
-    if (closeSent || this.#closeReceived || this.#failed) return 'CLOSING';
+    const flags = this.#flags;
+    if ((flags & EOF) !== 0 || (closeSent && (flags & CLOSE_RECEIVED) !== 0)) return 'CLOSED';
+    if (closeSent || (flags & (CLOSE_RECEIVED | FAILED)) !== 0) return 'CLOSING';
     return 'OPEN';
   }
 
   /** The code of the close frame received, 1005 if it had none, 1006 if none arrived. */
   get closeCode(): number {
-    return this.#closeCode;
+    const outcome = this.#outcome;
+    return outcome === null ? CloseCode.ABNORMAL_CLOSURE : outcome.closeCode;
   }
 
   get closeReason(): Uint8Array {
-    return this.#closeReason;
+    const outcome = this.#outcome;
+    return outcome === null ? EMPTY : outcome.closeReason;
   }
 
   get closeSent(): boolean {
@@ -155,12 +175,13 @@ export class Connection {
   }
 
   get closeReceived(): boolean {
-    return this.#closeReceived;
+    return (this.#flags & CLOSE_RECEIVED) !== 0;
   }
 
   /** The violation that failed the connection, if one did. */
   get error(): ProtocolError | null {
-    return this.#error;
+    const outcome = this.#outcome;
+    return outcome === null ? null : outcome.error;
   }
 
   /** A fragmented message is being sent: its first frame went out, its last (fin) not yet. */
@@ -181,8 +202,8 @@ export class Connection {
    * timeout of its own). After a failure (§7.1.7) either side closes once its close frame is out.
    */
   closeExpected(): boolean {
-    if (this.#failed) return true;
-    return this.side === 'server' && this.closeSent && this.#closeReceived;
+    if ((this.#flags & FAILED) !== 0) return true;
+    return this.side === 'server' && this.closeSent && (this.#flags & CLOSE_RECEIVED) !== 0;
   }
 
   // ---------------------------------------------------------------- input
@@ -192,7 +213,7 @@ export class Connection {
    * in place and message events may hold views into it. Never throws.
    */
   receiveData(data: Uint8Array): void {
-    if (this.#eof || this.#reader.discarding || data.length === 0) return;
+    if ((this.#flags & EOF) !== 0 || this.#reader.discarding || data.length === 0) return;
     this.#reader.push(data);
     try {
       this.#read();
@@ -204,8 +225,8 @@ export class Connection {
 
   /** The transport ended. A close frame that never arrived leaves the close code at 1006. */
   receiveEof(): void {
-    if (this.#eof) return;
-    this.#eof = true;
+    if ((this.#flags & EOF) !== 0) return;
+    this.#flags |= EOF;
     this.#discardInput();
   }
 
@@ -247,9 +268,9 @@ export class Connection {
    * arrived before the violation can still go out first.
    */
   #fail(error: ProtocolError, queueClose: boolean): void {
-    if (this.#failed || this.#eof) return;
-    this.#failed = true;
-    this.#error = error;
+    if ((this.#flags & (FAILED | EOF)) !== 0) return;
+    this.#flags |= FAILED;
+    this.#ending().error = error;
     this.#emit({ type: 'error', error });
     if (queueClose) this.#queue().close(error.closeCode, EMPTY);
     this.#discardInput();
@@ -333,9 +354,10 @@ export class Connection {
       // RFC 6455 §5.5.1: the reason is UTF-8.
       if (!isValidUtf8(reason)) return this.#failWith('WS_ERR_INVALID_CLOSE_UTF8');
     }
-    this.#closeReceived = true;
-    this.#closeCode = code;
-    this.#closeReason = reason;
+    this.#flags |= CLOSE_RECEIVED;
+    const outcome = this.#ending();
+    outcome.closeCode = code;
+    outcome.closeReason = reason;
     this.#emit({ type: 'close', code, reason });
     // RFC 6455 §5.5.1: answer with a close frame echoing code and reason, unless one was sent already.
     if (this.#closeReply) this.#queue().close(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
@@ -356,7 +378,7 @@ export class Connection {
    */
   send(data: Uint8Array, options: SendFrameOptions): void {
     const output = this.#queue();
-    if (output.closeSent || this.#eof) this.#assertCanSend();
+    if (output.closeSent || (this.#flags & EOF) !== 0) this.#assertCanSend();
     output.message(data, options.binary, options.fin !== false, options.owned === true, options.compress !== false);
   }
 
@@ -389,7 +411,7 @@ export class Connection {
    * nothing if a close frame was already sent: at most one is ever sent.
    */
   sendClose(code?: number, reason: Uint8Array = EMPTY): void {
-    if (this.closeSent || this.#eof) return;
+    if (this.closeSent || (this.#flags & EOF) !== 0) return;
     if (code === undefined) {
       if (reason.length > 0) throw new UsageError('WS_ERR_INVALID_CLOSE_ARGS', 'a close reason needs a close code');
       this.#queue().close(0, EMPTY);
@@ -402,7 +424,7 @@ export class Connection {
 
   #assertCanSend(): void {
     if (this.closeSent) throw new UsageError('WS_ERR_CLOSE_SENT', 'a close frame was already sent');
-    if (this.#eof) throw new UsageError('WS_ERR_CLOSED', 'the connection is closed');
+    if ((this.#flags & EOF) !== 0) throw new UsageError('WS_ERR_CLOSED', 'the connection is closed');
   }
 
   #assertControlLength(data: Uint8Array): void {
