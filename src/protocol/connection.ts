@@ -25,15 +25,8 @@ import { MessageAssembler } from './message-assembler.js';
 import { NO_OUTPUT, OutputQueue } from './output-queue.js';
 import type { SendFrameOptions } from './send-frame-options.js';
 import { isValidUtf8 } from './utf8-validator.js';
-import {
-  DEFAULT_MAX_FRAGMENTS,
-  DEFAULT_MAX_PAYLOAD,
-  DEFAULT_MAX_PENDING_PONGS,
-  type ConnectionEvent,
-  type ConnectionOptions,
-  type ConnectionState,
-  type Side,
-} from './connection-options.js';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING_PONGS } from './connection-options.js';
+import type { ConnectionEvent, ConnectionOptions, ConnectionState, Side } from './connection-options.js';
 
 export {
   DEFAULT_MAX_FRAGMENTS,
