@@ -16,10 +16,11 @@ import { BlobQueue } from './blob-queue.js';
 import { toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import { countOut } from './diagnostics.js';
-import type { ConnectionHost, ConnectionOwner } from './internal.js';
+import type { ConnectionHost, ConnectionOwner, TransportEnding } from './internal.js';
 import type { Callback, SendOptions } from './options.js';
 import { againstSide, frameMaskedAs } from './mask-override.js';
 import type { PreparedMessage } from './prepared-message.js';
+import { SOCKET_ENDING } from './socket-listeners.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
 import { queuedInHandle, writeDirect, type DirectWriter } from './socket-write.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
@@ -35,36 +36,52 @@ export const WRITE_AFTER_RECEIVE = 4;
 const CORKED = 8;
 /** The socket takes direct writes (socket-write.ts): set once, when the socket is attached. */
 export const DIRECT = 16;
+/** The user paused reading (pause()). */
+const PAUSED = 32;
 /** While any of these holds, a publication waits for the write that is due. */
-const WRITE_PENDING = RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED;
+export const WRITE_PENDING = RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+/**
+ * What a link seldom sets, in one record made when first needed, so that an idle connection
+ * without a subprotocol or extension carries none of it.
+ */
+export interface Seldom {
+  protocol: string;
+  extensions: string;
+  /** How the socket ends abruptly (a TCP socket, or an HTTP/2 stream). */
+  ending: TransportEnding;
+  closeTimer: NodeJS.Timeout | null;
+  /** An empty write stands in for 'drain' for held 'latest' messages (see #held). */
+  drainAwaited: boolean;
+  /** Bytes of sends made after closing, which `ws` counts in bufferedAmount (WHATWG does too). */
+  sentAfterClose: number;
+}
 
 export abstract class LinkWriter implements Backpressured, ScheduledWriter, DirectWriter {
   readonly host: ConnectionHost;
   /** The WebSocket this link serves; bound once, by the WebSocket's constructor. */
   owner!: ConnectionOwner;
   readyState: ReadyState = ReadyState.CONNECTING;
-  protocol = '';
-  extensions = '';
-  paused = false;
   backlog: Backlog | null = null;
   protected duplex: Duplex | null = null;
   protected core: Connection | null = null;
   protected codec: DeflateCodec | null = null;
-  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED | DIRECT. */
+  /**
+   * RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED | DIRECT | PAUSED, and link.ts's
+   * reading bits (64 and up): one field for them all.
+   */
   protected writeState = 0;
+  /** What is seldom set (see Seldom); null until it is. */
+  protected seldom: Seldom | null = null;
   /**
    * A prepared frame delivered while nothing else waited to be written: it goes out ahead of the
    * core's output at the next write, without being queued in the core (the fan-out fast path).
    */
   #leadFrame: Buffer | null = null;
-  /** An empty write stands in for 'drain' for held 'latest' messages (see #held). */
-  #drainAwaited = false;
   #callbacks: Callback[] | null = null;
   /** Blobs being read, with the sends waiting behind them; made by the first Blob sent. */
   protected blobs: BlobQueue | null = null;
-  /** Bytes of sends made after closing, which `ws` counts in bufferedAmount (WHATWG does too). */
-  #sentAfterClose = 0;
 
   constructor(host: ConnectionHost) {
     this.host = host;
@@ -74,10 +91,40 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     return this.duplex;
   }
 
+  /** The seldom-set record, made now if it was not. */
+  protected seldomState(): Seldom {
+    return (this.seldom ??= { protocol: '', extensions: '', ending: SOCKET_ENDING, closeTimer: null, drainAwaited: false, sentAfterClose: 0 });
+  }
+
+  /** The subprotocol agreed on ('' for none). */
+  get protocol(): string {
+    return this.seldom?.protocol ?? '';
+  }
+
+  /** The extensions agreed on, as the handshake answer listed them ('' for none). */
+  get extensions(): string {
+    return this.seldom?.extensions ?? '';
+  }
+
+  /** Whether the user paused reading. */
+  get paused(): boolean {
+    return (this.writeState & PAUSED) !== 0;
+  }
+
+  set paused(paused: boolean) {
+    this.writeState = paused ? this.writeState | PAUSED : this.writeState & ~PAUSED;
+  }
+
+  /** Bytes of sends made after closing. */
+  #sentAfterClose(): number {
+    const seldom = this.seldom;
+    return seldom === null ? 0 : seldom.sentAfterClose;
+  }
+
   /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     const socket = this.duplex;
-    if (socket === null) return this.#sentAfterClose;
+    if (socket === null) return this.#sentAfterClose();
     let waiting = socket.writableLength;
     if ((this.writeState & DIRECT) !== 0) {
       // A direct write libuv queued is in its queue only; the stream path's writes are counted
@@ -85,7 +132,7 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
       const inHandle = queuedInHandle(socket);
       if (inHandle > waiting) waiting = inHandle;
     }
-    return waiting + this.queuedBytes() + this.#sentAfterClose;
+    return waiting + this.queuedBytes() + this.#sentAfterClose();
   }
 
   /** Bytes queued for the next write: the lead frame and the core's output. */
@@ -198,10 +245,11 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
    */
   #held(result: SendResult): SendResult {
     const socket = this.duplex;
-    if (result !== 'buffered' || this.#drainAwaited || socket === null || socket.writableNeedDrain) return result;
-    this.#drainAwaited = true;
+    if (result !== 'buffered' || this.seldom?.drainAwaited === true || socket === null || socket.writableNeedDrain) return result;
+    const seldom = this.seldomState();
+    seldom.drainAwaited = true;
     socket.write(EMPTY_BUFFER, () => {
-      this.#drainAwaited = false;
+      seldom.drainAwaited = false;
       if (this.readyState !== ReadyState.OPEN) return;
       this.host.sendPolicy.drained(this);
       // Still over the limit (output queued since): wait for that to leave too.
@@ -260,7 +308,7 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
   }
 
   #sendAfterClose(cb: Callback | undefined, length: number): void {
-    this.#sentAfterClose += length;
+    this.seldomState().sentAfterClose += length;
     if (!cb) return;
     const state = this.readyState;
     process.nextTick(cb, new UsageError('WS_ERR_NOT_OPEN', `WebSocket is not open: readyState ${state} (${STATE_NAMES[state]})`));

@@ -22,7 +22,7 @@ import { asBuffer, convertMessage } from './bytes/convert-message.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import { countIn } from './diagnostics.js';
 import type { ConnectionOwner, HostedConnection, SocketHandlers, TransportEnding } from './internal.js';
-import { DIRECT, EMPTY_BUFFER, LinkWriter, RECEIVING, WRITE_AFTER_RECEIVE, WRITE_SCHEDULED } from './link-writer.js';
+import { DIRECT, EMPTY_BUFFER, LinkWriter, RECEIVING, WRITE_AFTER_RECEIVE, WRITE_PENDING, WRITE_SCHEDULED } from './link-writer.js';
 import { coreOptions } from './options.js';
 import type { Backpressured } from './send-policy.js';
 import { SOCKET_ENDING, takeOver } from './socket-listeners.js';
@@ -32,20 +32,20 @@ import type { ScheduledWriter } from './write-scheduler.js';
 
 /** An empty, unmasked ping frame (RFC 6455 §5.5.2), shared by every server connection's heartbeat. */
 const HEARTBEAT_PING = Buffer.from([0x89, 0x00]);
-/** Link#flags bits. */
-const READING_HELD = 1;
-const UNHEARD = 2;
+/** Link#writeState bits of reading (link-writer.ts has those of writing). */
+const READING_HELD = 64;
+const UNHEARD = 128;
 
 export class Link extends LinkWriter implements HostedConnection, SocketHandlers, Backpressured, ScheduledWriter {
-  /** How the socket ends abruptly (a TCP socket, or an HTTP/2 stream). */
-  #ending: TransportEnding = SOCKET_ENDING;
-  /**
-   * READING_HELD (reading stopped because the peer does not read: more than maxBackpressure
-   * waits for it) | UNHEARD (nothing arrived since the last heartbeat): one field for the two.
-   */
-  #flags = 0;
-  #closeTimer: NodeJS.Timeout | null = null;
+  // writeState also holds READING_HELD (reading stopped because the peer does not read: more
+  // than maxBackpressure waits for it) and UNHEARD (nothing arrived since the last heartbeat).
   #deferred: ConnectionEvent[] | null = null;
+
+  /** How the socket ends abruptly. */
+  #ending(): TransportEnding {
+    const seldom = this.seldom;
+    return seldom === null ? SOCKET_ENDING : seldom.ending;
+  }
 
   bind(owner: ConnectionOwner): void {
     this.owner = owner;
@@ -56,9 +56,12 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
    * HTTP/2 stream with its own `ending`).
    */
   attach(socket: Duplex, head: Buffer, protocol: string, extensions: string, codec: DeflateCodec | null, ending: TransportEnding = SOCKET_ENDING): void {
-    this.#ending = ending;
-    this.protocol = protocol;
-    this.extensions = extensions;
+    if (protocol !== '' || extensions !== '' || ending !== SOCKET_ENDING) {
+      const seldom = this.seldomState();
+      seldom.protocol = protocol;
+      seldom.extensions = extensions;
+      seldom.ending = ending;
+    }
     this.codec = codec;
     this.core = new Connection(coreOptions(this.host.settings, codec, this.host.generateMask));
     this.duplex = socket;
@@ -98,14 +101,13 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
 
   /** Reads the socket again unless something still holds it: the user, deferred events, the peer's backlog. */
   #resumeReading(): void {
-    if (this.paused || this.#deferred || (this.#flags & READING_HELD) !== 0 || this.readyState === ReadyState.CLOSED) return;
+    if (this.paused || this.#deferred || (this.writeState & READING_HELD) !== 0 || this.readyState === ReadyState.CLOSED) return;
     this.duplex?.resume();
   }
 
   receive(chunk: Buffer): void {
-    this.#flags &= ~UNHEARD;
     const connection = this.core!;
-    this.writeState |= RECEIVING;
+    this.writeState = (this.writeState & ~UNHEARD) | RECEIVING;
     try {
       connection.receiveData(chunk);
       this.#pump();
@@ -121,7 +123,7 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     const socket = this.duplex!;
     const waiting = socket.writableLength;
     if (waiting >= socket.writableHighWaterMark && waiting + this.queuedBytes() > this.host.sendPolicy.maxBackpressure) {
-      this.#flags |= READING_HELD;
+      this.writeState |= READING_HELD;
       socket.pause();
     }
   }
@@ -129,8 +131,8 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
   beat(): boolean {
     this.codec?.releaseIdle();
     this.core?.releaseIdle();
-    if ((this.#flags & UNHEARD) !== 0) return false;
-    this.#flags |= UNHEARD;
+    if ((this.writeState & UNHEARD) !== 0) return false;
+    this.writeState |= UNHEARD;
     return true;
   }
 
@@ -145,7 +147,7 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     if (
       connection !== null &&
       connection.side === 'server' &&
-      this.writeState === 0 &&
+      (this.writeState & WRITE_PENDING) === 0 &&
       this.queuedBytes() === 0 &&
       this.blobs === null &&
       this.readyState === ReadyState.OPEN &&
@@ -249,7 +251,7 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     const socket = this.duplex;
     if (socket === null) return;
     if ((this.writeState & (WRITE_SCHEDULED | WRITE_AFTER_RECEIVE)) !== 0 && socket.writable) this.flush();
-    this.#ending.abort(socket);
+    this.#ending().abort(socket);
   }
 
   #onCloseFrame(code: number, reason: Uint8Array): void {
@@ -290,11 +292,12 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
   }
 
   #armCloseTimer(): void {
-    if (this.#closeTimer) return;
-    this.#closeTimer = setTimeout(() => {
-      if (this.duplex !== null) this.#ending.abort(this.duplex);
+    const seldom = this.seldomState();
+    if (seldom.closeTimer) return;
+    seldom.closeTimer = setTimeout(() => {
+      if (this.duplex !== null) seldom.ending.abort(this.duplex);
     }, this.host.settings.closeTimeoutMs);
-    this.#closeTimer.unref?.();
+    seldom.closeTimer.unref?.();
   }
 
   #emitClose(): void {
@@ -322,8 +325,11 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
   }
 
   socketClosed(): void {
-    clearTimeout(this.#closeTimer ?? undefined);
-    this.#closeTimer = null;
+    const seldom = this.seldom;
+    if (seldom !== null) {
+      clearTimeout(seldom.closeTimer ?? undefined);
+      seldom.closeTimer = null;
+    }
     this.core?.receiveEof();
     this.#emitClose();
   }
@@ -331,12 +337,12 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
   socketErrored(): void {
     // Resets and the like: the socket closes next and 'close' reports 1006.
     this.readyState = ReadyState.CLOSING;
-    if (this.duplex !== null) this.#ending.abort(this.duplex);
+    if (this.duplex !== null) this.#ending().abort(this.duplex);
   }
 
   socketDrained(): void {
-    if ((this.#flags & READING_HELD) !== 0) {
-      this.#flags &= ~READING_HELD;
+    if ((this.writeState & READING_HELD) !== 0) {
+      this.writeState &= ~READING_HELD;
       this.#resumeReading();
     }
     this.host.sendPolicy.drained(this);

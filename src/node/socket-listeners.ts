@@ -30,10 +30,24 @@ export function takeOver(socket: Duplex, head: Buffer, connection: SocketHandler
   if (head.length > 0) socket.unshift(head);
   (socket as AttachedSocket).fullduplexConnection = connection;
   socket.on('data', onData);
+  dropIdleEndListener(socket);
   socket.on('end', onEnd);
   socket.on('close', onClose);
   socket.on('error', onError);
   socket.on('drain', onDrain);
+}
+
+/**
+ * A net.Socket listens to its own 'end' with a function that only matters when the socket is not
+ * half-open (it makes later writes fail). On a half-open socket (every socket an HTTP server
+ * accepts) it does nothing, and a second 'end' listener would cost the socket a listener array
+ * (56 bytes per connection); it is removed there, when it is the only one. onEnd ends the
+ * socket's side itself.
+ */
+function dropIdleEndListener(socket: Duplex): void {
+  if (!socket.allowHalfOpen || socket.listenerCount('end') !== 1) return;
+  const [listener] = socket.listeners('end');
+  if (listener !== undefined && listener.name === 'onReadableStreamEnd') socket.removeListener('end', listener as () => void);
 }
 
 function onData(this: AttachedSocket, chunk: Buffer): void {

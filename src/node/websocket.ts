@@ -71,9 +71,8 @@ export class WebSocket extends EventEmitter {
   /** Null only for an instance made unconnected (`new WebSocket(null)`). */
   #link: Link | null = null;
   #binaryType: BinaryType = 'nodebuffer';
-  #url = '';
-  /** The opening handshake under way (client side). */
-  #dial: DialResult | null = null;
+  /** A client's URL and its opening handshake (under way, or how it ended); null on a server's connection. */
+  #client: { url: string; dial: DialResult | null } | null = null;
 
   /**
    * `new WebSocket(url, protocols?, options?)` dials a server. `new WebSocket(null)` makes an
@@ -88,8 +87,7 @@ export class WebSocket extends EventEmitter {
     super();
     (this as unknown as { _events: object })._events = new newListenerTable();
     if (address === null) {
-      // A server's connection: `ws`'s instances made this way have no URL.
-      this.#url = undefined as unknown as string;
+      // A server's connection: `ws`'s instances made this way have no URL (#client stays null).
       if (options instanceof Link) {
         this.#link = options;
         options.bind(this);
@@ -109,19 +107,19 @@ export class WebSocket extends EventEmitter {
     if (list.some((p, i) => typeof p !== 'string' || !isToken(p) || list.indexOf(p) !== i)) {
       throw new SyntaxError('An invalid or duplicated subprotocol was specified');
     }
-    this.#url = target.url.href;
     const link = new Link(clientHost(opts));
     link.bind(this);
     this.#link = link;
     const dial: DialResult = { request: null, redirects: 0, abort: () => {} };
-    this.#dial = dial;
+    const client = { url: target.url.href, dial: dial as DialResult | null };
+    this.#client = client;
     openClient(this, link, target, list, opts, {
-      redirected: (url) => (this.#url = url),
+      redirected: (url) => (client.url = url),
       // An open connection keeps only the count of redirects (when there were any); a failed
       // handshake stays as it ended, for `_req` and `_redirects`.
       settled: (opened) => {
-        const ended = this.#dial;
-        if (opened && ended !== null) this.#dial = ended.redirects > 0 ? { request: null, redirects: ended.redirects, abort: () => {} } : null;
+        const ended = client.dial;
+        if (opened && ended !== null) client.dial = ended.redirects > 0 ? { request: null, redirects: ended.redirects, abort: () => {} } : null;
       },
     }, dial);
   }
@@ -154,7 +152,7 @@ export class WebSocket extends EventEmitter {
   }
 
   get url(): string {
-    return this.#url;
+    return this.#client === null ? (undefined as unknown as string) : this.#client.url;
   }
 
   get isPaused(): boolean {
@@ -185,11 +183,11 @@ export class WebSocket extends EventEmitter {
    * followed. A server's connection has neither (null and 0).
    */
   get _req(): http.ClientRequest | null {
-    return this.#dial?.request ?? null;
+    return this.#client?.dial?.request ?? null;
   }
 
   get _redirects(): number {
-    return this.#dial?.redirects ?? 0;
+    return this.#client?.dial?.redirects ?? 0;
   }
 
   /** Messages dropped by the backpressure policy so far. */
@@ -359,7 +357,7 @@ export class WebSocket extends EventEmitter {
     if (link === null || link.readyState === ReadyState.CLOSED) return;
     if (link.readyState === ReadyState.CONNECTING || link.socket === null) {
       // Still opening (or failing to: then there is nothing left to close).
-      this.#dial?.abort();
+      this.#client?.dial?.abort();
       return;
     }
     if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
@@ -376,7 +374,7 @@ export class WebSocket extends EventEmitter {
     const link = this.#link;
     if (link === null || link.readyState === ReadyState.CLOSED) return;
     if (link.readyState === ReadyState.CONNECTING || link.socket === null) {
-      this.#dial?.abort();
+      this.#client?.dial?.abort();
       return;
     }
     link.terminate();

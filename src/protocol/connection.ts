@@ -20,66 +20,23 @@
 import { CloseCode, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode, isValidCloseCode } from './constants.js';
 import { ProtocolError, UsageError, type ProtocolErrorCode } from './errors.js';
 import { FrameReader, ReadStep } from './frame-reader.js';
-import { applyMask, maskInto, type MaskFunction, type MaskIntoFunction } from './mask.js';
+import { applyMask, maskInto } from './mask.js';
 import { MessageAssembler } from './message-assembler.js';
 import { NO_OUTPUT, OutputQueue } from './output-queue.js';
 import type { SendFrameOptions } from './send-frame-options.js';
 import { isValidUtf8 } from './utf8-validator.js';
-import type { MessageCodec } from './codec.js';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_PENDING_PONGS } from './connection-options.js';
+import type { ConnectionEvent, ConnectionOptions, ConnectionState, Side } from './connection-options.js';
 
-export type Side = 'server' | 'client';
-export type ConnectionState = 'OPEN' | 'CLOSING' | 'CLOSED';
-
-/**
- * A connection keeps its options object and reads it again when it makes its parts, so the
- * object must not change after the connection is made; one object may serve many connections.
- */
-export interface ConnectionOptions {
-  side: Side;
-  /** Largest message accepted, in bytes, after reassembly (and inflation). 0 means no limit. */
-  maxPayload?: number;
-  /** Most frames one message may be split into. 0 means no limit. */
-  maxFragments?: number;
-  /** Most automatic pongs queued and not yet taken; past it only the newest ping is answered. */
-  maxPendingPongs?: number;
-  /** Answer pings with pongs automatically (RFC 6455 §5.5.2). */
-  autoPong?: boolean;
-  /**
-   * Answer a received close frame at once (the default). With false, the caller answers with
-   * sendClose() when it has handled the events before the close, so replies to messages that
-   * arrived just before the close can still be sent (RFC 6455 §5.5.1 allows data until then).
-   * The same holds for a failure found in the peer's bytes: on the 'error' event the caller
-   * sends sendClose(error.closeCode).
-   */
-  autoCloseReply?: boolean;
-  /** Trust the peer's text to be UTF-8 (skips §8.1 checks; only for trusted peers). */
-  skipUtf8Validation?: boolean;
-  /** Fills a 4-byte masking key; required on the client (RFC 6455 §5.3: unpredictable keys). */
-  generateMask?: (maskingKey: Uint8Array) => void;
-  /** Masks in place, as applyMask does (Node passes a WebAssembly SIMD one). Default: applyMask. */
-  mask?: MaskFunction;
-  /** Masks while copying, as maskInto does (Node passes a SIMD one). Default: maskInto. */
-  maskInto?: MaskIntoFunction;
-  /** Allocates output and message buffers (Node passes Buffer.allocUnsafe so output needs no conversion). */
-  allocate?: (size: number) => Uint8Array;
-  /** A faster whole-buffer UTF-8 check to use on complete messages (the incremental one is kept for pieces). */
-  isUtf8?: (bytes: Uint8Array) => boolean;
-  /** The negotiated compression extension, if any: lets RSV1 through and handles its messages. */
-  codec?: MessageCodec | null;
-}
-
-export type ConnectionEvent =
-  | { type: 'message'; data: Uint8Array; binary: boolean }
-  | { type: 'ping'; data: Uint8Array }
-  | { type: 'pong'; data: Uint8Array }
-  /** A close frame arrived. `code` is 1005 when it carried none. */
-  | { type: 'close'; code: number; reason: Uint8Array }
-  /** This endpoint failed the connection; a close frame with `error.closeCode` is queued. */
-  | { type: 'error'; error: ProtocolError };
-
-export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
-export const DEFAULT_MAX_FRAGMENTS = 131072;
-export const DEFAULT_MAX_PENDING_PONGS = 16;
+export {
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_PENDING_PONGS,
+  type ConnectionEvent,
+  type ConnectionOptions,
+  type ConnectionState,
+  type Side,
+} from './connection-options.js';
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 /**
@@ -88,6 +45,18 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  * read these lists and never change them.
  */
 const NO_EVENTS: ConnectionEvent[] = [];
+
+/** Connection#flags bits. */
+const CLOSE_RECEIVED = 1;
+const FAILED = 2;
+const EOF = 4;
+
+/** The close frame received (code 1006 and no reason if none arrived) and the violation, if one failed the connection. */
+interface Outcome {
+  closeCode: number;
+  closeReason: Uint8Array;
+  error: ProtocolError | null;
+}
 
 function allocateBytes(size: number): Uint8Array {
   return new Uint8Array(size);
@@ -107,13 +76,13 @@ export class Connection {
   /** Events not yet taken; null when there are none. */
   #events: ConnectionEvent[] | null = null;
 
-  // Closing (whether the close frame was sent is the output queue's).
-  #closeReceived = false;
-  #failed = false;
-  #eof = false;
-  #closeCode: number = CloseCode.ABNORMAL_CLOSURE;
-  #closeReason: Uint8Array = EMPTY;
-  #error: ProtocolError | null = null;
+  /**
+   * CLOSE_RECEIVED | FAILED | EOF: one field for the three (whether the close frame was sent is
+   * the output queue's).
+   */
+  #flags = 0;
+  /** How the connection ended: made when a close frame arrives or the connection fails. */
+  #outcome: Outcome | null = null;
 
   constructor(options: ConnectionOptions) {
     this.side = options.side;
@@ -155,6 +124,11 @@ export class Connection {
     }));
   }
 
+  /** The outcome record, made the first time the connection ends or fails. */
+  #ending(): Outcome {
+    return (this.#outcome ??= { closeCode: CloseCode.ABNORMAL_CLOSURE, closeReason: EMPTY, error: null });
+  }
+
   /** Whether a violation found in the input queues its close frame (autoCloseReply). */
   get #closeReply(): boolean {
     return this.#options.autoCloseReply !== false;
@@ -171,18 +145,21 @@ export class Connection {
   /** OPEN, then CLOSING once a close frame was sent or received (or the connection failed), then CLOSED once both close frames crossed or the transport ended. */
   get state(): ConnectionState {
     const closeSent = this.closeSent;
-    if (this.#eof || (closeSent && this.#closeReceived)) return 'CLOSED';
-    if (closeSent || this.#closeReceived || this.#failed) return 'CLOSING';
+    const flags = this.#flags;
+    if ((flags & EOF) !== 0 || (closeSent && (flags & CLOSE_RECEIVED) !== 0)) return 'CLOSED';
+    if (closeSent || (flags & (CLOSE_RECEIVED | FAILED)) !== 0) return 'CLOSING';
     return 'OPEN';
   }
 
   /** The code of the close frame received, 1005 if it had none, 1006 if none arrived. */
   get closeCode(): number {
-    return this.#closeCode;
+    const outcome = this.#outcome;
+    return outcome === null ? CloseCode.ABNORMAL_CLOSURE : outcome.closeCode;
   }
 
   get closeReason(): Uint8Array {
-    return this.#closeReason;
+    const outcome = this.#outcome;
+    return outcome === null ? EMPTY : outcome.closeReason;
   }
 
   get closeSent(): boolean {
@@ -191,12 +168,13 @@ export class Connection {
   }
 
   get closeReceived(): boolean {
-    return this.#closeReceived;
+    return (this.#flags & CLOSE_RECEIVED) !== 0;
   }
 
   /** The violation that failed the connection, if one did. */
   get error(): ProtocolError | null {
-    return this.#error;
+    const outcome = this.#outcome;
+    return outcome === null ? null : outcome.error;
   }
 
   /** A fragmented message is being sent: its first frame went out, its last (fin) not yet. */
@@ -217,8 +195,8 @@ export class Connection {
    * timeout of its own). After a failure (§7.1.7) either side closes once its close frame is out.
    */
   closeExpected(): boolean {
-    if (this.#failed) return true;
-    return this.side === 'server' && this.closeSent && this.#closeReceived;
+    if ((this.#flags & FAILED) !== 0) return true;
+    return this.side === 'server' && this.closeSent && (this.#flags & CLOSE_RECEIVED) !== 0;
   }
 
   // ---------------------------------------------------------------- input
@@ -228,7 +206,7 @@ export class Connection {
    * in place and message events may hold views into it. Never throws.
    */
   receiveData(data: Uint8Array): void {
-    if (this.#eof || this.#reader.discarding || data.length === 0) return;
+    if ((this.#flags & EOF) !== 0 || this.#reader.discarding || data.length === 0) return;
     this.#reader.push(data);
     try {
       this.#read();
@@ -240,8 +218,8 @@ export class Connection {
 
   /** The transport ended. A close frame that never arrived leaves the close code at 1006. */
   receiveEof(): void {
-    if (this.#eof) return;
-    this.#eof = true;
+    if ((this.#flags & EOF) !== 0) return;
+    this.#flags |= EOF;
     this.#discardInput();
   }
 
@@ -283,9 +261,9 @@ export class Connection {
    * arrived before the violation can still go out first.
    */
   #fail(error: ProtocolError, queueClose: boolean): void {
-    if (this.#failed || this.#eof) return;
-    this.#failed = true;
-    this.#error = error;
+    if ((this.#flags & (FAILED | EOF)) !== 0) return;
+    this.#flags |= FAILED;
+    this.#ending().error = error;
     this.#emit({ type: 'error', error });
     if (queueClose) this.#queue().close(error.closeCode, EMPTY);
     this.#discardInput();
@@ -369,9 +347,10 @@ export class Connection {
       // RFC 6455 §5.5.1: the reason is UTF-8.
       if (!isValidUtf8(reason)) return this.#failWith('WS_ERR_INVALID_CLOSE_UTF8');
     }
-    this.#closeReceived = true;
-    this.#closeCode = code;
-    this.#closeReason = reason;
+    this.#flags |= CLOSE_RECEIVED;
+    const outcome = this.#ending();
+    outcome.closeCode = code;
+    outcome.closeReason = reason;
     this.#emit({ type: 'close', code, reason });
     // RFC 6455 §5.5.1: answer with a close frame echoing code and reason, unless one was sent already.
     if (this.#closeReply) this.#queue().close(code === CloseCode.NO_STATUS_RECEIVED ? 0 : code, reason);
@@ -392,7 +371,7 @@ export class Connection {
    */
   send(data: Uint8Array, options: SendFrameOptions): void {
     const output = this.#queue();
-    if (output.closeSent || this.#eof) this.#assertCanSend();
+    if (output.closeSent || (this.#flags & EOF) !== 0) this.#assertCanSend();
     output.message(data, options.binary, options.fin !== false, options.owned === true, options.compress !== false);
   }
 
@@ -425,7 +404,7 @@ export class Connection {
    * nothing if a close frame was already sent: at most one is ever sent.
    */
   sendClose(code?: number, reason: Uint8Array = EMPTY): void {
-    if (this.closeSent || this.#eof) return;
+    if (this.closeSent || (this.#flags & EOF) !== 0) return;
     if (code === undefined) {
       if (reason.length > 0) throw new UsageError('WS_ERR_INVALID_CLOSE_ARGS', 'a close reason needs a close code');
       this.#queue().close(0, EMPTY);
@@ -438,7 +417,7 @@ export class Connection {
 
   #assertCanSend(): void {
     if (this.closeSent) throw new UsageError('WS_ERR_CLOSE_SENT', 'a close frame was already sent');
-    if (this.#eof) throw new UsageError('WS_ERR_CLOSED', 'the connection is closed');
+    if ((this.#flags & EOF) !== 0) throw new UsageError('WS_ERR_CLOSED', 'the connection is closed');
   }
 
   #assertControlLength(data: Uint8Array): void {

@@ -48,6 +48,14 @@ type State = (typeof State)[keyof typeof State];
 const EXPECT_MASKED = 1;
 const ALLOW_RSV1 = 2;
 const FRAGMENTED = 4;
+/** The current piece's bytes are still masked (unmasked once, when first used): EXPECT_MASKED << 3. */
+const PIECE_MASKED = 8;
+/** The bits that outlive a frame. */
+const KEPT = EXPECT_MASKED | ALLOW_RSV1 | FRAGMENTED;
+/** The current frame header's first byte (FIN, RSV1 and opcode) sits in bits 8-15. */
+const B0_SHIFT = 8;
+const FIN_BIT = 0x80 << B0_SHIFT;
+const RSV1_BIT = 0x40 << B0_SHIFT;
 
 /** The longest frame header: 2 bytes, a 64-bit length, a masking key. */
 const MAX_HEADER_SIZE = 14;
@@ -70,20 +78,17 @@ export class FrameReader {
   #state: State = State.HEADER;
   /**
    * EXPECT_MASKED | ALLOW_RSV1 (set once) | FRAGMENTED (RFC 6455 §5.4: a data frame without FIN
-   * opened a message that continuation frames finish): one field for the three.
+   * opened a message that continuation frames finish) | PIECE_MASKED, and the current frame
+   * header's first byte in bits 8-15 (masked is EXPECT_MASKED, checked): one field for them all.
    */
   #flags = 0;
 
   // The frame being read.
-  /** The header's first byte (FIN, RSV1 and opcode, read from it); masked is EXPECT_MASKED, checked. */
-  #b0 = 0;
   #payloadLength = 0;
   #payloadRead = 0;
   /** The current frame's masking key, its four bytes packed little-end first. */
   #maskingKey = 0;
   #piece: Uint8Array = EMPTY;
-  /** The piece's bytes are still masked (they are unmasked once, when first used). */
-  #pieceMasked = false;
   /** Where the piece starts in its frame's payload: the masking key's phase. */
   #piecePhase = 0;
   #error: ProtocolError | null = null;
@@ -95,15 +100,15 @@ export class FrameReader {
   }
 
   get fin(): boolean {
-    return (this.#b0 & 0x80) !== 0;
+    return (this.#flags & FIN_BIT) !== 0;
   }
 
   get rsv1(): boolean {
-    return (this.#b0 & 0x40) !== 0;
+    return (this.#flags & RSV1_BIT) !== 0;
   }
 
   get opcode(): number {
-    return this.#b0 & 0x0f;
+    return (this.#flags >>> B0_SHIFT) & 0x0f;
   }
 
   /** The current frame's declared payload length. */
@@ -116,8 +121,9 @@ export class FrameReader {
    * until the caller gives them up).
    */
   get piece(): Uint8Array {
-    if (this.#pieceMasked) {
-      this.#pieceMasked = false;
+    const flags = this.#flags;
+    if ((flags & PIECE_MASKED) !== 0) {
+      this.#flags = flags & ~PIECE_MASKED;
       this.#mask(this.#piece, this.#keyBytes(), this.#piecePhase);
     }
     return this.#piece;
@@ -133,7 +139,7 @@ export class FrameReader {
    * (one pass over the bytes) unless `piece` was read already. The input's bytes may stay masked.
    */
   copyPieceInto(target: Uint8Array, offset: number): void {
-    if (this.#pieceMasked) this.#maskInto(this.#piece, target, offset, this.#keyBytes(), this.#piecePhase);
+    if ((this.#flags & PIECE_MASKED) !== 0) this.#maskInto(this.#piece, target, offset, this.#keyBytes(), this.#piecePhase);
     else target.set(this.#piece, offset);
   }
 
@@ -186,7 +192,7 @@ export class FrameReader {
     this.#buffered = 0;
     this.#offset = 0;
     this.#piece = EMPTY;
-    this.#pieceMasked = false;
+    this.#flags &= ~PIECE_MASKED;
   }
 
   /**
@@ -321,19 +327,19 @@ export class FrameReader {
       if (payloadLength < 0x10000) return this.#fail('WS_ERR_NON_MINIMAL_LENGTH');
     }
 
-    if (!isControl) this.#flags = fin ? flags & ~FRAGMENTED : flags | FRAGMENTED;
+    const kept = isControl ? flags : fin ? flags & ~FRAGMENTED : flags | FRAGMENTED;
+    // The new header's first byte, and PIECE_MASKED cleared.
+    this.#flags = (kept & KEPT) | (b0 << B0_SHIFT);
     if (masked) {
       const k = at + headerSize - 4;
       // An int32 (not `>>> 0`): a small integer in the field, where a uint32 above 2^31 would
       // make V8 box every reader's key in a heap number of its own.
       this.#maskingKey = h[k]! | (h[k + 1]! << 8) | (h[k + 2]! << 16) | (h[k + 3]! << 24);
     }
-    this.#b0 = b0;
     this.#payloadLength = payloadLength;
     this.#payloadRead = 0;
     this.#skip(headerSize);
     this.#piece = EMPTY;
-    this.#pieceMasked = false;
     this.#state = payloadLength === 0 ? State.HEADER : State.PAYLOAD;
     return ReadStep.HEADER;
   }
@@ -345,7 +351,8 @@ export class FrameReader {
     const take = Math.min(remaining, chunk.length - start);
     const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
     // A frame's mask bit is checked to be what this side expects, so EXPECT_MASKED says it.
-    this.#pieceMasked = (this.#flags & EXPECT_MASKED) !== 0;
+    const flags = this.#flags;
+    this.#flags = flags | ((flags & EXPECT_MASKED) << 3);
     this.#piecePhase = this.#payloadRead;
     this.#payloadRead += take;
     this.#skip(take);

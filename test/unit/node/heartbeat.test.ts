@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from '../../../src/index.js';
 import { rawHandshake, startServer, stopServer } from '../../support/servers.js';
-import { closed, openClient } from '../../support/clients.js';
+import { closed, openClient, serverSides } from '../../support/clients.js';
 
 describe('heartbeat', () => {
   it('terminates a client that stops answering heartbeats', async () => {
@@ -33,6 +33,24 @@ describe('heartbeat', () => {
     });
     assert.equal(closedEarly, false, 'the server ended a connection that answered every ping');
     assert.equal(ws.readyState, WebSocket.OPEN);
+    ws.close();
+  });
+
+  it('pings an idle server connection by writing one empty ping frame to its socket at once', async () => {
+    const { wss, url } = await startServer({ pingIntervalMs: 50 });
+    after(() => stopServer(wss));
+    const ws = await openClient(url);
+    const [serverSide] = await serverSides(wss, 1);
+    const socket = serverSide!._socket!;
+    const writes: string[] = [];
+    const write = socket.write;
+    socket.write = function (this: typeof socket, chunk: unknown, ...rest: unknown[]) {
+      if (Buffer.isBuffer(chunk)) writes.push(chunk.toString('hex'));
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof socket.write;
+    await new Promise((resolve) => ws.once('ping', resolve));
+    // No output queue is made for the heartbeat: the frame (0x89, length 0) goes straight to the socket.
+    assert.deepEqual(writes, ['8900']);
     ws.close();
   });
 });

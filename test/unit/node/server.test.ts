@@ -153,6 +153,20 @@ describe('WebSocketServer.prepare and WebSocket.sendPrepared', () => {
     assert.equal(isBinary, false);
   });
 
+  it('listens to a socket\'s end once, and still closes with 1006 when the peer sends FIN without a close frame', async () => {
+    const { wss, port } = await startServer();
+    after(() => stopServer(wss));
+    const { socket } = await rawHandshake(port);
+    const [serverSide] = await serverSides(wss, 1);
+    const serverSocket = serverSide!._socket!;
+    assert.equal(serverSocket.listenerCount('end'), 1);
+    const closing = closed(serverSide!);
+    socket.resume();
+    socket.end();
+    assert.equal((await closing).code, 1006);
+    assert.equal(serverSocket.writableEnded, true);
+  });
+
   it('throws WS_ERR_NOT_OPEN while connecting and drops after closing', async () => {
     const { wss, url } = await startServer();
     after(() => stopServer(wss));
