@@ -6,6 +6,7 @@
  * backed-up connection holds or drops. Link adds reading and the closing handshake.
  * Must not: read the socket or run the closing handshake (link.ts does), or parse frames.
  */
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { Connection } from '../protocol/connection.js';
 import { ReadyState } from '../protocol/constants.js';
@@ -34,6 +35,11 @@ export const WRITE_AFTER_RECEIVE = 4;
 const CORKED = 8;
 /** The socket takes direct writes (socket-write.ts): set once, when the socket is attached. */
 export const DIRECT = 16;
+/**
+ * A direct write waits in libuv's queue. Without one, that queue holds only stream-path writes,
+ * which the socket's writableLength counts until they are done.
+ */
+const DIRECT_QUEUED = 32;
 /** While any of these holds, a publication waits for the write that is due. */
 const WRITE_PENDING = RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
@@ -50,7 +56,7 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
   protected duplex: Duplex | null = null;
   protected core: Connection | null = null;
   protected codec: DeflateCodec | null = null;
-  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED | DIRECT. */
+  /** RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED | DIRECT | DIRECT_QUEUED. */
   protected writeState = 0;
   /**
    * A prepared frame delivered while nothing else waited to be written: it goes out ahead of the
@@ -78,9 +84,10 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     const socket = this.duplex;
     if (socket === null) return this.#sentAfterClose;
     let waiting = socket.writableLength;
-    if ((this.writeState & DIRECT) !== 0) {
+    if ((this.writeState & DIRECT_QUEUED) !== 0) {
       // A direct write libuv queued is in its queue only; the stream path's writes are counted
-      // in writableLength until done, and in libuv's queue too once handed to it.
+      // in writableLength until done, and in libuv's queue too once handed to it (so with no
+      // direct write queued, libuv's figure, a call into C++, adds nothing).
       const inHandle = queuedInHandle(socket);
       if (inHandle > waiting) waiting = inHandle;
     }
@@ -295,13 +302,19 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
   }
 
   /**
-   * A direct write that libuv queued is done. bufferedAmount counted its bytes, so it may have
-   * reported the high-water mark reached ('buffered') where Node saw less: 'drain' follows now,
-   * unless Node's own writes since reached the mark, and Node emits it.
+   * A direct write that libuv queued ended (`ok`: written, and the socket alive). bufferedAmount
+   * counted its bytes, so it may have reported the high-water mark reached ('buffered') where
+   * Node saw less: 'drain' follows now, unless Node's own writes since reached the mark, and
+   * Node emits it.
    */
-  directWriteDone(): void {
+  directWriteDone(ok: boolean): void {
+    this.writeState &= ~DIRECT_QUEUED;
     const socket = this.duplex;
-    if (socket !== null && !socket.writableNeedDrain) this.socketDrained();
+    if (ok && socket !== null && !socket.writableNeedDrain) this.socketDrained();
+  }
+
+  directWriteQueued(): void {
+    this.writeState |= DIRECT_QUEUED;
   }
 
   /** The socket's buffer drained ('drain'): link.ts resumes reading and sends what waited. */
