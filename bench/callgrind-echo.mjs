@@ -54,6 +54,11 @@ function frames(size, binary, count) {
   return Buffer.concat(Array.from({ length: count }, () => one));
 }
 
+/** A masked pong frame carrying `payload` (a zero key: masked bytes equal the payload). */
+function pong(payload) {
+  return Buffer.concat([Buffer.from([0x8a, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+}
+
 function upgrade(port) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -78,38 +83,53 @@ function upgrade(port) {
 
 /** Echoes `total` messages over the connections; resolves when every echo came back. */
 async function drive(port, o, total) {
-  const sockets = [];
-  for (let i = 0; i < o.connections; i++) sockets.push(await upgrade(port));
   const batch = frames(o.size, o.binary, o.inFlight);
   const frameSize = 6 + o.size;
-  const echoSize = 2 + o.size;
   const perConnection = Math.ceil(total / o.connections);
-  await Promise.all(
-    sockets.map(
-      ({ socket, rest }) =>
-        new Promise((resolve, reject) => {
-          let sent = 0;
-          let received = 0;
-          let bytes = rest.length;
-          const send = (n) => {
-            const k = Math.min(n, perConnection - sent);
-            if (k <= 0) return;
-            sent += k;
-            socket.write(batch.subarray(0, k * frameSize));
-          };
-          socket.on('data', (chunk) => {
-            bytes += chunk.length;
-            const done = Math.floor(bytes / echoSize);
-            bytes -= done * echoSize;
-            received += done;
-            if (received >= perConnection) return resolve();
-            send(done);
-          });
-          socket.once('error', reject);
-          send(o.inFlight);
-        }),
-    ),
-  );
+  // Each connection echoes from its upgrade on (one left idle while the others open could miss
+  // the server's heartbeat on a slow run).
+  const sockets = [];
+  const runs = [];
+  for (let i = 0; i < o.connections; i++) {
+    const { socket, rest } = await upgrade(port);
+    sockets.push({ socket });
+    runs.push(
+      new Promise((resolve, reject) => {
+        let sent = 0;
+        let received = 0;
+        // Frames from the server are unmasked and short (2-byte headers): echoes are counted,
+        // pings (the server's heartbeat, when a run is slow) answered, so no connection is
+        // dropped while the others are still being opened.
+        let carry = rest;
+        const send = (n) => {
+          const k = Math.min(n, perConnection - sent);
+          if (k <= 0) return;
+          sent += k;
+          socket.write(batch.subarray(0, k * frameSize));
+        };
+        const onBytes = (chunk) => {
+          const bytes = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+          let at = 0;
+          let done = 0;
+          while (bytes.length - at >= 2 && bytes.length - at >= 2 + (bytes[at + 1] & 0x7f)) {
+            const opcode = bytes[at] & 0x0f;
+            const length = bytes[at + 1] & 0x7f;
+            if (opcode === 0x9) socket.write(pong(bytes.subarray(at + 2, at + 2 + length)));
+            else if (opcode === 0x1 || opcode === 0x2) done++;
+            at += 2 + length;
+          }
+          carry = bytes.subarray(at);
+          received += done;
+          if (received >= perConnection) return resolve();
+          send(done);
+        };
+        socket.on('data', onBytes);
+        socket.once('error', reject);
+        send(o.inFlight);
+      }),
+    );
+  }
+  await Promise.all(runs);
   for (const { socket } of sockets) socket.destroy();
   return perConnection * o.connections;
 }
