@@ -6,6 +6,7 @@
  * backed-up connection holds or drops. Link adds reading and the closing handshake.
  * Must not: read the socket or run the closing handshake (link.ts does), or parse frames.
  */
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { Connection } from '../protocol/connection.js';
 import { ReadyState } from '../protocol/constants.js';
@@ -38,6 +39,11 @@ const CORKED = 8;
 export const DIRECT = 16;
 /** The user paused reading (pause()). */
 const PAUSED = 32;
+/**
+ * A direct write waits in libuv's queue. Without one, that queue holds only stream-path writes,
+ * which the socket's writableLength counts until they are done. (64 and 128 are link.ts's.)
+ */
+const DIRECT_QUEUED = 256;
 /** While any of these holds, a publication waits for the write that is due. */
 export const WRITE_PENDING = RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED;
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
@@ -68,8 +74,8 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
   protected core: Connection | null = null;
   protected codec: DeflateCodec | null = null;
   /**
-   * RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED | DIRECT | PAUSED, and link.ts's
-   * reading bits (64 and up): one field for them all.
+   * RECEIVING | WRITE_SCHEDULED | WRITE_AFTER_RECEIVE | CORKED | DIRECT | PAUSED | DIRECT_QUEUED,
+   * and link.ts's reading bits (64 and 128): one field for them all.
    */
   protected writeState = 0;
   /** What is seldom set (see Seldom); null until it is. */
@@ -126,9 +132,10 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     const socket = this.duplex;
     if (socket === null) return this.#sentAfterClose();
     let waiting = socket.writableLength;
-    if ((this.writeState & DIRECT) !== 0) {
+    if ((this.writeState & DIRECT_QUEUED) !== 0) {
       // A direct write libuv queued is in its queue only; the stream path's writes are counted
-      // in writableLength until done, and in libuv's queue too once handed to it.
+      // in writableLength until done, and in libuv's queue too once handed to it (so with no
+      // direct write queued, libuv's figure, a call into C++, adds nothing).
       const inHandle = queuedInHandle(socket);
       if (inHandle > waiting) waiting = inHandle;
     }
@@ -362,13 +369,19 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
   }
 
   /**
-   * A direct write that libuv queued is done. bufferedAmount counted its bytes, so it may have
-   * reported the high-water mark reached ('buffered') where Node saw less: 'drain' follows now,
-   * unless Node's own writes since reached the mark, and Node emits it.
+   * A direct write that libuv queued ended (`ok`: written, and the socket alive). bufferedAmount
+   * counted its bytes, so it may have reported the high-water mark reached ('buffered') where
+   * Node saw less: 'drain' follows now, unless Node's own writes since reached the mark, and
+   * Node emits it.
    */
-  directWriteDone(): void {
+  directWriteDone(ok: boolean): void {
+    this.writeState &= ~DIRECT_QUEUED;
     const socket = this.duplex;
-    if (socket !== null && !socket.writableNeedDrain) this.socketDrained();
+    if (ok && socket !== null && !socket.writableNeedDrain) this.socketDrained();
+  }
+
+  directWriteQueued(): void {
+    this.writeState |= DIRECT_QUEUED;
   }
 
   /** The socket's buffer drained ('drain'): link.ts resumes reading and sends what waited. */

@@ -14,6 +14,7 @@
  * Must not: parse frames or handshakes (protocol/ does), own topics (pubsub/ does), or hold
  * per-server settings in fields (the host has them).
  */
+import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../protocol/connection.js';
 import { CloseCode, ReadyState } from '../protocol/constants.js';
@@ -21,6 +22,7 @@ import type { ProtocolError } from '../protocol/errors.js';
 import { asBuffer, convertMessage } from './bytes/convert-message.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import { countIn } from './diagnostics.js';
+import { emitMessage } from './emit-message.js';
 import type { ConnectionOwner, HostedConnection, SocketHandlers, TransportEnding } from './internal.js';
 import { DIRECT, EMPTY_BUFFER, LinkWriter, RECEIVING, WRITE_AFTER_RECEIVE, WRITE_PENDING, WRITE_SCHEDULED } from './link-writer.js';
 import { coreOptions } from './options.js';
@@ -201,7 +203,7 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     switch (event.type) {
       case 'message':
         countIn(event.data.length);
-        owner.emit('message', event.binary ? convertMessage(event.data, owner.binaryType) : asBuffer(event.data), event.binary);
+        emitMessage(owner, event.binary ? convertMessage(event.data, owner.binaryType) : asBuffer(event.data), event.binary);
         return;
       case 'ping':
         owner.emit('ping', asBuffer(event.data));

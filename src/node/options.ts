@@ -6,6 +6,7 @@
  * Must not: hold state, or let server and client resolve the same option differently (where
  * their defaults differ, the tables below say so).
  */
+import { Buffer } from 'node:buffer';
 import type http from 'node:http';
 import type net from 'node:net';
 import type { PeerCertificate, SecureContextOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';

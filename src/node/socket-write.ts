@@ -24,9 +24,14 @@ interface StreamHandle {
 /** A net.Socket with the handle Node keeps on it (null once destroyed). */
 type HandledSocket = Duplex & { _handle: StreamHandle | null; timeout?: number };
 
-/** Told when a direct write that libuv queued is done (not when it failed: the socket is destroyed). */
+/**
+ * Told when libuv queues a direct write (at most one at a time: later writes wait behind it),
+ * and when that write ends: `ok` false when it failed (the socket is destroyed) or the socket
+ * was destroyed meanwhile.
+ */
 export interface DirectWriter {
-  directWriteDone(): void;
+  directWriteQueued(): void;
+  directWriteDone(ok: boolean): void;
 }
 
 /** The request object of one write (Node's WriteWrap); libuv keeps it while the write waits. */
@@ -107,6 +112,7 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
   req.data = data;
   req.socket = socket as HandledSocket;
   req.writer = writer;
+  writer.directWriteQueued();
   return handle.writeQueueSize;
 }
 
@@ -132,12 +138,9 @@ function onQueuedWriteDone(this: WriteRequest, status: number): void {
   this.data = null;
   this.socket = null;
   this.writer = null;
-  if (socket.destroyed) return;
-  if (status < 0) {
-    socket.destroy(writeError(status));
-    return;
-  }
-  writer.directWriteDone();
+  const ok = status >= 0 && !socket.destroyed;
+  writer.directWriteDone(ok);
+  if (status < 0 && !socket.destroyed) socket.destroy(writeError(status));
 }
 
 /** The error Node's stream write gives for a negative libuv status (errnoException: `write EPIPE`). */

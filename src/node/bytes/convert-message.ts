@@ -4,6 +4,7 @@
  * not converted: `binaryType` applies to binary messages only.
  * Must not: copy bytes that can be viewed instead.
  */
+import { Buffer } from 'node:buffer';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 

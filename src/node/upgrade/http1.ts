@@ -91,7 +91,7 @@ export function writeSwitchingFor(socket: Duplex, key: string, protocol: string 
 }
 
 /** The 101 answer needs no word when libuv finishes a part of it that it queued. */
-const ANSWER_WRITER: DirectWriter = { directWriteDone(): void {} };
+const ANSWER_WRITER: DirectWriter = { directWriteQueued(): void {}, directWriteDone(): void {} };
 
 /** Writes an HTTP error answer and closes the socket once it is out. */
 export function abortHandshake(socket: Duplex, status: number, message?: string, headers?: http.OutgoingHttpHeaders): void {
