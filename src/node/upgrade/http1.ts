@@ -90,7 +90,7 @@ export function writeSwitchingFor(socket: Duplex, key: string, protocol: string 
   socket.removeListener('error', onSocketErrorDuringHandshake);
 }
 
-/** The 101 answer needs no word when libuv finishes a part of it that it queued. */
+/** The 101 answer needs no word when libuv queues a part of it, or finishes one. */
 const ANSWER_WRITER: DirectWriter = { directWriteQueued(): void {}, directWriteDone(): void {} };
 
 /** Writes an HTTP error answer and closes the socket once it is out. */
