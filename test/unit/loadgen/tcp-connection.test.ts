@@ -30,7 +30,7 @@ async function server(): Promise<{ port: number; next(): Promise<Peer>; close():
   const sockets = new Set<net.Socket>();
   const srv = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
-    let head = Buffer.alloc(0);
+    let head: Buffer | null = Buffer.alloc(0);
     const peer: Peer = {
       socket,
       received: [],
@@ -46,7 +46,7 @@ async function server(): Promise<{ port: number; next(): Promise<Peer>; close():
       if (end < 0) return;
       assert.equal(head.subarray(0, end + 4).toString('latin1'), upgradeRequest(`127.0.0.1:${port}`).toString('latin1'));
       if (head.length > end + 4) peer.received.push(head.subarray(end + 4));
-      head = null as unknown as Buffer;
+      head = null;
       socket.write(RESPONSE);
       waiting.shift()?.(peer);
     });
