@@ -1,15 +1,17 @@
 /**
- * One load-generator connection: a raw node:net socket that writes the prepared upgrade request,
+ * One load-generator connection: a raw TCP connection (a bare handle, tcp-handle.ts, or where
+ * that is not available and for wss://, a node:net or node:tls socket) that writes the prepared upgrade request,
  * checks the 101, then counts the server's messages as they complete (frames.ts). Pings are
  * answered with pongs so servers with heartbeats keep the connection; a server's close is
- * reported. Every socket reads into one shared buffer (net's onread): no allocation and no
- * stream machinery per read.
+ * reported. Every plain socket reads into one shared buffer: no allocation and no stream
+ * machinery per read.
  * Must not: keep per-message state (the loads in loads.ts do), or use the library's WebSocket.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { OPCODE, MessageCounter, checkUpgradeHead, maskedFrame, messageFrame } from './frames.js';
+import { HandleSocket, bareTcp, type HandleEvents } from './tcp-handle.js';
 
 /** What a connection reports that went wrong: a stable kind and a human detail. */
 export type ErrorSink = (kind: LoadErrorKind, detail: string) => void;
@@ -82,7 +84,7 @@ const SWEEP_MS = 100;
  * of the client.
  */
 export class Client {
-  socket!: net.Socket;
+  socket!: net.Socket | HandleSocket<Client>;
   readonly counter: MessageCounter<Client> = new MessageCounter<Client>(Client.#control, Client.#other, this);
   closing = false;
   /** How long the opening handshake took, in ms (while it runs: when it started). */
@@ -134,6 +136,10 @@ export class Client {
 
   #connect(options: OpenOptions): void {
     const { host, port, localAddress, tls: secure } = options;
+    if (!secure && bareTcp && net.isIP(host) !== 0) {
+      this.socket = HandleSocket.connect(this, Client.#handleEvents, host, port, localAddress, readBuffer);
+      return;
+    }
     let socket: net.Socket;
     if (secure) {
       // TLS sockets do not take onread: each read is its own buffer.
@@ -177,15 +183,29 @@ export class Client {
     return this[kClient].#read(readBuffer.subarray(0, n));
   }) as (n: number) => boolean;
 
+  /** What a bare handle's socket tells its client. */
+  static readonly #handleEvents: HandleEvents<Client> = {
+    connect: (client) => client.socket.write(client.#options.request),
+    read: (client, n) => client.#read(readBuffer.subarray(0, n)),
+    error: (client, error) => Client.#failed(client, error),
+    close: (client) => Client.#closed(client),
+  };
+
   static #onError(this: ClientSocket, error: NodeJS.ErrnoException): void {
-    const client = this[kClient];
+    Client.#failed(this[kClient], error);
+  }
+
+  static #onClose(this: ClientSocket): void {
+    Client.#closed(this[kClient]);
+  }
+
+  static #failed(client: Client, error: NodeJS.ErrnoException): void {
     const text = `${error.code ?? ''} ${error.message}`.trim();
     if (client.#resolve !== null) client.#fail(text, LoadErrorKind.CONNECT);
     else if (!client.closing) client.#options.onError(LoadErrorKind.CONNECTION_LOST, text);
   }
 
-  static #onClose(this: ClientSocket): void {
-    const client = this[kClient];
+  static #closed(client: Client): void {
     if (client.#resolve !== null) client.#fail('closed during the opening handshake', LoadErrorKind.HANDSHAKE);
     else if (!client.closing) client.#options.onError(LoadErrorKind.CONNECTION_LOST, 'connection closed without a close frame');
     client.closing = true;
@@ -214,7 +234,7 @@ export class Client {
     }
   }
 
-  // Called by net's onread with the shared buffer's filled part.
+  // Called with the shared buffer's filled part (or, over TLS, each read's own buffer).
   #read(input: Buffer): boolean {
     let chunk = input;
     const resolve = this.#resolve;
