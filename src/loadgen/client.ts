@@ -202,7 +202,11 @@ export class Client {
   static #failed(client: Client, error: NodeJS.ErrnoException): void {
     const text = `${error.code ?? ''} ${error.message}`.trim();
     if (client.#resolve !== null) client.#fail(text, LoadErrorKind.CONNECT);
-    else if (!client.closing) client.#options.onError(LoadErrorKind.CONNECTION_LOST, text);
+    else if (!client.closing) {
+      // One lost connection, one report: the close that follows the error says nothing more.
+      client.closing = true;
+      client.#options.onError(LoadErrorKind.CONNECTION_LOST, text);
+    }
   }
 
   static #closed(client: Client): void {

@@ -157,10 +157,9 @@ test('a server close frame, a lost connection and a reset are reported with thei
     const reset = await open(srv.port, errors);
     (await peer).socket.resetAndDestroy();
     await until(() => reset.closing);
-    assert.deepEqual(errors.slice(2), [
-      `${LoadErrorKind.CONNECTION_LOST}: ECONNRESET read ECONNRESET`,
-      `${LoadErrorKind.CONNECTION_LOST}: connection closed without a close frame`,
-    ]);
+    // Reported once: the close after the reset is the same lost connection.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(errors.slice(2), [`${LoadErrorKind.CONNECTION_LOST}: ECONNRESET read ECONNRESET`]);
   } finally {
     srv.close();
   }
