@@ -123,8 +123,7 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
 
   /** Bytes of sends made after closing. */
   #sentAfterClose(): number {
-    const seldom = this.seldom;
-    return seldom === null ? 0 : seldom.sentAfterClose;
+    return this.seldom?.sentAfterClose ?? 0;
   }
 
   /** Bytes queued (framed, in the socket's buffer or about to be written) and not yet handed to the kernel. */

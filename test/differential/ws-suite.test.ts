@@ -183,11 +183,7 @@ describe("behaviours ws's own suite checks", () => {
   });
 
   scenario('a Blob that cannot be read any more', async (scope) => {
-    const file = join(tmpdir(), `fdx-blob-${process.pid}-${scope.impl.name}.txt`);
-    writeFileSync(file, 'x'.repeat(64));
-    scope.defer(() => rmSync(file, { force: true }));
-    const blob = await openAsBlob(file);
-    writeFileSync(file, 'x'.repeat(32));
+    const blob = await unreadableBlob(scope, 'blob');
     const { server, client } = await scope.pair({}, { perMessageDeflate: false });
     const events: unknown[] = [];
     server.on('error', (error: Error) => events.push(['error', error.name, error.message]));
@@ -319,11 +315,7 @@ describe("behaviours ws's own suite checks", () => {
   }
 
   scenario('a ping with a Blob that cannot be read any more', async (scope) => {
-    const file = join(tmpdir(), `fdx-blob-ping-${process.pid}-${scope.impl.name}.txt`);
-    writeFileSync(file, 'x'.repeat(64));
-    scope.defer(() => rmSync(file, { force: true }));
-    const blob = await openAsBlob(file);
-    writeFileSync(file, 'x'.repeat(32));
+    const blob = await unreadableBlob(scope, 'blob-ping');
     const { server, client } = await scope.pair({}, { perMessageDeflate: false });
     const events: unknown[] = [];
     client.on('error', (error: Error) => events.push(['error', error.name]));
@@ -351,3 +343,13 @@ describe("behaviours ws's own suite checks", () => {
     return { running, givenIsKept, whileClosing, afterClose: own._server, givenAfterClose: onGiven._server };
   });
 });
+
+/** A file-backed Blob whose file changed after it was opened, so reading it fails. */
+async function unreadableBlob(scope: Scope, tag: string): Promise<Blob> {
+  const file = join(tmpdir(), `fdx-${tag}-${process.pid}-${scope.impl.name}.txt`);
+  writeFileSync(file, 'x'.repeat(64));
+  scope.defer(() => rmSync(file, { force: true }));
+  const blob = await openAsBlob(file);
+  writeFileSync(file, 'x'.repeat(32));
+  return blob;
+}
