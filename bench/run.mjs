@@ -21,7 +21,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { cpuOf, freePort, hasTaskset, machineBusySeconds, startGenerator, startServer } from './lib/processes.mjs';
+import { cpuOf, freePort, kernelCpuOf, hasTaskset, machineBusySeconds, startGenerator, startServer } from './lib/processes.mjs';
 import { FULL_TIMING, SMOKE_TIMING, scenarioList } from './lib/scenarios.mjs';
 import { mergeLatency, ratios, round, summarizeRounds } from './lib/summary.mjs';
 import { updateReadme } from './table.mjs';
@@ -186,6 +186,7 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
     const snapshot = () => ({
       t: performance.now(),
       server: cpuOf(server.pids),
+      serverKernel: kernelCpuOf(server.pids),
       generator: cpuOf(genPids),
       machine: machineBusySeconds(),
     });
@@ -194,7 +195,10 @@ async function runOnce(scenario, impl, timing, cpus, nodeFlags) {
       const serverCpu = (b.server - a.server) / seconds;
       const generatorCpu = (b.generator - a.generator) / seconds;
       const otherCpu = Math.max(0, (b.machine - a.machine) / seconds - serverCpu - generatorCpu);
-      return { serverCpu: round(serverCpu), generatorCpu: round(generatorCpu), otherCpu: round(otherCpu) };
+      const serverSeconds = b.server - a.server;
+      // The share of the server's CPU time spent in the kernel (system calls: socket reads and writes).
+      const serverKernelShare = serverSeconds > 0 ? round((b.serverKernel - a.serverKernel) / serverSeconds) : null;
+      return { serverCpu: round(serverCpu), serverKernelShare, generatorCpu: round(generatorCpu), otherCpu: round(otherCpu) };
     };
 
     // Fresh source addresses for every run: no port of an earlier run is still in use.
@@ -351,7 +355,8 @@ async function runStorm(scenario, generator, port, net, snapshot, cpuShare, serv
 
 function describe(scenario, result) {
   if (result.failed) return `FAILED: ${result.error}`;
-  const cpu = `cpu server ${Math.round(result.serverCpu * 100)}% generator ${Math.round(result.generatorCpu * 100)}% other ${Math.round(result.otherCpu * 100)}%`;
+  const kernel = result.serverKernelShare == null ? '' : ` (${Math.round(result.serverKernelShare * 100)}% in the kernel)`;
+  const cpu = `cpu server ${Math.round(result.serverCpu * 100)}%${kernel} generator ${Math.round(result.generatorCpu * 100)}% other ${Math.round(result.otherCpu * 100)}%`;
   const errors = result.errors ? `, ${result.errors} errors: ${(result.errorSamples ?? []).join('; ')}` : '';
   if (scenario.kind === 'storm') {
     return `${result.members} members, ${result.presenceMessages} presence messages (per-join broadcast: ${result.perJoinMessages}), ${result.deliveredMiB} MiB, server CPU ${result.serverCpuS} s, last join ${result.lastJoinMs} ms, all views complete ${result.completeMs} ms (${cpu})${errors}`;

@@ -52,7 +52,8 @@ function scenarioTable(scenario, names) {
       row.push(number(median[metric.key]));
       if (metric.compare) row.push(...references.map((r) => ratio(ratios?.[r.key]?.[metric.key])));
     }
-    row.push(`${percent(median.serverCpu)} / ${percent(median.generatorCpu)} / ${percent(median.otherCpu)}`, String(median.errors ?? 0));
+    const kernel = median.serverKernelShare == null ? '' : ` (${percent(median.serverKernelShare)} kernel)`;
+    row.push(`${percent(median.serverCpu)}${kernel} / ${percent(median.generatorCpu)} / ${percent(median.otherCpu)}`, String(median.errors ?? 0));
     rows.push(row);
   }
   const lines = [head, align, ...rows].map((cells) => `| ${cells.join(' | ')} |`);
@@ -68,7 +69,7 @@ export function renderSection(results, resultsPath = 'bench/results/latest.json'
   const lines = [
     `Measured by \`${results.command}\` on ${date}: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Bun ${m.bun ?? '—'}; ${pinning}; load average ${m.loadAverageAtStart.join(' ')} at the start.`,
     `Versions: fullduplex ${v.fullduplex}, ws ${v.ws}${v.wsNativeAddons.length ? ` (with ${v.wsNativeAddons.join(', ')})` : ''}, uWebSockets.js ${v.uws} (native), Bun ${v.bun}${v.socketIo ? `, socket.io ${v.socketIo}` : ''}. ${timing.rounds === 1 ? 'One round' : `Median of ${timing.rounds} rounds`} (capacity scenarios: ${timing.capacityRounds === 1 ? 'one round' : `${timing.capacityRounds} rounds`}), implementations interleaved; ${timing.warmupMs} ms warm-up, ${timing.measureMs} ms measured.`,
-    `"× ws" and "× uWS" divide by ws's and uWebSockets.js's median in the same run${results.scenarios.some((s) => s.references) ? ' ("× topics" and "× socket.io", in the channel scenario, by those of plain topics and socket.io)' : ''}. CPU is the share of one core used by the server processes, by the load generators, and by everything else on the machine during the measured window (for idle connections: while connecting); a generator near 100% means the number shows the generator's limit, not the server's, and "other" above a few percent means the machine was not quiet.`,
+    `"× ws" and "× uWS" divide by ws's and uWebSockets.js's median in the same run${results.scenarios.some((s) => s.references) ? ' ("× topics" and "× socket.io", in the channel scenario, by those of plain topics and socket.io)' : ''}. CPU is the share of one core used by the server processes, by the load generators, and by everything else on the machine during the measured window (for idle connections: while connecting), with the share of the server's CPU time spent in the kernel (system time: socket reads and writes); a generator near 100% means the number shows the generator's limit, not the server's, and "other" above a few percent means the machine was not quiet.`,
     `Data: \`${resultsPath}\`; this section is made from it by \`node bench/table.mjs\`.`,
     '',
   ];

@@ -17,20 +17,33 @@ function pinned(cpu, command, args) {
   return cpu === null ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
 }
 
-/** utime + stime of a process (all its threads), in seconds; null once it is gone. */
-export function cpuSeconds(pid) {
+/** utime and stime of a process (all its threads), in seconds; null once it is gone. */
+function cpuTimes(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
   } catch {
     return null;
   }
 }
 
+/** utime + stime of a process (all its threads), in seconds; null once it is gone. */
+export function cpuSeconds(pid) {
+  const times = cpuTimes(pid);
+  return times === null ? null : times.user + times.system;
+}
+
 export function cpuOf(pids) {
   let sum = 0;
   for (const pid of pids) sum += cpuSeconds(pid) ?? 0;
+  return sum;
+}
+
+/** The stime part of cpuOf(pids): CPU seconds spent in the kernel on the processes' behalf. */
+export function kernelCpuOf(pids) {
+  let sum = 0;
+  for (const pid of pids) sum += cpuTimes(pid)?.system ?? 0;
   return sum;
 }
 
