@@ -44,6 +44,7 @@ import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';
 import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching, writeSwitchingFor } from './upgrade/http1.js';
 import { DirectAccept } from './upgrade/direct-accept.js';
+import { HandleTransport } from './handle-transport.js';
 import {
   HTTP2_ENDING,
   answerLines,
@@ -154,6 +155,11 @@ export class WebSocketServer<
       this.emit('error', error);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+      if (socket instanceof HandleTransport) {
+        if (server.listenerCount('upgrade') <= 1) return this.#upgradeHandle(req as InstanceType<U>, socket, head);
+        // Other upgrade listeners may want it: a net.Socket, as they expect.
+        socket = socket.materialize();
+      }
       if (server.listenerCount('upgrade') > 1 && !this.shouldHandle(req)) return; // another server's path
       this.handleUpgrade(req as InstanceType<U>, socket, head, (ws, request) => this.emit('connection', ws, request));
     };
@@ -211,6 +217,30 @@ export class WebSocketServer<
     decide(this.options as AcceptOptions, this.#deflate, req, valid, this.#connections.size, this.#verifying, (outcome) => {
       if ('error' in outcome) this.#refuse(req, socket, outcome);
       else this.#accept(req, socket, head, valid.key, outcome, callback);
+    });
+  }
+
+  /**
+   * handleUpgrade for a connection still on its bare handle (handle-transport.ts): accepted on
+   * the handle; anything else (a refusal, a 'headers' listener, closing) gets the net.Socket
+   * made over the handle first and goes the way of every other socket.
+   */
+  #upgradeHandle(req: InstanceType<U>, transport: HandleTransport, head: Buffer): void {
+    const callback = (ws: InstanceType<T>, request: InstanceType<U>): boolean => this.emit('connection', ws, request);
+    if (this.#state !== RUNNING || this.listenerCount('headers') > 0) return this.handleUpgrade(req, transport.materialize(), head, callback);
+    const valid = readUpgradeRequest(req);
+    if (valid instanceof HandshakeError || !this.shouldHandle(req)) return this.handleUpgrade(req, transport.materialize(), head, callback);
+    decide(this.options as AcceptOptions, this.#deflate, req, valid, this.#connections.size, this.#verifying, (outcome) => {
+      if ('error' in outcome) {
+        const socket = transport.materialize();
+        socket.on('error', onSocketErrorDuringHandshake);
+        this.#refuse(req, socket, outcome);
+      } else {
+        // A verifyClient that asked for req.socket made the net.Socket: the connection is on it.
+        const socket = transport.materialized ? transport.materialize() : (transport as unknown as Duplex);
+        if (socket !== transport as unknown) socket.on('error', onSocketErrorDuringHandshake);
+        this.#accept(req, socket, head, valid.key, outcome, callback);
+      }
     });
   }
 

@@ -12,6 +12,7 @@ import { HandshakeError } from '../../protocol/errors.js';
 import { acceptHead, acceptHeaders, formatHead, rejectResponse } from '../../protocol/handshake/http-answer.js';
 import { validateRequest, type ValidRequest } from '../../protocol/handshake/server.js';
 import { acceptKey } from '../bytes/accept-key.js';
+import { HandleTransport } from '../handle-transport.js';
 import { writeDirect, writesDirectly, type DirectWriter } from '../socket-write.js';
 
 export interface OwnServerOptions {
@@ -85,6 +86,11 @@ export function writeSwitching(socket: Duplex, headers: string[]): void {
 export function writeSwitchingFor(socket: Duplex, key: string, protocol: string | undefined, extensions: string | undefined): void {
   // Tokens, base64 and the extension grammar are ASCII: latin1 writes the same bytes, without UTF-8 encoding.
   const head = acceptHead(acceptKey(key), protocol, extensions);
+  // A bare handle (handle-transport.ts) has no listeners: the answer goes to it alone.
+  if (socket instanceof HandleTransport) {
+    socket.write(head);
+    return;
+  }
   // The first write on a plain TCP socket: straight to its handle where it can go (socket-write.ts).
   if (!writesDirectly(socket) || writeDirect(socket, Buffer.from(head, 'latin1'), ANSWER_WRITER) < 0) socket.write(head, 'latin1');
   socket.removeListener('error', onSocketErrorDuringHandshake);
