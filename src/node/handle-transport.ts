@@ -49,6 +49,8 @@ function load(): Bindings | null {
 }
 
 export const handleBindings: Bindings | null = load();
+/** Set on a request read on a bare handle: it came over plain TCP (no TLS), said without making its socket. */
+export const PLAIN_TCP = Symbol('plainTcp');
 const B = handleBindings!;
 const UV_EOF = -4095;
 const HIGH_WATER_MARK = 16 * 1024;

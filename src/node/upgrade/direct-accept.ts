@@ -17,7 +17,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readRequestHead } from '../../protocol/handshake/request-head.js';
-import { HandleTransport, handleBindings } from '../handle-transport.js';
+import { HandleTransport, PLAIN_TCP, handleBindings } from '../handle-transport.js';
 import { onSocketErrorDuringHandshake } from './http1.js';
 
 export type UpgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -273,6 +273,7 @@ const SOCKET = Symbol('socket');
  */
 class HandleRequest extends DirectRequest {
   declare [SOCKET]?: Socket | null;
+  declare [PLAIN_TCP]: boolean;
   readonly transport: HandleTransport;
 
   constructor(transport: HandleTransport) {
@@ -280,6 +281,8 @@ class HandleRequest extends DirectRequest {
     this.transport = transport;
   }
 }
+
+HandleRequest.prototype[PLAIN_TCP] = true;
 
 Object.defineProperty(HandleRequest.prototype, 'socket', {
   configurable: true,

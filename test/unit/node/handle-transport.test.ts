@@ -80,6 +80,31 @@ describe('connections on the bare handle', { skip: HandleTransport.onHandle < 0 
     assert.equal(HandleTransport.onHandle, base);
   });
 
+  it('stays on the handle with a verifyClient (told the request is not secure) and a subprotocol', async () => {
+    const infos: boolean[] = [];
+    const wss = await portServer({ verifyClient: (info: { secure: boolean }) => infos.push(info.secure) > 0, handleProtocols: () => 'chat' });
+    servers.push(wss);
+    const base = HandleTransport.onHandle;
+    const connected = once(wss, 'connection') as Promise<[WebSocket]>;
+    const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}`, ['chat']);
+    await once(ws, 'open');
+    const [server] = await connected;
+    assert.deepEqual(infos, [false]);
+    assert.equal(server.protocol, 'chat');
+    assert.equal(HandleTransport.onHandle, base + 1);
+    ws.close();
+    await once(server, 'close');
+  });
+
+  it('makes the net.Socket for a refusal and answers as before', async () => {
+    const wss = await portServer({ verifyClient: () => false });
+    servers.push(wss);
+    const peer = await Peer.open(portOf(wss));
+    peer.write(request(goodHeaders()));
+    await peer.until(() => peer.closed, 5000);
+    assert.match(peer.bytes.toString('latin1'), /^HTTP\/1\.1 401 /);
+  });
+
   for (const when of ['while large messages cross both ways', 'while paused', 'after the close frame was sent'] as const) {
     it(`makes a net.Socket ${when}, losing and reordering no byte`, async () => {
       const wss = await portServer();
