@@ -440,6 +440,7 @@ export class HandleTransport {
     // Paused as Link pauses a net.Socket: the stream, while the handle reads up to the high-water mark.
     if (this.#paused) socket.pause();
     this.#socket = socket;
+    HandleTransport.onHandle--;
     (socket as net.Socket & { server: net.Server; _server: net.Server }).server = this.server;
     (socket as net.Socket & { _server: net.Server })._server = this.server;
     if (this.#head !== null) {
