@@ -17,6 +17,7 @@
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { SocketHandlers } from './internal.js';
+import { byteLength } from './socket-write.js';
 
 /** Off: every connection is a net.Socket from the start (the path before this file). */
 const ENABLED = true;
@@ -77,11 +78,7 @@ type WriteCallback = (error?: Error | null) => void;
 /** The error Node's net gives for a failed `syscall` (`read ECONNRESET`). */
 function failure(status: number, syscall: string): NodeJS.ErrnoException {
   const code = getSystemErrorName(status);
-  const error: NodeJS.ErrnoException = new Error(`${syscall} ${code}`);
-  error.errno = status;
-  error.code = code;
-  error.syscall = syscall;
-  return error;
+  return Object.assign(new Error(`${syscall} ${code}`), { errno: status, code, syscall });
 }
 
 /** The handle's read callback: `this` is the handle. */
@@ -99,24 +96,10 @@ function afterWrite(this: { transport: HandleTransport; callbacks: WriteCallback
   this.transport.writeDone(status, this.callbacks);
 }
 
-function afterShutdown(this: { transport: HandleTransport }, status: number): void {
-  this.transport.shutdownDone(status);
-}
-
-function onClosed(this: { transport: HandleTransport }): void {
-  this.transport.handleClosed();
-}
-
-function writtenAtOnce(transport: HandleTransport, callbacks: WriteCallback[] | null): void {
-  transport.writtenAtOnce(callbacks);
-}
-
-function byteLength(data: Uint8Array | Uint8Array[]): number {
-  if (!Array.isArray(data)) return data.length;
-  let total = 0;
-  for (let i = 0; i < data.length; i++) total += data[i]!.length;
-  return total;
-}
+// The callbacks of a shutdown request, of the handle's close, and of a write done at once.
+const afterShutdown = function (this: { transport: HandleTransport }, status: number): void { this.transport.shutdownDone(status); };
+const onClosed = function (this: { transport: HandleTransport }): void { this.transport.handleClosed(); };
+const writtenAtOnce = (transport: HandleTransport, callbacks: WriteCallback[] | null): void => transport.writtenAtOnce(callbacks);
 
 function callAll(callbacks: WriteCallback[], error: Error | null): void {
   for (const cb of callbacks) cb(error);
@@ -161,16 +144,17 @@ export class HandleTransport {
     this.#readStart();
   }
 
+  // Once the net.Socket is made (before the upgrade was answered), these are the socket's.
   get writable(): boolean {
-    return !this.#ending && !this.#closed;
+    return this.#socket?.writable ?? (!this.#ending && !this.#closed);
   }
 
   get readable(): boolean {
-    return !this.#readEnded && !this.#closed;
+    return this.#socket?.readable ?? (!this.#readEnded && !this.#closed);
   }
 
   get destroyed(): boolean {
-    return this.#closed;
+    return this.#socket?.destroyed ?? this.#closed;
   }
 
   get writableLength(): number {
@@ -188,6 +172,11 @@ export class HandleTransport {
   /** Whether a net.Socket was made over the handle. */
   get materialized(): boolean {
     return this.#socket !== null;
+  }
+
+  /** Whether the upgrade was accepted and a connection reads and writes here. */
+  get attached(): boolean {
+    return this.#connection !== null;
   }
 
   #readStart(): void {
@@ -232,6 +221,12 @@ export class HandleTransport {
    */
   attach(head: Buffer, connection: TransportUser): void {
     this.#connection = connection;
+    const socket = this.#socket;
+    if (socket !== null) {
+      if (head.length > 0) socket.unshift(head);
+      connection.socketMade(socket, this.#queued);
+      return;
+    }
     if (head.length > 0) {
       this.#head = head;
       process.nextTick(() => this.#deliverHead());
@@ -273,6 +268,7 @@ export class HandleTransport {
   /** Writes `data` (a string as latin1); true while below the high-water mark, as a socket's write. */
   write(data: Uint8Array | string, encodingOrCb?: string | WriteCallback, cb?: WriteCallback): boolean {
     const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
+    if (this.#socket !== null) return this.#socket.write(data, callback);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     const corked = this.#corked;
     if (corked !== null) {

@@ -42,9 +42,8 @@ import {
 import { PreparedMessage, deliverToAll } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';
-import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching, writeSwitchingFor } from './upgrade/http1.js';
+import { abortHandshake, answerOn, createUpgradeServer, guardHandshake, isAnswerable, readUpgradeRequest, switchingHeaders, writeSwitching, writeSwitchingFor } from './upgrade/http1.js';
 import { DirectAccept } from './upgrade/direct-accept.js';
-import { HandleTransport } from './handle-transport.js';
 import {
   HTTP2_ENDING,
   answerLines,
@@ -155,12 +154,7 @@ export class WebSocketServer<
       this.emit('error', error);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (socket instanceof HandleTransport) {
-        if (server.listenerCount('upgrade') <= 1) return this.#upgradeHandle(req as InstanceType<U>, socket, head);
-        // Other upgrade listeners may want it: a net.Socket, as they expect.
-        socket = socket.materialize();
-      }
-      if (server.listenerCount('upgrade') > 1 && !this.shouldHandle(req)) return; // another server's path
+      if (server.listenerCount('upgrade') > 1 && !this.shouldHandle(req)) return void answerOn(socket); // another server's path
       this.handleUpgrade(req as InstanceType<U>, socket, head, (ws, request) => this.emit('connection', ws, request));
     };
     server.on('listening', onListening);
@@ -209,7 +203,7 @@ export class WebSocketServer<
    * 'wsClientError' when a listener wants to answer itself.
    */
   handleUpgrade(req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (client: InstanceType<T>, request: InstanceType<U>) => void): void {
-    socket.on('error', onSocketErrorDuringHandshake);
+    guardHandshake(socket);
     if (this.#state !== RUNNING) return this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
     const valid = readUpgradeRequest(req);
     if (valid instanceof HandshakeError) return this.#refuse(req, socket, { error: valid });
@@ -217,30 +211,6 @@ export class WebSocketServer<
     decide(this.options as AcceptOptions, this.#deflate, req, valid, this.#connections.size, this.#verifying, (outcome) => {
       if ('error' in outcome) this.#refuse(req, socket, outcome);
       else this.#accept(req, socket, head, valid.key, outcome, callback);
-    });
-  }
-
-  /**
-   * handleUpgrade for a connection still on its bare handle (handle-transport.ts): accepted on
-   * the handle; anything else (a refusal, a 'headers' listener, closing) gets the net.Socket
-   * made over the handle first and goes the way of every other socket.
-   */
-  #upgradeHandle(req: InstanceType<U>, transport: HandleTransport, head: Buffer): void {
-    const callback = (ws: InstanceType<T>, request: InstanceType<U>): boolean => this.emit('connection', ws, request);
-    if (this.#state !== RUNNING || this.listenerCount('headers') > 0) return this.handleUpgrade(req, transport.materialize(), head, callback);
-    const valid = readUpgradeRequest(req);
-    if (valid instanceof HandshakeError || !this.shouldHandle(req)) return this.handleUpgrade(req, transport.materialize(), head, callback);
-    decide(this.options as AcceptOptions, this.#deflate, req, valid, this.#connections.size, this.#verifying, (outcome) => {
-      if ('error' in outcome) {
-        const socket = transport.materialize();
-        socket.on('error', onSocketErrorDuringHandshake);
-        this.#refuse(req, socket, outcome);
-      } else {
-        // A verifyClient that asked for req.socket made the net.Socket: the connection is on it.
-        const socket = transport.materialized ? transport.materialize() : (transport as unknown as Duplex);
-        if (socket !== transport as unknown) socket.on('error', onSocketErrorDuringHandshake);
-        this.#accept(req, socket, head, valid.key, outcome, callback);
-      }
     });
   }
 
@@ -335,6 +305,7 @@ export class WebSocketServer<
   }
 
   #refuse(req: http.IncomingMessage, socket: Duplex, { error, headers }: Refusal): void {
+    socket = answerOn(socket); // a connection on its bare handle gets its net.Socket first
     if (socket.destroyed) return;
     error = wsShaped(error);
     const code = error.code;

@@ -289,7 +289,11 @@ Object.defineProperty(HandleRequest.prototype, 'socket', {
   get(this: HandleRequest): Socket | null {
     const socket = this[SOCKET];
     if (socket != null || this.transport === undefined) return socket ?? null;
-    return (this[SOCKET] = this.transport.materialize());
+    // Asked for during the handshake (verifyClient): guarded as the handshake guards a socket.
+    const guard = !this.transport.attached && !this.transport.materialized;
+    const made = (this[SOCKET] = this.transport.materialize());
+    if (guard) made.on('error', onSocketErrorDuringHandshake);
+    return made;
   },
   set(this: HandleRequest, value: Socket | null): void {
     this[SOCKET] = value;

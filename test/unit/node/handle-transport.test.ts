@@ -96,6 +96,29 @@ describe('connections on the bare handle', { skip: HandleTransport.onHandle < 0 
     await once(server, 'close');
   });
 
+  it('stays on the handle with a headers listener; a verifyClient that reads req.socket gets it and the connection goes on on it', async () => {
+    for (const asks of [false, true]) {
+      const wss = await portServer({
+        verifyClient: (info: { req: http.IncomingMessage }, done: (ok: boolean) => void) => {
+          const port = asks ? info.req.socket.remotePort : 0;
+          setImmediate(() => done(port !== undefined));
+        },
+      });
+      servers.push(wss);
+      wss.on('headers', (headers) => headers.push('X-Extra: 1'));
+      wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+      const base = HandleTransport.onHandle;
+      const { client: ws, server } = await client(wss);
+      assert.equal(HandleTransport.onHandle, asks ? base : base + 1);
+      ws.send(pattern(100_000, 3));
+      const [echo] = (await once(ws, 'message')) as [Buffer];
+      assert.ok(echo.equals(pattern(100_000, 3)));
+      assert.ok(server._socket instanceof net.Socket);
+      ws.close(1000);
+      assert.equal((await once(server, 'close'))[0], 1000);
+    }
+  });
+
   it('makes the net.Socket for a refusal and answers as before', async () => {
     const wss = await portServer({ verifyClient: () => false });
     servers.push(wss);
