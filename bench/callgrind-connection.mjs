@@ -5,7 +5,7 @@
 // 101 answer awaited, then a FIN, and its close awaited). (I2 - I1) / (N2 - N1) is what one
 // connection costs the server, with startup and shutdown subtracted.
 //
-//   node bench/callgrind-handshake.mjs [--server fullduplex|ws|raw|handle-floor] [--n1 500]
+//   node bench/callgrind-connection.mjs [--server fullduplex|ws|raw|handle-floor] [--n1 500]
 //        [--n2 2500] [--parallel 10]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -84,7 +84,7 @@ async function run(total, outFile) {
   return { done, instructions: Number(totals[1]) };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'callgrind-handshake-'));
+const dir = mkdtempSync(join(tmpdir(), 'callgrind-connection-'));
 const a = await run(o.n1, join(dir, 'n1.out'));
 const b = await run(o.n2, join(dir, 'n2.out'));
 const per = (b.instructions - a.instructions) / (b.done - a.done);
