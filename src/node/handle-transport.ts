@@ -91,9 +91,9 @@ function onRead(this: { transport: HandleTransport }, arrayBuffer: ArrayBuffer):
 }
 
 /** A queued write finished: `this` is its request. */
-function afterWrite(this: { transport: HandleTransport; callbacks: WriteCallback[] | null; data: unknown }, status: number): void {
+function afterWrite(this: { transport: HandleTransport; callbacks: WriteCallback[] | null; data: unknown; bytes: number }, status: number): void {
   this.data = null;
-  this.transport.writeDone(status, this.callbacks);
+  this.transport.writeDone(status, this.callbacks, this.bytes);
 }
 
 // The callbacks of a shutdown request, of the handle's close, and of a write done at once.
@@ -119,6 +119,7 @@ export class HandleTransport {
   #socket: net.Socket | null = null;
   /** Writes libuv queued and has not finished. */
   #queued = 0;
+  #pendingBytes = 0;
   #lastRequest: { callbacks: WriteCallback[] | null } | null = null;
   /** Writes gathered by cork(), written as one at uncork(). */
   #corked: Uint8Array[] | null = null;
@@ -157,8 +158,9 @@ export class HandleTransport {
     return this.#socket?.destroyed ?? this.#closed;
   }
 
+  /** As a net.Socket's: the whole of every write libuv queued, until it is done. */
   get writableLength(): number {
-    return this.#closed ? 0 : this.handle.writeQueueSize;
+    return this.#closed ? 0 : this.#pendingBytes;
   }
 
   get writableNeedDrain(): boolean {
@@ -318,6 +320,8 @@ export class HandleTransport {
     if (B.state[B.kLastWriteWasAsync] !== 0) {
       request.async = true;
       request.data = data;
+      request.bytes = byteLength(data);
+      this.#pendingBytes += request.bytes;
       this.#queued++;
       this.#lastRequest = request;
     } else if (callbacks !== null || (!below && this.#queued === 0)) process.nextTick(writtenAtOnce, this, callbacks);
@@ -337,8 +341,9 @@ export class HandleTransport {
     }
   }
 
-  writeDone(status: number, callbacks: WriteCallback[] | null): void {
+  writeDone(status: number, callbacks: WriteCallback[] | null, bytes: number): void {
     this.#queued--;
+    this.#pendingBytes -= bytes;
     if (this.#queued === 0) this.#lastRequest = null;
     const error = status < 0 ? failure(status, 'write') : null;
     const socket = this.#socket;
@@ -402,11 +407,6 @@ export class HandleTransport {
 
   handleClosed(): void {
     this.#connection?.socketClosed();
-  }
-
-  /** Writes still in libuv's queue that were made here, not by the net.Socket. */
-  get queuedWrites(): number {
-    return this.#queued;
   }
 
   /**
