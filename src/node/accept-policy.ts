@@ -9,6 +9,7 @@ import http from 'node:http';
 import { HandshakeError, type HandshakeErrorCode } from '../protocol/errors.js';
 import { negotiateDeflate, type DeflateParams } from '../protocol/permessage-deflate.js';
 import type { ValidRequest } from '../protocol/handshake/server.js';
+import { PLAIN_TCP } from './handle-transport.js';
 import type { ResolvedDeflateOptions } from './options.js';
 
 /** What verifyClient learns of a request; `origin` is undefined when the request has none (typed as `ws` types it). */
@@ -98,7 +99,8 @@ export function decide(
   const info: VerifyClientInfo = {
     // Undefined without an Origin header, as in `ws` (whose types say string).
     origin: valid.origin as string,
-    secure: Boolean((req.socket as { encrypted?: boolean }).encrypted),
+    // A request read on a bare handle came over plain TCP: asking its socket would make one.
+    secure: (req as { [PLAIN_TCP]?: boolean })[PLAIN_TCP] === true ? false : Boolean((req.socket as { encrypted?: boolean }).encrypted),
     req,
   };
   if (verify.length !== 2) {

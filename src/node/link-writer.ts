@@ -7,6 +7,7 @@
  * Must not: read the socket or run the closing handshake (link.ts does), or parse frames.
  */
 import { Buffer } from 'node:buffer';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Connection } from '../protocol/connection.js';
 import { ReadyState } from '../protocol/constants.js';
@@ -17,13 +18,14 @@ import { BlobQueue } from './blob-queue.js';
 import { toBytes, type SendData } from './bytes/to-bytes.js';
 import type { DeflateCodec } from './compression/deflate-codec.js';
 import { countOut } from './diagnostics.js';
-import type { ConnectionHost, ConnectionOwner, TransportEnding } from './internal.js';
+import type { ConnectionHost, ConnectionOwner, SocketHandlers, TransportEnding } from './internal.js';
 import type { Callback, SendOptions } from './options.js';
 import { againstSide, frameMaskedAs } from './mask-override.js';
 import type { PreparedMessage } from './prepared-message.js';
-import { SOCKET_ENDING } from './socket-listeners.js';
+import { SOCKET_ENDING, takeOver } from './socket-listeners.js';
+import { HandleTransport } from './handle-transport.js';
 import type { Backlog, Backpressured, DropReason } from './send-policy.js';
-import { queuedInHandle, writeDirect, type DirectWriter } from './socket-write.js';
+import { queuedInHandle, writeDirect, writesDirectly, type DirectWriter } from './socket-write.js';
 import { writeOutput, writeScheduler, type ScheduledWriter } from './write-scheduler.js';
 
 export const EMPTY_BUFFER = Buffer.alloc(0);
@@ -93,8 +95,30 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     this.host = host;
   }
 
+  /** The socket; a connection on a bare handle gets its net.Socket made now (handle-transport.ts). */
   get socket(): Duplex | null {
-    return this.duplex;
+    const duplex = this.duplex;
+    if (duplex instanceof HandleTransport) {
+      const socket = duplex.materialize();
+      return this.duplex === duplex ? socket : this.duplex;
+    }
+    return duplex;
+  }
+
+  /** Whether a transport was attached (without making a net.Socket for it). */
+  get attached(): boolean {
+    return this.duplex !== null;
+  }
+
+  /**
+   * The net.Socket made over this connection's bare handle takes over from the handle: later
+   * writes queue behind `queuedWrites` writes still in libuv's queue, counted there until done.
+   */
+  socketMade(socket: Socket, queuedWrites: number): void {
+    this.duplex = socket;
+    if (writesDirectly(socket)) this.writeState |= DIRECT;
+    if (queuedWrites > 0) this.writeState |= DIRECT_QUEUED;
+    takeOver(socket, EMPTY_BUFFER, this as unknown as SocketHandlers);
   }
 
   /** The seldom-set record, made now if it was not. */

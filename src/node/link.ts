@@ -29,6 +29,7 @@ import { coreOptions } from './options.js';
 import type { Backpressured } from './send-policy.js';
 import { SOCKET_ENDING, takeOver } from './socket-listeners.js';
 import { writesDirectly } from './socket-write.js';
+import { HandleTransport } from './handle-transport.js';
 import { wsProtocolError } from './ws-error.js';
 import type { ScheduledWriter } from './write-scheduler.js';
 
@@ -67,8 +68,11 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     this.codec = codec;
     this.core = new Connection(coreOptions(this.host.settings, codec, this.host.generateMask));
     this.duplex = socket;
-    if (writesDirectly(socket)) this.writeState |= DIRECT;
-    takeOver(socket, head, this);
+    if (socket instanceof HandleTransport) socket.attach(head, this);
+    else {
+      if (writesDirectly(socket)) this.writeState |= DIRECT;
+      takeOver(socket, head, this);
+    }
     this.readyState = ReadyState.OPEN;
     this.owner.emit('open');
   }

@@ -42,7 +42,7 @@ import {
 import { PreparedMessage, deliverToAll } from './prepared-message.js';
 import { SendPolicy } from './send-policy.js';
 import { createServerTopics, publishTo } from './topic-bridge.js';
-import { abortHandshake, createUpgradeServer, isAnswerable, onSocketErrorDuringHandshake, readUpgradeRequest, switchingHeaders, writeSwitching, writeSwitchingFor } from './upgrade/http1.js';
+import { abortHandshake, answerOn, createUpgradeServer, guardHandshake, isAnswerable, readUpgradeRequest, switchingHeaders, writeSwitching, writeSwitchingFor } from './upgrade/http1.js';
 import { DirectAccept } from './upgrade/direct-accept.js';
 import {
   HTTP2_ENDING,
@@ -154,7 +154,7 @@ export class WebSocketServer<
       this.emit('error', error);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (server.listenerCount('upgrade') > 1 && !this.shouldHandle(req)) return; // another server's path
+      if (server.listenerCount('upgrade') > 1 && !this.shouldHandle(req)) return void answerOn(socket); // another server's path
       this.handleUpgrade(req as InstanceType<U>, socket, head, (ws, request) => this.emit('connection', ws, request));
     };
     server.on('listening', onListening);
@@ -203,7 +203,7 @@ export class WebSocketServer<
    * 'wsClientError' when a listener wants to answer itself.
    */
   handleUpgrade(req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (client: InstanceType<T>, request: InstanceType<U>) => void): void {
-    socket.on('error', onSocketErrorDuringHandshake);
+    guardHandshake(socket);
     if (this.#state !== RUNNING) return this.#refuse(req, socket, { error: new HandshakeError('WS_ERR_HANDSHAKE_SHUTTING_DOWN') });
     const valid = readUpgradeRequest(req);
     if (valid instanceof HandshakeError) return this.#refuse(req, socket, { error: valid });
@@ -305,6 +305,7 @@ export class WebSocketServer<
   }
 
   #refuse(req: http.IncomingMessage, socket: Duplex, { error, headers }: Refusal): void {
+    socket = answerOn(socket); // a connection on its bare handle gets its net.Socket first
     if (socket.destroyed) return;
     error = wsShaped(error);
     const code = error.code;

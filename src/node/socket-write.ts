@@ -116,7 +116,8 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
   return handle.writeQueueSize;
 }
 
-function byteLength(data: Uint8Array | Uint8Array[]): number {
+/** The bytes of one buffer, or of several. */
+export function byteLength(data: Uint8Array | Uint8Array[]): number {
   if (!Array.isArray(data)) return data.length;
   let total = 0;
   for (let i = 0; i < data.length; i++) total += data[i]!.length;

@@ -355,7 +355,7 @@ export class WebSocket extends EventEmitter {
   close(code?: number, reason?: string | Buffer): void {
     const link = this.#link;
     if (link === null || link.readyState === ReadyState.CLOSED) return;
-    if (link.readyState === ReadyState.CONNECTING || link.socket === null) {
+    if (link.readyState === ReadyState.CONNECTING || !link.attached) {
       // Still opening (or failing to: then there is nothing left to close).
       this.#client?.dial?.abort();
       return;
@@ -373,7 +373,7 @@ export class WebSocket extends EventEmitter {
   terminate(): void {
     const link = this.#link;
     if (link === null || link.readyState === ReadyState.CLOSED) return;
-    if (link.readyState === ReadyState.CONNECTING || link.socket === null) {
+    if (link.readyState === ReadyState.CONNECTING || !link.attached) {
       this.#client?.dial?.abort();
       return;
     }

@@ -4,7 +4,7 @@
  */
 import { describe } from 'node:test';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket as WsWebSocket } from 'ws';
 import { Peer, goodHeaders, request, upgradedPeer } from '../hostile/raw-peer.js';
@@ -146,6 +146,26 @@ describe('WebSocketServer: construction', () => {
     ws.resume();
     await until(() => got.length > 0);
     return { arrived, whilePaused, isPaused: ws.isPaused, after: got };
+  });
+
+  scenario("req.socket and ws._socket in 'connection' on a port server are the connection's net.Socket", async (scope) => {
+    const { wss, url } = await scope.server();
+    const seen = new Promise<Record<string, unknown>>((resolve) => {
+      wss.once('connection', (ws: WsWebSocket, req: { socket: Socket; connection: Socket }) => {
+        const socket = (ws as unknown as { _socket: Socket })._socket;
+        resolve({
+          remoteAddress: req.socket.remoteAddress,
+          family: req.socket.remoteFamily,
+          samePort: socket.remotePort === req.socket.remotePort && typeof socket.remotePort === 'number',
+          same: socket === req.socket && req.connection === req.socket,
+          isNet: socket instanceof net.Socket,
+          localPort: socket.localPort === Number(new URL(url).port),
+        });
+      });
+    });
+    const client = scope.client(url);
+    await once(client, 'open');
+    return seen;
   });
 
   scenario('the WebSocket option makes connections of the given class', async (scope) => {

@@ -17,6 +17,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readRequestHead } from '../../protocol/handshake/request-head.js';
+import { HandleTransport, PLAIN_TCP, handleBindings } from '../handle-transport.js';
 import { onSocketErrorDuringHandshake } from './http1.js';
 
 export type UpgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -28,6 +29,11 @@ const HEAD_END = '\r\n\r\n';
 const MAX_DIRECT_HEAD = 8 * 1024;
 
 type ConnectionListener = (this: http.Server, socket: Socket) => void;
+/** The listening handle's callback for each accepted connection (Node's `onconnection`). */
+type OnConnection = (this: unknown, status: number, clientHandle: unknown) => void;
+type ListenHandle = { onconnection: OnConnection };
+/** A connection whose head is awaited: a net.Socket, or a bare handle (handle-transport.ts). */
+type Waiting = Socket | HandleTransport;
 
 export class DirectAccept {
   readonly #server: http.Server;
@@ -36,7 +42,10 @@ export class DirectAccept {
   readonly #timeoutMs: number;
   readonly #maxHead: number;
   /** Connections whose request head is not complete yet, with the time they were accepted. */
-  readonly #waiting = new Map<Socket, number>();
+  readonly #waiting = new Map<Waiting, number>();
+  /** The listening handle whose `onconnection` is ours, and Node's own (null: not taken). */
+  #listenHandle: ListenHandle | null = null;
+  #nodeOnConnection: OnConnection | null = null;
   /** Null when handshakeTimeoutMs is 0: no timeout, as for Node's own header timeout. */
   readonly #timer: NodeJS.Timeout | null = null;
   readonly #onConnection = (socket: Socket): void => this.#accept(socket);
@@ -61,6 +70,10 @@ export class DirectAccept {
     server.removeListener('connection', this.#httpConnection);
     server.on('connection', this.#onConnection);
     server.on('upgrade', this.#settleUpgrade);
+    if (handleBindings !== null) {
+      if (server.listening) this.#takeHandles();
+      else server.once('listening', this.#takeHandles);
+    }
     // As often as Node's HTTP server checks its own timeouts.
     if (this.#timeoutMs > 0) {
       this.#timer = setInterval(() => this.#expire(), Math.min(1000, this.#timeoutMs));
@@ -71,14 +84,79 @@ export class DirectAccept {
   /** Gives the connection listener back to Node's HTTP server; heads still being read go to it. */
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
+    this.#server.removeListener('listening', this.#takeHandles);
+    if (this.#listenHandle !== null && this.#listenHandle.onconnection === this.#onHandle) this.#listenHandle.onconnection = this.#nodeOnConnection!;
+    this.#listenHandle = null;
     this.#server.removeListener('connection', this.#onConnection);
     this.#server.removeListener('upgrade', this.#settleUpgrade);
     this.#server.on('connection', this.#httpConnection);
     for (const socket of this.#waiting.keys()) {
-      if (socket.listenerCount('readable') > 0 && socket.listeners('readable').includes(this.#onReadable)) this.#handOver(socket, null);
+      if (socket instanceof HandleTransport) {
+        if (!socket.destroyed && !socket.materialized) this.#handOver(socket.materialize(), null);
+      } else if (socket.listenerCount('readable') > 0 && socket.listeners('readable').includes(this.#onReadable)) this.#handOver(socket, null);
     }
     this.#waiting.clear();
   }
+
+  /**
+   * Accepted connections come as bare handles (handle-transport.ts) from now on: Node's
+   * `onconnection` on the listening handle is replaced (in a cluster worker too, where the
+   * handle stands in for the primary's). Only when Node would make a plain net.Socket and hand
+   * it to the HTTP server alone: anything else (an accept error, maxConnections reached,
+   * pauseOnConnect, a user's 'connection' listener) is Node's own `onconnection`.
+   */
+  readonly #takeHandles = (): void => {
+    const handle = (this.#server as unknown as { _handle?: ListenHandle | null })._handle;
+    if (handle == null || typeof handle.onconnection !== 'function' || this.#listenHandle !== null) return;
+    this.#listenHandle = handle;
+    this.#nodeOnConnection = handle.onconnection;
+    handle.onconnection = this.#onHandle;
+  };
+
+  /** The listening handle's callback: `this` is the listening handle, as for Node's own. */
+  readonly #onHandle: OnConnection = ((accept: DirectAccept): OnConnection =>
+    function (this: unknown, status: number, clientHandle: unknown): void {
+      accept.#connect(this, status, clientHandle);
+    })(this);
+
+  #connect(listenHandle: unknown, status: number, clientHandle: unknown): void {
+    const server = this.#server as http.Server & { _connections: number; pauseOnConnect?: boolean };
+    const client = clientHandle as { readStart?: unknown; writeQueueSize?: unknown } | null;
+    if (
+      status !== 0 ||
+      client == null ||
+      typeof client.readStart !== 'function' ||
+      typeof client.writeQueueSize !== 'number' ||
+      typeof server._connections !== 'number' ||
+      (server.maxConnections != null && server._connections >= server.maxConnections) ||
+      server.pauseOnConnect === true ||
+      server.listenerCount('connection') !== 1 ||
+      server.listeners('connection')[0] !== this.#onConnection
+    ) {
+      this.#nodeOnConnection!.call(listenHandle, status, clientHandle);
+      return;
+    }
+    server._connections++;
+    this.#waiting.set(new HandleTransport(clientHandle, server, this.#firstRead), Date.now());
+  }
+
+  /** The first read of a bare handle: a plain complete upgrade goes on on the handle, anything else to Node's HTTP server. */
+  readonly #firstRead = (transport: HandleTransport, chunk: Buffer | null | false): void => {
+    const since = this.#waiting.get(transport);
+    this.#waiting.delete(transport);
+    if (chunk === false) return;
+    if (chunk !== null) {
+      const upgrade = this.#upgradeRequest(chunk, transport);
+      if (upgrade !== null) {
+        this.#onUpgrade(upgrade.req, transport as unknown as Duplex, upgrade.head);
+        return;
+      }
+    }
+    const socket = transport.materialize();
+    if (since !== undefined) this.#waiting.set(socket, since);
+    if (this.#timer === null) socket.once('close', () => this.#waiting.delete(socket));
+    this.#handOver(socket, chunk);
+  };
 
   #accept(socket: Socket): void {
     this.#waiting.set(socket, Date.now());
@@ -91,33 +169,37 @@ export class DirectAccept {
   #read(socket: Socket): void {
     const chunk = socket.read() as Buffer | null;
     socket.removeListener('readable', this.#onReadable);
-    if (chunk !== null) {
-      const end = chunk.indexOf(HEAD_END);
-      if (end !== -1 && end + HEAD_END.length <= this.#maxHead) {
-        const head = readRequestHead(chunk.toString('latin1', 0, end));
-        if (head !== null) {
-          this.#waiting.delete(socket);
-          const req = new DirectRequest(socket);
-          req.method = 'GET';
-          req.url = head.url;
-          req.httpVersionMajor = 1;
-          req.httpVersionMinor = 1;
-          req.httpVersion = '1.1';
-          req.rawHeaders = head.rawHeaders;
-          req.headers = head.headers;
-          (req as http.IncomingMessage & { upgrade: boolean }).upgrade = true;
-          req.complete = true;
-          req.push(null);
-          // Node settles the socket's reading state a tick after its 'readable' listener is
-          // gone, and would then resume it if a 'data' listener came meanwhile, undoing a
-          // pause() made in 'connection'. The upgrade goes on after that tick, with the socket
-          // neither paused nor flowing, as Node's HTTP server hands over an upgrade.
-          process.nextTick(upgradeSettled, this.#onUpgrade, req, socket, chunk.subarray(end + HEAD_END.length));
-          return;
-        }
-      }
+    const upgrade = chunk === null ? null : this.#upgradeRequest(chunk, socket);
+    if (upgrade === null) {
+      this.#handOver(socket, chunk);
+      return;
     }
-    this.#handOver(socket, chunk);
+    this.#waiting.delete(socket);
+    // Node settles the socket's reading state a tick after its 'readable' listener is
+    // gone, and would then resume it if a 'data' listener came meanwhile, undoing a
+    // pause() made in 'connection'. The upgrade goes on after that tick, with the socket
+    // neither paused nor flowing, as Node's HTTP server hands over an upgrade.
+    process.nextTick(upgradeSettled, this.#onUpgrade, upgrade.req, socket, upgrade.head);
+  }
+
+  /** The request of `chunk` when it holds a plain, complete upgrade request head (and what follows it); else null. */
+  #upgradeRequest(chunk: Buffer, socket: Waiting): { req: http.IncomingMessage; head: Buffer } | null {
+    const end = chunk.indexOf(HEAD_END);
+    if (end === -1 || end + HEAD_END.length > this.#maxHead) return null;
+    const head = readRequestHead(chunk.toString('latin1', 0, end));
+    if (head === null) return null;
+    const req = socket instanceof HandleTransport ? new HandleRequest(socket) : new DirectRequest(socket);
+    req.method = 'GET';
+    req.url = head.url;
+    req.httpVersionMajor = 1;
+    req.httpVersionMinor = 1;
+    req.httpVersion = '1.1';
+    req.rawHeaders = head.rawHeaders;
+    req.headers = head.headers;
+    (req as http.IncomingMessage & { upgrade: boolean }).upgrade = true;
+    req.complete = true;
+    req.push(null);
+    return { req, head: chunk.subarray(end + HEAD_END.length) };
   }
 
   /** Node's HTTP server reads the connection from here on, starting with `chunk`. */
@@ -181,3 +263,39 @@ function distinct(rawHeaders: string[]): Record<string, string[]> {
   for (let i = 0; i < rawHeaders.length; i += 2) out[rawHeaders[i]!.toLowerCase()] = [rawHeaders[i + 1]!];
   return out;
 }
+
+/** Where a HandleRequest keeps its socket once one is made or set. */
+const SOCKET = Symbol('socket');
+
+/**
+ * A request read on a bare handle (handle-transport.ts): its `socket` (and `connection`) is the
+ * net.Socket made over the handle when first asked for; until then the connection stays on the handle.
+ */
+class HandleRequest extends DirectRequest {
+  declare [SOCKET]?: Socket | null;
+  declare [PLAIN_TCP]: boolean;
+  readonly transport: HandleTransport;
+
+  constructor(transport: HandleTransport) {
+    super(null as unknown as Socket);
+    this.transport = transport;
+  }
+}
+
+HandleRequest.prototype[PLAIN_TCP] = true;
+
+Object.defineProperty(HandleRequest.prototype, 'socket', {
+  configurable: true,
+  get(this: HandleRequest): Socket | null {
+    const socket = this[SOCKET];
+    if (socket != null || this.transport === undefined) return socket ?? null;
+    // Asked for during the handshake (verifyClient): guarded as the handshake guards a socket.
+    const guard = !this.transport.attached && !this.transport.materialized;
+    const made = (this[SOCKET] = this.transport.materialize());
+    if (guard) made.on('error', onSocketErrorDuringHandshake);
+    return made;
+  },
+  set(this: HandleRequest, value: Socket | null): void {
+    this[SOCKET] = value;
+  },
+});

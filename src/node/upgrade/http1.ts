@@ -12,6 +12,7 @@ import { HandshakeError } from '../../protocol/errors.js';
 import { acceptHead, acceptHeaders, formatHead, rejectResponse } from '../../protocol/handshake/http-answer.js';
 import { validateRequest, type ValidRequest } from '../../protocol/handshake/server.js';
 import { acceptKey } from '../bytes/accept-key.js';
+import { HandleTransport } from '../handle-transport.js';
 import { writeDirect, writesDirectly, type DirectWriter } from '../socket-write.js';
 
 export interface OwnServerOptions {
@@ -65,6 +66,29 @@ export function onSocketErrorDuringHandshake(this: Duplex): void {
   this.destroy();
 }
 
+/** Errors during the handshake end the socket; a bare handle has no listeners and reports none then. */
+export function guardHandshake(socket: Duplex): void {
+  if (!(socket instanceof HandleTransport)) socket.on('error', onSocketErrorDuringHandshake);
+}
+
+/**
+ * The socket to answer on other than with a 101 (a refusal, a user's listener): a connection on
+ * its bare handle (handle-transport.ts) gets its net.Socket made now, guarded as any other.
+ */
+export function answerOn(socket: Duplex): Duplex {
+  if (!(socket instanceof HandleTransport)) return socket;
+  const made = !socket.materialized;
+  const net = socket.materialize();
+  if (made) net.on('error', onSocketErrorDuringHandshake);
+  return net;
+}
+
+/** The 101 is written: the socket's handshake guard goes (a bare handle's net.Socket got one when made). */
+function unguard(socket: Duplex): void {
+  const guarded = socket instanceof HandleTransport ? (socket.materialized ? socket.materialize() : null) : socket;
+  guarded?.removeListener('error', onSocketErrorDuringHandshake);
+}
+
 /** The socket can still be answered on. */
 export function isAnswerable(socket: Duplex): boolean {
   return socket.readable && socket.writable && !socket.destroyed;
@@ -78,13 +102,18 @@ export function switchingHeaders(key: string, protocol: string | undefined, exte
 /** Writes the 101 answer; the socket belongs to the WebSocket from here on. */
 export function writeSwitching(socket: Duplex, headers: string[]): void {
   socket.write(formatHead(headers));
-  socket.removeListener('error', onSocketErrorDuringHandshake);
+  unguard(socket);
 }
 
 /** Writes the 101 answer nobody changed (no 'headers' listener): one string, no lines. */
 export function writeSwitchingFor(socket: Duplex, key: string, protocol: string | undefined, extensions: string | undefined): void {
   // Tokens, base64 and the extension grammar are ASCII: latin1 writes the same bytes, without UTF-8 encoding.
   const head = acceptHead(acceptKey(key), protocol, extensions);
+  if (socket instanceof HandleTransport) {
+    socket.write(head);
+    unguard(socket);
+    return;
+  }
   // The first write on a plain TCP socket: straight to its handle where it can go (socket-write.ts).
   if (!writesDirectly(socket) || writeDirect(socket, Buffer.from(head, 'latin1'), ANSWER_WRITER) < 0) socket.write(head, 'latin1');
   socket.removeListener('error', onSocketErrorDuringHandshake);
