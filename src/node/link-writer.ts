@@ -130,15 +130,18 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
   get bufferedAmount(): number {
     const socket = this.duplex;
     if (socket === null) return this.#sentAfterClose();
-    let waiting = socket.writableLength;
-    if ((this.writeState & DIRECT_QUEUED) !== 0) {
-      // A direct write libuv queued is in its queue only; the stream path's writes are counted
-      // in writableLength until done, and in libuv's queue too once handed to it (so with no
-      // direct write queued, libuv's figure, a call into C++, adds nothing).
-      const inHandle = queuedInHandle(socket);
-      if (inHandle > waiting) waiting = inHandle;
-    }
-    return waiting + this.queuedBytes() + this.#sentAfterClose();
+    return this.waitingInSocket(socket) + this.queuedBytes() + this.#sentAfterClose();
+  }
+
+  /** Bytes written to `socket` (this link's) and not yet handed to the kernel. */
+  protected waitingInSocket(socket: Duplex): number {
+    const waiting = socket.writableLength;
+    if ((this.writeState & DIRECT_QUEUED) === 0) return waiting;
+    // A direct write libuv queued is in its queue only; the stream path's writes are counted
+    // in writableLength until done, and in libuv's queue too once handed to it (so with no
+    // direct write queued, libuv's figure, a call into C++, adds nothing).
+    const inHandle = queuedInHandle(socket);
+    return inHandle > waiting ? inHandle : waiting;
   }
 
   /** Bytes queued for the next write: the lead frame and the core's output. */
@@ -381,6 +384,11 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
 
   directWriteQueued(): void {
     this.writeState |= DIRECT_QUEUED;
+  }
+
+  /** A write of the high-water mark or more left at once: 'drain', unless a later one waits in libuv. */
+  directWriteDrained(): void {
+    if ((this.writeState & DIRECT_QUEUED) === 0) this.socketDrained();
   }
 
   /** The socket's buffer drained ('drain'): link.ts resumes reading and sends what waited. */

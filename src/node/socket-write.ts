@@ -32,6 +32,11 @@ type HandledSocket = Duplex & { _handle: StreamHandle | null; timeout?: number }
 export interface DirectWriter {
   directWriteQueued(): void;
   directWriteDone(ok: boolean): void;
+  /**
+   * A direct write of the high-water mark or more that the kernel took at once, in the tick
+   * after it (where Node's stream path emits 'drain' for such a write), the socket still open.
+   */
+  directWriteDrained?(): void;
 }
 
 /** The request object of one write (Node's WriteWrap); libuv keeps it while the write waits. */
@@ -89,15 +94,14 @@ export function writesDirectly(socket: Duplex): boolean {
  * Writes `data` (one buffer, or several in order) to `socket` directly when nothing waits ahead
  * of it, and returns the bytes libuv queued (0 when the kernel took them all); returns -1,
  * having written nothing, when the caller must use the stream path. `socket` passed
- * writesDirectly(). Writes of the high-water mark or more take the stream path, so that Node
- * counts them (writableLength, 'drain') as before: what they cost is their bytes.
+ * writesDirectly(). Writes of the high-water mark or more go direct too (a 16 KiB echo is one):
+ * where Node's write would return false, 'drain' follows as it would, once libuv's queued write
+ * is done (directWriteDone) or, when the kernel took it all, in the next tick (directWriteDrained).
  */
 export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], writer: DirectWriter): number {
   const handle = (socket as HandledSocket)._handle;
   if (handle === null || socket.writableLength !== 0 || handle.writeQueueSize !== 0 || socket.writableCorked !== 0) return -1;
   if (!socket.writable || (socket as HandledSocket).timeout) return -1;
-  const bytes = byteLength(data);
-  if (bytes >= socket.writableHighWaterMark) return -1;
   const req = spare!;
   const status = Array.isArray(data) ? handle.writev(req, data, true) : handle.writeBuffer(req, data);
   if (status < 0) {
@@ -105,7 +109,10 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
     socket.destroy(writeError(status));
     return 0;
   }
-  if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) return 0;
+  if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
+    if (writer.directWriteDrained !== undefined && byteLength(data) >= socket.writableHighWaterMark) process.nextTick(drainedAtOnce, socket, writer);
+    return 0;
+  }
   // libuv queued the rest: this request stays with the write until it is done.
   spare = new binding!.WriteWrap();
   req.oncomplete = onQueuedWriteDone;
@@ -130,6 +137,11 @@ function byteLength(data: Uint8Array | Uint8Array[]): number {
 export function queuedInHandle(socket: Duplex): number {
   const handle = (socket as HandledSocket)._handle;
   return handle === null ? 0 : handle.writeQueueSize;
+}
+
+/** After a large write the kernel took at once: 'drain', as Node would emit it (not twice, not once destroyed). */
+function drainedAtOnce(socket: Duplex, writer: DirectWriter): void {
+  if (!socket.destroyed && !socket.writableNeedDrain) writer.directWriteDrained!();
 }
 
 function onQueuedWriteDone(this: WriteRequest, status: number): void {
