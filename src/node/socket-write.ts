@@ -33,8 +33,9 @@ export interface DirectWriter {
   directWriteQueued(): void;
   directWriteDone(ok: boolean): void;
   /**
-   * A direct write of the high-water mark or more that the kernel took at once, in the tick
-   * after it (where Node's stream path emits 'drain' for such a write), the socket still open.
+   * A direct write of the high-water mark or more that the kernel took at once (where Node's
+   * write would return false and emit 'drain'), once this turn of the event loop is done, the
+   * socket still open.
    */
   directWriteDrained?(): void;
 }
@@ -96,7 +97,7 @@ export function writesDirectly(socket: Duplex): boolean {
  * having written nothing, when the caller must use the stream path. `socket` passed
  * writesDirectly(). Writes of the high-water mark or more go direct too (a 16 KiB echo is one):
  * where Node's write would return false, 'drain' follows as it would, once libuv's queued write
- * is done (directWriteDone) or, when the kernel took it all, in the next tick (directWriteDrained).
+ * is done (directWriteDone) or, when the kernel took it all, after this turn (directWriteDrained).
  */
 export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], writer: DirectWriter): number {
   const handle = (socket as HandledSocket)._handle;
@@ -110,7 +111,10 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
     return 0;
   }
   if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
-    if (writer.directWriteDrained !== undefined && byteLength(data) >= socket.writableHighWaterMark) process.nextTick(drainedAtOnce, socket, writer);
+    if (writer.directWriteDrained !== undefined && !drainsDue.has(writer) && byteLength(data) >= socket.writableHighWaterMark) {
+      drainsDue.add(writer);
+      setImmediate(drainedAtOnce, socket, writer);
+    }
     return 0;
   }
   // libuv queued the rest: this request stays with the write until it is done.
@@ -139,8 +143,17 @@ export function queuedInHandle(socket: Duplex): number {
   return handle === null ? 0 : handle.writeQueueSize;
 }
 
-/** After a large write the kernel took at once: 'drain', as Node would emit it (not twice, not once destroyed). */
+/**
+ * Writers owed a 'drain': one however many large writes they made in this turn of the event
+ * loop. It comes once the turn's ticks ran (setImmediate), so the writes those ticks were due to
+ * make (the write scheduler's, the end of the input being handled) are out before it, as Node's
+ * 'drain' waits for everything written.
+ */
+const drainsDue = new Set<DirectWriter>();
+
+/** After a large write the kernel took at once: 'drain' (not twice, not once destroyed). */
 function drainedAtOnce(socket: Duplex, writer: DirectWriter): void {
+  drainsDue.delete(writer);
   if (!socket.destroyed && !socket.writableNeedDrain) writer.directWriteDrained!();
 }
 

@@ -82,6 +82,34 @@ describe('writes of the high-water mark or more', () => {
     assert.equal(s!.bufferedAmount, 0);
   });
 
+  it("go direct in order when several are made in one tick, and one 'drain' finds the buffer empty", async () => {
+    const { wss, url } = await startServer();
+    after(() => stopServer(wss));
+    const [client] = await connect(url, 1);
+    after(() => client!.terminate());
+    const [s] = await serverSides(wss, 1);
+    s!.subscribe('room');
+    const writes = countStreamWrites(s!);
+    let drains = 0;
+    s!.on('drain', () => {
+      drains++;
+      assert.equal(s!.bufferedAmount, 0, "nothing waits when 'drain' comes");
+    });
+    const received: Buffer[] = [];
+    client!.on('message', (data) => received.push(data as Buffer));
+    const published = randomBytes(20 * 1024);
+    const sent = randomBytes(20 * 1024);
+    // The publication is written at once, the send at the end of the tick: two writes.
+    wss.publish('room', published);
+    s!.send(sent);
+    await until(() => received.length === 2, 'both messages');
+    assert.ok(published.equals(received[0]!) && sent.equals(received[1]!));
+    await until(() => drains > 0, "'drain'");
+    await tick();
+    assert.equal(drains, 1, "one 'drain', once both are out");
+    assert.equal(writes.count, 0, 'no write took the stream path');
+  });
+
   it("count what libuv queued in bufferedAmount until the peer reads it, then 'drain'", async () => {
     const { peer, rest, s } = await stalledPeer();
     let drains = 0;
