@@ -130,18 +130,15 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
   get bufferedAmount(): number {
     const socket = this.duplex;
     if (socket === null) return this.#sentAfterClose();
-    return this.waitingInSocket(socket) + this.queuedBytes() + this.#sentAfterClose();
-  }
-
-  /** Bytes written to `socket` (this link's) and not yet handed to the kernel. */
-  protected waitingInSocket(socket: Duplex): number {
-    const waiting = socket.writableLength;
-    if ((this.writeState & DIRECT_QUEUED) === 0) return waiting;
-    // A direct write libuv queued is in its queue only; the stream path's writes are counted
-    // in writableLength until done, and in libuv's queue too once handed to it (so with no
-    // direct write queued, libuv's figure, a call into C++, adds nothing).
-    const inHandle = queuedInHandle(socket);
-    return inHandle > waiting ? inHandle : waiting;
+    let waiting = socket.writableLength;
+    if ((this.writeState & DIRECT_QUEUED) !== 0) {
+      // A direct write libuv queued is in its queue only; the stream path's writes are counted
+      // in writableLength until done, and in libuv's queue too once handed to it (so with no
+      // direct write queued, libuv's figure, a call into C++, adds nothing).
+      const inHandle = queuedInHandle(socket);
+      if (inHandle > waiting) waiting = inHandle;
+    }
+    return waiting + this.queuedBytes() + this.#sentAfterClose();
   }
 
   /** Bytes queued for the next write: the lead frame and the core's output. */

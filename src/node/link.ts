@@ -123,7 +123,7 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     // drain, so its input (pings above all) cannot make us queue replies without bound. At or
     // above the high-water mark a 'drain' event is sure to follow and resumes reading.
     const socket = this.duplex!;
-    const waiting = this.waitingInSocket(socket);
+    const waiting = socket.writableLength;
     if (waiting >= socket.writableHighWaterMark && waiting + this.queuedBytes() > this.host.sendPolicy.maxBackpressure) {
       this.writeState |= READING_HELD;
       socket.pause();

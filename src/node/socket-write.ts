@@ -71,6 +71,9 @@ function loadBinding(): StreamWrapBinding | null {
   }
 }
 
+/** Writes of this many bytes or more take the stream path (see writeDirect). */
+const LARGE_WRITE = 64 * 1024;
+
 /**
  * A request for the next write. A write that completes at once leaves it untouched (libuv binds
  * a request only to a write it queues), so one serves every such write; a queued write keeps it
@@ -98,11 +101,16 @@ export function writesDirectly(socket: Duplex): boolean {
  * writesDirectly(). Writes of the high-water mark or more go direct too (a 16 KiB echo is one):
  * where Node's write would return false, 'drain' follows as it would, once libuv's queued write
  * is done (directWriteDone) or, when the kernel took it all, after this turn (directWriteDrained).
+ * Writes of LARGE_WRITE or more take the stream path: Node counts a chunk whole until it is all
+ * written, where libuv's queue counts what the kernel has not taken yet, so a large write the
+ * kernel took most of would look nearly drained to the send policies (and what they drop).
  */
 export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], writer: DirectWriter): number {
   const handle = (socket as HandledSocket)._handle;
   if (handle === null || socket.writableLength !== 0 || handle.writeQueueSize !== 0 || socket.writableCorked !== 0) return -1;
   if (!socket.writable || (socket as HandledSocket).timeout) return -1;
+  const bytes = byteLength(data);
+  if (bytes >= LARGE_WRITE) return -1;
   const req = spare!;
   const status = Array.isArray(data) ? handle.writev(req, data, true) : handle.writeBuffer(req, data);
   if (status < 0) {
@@ -111,7 +119,7 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
     return 0;
   }
   if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
-    if (writer.directWriteDrained !== undefined && !drainsDue.has(writer) && byteLength(data) >= socket.writableHighWaterMark) {
+    if (writer.directWriteDrained !== undefined && !drainsDue.has(writer) && bytes >= socket.writableHighWaterMark) {
       drainsDue.add(writer);
       setImmediate(drainedAtOnce, socket, writer);
     }
