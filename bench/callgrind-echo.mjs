@@ -1,7 +1,8 @@
 // Server instructions per echoed message, counted by valgrind's callgrind (deterministic, so it
 // works on a loaded machine where wall-clock numbers do not). The server of servers/ runs under
 // callgrind twice, once echoing N1 messages and once N2; this process is the client (raw
-// node:net, masked 32-byte frames encoded once, C connections with F messages in flight each,
+// node:net, masked frames of --size bytes (32 by default, up to 65535) encoded once, C
+// connections with F messages in flight each,
 // one write per read, as the load generator does). (I2 - I1) / (N2 - N1) is what one message
 // costs, with startup, handshakes and shutdown subtracted.
 //
@@ -38,19 +39,30 @@ function parse(argv) {
     else if (arg === '--plain') o.plain = true;
     else throw new Error(`unknown option ${arg}`);
   }
-  if (o.size > 125) throw new Error('--size: at most 125 (one short header)');
+  if (!(o.size >= 0 && o.size <= 0xffff)) throw new Error('--size: 0 to 65535 bytes (a 16-bit length at most)');
   return o;
+}
+
+/** The size of a masked frame header for a payload of `size` bytes (at most 65535). */
+function headerSize(size) {
+  return size > 125 ? 8 : 6;
 }
 
 /** One masked frame of `size` bytes ('x' text or random binary), repeated `count` times. */
 function frames(size, binary, count) {
   const payload = binary ? randomBytes(size) : Buffer.alloc(size, 'x');
   const key = randomBytes(4);
-  const one = Buffer.alloc(6 + size);
+  const head = headerSize(size);
+  const one = Buffer.alloc(head + size);
   one[0] = binary ? 0x82 : 0x81;
-  one[1] = 0x80 | size;
-  key.copy(one, 2);
-  for (let i = 0; i < size; i++) one[6 + i] = payload[i] ^ key[i & 3];
+  if (size > 125) {
+    one[1] = 0x80 | 126;
+    one.writeUInt16BE(size, 2);
+  } else {
+    one[1] = 0x80 | size;
+  }
+  key.copy(one, head - 4);
+  for (let i = 0; i < size; i++) one[head + i] = payload[i] ^ key[i & 3];
   return Buffer.concat(Array.from({ length: count }, () => one));
 }
 
@@ -84,7 +96,7 @@ function upgrade(port) {
 /** Echoes `total` messages over the connections; resolves when every echo came back. */
 async function drive(port, o, total) {
   const batch = frames(o.size, o.binary, o.inFlight);
-  const frameSize = 6 + o.size;
+  const frameSize = headerSize(o.size) + o.size;
   const perConnection = Math.ceil(total / o.connections);
   // Each connection echoes from its upgrade on (one left idle while the others open could miss
   // the server's heartbeat on a slow run).
@@ -97,7 +109,8 @@ async function drive(port, o, total) {
       new Promise((resolve, reject) => {
         let sent = 0;
         let received = 0;
-        // Frames from the server are unmasked and short (2-byte headers): echoes are counted,
+        // Frames from the server are unmasked (the byte echo's are our own, masked), with 16-bit
+        // lengths at most: echoes are counted,
         // pings (the server's heartbeat, when a run is slow) answered, so no connection is
         // dropped while the others are still being opened.
         let carry = rest;
@@ -111,12 +124,18 @@ async function drive(port, o, total) {
           const bytes = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
           let at = 0;
           let done = 0;
-          while (bytes.length - at >= 2 && bytes.length - at >= 2 + (bytes[at + 1] & 0x7f)) {
+          for (;;) {
+            const left = bytes.length - at;
+            if (left < 2) break;
+            const length7 = bytes[at + 1] & 0x7f;
+            const head = (length7 === 126 ? 4 : 2) + (bytes[at + 1] & 0x80 ? 4 : 0);
+            if (left < head) break;
+            const length = length7 === 126 ? bytes.readUInt16BE(at + 2) : length7;
+            if (left < head + length) break;
             const opcode = bytes[at] & 0x0f;
-            const length = bytes[at + 1] & 0x7f;
-            if (opcode === 0x9) socket.write(pong(bytes.subarray(at + 2, at + 2 + length)));
+            if (opcode === 0x9) socket.write(pong(bytes.subarray(at + head, at + head + length)));
             else if (opcode === 0x1 || opcode === 0x2) done++;
-            at += 2 + length;
+            at += head + length;
           }
           carry = bytes.subarray(at);
           received += done;

@@ -407,6 +407,11 @@ export abstract class LinkWriter implements Backpressured, ScheduledWriter, Dire
     this.writeState |= DIRECT_QUEUED;
   }
 
+  /** A write of the high-water mark or more left at once: 'drain', unless a later one waits in libuv. */
+  directWriteDrained(): void {
+    if ((this.writeState & DIRECT_QUEUED) === 0) this.socketDrained();
+  }
+
   /** The socket's buffer drained ('drain'): link.ts resumes reading and sends what waited. */
   abstract socketDrained(): void;
 

@@ -32,6 +32,12 @@ type HandledSocket = Duplex & { _handle: StreamHandle | null; timeout?: number }
 export interface DirectWriter {
   directWriteQueued(): void;
   directWriteDone(ok: boolean): void;
+  /**
+   * A direct write of the high-water mark or more that the kernel took at once (where Node's
+   * write would return false and emit 'drain'), once this turn of the event loop is done, the
+   * socket still open.
+   */
+  directWriteDrained?(): void;
 }
 
 /** The request object of one write (Node's WriteWrap); libuv keeps it while the write waits. */
@@ -65,6 +71,9 @@ function loadBinding(): StreamWrapBinding | null {
   }
 }
 
+/** Writes of this many bytes or more take the stream path (see writeDirect). */
+const LARGE_WRITE = 64 * 1024;
+
 /**
  * A request for the next write. A write that completes at once leaves it untouched (libuv binds
  * a request only to a write it queues), so one serves every such write; a queued write keeps it
@@ -89,15 +98,19 @@ export function writesDirectly(socket: Duplex): boolean {
  * Writes `data` (one buffer, or several in order) to `socket` directly when nothing waits ahead
  * of it, and returns the bytes libuv queued (0 when the kernel took them all); returns -1,
  * having written nothing, when the caller must use the stream path. `socket` passed
- * writesDirectly(). Writes of the high-water mark or more take the stream path, so that Node
- * counts them (writableLength, 'drain') as before: what they cost is their bytes.
+ * writesDirectly(). Writes of the high-water mark or more go direct too (a 16 KiB echo is one):
+ * where Node's write would return false, 'drain' follows as it would, once libuv's queued write
+ * is done (directWriteDone) or, when the kernel took it all, after this turn (directWriteDrained).
+ * Writes of LARGE_WRITE or more take the stream path: Node counts a chunk whole until it is all
+ * written, where libuv's queue counts what the kernel has not taken yet, so a large write the
+ * kernel took most of would look nearly drained to the send policies (and what they drop).
  */
 export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], writer: DirectWriter): number {
   const handle = (socket as HandledSocket)._handle;
   if (handle === null || socket.writableLength !== 0 || handle.writeQueueSize !== 0 || socket.writableCorked !== 0) return -1;
   if (!socket.writable || (socket as HandledSocket).timeout) return -1;
   const bytes = byteLength(data);
-  if (bytes >= socket.writableHighWaterMark) return -1;
+  if (bytes >= LARGE_WRITE) return -1;
   const req = spare!;
   const status = Array.isArray(data) ? handle.writev(req, data, true) : handle.writeBuffer(req, data);
   if (status < 0) {
@@ -105,7 +118,13 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
     socket.destroy(writeError(status));
     return 0;
   }
-  if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) return 0;
+  if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
+    if (writer.directWriteDrained !== undefined && !drainsDue.has(writer) && bytes >= socket.writableHighWaterMark) {
+      drainsDue.add(writer);
+      setImmediate(drainedAtOnce, socket, writer);
+    }
+    return 0;
+  }
   // libuv queued the rest: this request stays with the write until it is done.
   spare = new binding!.WriteWrap();
   req.oncomplete = onQueuedWriteDone;
@@ -131,6 +150,20 @@ export function byteLength(data: Uint8Array | Uint8Array[]): number {
 export function queuedInHandle(socket: Duplex): number {
   const handle = (socket as HandledSocket)._handle;
   return handle === null ? 0 : handle.writeQueueSize;
+}
+
+/**
+ * Writers owed a 'drain': one however many large writes they made in this turn of the event
+ * loop. It comes once the turn's ticks ran (setImmediate), so the writes those ticks were due to
+ * make (the write scheduler's, the end of the input being handled) are out before it, as Node's
+ * 'drain' waits for everything written.
+ */
+const drainsDue = new Set<DirectWriter>();
+
+/** After a large write the kernel took at once: 'drain' (not twice, not once destroyed). */
+function drainedAtOnce(socket: Duplex, writer: DirectWriter): void {
+  drainsDue.delete(writer);
+  if (!socket.destroyed && !socket.writableNeedDrain) writer.directWriteDrained!();
 }
 
 function onQueuedWriteDone(this: WriteRequest, status: number): void {

@@ -74,7 +74,8 @@ export function maskIntoFast(source: Uint8Array, target: Uint8Array, targetOffse
   // Blocks start at multiples of 64 KiB, so every block lines up with the key as source[0] does.
   for (let start = 0; start < length; start += BLOCK) {
     const end = Math.min(start + BLOCK, length);
-    memory.set(source.subarray(start, end));
+    // A source of one block (a 16 KiB message) is copied as it is, with no view made of it.
+    memory.set(start === 0 && end === length ? source : source.subarray(start, end));
     exports.mask((end - start + 15) & ~15, key);
     target.set(memory.subarray(0, end - start), targetOffset + start);
   }
