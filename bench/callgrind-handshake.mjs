@@ -69,7 +69,9 @@ const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'callgrind-handshake-'));
 mkdirSync(dir, { recursive: true });
 const port = await freePort();
 const script = fileURLToPath(new URL(`servers/${o.server}.mjs`, import.meta.url));
-const serverArgs = [...o.nodeArgs, script, '--port', String(port), '--mode', o.mode];
+// No heartbeat in fullduplex (ws has none): under valgrind a window outlasts its interval, and
+// pinging every open connection is no handshake's cost.
+const serverArgs = [...o.nodeArgs, script, '--port', String(port), '--mode', o.mode, ...(o.server === 'fullduplex' ? ['--ping-interval-ms', '0'] : [])];
 const outFile = join(dir, 'out');
 const command = o.plain ? ['node', serverArgs] : ['valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, 'node', ...serverArgs]];
 const child = spawn(command[0], command[1], { stdio: ['pipe', 'pipe', 'pipe'] });

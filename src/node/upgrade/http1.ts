@@ -13,6 +13,7 @@ import { acceptHead, acceptHeaders, formatHead, rejectResponse } from '../../pro
 import { validateRequest, type ValidRequest } from '../../protocol/handshake/server.js';
 import { acceptKey } from '../bytes/accept-key.js';
 import { writeDirect, writesDirectly, type DirectWriter } from '../socket-write.js';
+import { DirectRequest } from './direct-request.js';
 
 export interface OwnServerOptions {
   maxHeaderSize: number;
@@ -55,7 +56,8 @@ export function readUpgradeRequest(req: http.IncomingMessage): ValidRequest | Ha
     method: req.method ?? '',
     httpVersion: req.httpVersion,
     headers: req.headers,
-    rawHeaders: req.rawHeaders,
+    // A request read without Node's parser names each field once: no repeats to count.
+    rawHeaders: req instanceof DirectRequest ? undefined : req.rawHeaders,
     url: req.url,
   });
 }
