@@ -6,7 +6,10 @@
 // and the counts dumped, N2 more and dumped again. (I2 - I1) / (N2 - N1) is what one handshake
 // costs, from the accepted TCP connection to the 'connection' event, with whatever each dump
 // window costs besides (the dump itself, idle timers) subtracted. Connections stay open until
-// the server is stopped: closing them is not a handshake's cost.
+// the server is stopped: closing them is not a handshake's cost. The share of the event loop
+// (the main thread) is printed beside it: V8's background threads (concurrent marking above
+// all) do work whose share of a window depends on timing, so the total varies between runs by
+// more than the event loop's part does.
 //
 //   node bench/callgrind-handshake.mjs [--server fullduplex] [--mode echo|echo-topic]
 //        [--warmup 3000] [--n1 500] [--n2 1500] [--concurrency 64] [--keep DIR]
@@ -56,6 +59,17 @@ async function dumped(dir, prefix, seen) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`no callgrind dump in ${dir}`);
+}
+
+/**
+ * The instructions of the event loop (libuv's uv_run, inclusive) in a dump: the main thread's
+ * work, without the work V8's background threads (concurrent marking, sweeping, optimizing)
+ * do, whose share of a window depends on timing and varies between runs.
+ */
+function eventLoop(file) {
+  const result = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'latin1', maxBuffer: 1 << 28 });
+  const line = result.stdout.split('\n').find((l) => /:uv_run\b/.test(l));
+  return line ? Number(line.trim().split(/\s+/)[0].replace(/,/g, '')) : NaN;
 }
 
 /** callgrind_control on the server (the valgrind process runs node under its own pid). */
@@ -111,7 +125,7 @@ try {
   const second = (await open(o.n2)) - warm - first;
   if (!o.plain) control(child.pid, '-d');
   const b = o.plain ? { instructions: 0 } : await dumped(dir, 'out.', seen);
-  result = { first, second, a: a.instructions, b: b.instructions };
+  result = { first, second, a: a.instructions, b: b.instructions, loopA: o.plain ? 0 : eventLoop(join(dir, a.file)), loopB: o.plain ? 0 : eventLoop(join(dir, b.file)) };
   // The server stops with its connections open: their closing is not a handshake's cost.
   child.stdin.end();
   await exited;
@@ -123,7 +137,8 @@ try {
 const perHandshake = (result.b - result.a) / (result.second - result.first);
 console.log(
   `${o.server} ${o.mode}, ${o.warmup} to warm up, ${o.concurrency} at a time: ${result.first} handshakes ${result.a} Ir, ` +
-    `${result.second} handshakes ${result.b} Ir -> ${Math.round(perHandshake)} Ir/handshake` +
+    `${result.second} handshakes ${result.b} Ir -> ${Math.round(perHandshake)} Ir/handshake, ` +
+    `${Math.round((result.loopB - result.loopA) / (result.second - result.first))} of them in the event loop` +
     (failed > 0 ? ` (${failed} failed)` : ''),
 );
 if (!o.keep) rmSync(dir, { recursive: true });
