@@ -1,5 +1,6 @@
 // What every bench server shares: its command line, and the control channel the runner uses.
 //   --port N --host H --mode echo|echo-topic|fanout|channel [--deflate] [--workers N]
+//   [--ping-interval-ms N] (servers with a heartbeat: its interval instead of their default)
 // echo, echo-topic (echo, and every connection joins one topic on open, as pub/sub apps do) and
 // fanout are plain WebSocket messages (every server but realtime and socketio);
 // channel is the channel scenario, in each server's own protocol (fullduplex, realtime, socketio).
@@ -11,7 +12,7 @@
 export const TOPIC = 'bench';
 
 export function parseOptions(argv = process.argv.slice(2)) {
-  const options = { port: 0, host: '127.0.0.1', mode: 'echo', deflate: false, workers: 1, reusePort: false };
+  const options = { port: 0, host: '127.0.0.1', mode: 'echo', deflate: false, workers: 1, reusePort: false, pingIntervalMs: undefined };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--port') options.port = Number(argv[++i]);
@@ -20,6 +21,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
     else if (arg === '--deflate') options.deflate = true;
     else if (arg === '--workers') options.workers = Number(argv[++i]);
     else if (arg === '--reuse-port') options.reusePort = true;
+    else if (arg === '--ping-interval-ms') options.pingIntervalMs = Number(argv[++i]);
     else throw new Error(`unknown option ${arg}`);
   }
   if (!['echo', 'echo-topic', 'fanout', 'channel', 'presence', 'presence-count'].includes(options.mode)) throw new Error(`unknown mode ${options.mode}`);

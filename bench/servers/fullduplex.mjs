@@ -1,12 +1,13 @@
 // fullduplex, as built (../../dist): echo, echo with every connection joined to one topic
 // (echo-topic), or every message published to one topic that all connections join. In channel mode (the channel scenario's plain-topics baseline) a connection
 // joins the topic when it sends `subscribe` (answered `subscribed`) and any other message is
-// published to the topic with wss.publish. Library defaults otherwise.
+// published to the topic with wss.publish. Library defaults otherwise (--ping-interval-ms sets
+// the heartbeat's, for callgrind-handshake.mjs).
 import { WebSocketServer } from '../../dist/index.js';
 import { serve, TOPIC } from './control.mjs';
 
-serve(({ port, host, mode, deflate }) => {
-  const wss = new WebSocketServer({ port, host, perMessageDeflate: deflate });
+serve(({ port, host, mode, deflate, pingIntervalMs }) => {
+  const wss = new WebSocketServer({ port, host, perMessageDeflate: deflate, ...(pingIntervalMs === undefined ? {} : { pingIntervalMs }) });
   wss.on('connection', (ws) => {
     ws.on('error', () => {});
     if (mode === 'fanout' || mode === 'echo-topic') ws.subscribe(TOPIC);

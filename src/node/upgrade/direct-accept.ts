@@ -2,9 +2,7 @@
  * Upgrades read without Node's HTTP parser, on the HTTP server a WebSocketServer owns (the
  * `port` option). Each new connection's first bytes are read here: a plain, complete upgrade
  * request (protocol/handshake/request-head.ts) goes straight to the upgrade listener with a
- * request object built through `http.IncomingMessage`'s public constructor (a subclass whose
- * `headersDistinct` is made when asked for); anything else (a
- * request in two packets, a plain request, CONNECT, bytes the filter declines, an end before
+ * request object made in direct-request.ts; anything else (a request in two packets, a plain request, CONNECT, bytes the filter declines, an end before
  * any byte) is put back with `unshift` and handed to the HTTP server's own connection listener,
  * which answers exactly as it does for every connection without this path.
  * The handshake timeout keeps its meaning: a connection that has not completed its request
@@ -18,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readRequestHead } from '../../protocol/handshake/request-head.js';
 import { HandleTransport, PLAIN_TCP, handleBindings } from '../handle-transport.js';
+import { DirectRequest, fillRequest } from './direct-request.js';
 import { onSocketErrorDuringHandshake } from './http1.js';
 
 export type UpgradeListener = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -188,17 +187,7 @@ export class DirectAccept {
     if (end === -1 || end + HEAD_END.length > this.#maxHead) return null;
     const head = readRequestHead(chunk.toString('latin1', 0, end));
     if (head === null) return null;
-    const req = socket instanceof HandleTransport ? new HandleRequest(socket) : new DirectRequest(socket);
-    req.method = 'GET';
-    req.url = head.url;
-    req.httpVersionMajor = 1;
-    req.httpVersionMinor = 1;
-    req.httpVersion = '1.1';
-    req.rawHeaders = head.rawHeaders;
-    req.headers = head.headers;
-    (req as http.IncomingMessage & { upgrade: boolean }).upgrade = true;
-    req.complete = true;
-    req.push(null);
+    const req = fillRequest(socket instanceof HandleTransport ? new HandleRequest(socket) : new DirectRequest(socket), head);
     return { req, head: chunk.subarray(end + HEAD_END.length) };
   }
 
@@ -234,34 +223,6 @@ function upgradeSettled(onUpgrade: UpgradeListener, req: http.IncomingMessage, s
   // The upgrade listener adds the same error listener until the answer is written.
   socket.removeListener('error', onSocketErrorDuringHandshake);
   onUpgrade(req, socket, head);
-}
-
-/** Where a DirectRequest keeps its `headersDistinct` once made or set. */
-const DISTINCT = Symbol('headersDistinct');
-
-/**
- * A request read here. Its `headersDistinct` is made when first asked for, as Node's own
- * requests make it: from `rawHeaders`, whose every field name appears once.
- */
-class DirectRequest extends http.IncomingMessage {
-  declare [DISTINCT]?: Record<string, string[]>;
-}
-
-Object.defineProperty(DirectRequest.prototype, 'headersDistinct', {
-  configurable: true,
-  get(this: DirectRequest): Record<string, string[]> {
-    return (this[DISTINCT] ??= distinct(this.rawHeaders));
-  },
-  set(this: DirectRequest, value: Record<string, string[]>): void {
-    this[DISTINCT] = value;
-  },
-});
-
-/** `headersDistinct` of raw name/value pairs whose every name appears once. */
-function distinct(rawHeaders: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = { __proto__: null } as unknown as Record<string, string[]>;
-  for (let i = 0; i < rawHeaders.length; i += 2) out[rawHeaders[i]!.toLowerCase()] = [rawHeaders[i + 1]!];
-  return out;
 }
 
 /** Where a HandleRequest keeps its socket once one is made or set. */

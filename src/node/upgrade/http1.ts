@@ -14,6 +14,7 @@ import { validateRequest, type ValidRequest } from '../../protocol/handshake/ser
 import { acceptKey } from '../bytes/accept-key.js';
 import { HandleTransport } from '../handle-transport.js';
 import { writeDirect, writesDirectly, type DirectWriter } from '../socket-write.js';
+import { DirectRequest } from './direct-request.js';
 
 export interface OwnServerOptions {
   maxHeaderSize: number;
@@ -56,7 +57,8 @@ export function readUpgradeRequest(req: http.IncomingMessage): ValidRequest | Ha
     method: req.method ?? '',
     httpVersion: req.httpVersion,
     headers: req.headers,
-    rawHeaders: req.rawHeaders,
+    // A request read without Node's parser names each field once: no repeats to count.
+    rawHeaders: req instanceof DirectRequest ? undefined : req.rawHeaders,
     url: req.url,
   });
 }

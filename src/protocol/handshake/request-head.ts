@@ -35,8 +35,14 @@ const COLON = 0x3a;
 const SPACE = 0x20;
 const TAB = 0x09;
 
-/** Fields that give the request a body or expectations: a full parser's business. */
-const DECLINED_FIELDS = new Set(['content-length', 'transfer-encoding', 'expect']);
+/**
+ * Fields that give the request a body or expectations (content-length, transfer-encoding,
+ * expect): a full parser's business. Compared by length first: no hashing of each name.
+ */
+function isDeclinedField(lower: string): boolean {
+  const length = lower.length;
+  return (length === 14 && lower === 'content-length') || (length === 17 && lower === 'transfer-encoding') || (length === 6 && lower === 'expect');
+}
 
 /**
  * Reads `text`, the head's bytes as latin1 up to (not including) the blank line that ends it.
@@ -78,7 +84,9 @@ export function readRequestHead(text: string): RequestHead | null {
     if (c === SPACE || c === TAB) return null;
     const value = text.slice(valueStart, lineEnd);
     const lower = name.toLowerCase();
-    if (DECLINED_FIELDS.has(lower) || Object.hasOwn(headers, lower)) return null;
+    // A name given twice, or one that `headers` inherits (`constructor`, `__proto__`): the
+    // full parser's business either way.
+    if (isDeclinedField(lower) || headers[lower] !== undefined) return null;
     headers[lower] = value;
     if (lower === 'upgrade') upgrade = true;
     else if (lower === 'connection') {

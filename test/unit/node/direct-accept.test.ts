@@ -78,6 +78,28 @@ describe('upgrades on the own HTTP server', () => {
       assert.equal(req.socket.remotePort, peer.socket.localPort);
       peer.destroy();
     });
+
+    it(`gives 'connection' a request with an empty body that ends when read, for a head ${name}`, async () => {
+      const before = seen.length;
+      const bytes = request(goodHeaders());
+      const peer = await handshake(split ? [bytes.slice(0, 40), bytes.slice(40)] : [bytes]);
+      assert.ok(await peer.until(() => peer.httpHead() !== null, 5000));
+      assert.equal(seen.length, before + 1);
+      const { req, ws } = seen.at(-1)!;
+      assert.equal(req.complete, true);
+      assert.equal(req.readableEnded, false, 'not read yet');
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await new Promise((resolve) => req.once('end', resolve));
+      assert.deepEqual(chunks, []);
+      assert.equal(req.readableEnded, true);
+      // Reading the request took nothing from the connection: a message still arrives.
+      const message = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
+      const mask = [1, 2, 3, 4];
+      peer.write(Buffer.concat([Buffer.from([0x81, 0x85, ...mask]), Buffer.from('after').map((b, i) => b ^ mask[i & 3]!)]));
+      assert.equal(await message, 'after');
+      peer.destroy();
+    });
   }
 
   it('takes a frame sent right behind the head as the first message', async () => {

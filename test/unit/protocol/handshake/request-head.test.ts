@@ -68,6 +68,8 @@ describe('readRequestHead', () => {
     ['a body length', head([...LINES, 'Content-Length: 5'])],
     ['a transfer coding', head([...LINES, 'Transfer-Encoding: chunked'])],
     ['an expectation', head([...LINES, 'Expect: 100-continue'])],
+    ['a field named as a property every object inherits', head([...LINES, 'Constructor: x'])],
+    ['a field named __proto__', head([...LINES, '__proto__: x'])],
     ['more than a hundred fields', head([...LINES, ...Array.from({ length: 100 }, (_, i) => `X-Field-${i}: ${i}`)])],
   ];
   for (const [name, text] of declined) {
