@@ -15,9 +15,8 @@
  * bytes: writes go to libuv in call order, and a net.Socket made later writes behind them.
  */
 import net from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import type { SocketHandlers } from './internal.js';
-import { byteLength } from './socket-write.js';
+import { byteLength, errnoError as failure } from './socket-write.js';
 
 /** Off: every connection is a net.Socket from the start (the path before this file). */
 const ENABLED = true;
@@ -55,6 +54,8 @@ export const PLAIN_TCP = Symbol('plainTcp');
 const B = handleBindings!;
 const UV_EOF = -4095;
 const HIGH_WATER_MARK = 16 * 1024;
+/** The request of the next write (see #write). */
+let spareRequest = handleBindings === null ? null : new B.WriteWrap();
 
 /** net.Server's books, as Node's own connections keep them. */
 type ServerBooks = net.Server & { _connections: number; _emitCloseIfDrained?: () => void };
@@ -75,12 +76,6 @@ export interface TransportUser extends SocketHandlers {
 
 type WriteCallback = (error?: Error | null) => void;
 
-/** The error Node's net gives for a failed `syscall` (`read ECONNRESET`). */
-function failure(status: number, syscall: string): NodeJS.ErrnoException {
-  const code = getSystemErrorName(status);
-  return Object.assign(new Error(`${syscall} ${code}`), { errno: status, code, syscall });
-}
-
 /** The handle's read callback: `this` is the handle. */
 function onRead(this: { transport: HandleTransport }, arrayBuffer: ArrayBuffer): void {
   const n = B.state[B.kReadBytesOrError]!;
@@ -97,8 +92,9 @@ function afterWrite(this: { transport: HandleTransport; callbacks: WriteCallback
 }
 
 // The callbacks of a shutdown request, of the handle's close, and of a write done at once.
-const afterShutdown = function (this: { transport: HandleTransport }, status: number): void { this.transport.shutdownDone(status); };
-const onClosed = function (this: { transport: HandleTransport }): void { this.transport.handleClosed(); };
+type Owned = { transport: HandleTransport };
+const afterShutdown = function (this: Owned, status: number): void { this.transport.shutdownDone(status); };
+const onClosed = function (this: Owned): void { this.transport.handleClosed(); };
 const writtenAtOnce = (transport: HandleTransport, callbacks: WriteCallback[] | null): void => transport.writtenAtOnce(callbacks);
 
 function callAll(callbacks: WriteCallback[], error: Error | null): void {
@@ -304,12 +300,8 @@ export class HandleTransport {
     // false, and 'drain' follows once it is out, even when the kernel took it all at once.
     const below = this.writableLength + byteLength(data) < HIGH_WATER_MARK;
     if (!below) this.#needDrain = true;
-    const request = new B.WriteWrap();
-    request.handle = this.handle;
-    request.transport = this;
-    request.oncomplete = afterWrite;
-    request.async = false;
-    request.callbacks = callbacks;
+    // libuv keeps a request only for a write it queues: a new one is made only after such a write.
+    const request = spareRequest;
     const status = Array.isArray(data) ? this.handle.writev(request, data, true) : this.handle.writeBuffer(request, data);
     if (status < 0) {
       const error = failure(status, 'write');
@@ -318,6 +310,11 @@ export class HandleTransport {
       return false;
     }
     if (B.state[B.kLastWriteWasAsync] !== 0) {
+      spareRequest = new B.WriteWrap();
+      request.handle = this.handle;
+      request.transport = this;
+      request.oncomplete = afterWrite;
+      request.callbacks = callbacks;
       request.async = true;
       request.data = data;
       request.bytes = byteLength(data);

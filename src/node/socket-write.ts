@@ -115,7 +115,7 @@ export function writeDirect(socket: Duplex, data: Uint8Array | Uint8Array[], wri
   const status = Array.isArray(data) ? handle.writev(req, data, true) : handle.writeBuffer(req, data);
   if (status < 0) {
     // As Node's write does: the socket is destroyed with the errno error of the write.
-    socket.destroy(writeError(status));
+    socket.destroy(errnoError(status, 'write'));
     return 0;
   }
   if (binding!.streamBaseState[binding!.kLastWriteWasAsync] === 0) {
@@ -174,15 +174,11 @@ function onQueuedWriteDone(this: WriteRequest, status: number): void {
   this.writer = null;
   const ok = status >= 0 && !socket.destroyed;
   writer.directWriteDone(ok);
-  if (status < 0 && !socket.destroyed) socket.destroy(writeError(status));
+  if (status < 0 && !socket.destroyed) socket.destroy(errnoError(status, 'write'));
 }
 
-/** The error Node's stream write gives for a negative libuv status (errnoException: `write EPIPE`). */
-function writeError(status: number): NodeJS.ErrnoException {
+/** The error Node's net gives for a negative libuv status of `syscall` (errnoException: `write EPIPE`). */
+export function errnoError(status: number, syscall: string): NodeJS.ErrnoException {
   const code = getSystemErrorName(status);
-  const error: NodeJS.ErrnoException = new Error(`write ${code}`);
-  error.errno = status;
-  error.code = code;
-  error.syscall = 'write';
-  return error;
+  return Object.assign(new Error(`${syscall} ${code}`), { errno: status, code, syscall });
 }
