@@ -7,13 +7,13 @@
 //
 //   node bench/callgrind-connection.mjs [--server fullduplex|ws|raw|handle-floor] [--n1 500]
 //        [--n2 2500] [--parallel 10]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServer } from './lib/callgrind.mjs';
 import { freePort } from './lib/processes.mjs';
 
 const o = { server: 'fullduplex', n1: 500, n2: 2500, parallel: 10 };
@@ -61,20 +61,7 @@ async function connectMany(port, total) {
 async function run(total, outFile) {
   const port = await freePort();
   const script = fileURLToPath(new URL(`servers/${o.server}.mjs`, import.meta.url));
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, 'node', script, '--port', String(port)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stderr.on('data', (chunk) => (log += chunk));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('ready')) resolve();
-    });
-    exited.then(() => reject(new Error(`server exited before ready:\n${log}`)));
-  });
+  const { child, exited } = await startServer([script, '--port', String(port)], outFile);
   const done = await connectMany(port, total);
   await new Promise((resolve) => setTimeout(resolve, 500));
   child.stdin.end();

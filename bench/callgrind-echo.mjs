@@ -13,13 +13,13 @@
 // With --keep DIR the callgrind files stay in DIR (callgrind_annotate DIR/n2.out); with
 // --node-arg --perf-basic-prof, /tmp/perf-<pid>.map names the JIT frames for it. --plain runs
 // the server without valgrind (no counts: for --node-arg --cpu-prof and the like).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServer } from './lib/callgrind.mjs';
 import { freePort } from './lib/processes.mjs';
 
 function parse(argv) {
@@ -157,19 +157,7 @@ async function measure(o, total, outFile) {
   const port = await freePort();
   const script = fileURLToPath(new URL(`servers/${o.server}.mjs`, import.meta.url));
   const serverArgs = [...o.nodeArgs, script, '--port', String(port), '--mode', o.mode];
-  const command = o.plain ? ['node', serverArgs] : ['valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, 'node', ...serverArgs]];
-  const child = spawn(command[0], command[1], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('ready')) resolve();
-    });
-    exited.then(() => reject(new Error(`server exited before ready:\n${stderr}`)));
-  });
+  const { child, exited } = await startServer(serverArgs, outFile, o.plain);
   const echoed = await drive(port, o, total);
   await new Promise((resolve) => setTimeout(resolve, 500));
   child.stdin.end();

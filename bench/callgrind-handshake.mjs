@@ -19,11 +19,12 @@
 // window); with --node-arg --perf-basic-prof, /tmp/perf-<pid>.map names the JIT frames for
 // it. --plain runs the server without valgrind (no counts: for --node-arg --cpu-prof and the
 // like).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServer } from './lib/callgrind.mjs';
 import { freePort, startGenerator } from './lib/processes.mjs';
 
 function parse(argv) {
@@ -87,19 +88,7 @@ const script = fileURLToPath(new URL(`servers/${o.server}.mjs`, import.meta.url)
 // pinging every open connection is no handshake's cost.
 const serverArgs = [...o.nodeArgs, script, '--port', String(port), '--mode', o.mode, ...(o.server === 'fullduplex' ? ['--ping-interval-ms', '0'] : [])];
 const outFile = join(dir, 'out');
-const command = o.plain ? ['node', serverArgs] : ['valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, 'node', ...serverArgs]];
-const child = spawn(command[0], command[1], { stdio: ['pipe', 'pipe', 'pipe'] });
-let stderr = '';
-child.stderr.on('data', (chunk) => (stderr += chunk));
-const exited = new Promise((resolve) => child.once('exit', resolve));
-await new Promise((resolve, reject) => {
-  let out = '';
-  child.stdout.on('data', (chunk) => {
-    out += chunk;
-    if (out.includes('ready')) resolve();
-  });
-  exited.then(() => reject(new Error(`server exited before ready:\n${stderr}`)));
-});
+const { child, exited } = await startServer(serverArgs, outFile, o.plain);
 const generator = startGenerator(null);
 const addresses = ['127.201.0.1', '127.201.0.2', '127.201.0.3'];
 let failed = 0;
