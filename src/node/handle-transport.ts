@@ -7,48 +7,18 @@
  * net.Socket over the same handle, at any point, the way Node's own `onconnection` makes one
  * (the server's books move to it): whatever hands a socket out to users calls it, and the
  * connection then runs exactly as any net.Socket one.
- * It reaches Node's internal bindings (`process.binding('stream_wrap')`: WriteWrap,
- * ShutdownWrap, the shared stream state) and net.Server's `_connections` /
- * `_emitCloseIfDrained`; `handleBindings` is null where they do not have the expected shape,
- * or under --pending-deprecation, and every connection then is a net.Socket as before.
+ * It reaches Node's internal bindings (handle-bindings.ts, where they are checked, with the read
+ * area reads land in after the upgrade) and net.Server's `_connections` / `_emitCloseIfDrained`.
  * Must not: parse anything, hold bytes it read (they go to their reader at once), or reorder
  * bytes: writes go to libuv in call order, and a net.Socket made later writes behind them.
  */
 import net from 'node:net';
 import type { SocketHandlers } from './internal.js';
 import { byteLength, errnoError as failure } from './socket-write.js';
+import { copyReadsOut, handleBindings, lendReads } from './handle-bindings.js';
 
-/** Off: every connection is a net.Socket from the start (the path before this file). */
-const ENABLED = true;
+export { handleBindings };
 
-interface Bindings {
-  WriteWrap: new () => any;
-  ShutdownWrap: new () => any;
-  state: Int32Array;
-  kReadBytesOrError: number;
-  kArrayBufferOffset: number;
-  kLastWriteWasAsync: number;
-}
-
-function load(): Bindings | null {
-  const flags = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
-  if (!ENABLED || flags.includes('--pending-deprecation') || process.env['NODE_PENDING_DEPRECATION'] === '1') return null;
-  try {
-    const stream = (process as unknown as { binding(name: string): any }).binding('stream_wrap');
-    const tcp = (process as unknown as { binding(name: string): any }).binding('tcp_wrap');
-    const proto = tcp?.TCP?.prototype;
-    const methods = ['readStart', 'readStop', 'writeBuffer', 'writev', 'writeLatin1String', 'shutdown', 'close', 'setNoDelay'];
-    if (proto === undefined || !methods.every((name) => typeof proto[name] === 'function')) return null;
-    const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync } = stream;
-    if (typeof WriteWrap !== 'function' || typeof ShutdownWrap !== 'function' || !(streamBaseState instanceof Int32Array)) return null;
-    if (![kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync].every((k) => typeof k === 'number')) return null;
-    return { WriteWrap, ShutdownWrap, state: streamBaseState, kReadBytesOrError, kArrayBufferOffset, kLastWriteWasAsync };
-  } catch {
-    return null;
-  }
-}
-
-export const handleBindings: Bindings | null = load();
 /** Set on a request read on a bare handle: it came over plain TCP (no TLS), said without making its socket. */
 export const PLAIN_TCP = Symbol('plainTcp');
 const B = handleBindings!;
@@ -80,8 +50,11 @@ type WriteCallback = (error?: Error | null) => void;
 function onRead(this: { transport: HandleTransport }, arrayBuffer: ArrayBuffer): void {
   const n = B.state[B.kReadBytesOrError]!;
   const transport = this.transport;
-  if (n > 0) transport.read(Buffer.from(arrayBuffer, B.state[B.kArrayBufferOffset]!, n));
-  else if (n === UV_EOF) transport.readEnded();
+  if (n > 0) {
+    if (arrayBuffer !== undefined) transport.read(Buffer.from(arrayBuffer, B.state[B.kArrayBufferOffset]!, n), false);
+    // No buffer: the read landed in the read area, lent for this call.
+    else transport.read(B.readArea!.subarray(0, n), true);
+  } else if (n === UV_EOF) transport.readEnded();
   else if (n < 0) transport.destroy(failure(n, 'read'));
 }
 
@@ -127,6 +100,8 @@ export class HandleTransport {
   #closed = false;
   #needDrain = false;
   #wrote = false;
+  /** Reads land in the shared read area (after the upgrade, where it exists). */
+  #lent = false;
   /** Bytes read past the 101 answer, for the Link once it reads. */
   #head: Buffer | null = null;
 
@@ -190,13 +165,13 @@ export class HandleTransport {
     this.handle.readStop();
   }
 
-  read(chunk: Buffer): void {
+  read(chunk: Buffer, lent: boolean): void {
     const first = this.#first;
     if (first !== null) {
       this.#first = null;
       this.#readStop();
       first(this, chunk);
-    } else this.#connection?.receive(chunk);
+    } else this.#connection?.receive(chunk, lent);
   }
 
   readEnded(): void {
@@ -229,6 +204,7 @@ export class HandleTransport {
       this.#head = head;
       process.nextTick(() => this.#deliverHead());
     }
+    this.#lent = lendReads(this.handle);
     if (!this.#paused) this.#readStart();
   }
 
@@ -430,6 +406,7 @@ export class HandleTransport {
       readable: !this.#readEnded,
       writable: !this.#ending,
     } as net.SocketConstructorOpts);
+    if (this.#lent) copyReadsOut(handle);
     // Paused as Link pauses a net.Socket: the stream, while the handle reads up to the high-water mark.
     if (this.#paused) socket.pause();
     this.#socket = socket;

@@ -53,7 +53,8 @@ export interface TransportEnding {
 
 /** What a connection's socket listeners call (socket-listeners.ts). */
 export interface SocketHandlers {
-  receive(chunk: Buffer): void;
+  /** Bytes read; `lent`: valid only during the call (a shared read area), nothing may keep them. */
+  receive(chunk: Buffer, lent?: boolean): void;
   socketEnded(): void;
   socketClosed(): void;
   socketErrored(): void;

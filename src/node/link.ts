@@ -111,11 +111,11 @@ export class Link extends LinkWriter implements HostedConnection, SocketHandlers
     this.duplex?.resume();
   }
 
-  receive(chunk: Buffer): void {
+  receive(chunk: Buffer, lent = false): void {
     const connection = this.core!;
     this.writeState = (this.writeState & ~UNHEARD) | RECEIVING;
     try {
-      connection.receiveData(chunk);
+      connection.receiveData(chunk, lent);
       this.#pump();
     } finally {
       // Even when a handler threw: what was sent must not wait for the next input.

@@ -203,16 +203,29 @@ export class Connection {
 
   /**
    * Feeds bytes received from the peer. Takes ownership of `data`: masked payloads are unmasked
-   * in place and message events may hold views into it. Never throws.
+   * in place and message events may hold views into it. A `borrowed` chunk is only lent for the
+   * call (a read buffer about to be reused): events then hold copies, and nothing keeps a view
+   * of it once this returns. Never throws.
    */
-  receiveData(data: Uint8Array): void {
+  receiveData(data: Uint8Array, borrowed = false): void {
     if ((this.#flags & EOF) !== 0 || this.#reader.discarding || data.length === 0) return;
-    this.#reader.push(data);
+    // A lent chunk that starts with a short frame (most likely a run of small messages) is copied
+    // whole: its messages are then views of one copy, not a copy each. A chunk that starts with
+    // a long frame, or goes on with a payload, stays lent and each message is copied out once.
+    if (borrowed && data.length > 1 && (data[1]! & 0x7f) < 126 && this.#reader.atNewFrame) {
+      const copy = (this.#options.allocate ?? allocateBytes)(data.length);
+      copy.set(data);
+      data = copy;
+      borrowed = false;
+    }
+    this.#reader.push(data, borrowed);
     try {
       this.#read();
     } catch (cause) {
       // A bug here must not escape to the transport: fail the connection as an internal error.
       this.fail(new ProtocolError('WS_ERR_INTERNAL', `internal error: ${String(cause)}`));
+    } finally {
+      if (borrowed) this.#reader.settle();
     }
   }
 
@@ -288,12 +301,12 @@ export class Connection {
           const assembler = this.#assembler!;
           if (!assembler.dataPiece(reader)) return this.#fail(assembler.error!, this.#closeReply);
           if (reader.frameEnded && reader.fin && !this.#messageEnd()) return;
-        } else if (reader.frameEnded && reader.whole) {
+        } else if (reader.frameEnded && reader.whole && !reader.borrowed) {
           // A control frame whole in one chunk (a heartbeat's pong): no assembler needed.
           this.#controlFrame(reader.opcode, reader.piece);
         } else {
           const assembler = this.#assembler ?? this.#makeAssembler();
-          assembler.controlPiece(reader.piece);
+          assembler.controlPiece(reader.piece, reader.borrowed);
           if (reader.frameEnded) this.#controlFrame(reader.opcode, assembler.controlPayload());
         }
       } else if (step === ReadStep.HEADER) {

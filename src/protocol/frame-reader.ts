@@ -50,6 +50,8 @@ const ALLOW_RSV1 = 2;
 const FRAGMENTED = 4;
 /** The current piece's bytes are still masked (unmasked once, when first used): EXPECT_MASKED << 3. */
 const PIECE_MASKED = 8;
+/** The current piece is a view of a borrowed chunk (see push). */
+const PIECE_BORROWED = 1 << 16;
 /** The bits that outlive a frame. */
 const KEPT = EXPECT_MASKED | ALLOW_RSV1 | FRAGMENTED;
 /** The current frame header's first byte (FIN, RSV1 and opcode) sits in bits 8-15. */
@@ -75,6 +77,8 @@ export class FrameReader {
   #chunks: Uint8Array[] | null = null;
   #offset = 0;
   #buffered = 0;
+  /** The chunk lent by the last push(chunk, true), until settle(). */
+  #borrowed: Uint8Array | null = null;
   #state: State = State.HEADER;
   /**
    * EXPECT_MASKED | ALLOW_RSV1 (set once) | FRAGMENTED (RFC 6455 §5.4: a data frame without FIN
@@ -139,8 +143,10 @@ export class FrameReader {
    * (one pass over the bytes) unless `piece` was read already. The input's bytes may stay masked.
    */
   copyPieceInto(target: Uint8Array, offset: number): void {
-    if ((this.#flags & PIECE_MASKED) !== 0) this.#maskInto(this.#piece, target, offset, this.#keyBytes(), this.#piecePhase);
-    else target.set(this.#piece, offset);
+    const flags = this.#flags;
+    // A lent chunk is unmasked where it is (its bytes are used up), then copied.
+    if ((flags & (PIECE_MASKED | PIECE_BORROWED)) === PIECE_MASKED) this.#maskInto(this.#piece, target, offset, this.#keyBytes(), this.#piecePhase);
+    else target.set(this.piece, offset);
   }
 
   /** The current frame's masking key as bytes, in the shared scratch (used at once). */
@@ -156,6 +162,14 @@ export class FrameReader {
   /** After PIECE: the piece is the frame's whole payload, read from one chunk. */
   get whole(): boolean {
     return this.#piece.length === this.#payloadLength;
+  }
+
+  /**
+   * After PIECE: the piece is a view of a chunk that was lent (push(chunk, true)), so it is valid
+   * only until settle(): whoever keeps its bytes copies them.
+   */
+  get borrowed(): boolean {
+    return (this.#flags & PIECE_BORROWED) !== 0;
   }
 
   /**
@@ -176,13 +190,38 @@ export class FrameReader {
     return this.#state === State.DISCARD;
   }
 
-  /** Queues received bytes; the reader owns them from now on (they are unmasked in place). */
-  push(chunk: Uint8Array): void {
+  /**
+   * Queues received bytes; the reader owns them from now on (they are unmasked in place). A
+   * `borrowed` chunk is lent until the caller calls settle(), when whatever of it is still unread
+   * is copied: the caller may then reuse its memory (a read buffer).
+   */
+  push(chunk: Uint8Array, borrowed = false): void {
     if (this.#state === State.DISCARD || chunk.length === 0) return;
+    if (borrowed) this.#borrowed = chunk;
     const chunks = this.#chunks;
     if (chunks === null) this.#chunks = [chunk];
     else chunks.push(chunk);
     this.#buffered += chunk.length;
+  }
+
+  /**
+   * The lent chunk goes back to its owner: the bytes of it still unread (a header cut by the end
+   * of the read) are copied, and no piece points into it any more.
+   */
+  settle(): void {
+    const lent = this.#borrowed;
+    if (lent === null) return;
+    this.#borrowed = null;
+    this.#flags &= ~(PIECE_BORROWED | PIECE_MASKED);
+    this.#piece = EMPTY;
+    const chunks = this.#chunks;
+    const at = chunks === null ? -1 : chunks.lastIndexOf(lent);
+    if (at < 0) return;
+    const from = at === 0 ? this.#offset : 0;
+    const rest = new Uint8Array(lent.length - from);
+    rest.set(lent.subarray(from));
+    chunks![at] = rest;
+    if (at === 0) this.#offset = 0;
   }
 
   /** Drops buffered input and ignores all further input. */
@@ -208,6 +247,11 @@ export class FrameReader {
     }
     if (this.#state === State.HEADER) return this.#buffered === 0 ? this.#drained() : this.#readHeader();
     return ReadStep.MORE;
+  }
+
+  /** The next byte pushed starts a frame header (no part of one is buffered). */
+  get atNewFrame(): boolean {
+    return this.#state === State.HEADER && this.#buffered === 0;
   }
 
   /** True between frames with no byte buffered and no fragmented message open. */
@@ -351,8 +395,8 @@ export class FrameReader {
     const take = Math.min(remaining, chunk.length - start);
     const piece = start === 0 && take === chunk.length ? chunk : chunk.subarray(start, start + take);
     // A frame's mask bit is checked to be what this side expects, so EXPECT_MASKED says it.
-    const flags = this.#flags;
-    this.#flags = flags | ((flags & EXPECT_MASKED) << 3);
+    const flags = this.#flags & ~PIECE_BORROWED;
+    this.#flags = flags | ((flags & EXPECT_MASKED) << 3) | (chunk === this.#borrowed ? PIECE_BORROWED : 0);
     this.#piecePhase = this.#payloadRead;
     this.#payloadRead += take;
     this.#skip(take);

@@ -36,6 +36,8 @@ export interface PayloadPiece {
   /** The piece's bytes, unmasked (in place). */
   readonly piece: Uint8Array;
   readonly pieceLength: number;
+  /** The piece's bytes are lent: valid only while the chunk they came in is being read. */
+  readonly borrowed: boolean;
   /** Writes the unmasked piece into `target` at `offset`. */
   copyPieceInto(target: Uint8Array, offset: number): void;
 }
@@ -139,8 +141,9 @@ export class MessageAssembler {
   dataPiece(source: PayloadPiece): boolean {
     const text = this.#opcode === Opcode.TEXT && !this.#compressed && !this.#skipUtf8;
     const length = source.pieceLength;
-    if (this.#lastFrame && this.#fragments === 1 && this.#length === 0 && length === this.#frameEnd) {
-      // Fast path: an unfragmented message wholly in one chunk is handed out as a view.
+    if (this.#lastFrame && this.#fragments === 1 && this.#length === 0 && length === this.#frameEnd && (!source.borrowed || this.#compressed)) {
+      // Fast path: an unfragmented message wholly in one chunk is handed out as a view (or, lent,
+      // inflated at once, which keeps nothing of it).
       const piece = source.piece;
       if (text && !(this.#isUtf8 ? this.#isUtf8(piece) : isValidUtf8(piece))) return this.#fail('WS_ERR_INVALID_UTF8');
       this.#buffer = piece;
@@ -231,8 +234,8 @@ export class MessageAssembler {
   }
 
   /** The next unmasked piece of the current control frame. */
-  controlPiece(piece: Uint8Array): void {
-    if (piece.length === this.#controlExpected) {
+  controlPiece(piece: Uint8Array, borrowed = false): void {
+    if (piece.length === this.#controlExpected && !borrowed) {
       // Whole control frame in one chunk: keep the view, copy nothing.
       this.#controlWhole = piece;
       return;

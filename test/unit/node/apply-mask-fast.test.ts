@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyMaskFast, maskIntoFast } from '../../../src/node/bytes/apply-mask-fast.js';
+import { applyMaskFast, maskIntoFast, sharedReadArea } from '../../../src/node/bytes/apply-mask-fast.js';
 
 function reference(data: Uint8Array, key: Uint8Array, phase: number): Uint8Array {
   return Uint8Array.from(data, (b, i) => b ^ key[(phase + i) & 3]!);
@@ -59,6 +59,29 @@ describe('applyMaskFast', () => {
         assert.ok(source.equals(before), `${where}: the source changed`);
         assert.ok(target.subarray(0, 6).equals(untouched.subarray(0, 6)), `${where}: bytes before the offset changed`);
         assert.ok(target.subarray(6 + length).equals(untouched.subarray(6 + length)), `${where}: bytes after the copy changed`);
+      }
+    }
+  });
+
+  it('masks bytes of the read area where they are, to the byte, at any offset and phase', () => {
+    const area = sharedReadArea();
+    assert.ok(area !== null, 'WebAssembly SIMD is available');
+    assert.equal(area.length, 65536);
+    const key = Uint8Array.from([0x3c, 0xa5, 0x0f, 0xd2]);
+    for (const length of [0, 1, 15, 16, 17, 63, 64, 65, 127, 1000, 16384 + 5, 65536 - 40]) {
+      for (let phase = 0; phase < 4; phase++) {
+        for (const offset of [0, 1, 7, 33]) {
+          if (offset + length > area.length) continue;
+          area.set(pattern(area.length, length * 4 + phase));
+          const before = Buffer.from(area);
+          const view = area.subarray(offset, offset + length);
+          const expected = reference(view, key, phase);
+          applyMaskFast(view, key, phase);
+          const where = `length ${length} phase ${phase} offset ${offset}`;
+          assert.ok(Buffer.from(view).equals(Buffer.from(expected)), where);
+          assert.ok(area.subarray(0, offset).equals(before.subarray(0, offset)), `${where}: bytes before changed`);
+          assert.ok(area.subarray(offset + length).equals(before.subarray(offset + length)), `${where}: bytes after changed`);
+        }
       }
     }
   });

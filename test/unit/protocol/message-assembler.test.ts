@@ -327,7 +327,7 @@ describe('MessageAssembler: its own contract', () => {
   const assembler = (options: Partial<ConstructorParameters<typeof MessageAssembler>[0]> = {}) =>
     new MessageAssembler({ maxPayload: 0, maxFragments: 0, skipUtf8Validation: false, isUtf8: null, codec: null, allocate: (size) => new Uint8Array(size), ...options });
   /** A piece as the frame reader hands it out, already unmasked. */
-  const plain = (bytes: Uint8Array): PayloadPiece => ({ piece: bytes, pieceLength: bytes.length, copyPieceInto: (target, offset) => target.set(bytes, offset) });
+  const plain = (bytes: Uint8Array, borrowed = false): PayloadPiece => ({ piece: bytes, pieceLength: bytes.length, borrowed, copyPieceInto: (target, offset) => target.set(bytes, offset) });
 
   it('hands out a message that arrived whole as the very bytes it was given, uncopied', () => {
     const a = assembler();
@@ -336,6 +336,27 @@ describe('MessageAssembler: its own contract', () => {
     assert.equal(a.dataPiece(plain(piece)), true);
     assert.equal(a.finish(), piece);
     assert.equal(a.binary, false);
+  });
+
+  it('copies a message that arrived whole in lent bytes, so reusing them later changes nothing', () => {
+    const a = assembler();
+    const piece = utf8('hello');
+    assert.equal(a.frameStart(BINARY, false, true, piece.length), true);
+    assert.equal(a.dataPiece(plain(piece, true)), true);
+    const message = a.finish()!;
+    assert.notEqual(message.buffer, piece.buffer);
+    piece.fill(0);
+    assert.deepEqual([...message], [...utf8('hello')]);
+  });
+
+  it('copies a control payload that arrived whole in lent bytes', () => {
+    const a = assembler();
+    const piece = utf8('ping!');
+    a.controlStart(piece.length);
+    a.controlPiece(piece, true);
+    const payload = a.controlPayload();
+    piece.fill(0);
+    assert.deepEqual([...payload], [...utf8('ping!')]);
   });
 
   it('copies the fragments of a message into one buffer and reports its type', () => {
