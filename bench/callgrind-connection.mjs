@@ -13,16 +13,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from './lib/callgrind.mjs';
+import { parseFlags, startServer } from './lib/callgrind.mjs';
 import { freePort } from './lib/processes.mjs';
 
-const o = { server: 'fullduplex', n1: 500, n2: 2500, parallel: 10 };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 1) {
-  const key = argv[i].replace(/^--/, '');
-  if (!(key in o)) throw new Error(`unknown option ${argv[i]}`);
-  o[key] = key === 'server' ? argv[++i] : Number(argv[++i]);
-}
+const o = parseFlags(process.argv.slice(2), { server: 'fullduplex', n1: 500, n2: 2500, parallel: 10 });
 
 /** One connection's life as the client sees it: resolves once the server's socket closed. */
 function handshakeOnce(port) {

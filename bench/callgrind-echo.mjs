@@ -19,26 +19,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from './lib/callgrind.mjs';
+import { parseFlags, startServer } from './lib/callgrind.mjs';
 import { freePort } from './lib/processes.mjs';
 
 function parse(argv) {
-  const o = { server: 'fullduplex', mode: 'echo', binary: false, connections: 100, inFlight: 16, size: 32, n1: 20000, n2: 60000, keep: null, nodeArgs: [], plain: false };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === '--server') o.server = argv[++i];
-    else if (arg === '--mode') o.mode = argv[++i];
-    else if (arg === '--binary') o.binary = true;
-    else if (arg === '--connections') o.connections = Number(argv[++i]);
-    else if (arg === '--in-flight') o.inFlight = Number(argv[++i]);
-    else if (arg === '--size') o.size = Number(argv[++i]);
-    else if (arg === '--n1') o.n1 = Number(argv[++i]);
-    else if (arg === '--n2') o.n2 = Number(argv[++i]);
-    else if (arg === '--keep') o.keep = argv[++i];
-    else if (arg === '--node-arg') o.nodeArgs.push(argv[++i]);
-    else if (arg === '--plain') o.plain = true;
-    else throw new Error(`unknown option ${arg}`);
-  }
+  const o = parseFlags(argv, { server: 'fullduplex', mode: 'echo', binary: false, connections: 100, inFlight: 16, size: 32, n1: 20000, n2: 60000, keep: '', nodeArg: [], plain: false });
   if (!(o.size >= 0 && o.size <= 0xffff)) throw new Error('--size: 0 to 65535 bytes (a 16-bit length at most)');
   return o;
 }
@@ -156,7 +141,7 @@ async function drive(port, o, total) {
 async function measure(o, total, outFile) {
   const port = await freePort();
   const script = fileURLToPath(new URL(`servers/${o.server}.mjs`, import.meta.url));
-  const serverArgs = [...o.nodeArgs, script, '--port', String(port), '--mode', o.mode];
+  const serverArgs = [...o.nodeArg, script, '--port', String(port), '--mode', o.mode];
   const { child, exited } = await startServer(serverArgs, outFile, o.plain);
   const echoed = await drive(port, o, total);
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -170,7 +155,7 @@ async function measure(o, total, outFile) {
 }
 
 const o = parse(process.argv.slice(2));
-const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'callgrind-echo-'));
+const dir = o.keep || mkdtempSync(join(tmpdir(), 'callgrind-echo-'));
 mkdirSync(dir, { recursive: true });
 const a = await measure(o, o.n1, join(dir, 'n1.out'));
 const b = await measure(o, o.n2, join(dir, 'n2.out'));

@@ -24,24 +24,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from './lib/callgrind.mjs';
+import { parseFlags, startServer } from './lib/callgrind.mjs';
 import { freePort, startGenerator } from './lib/processes.mjs';
 
 function parse(argv) {
-  const o = { server: 'fullduplex', mode: 'echo', warmup: 3000, n1: 500, n2: 1500, concurrency: 64, keep: null, nodeArgs: [], plain: false };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === '--server') o.server = argv[++i];
-    else if (arg === '--mode') o.mode = argv[++i];
-    else if (arg === '--warmup') o.warmup = Number(argv[++i]);
-    else if (arg === '--n1') o.n1 = Number(argv[++i]);
-    else if (arg === '--n2') o.n2 = Number(argv[++i]);
-    else if (arg === '--concurrency') o.concurrency = Number(argv[++i]);
-    else if (arg === '--keep') o.keep = argv[++i];
-    else if (arg === '--node-arg') o.nodeArgs.push(argv[++i]);
-    else if (arg === '--plain') o.plain = true;
-    else throw new Error(`unknown option ${arg}`);
-  }
+  const o = parseFlags(argv, { server: 'fullduplex', mode: 'echo', warmup: 3000, n1: 500, n2: 1500, concurrency: 64, keep: '', nodeArg: [], plain: false });
   if (!(o.n2 > o.n1)) throw new Error('--n2 must be larger than --n1');
   return o;
 }
@@ -80,13 +67,13 @@ function control(pid, flag) {
 }
 
 const o = parse(process.argv.slice(2));
-const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'callgrind-handshake-'));
+const dir = o.keep || mkdtempSync(join(tmpdir(), 'callgrind-handshake-'));
 mkdirSync(dir, { recursive: true });
 const port = await freePort();
 const script = fileURLToPath(new URL(`servers/${o.server}.mjs`, import.meta.url));
 // No heartbeat in fullduplex (ws has none): under valgrind a window outlasts its interval, and
 // pinging every open connection is no handshake's cost.
-const serverArgs = [...o.nodeArgs, script, '--port', String(port), '--mode', o.mode, ...(o.server === 'fullduplex' ? ['--ping-interval-ms', '0'] : [])];
+const serverArgs = [...o.nodeArg, script, '--port', String(port), '--mode', o.mode, ...(o.server === 'fullduplex' ? ['--ping-interval-ms', '0'] : [])];
 const outFile = join(dir, 'out');
 const { child, exited } = await startServer(serverArgs, outFile, o.plain);
 const generator = startGenerator(null);

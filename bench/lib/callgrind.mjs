@@ -22,3 +22,22 @@ export async function startServer(args, outFile, plain = false) {
   });
   return { child, exited };
 }
+
+/**
+ * The command line of a callgrind-*.mjs script: `--some-name value` sets `defaults.someName`,
+ * read as the default's type (a number, a string, true for a boolean flag, one more item for a
+ * list); any other option is an error.
+ */
+export function parseFlags(argv, defaults) {
+  const o = structuredClone(defaults);
+  for (let i = 0; i < argv.length; i += 1) {
+    const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
+    if (!argv[i].startsWith('--') || !(key in o)) throw new Error(`unknown option ${argv[i]}`);
+    const current = o[key];
+    if (typeof current === 'boolean') o[key] = true;
+    else if (Array.isArray(current)) current.push(argv[++i]);
+    else if (typeof current === 'number') o[key] = Number(argv[++i]);
+    else o[key] = argv[++i];
+  }
+  return o;
+}

@@ -53,21 +53,20 @@ function load(): Bindings | null {
 
 export const handleBindings: Bindings | null = load();
 
-/** Makes the handle's reads land in the read area; false where there is none. */
-export function lendReads(handle: any): boolean {
-  const area = handleBindings?.readArea ?? null;
-  if (area === null) return false;
-  handle.useUserBuffer(area);
-  return true;
+/** Makes the handle's reads land in the read area, where there is one. */
+export function lendReads(handle: any): void {
+  const area = handleBindings!.readArea;
+  if (area !== null) handle.useUserBuffer(area);
 }
 
 /**
- * A net.Socket was made over a handle that reads into the area: its read callback (set by the
- * socket) gets each read as a buffer of its own, copied out of the area.
+ * A net.Socket was made over a handle given to lendReads: its read callback (set by the socket)
+ * gets each read as a buffer of its own, copied out of the area.
  */
 export function copyReadsOut(handle: any): void {
   const B = handleBindings!;
-  const area = B.readArea!;
+  const area = B.readArea;
+  if (area === null) return;
   const socketRead = handle.onread as (this: unknown, arrayBuffer?: ArrayBuffer) => unknown;
   handle.onread = function (this: unknown, arrayBuffer?: ArrayBuffer): unknown {
     const n = B.state[B.kReadBytesOrError]!;

@@ -100,8 +100,6 @@ export class HandleTransport {
   #closed = false;
   #needDrain = false;
   #wrote = false;
-  /** Reads land in the shared read area (after the upgrade, where it exists). */
-  #lent = false;
   /** Bytes read past the 101 answer, for the Link once it reads. */
   #head: Buffer | null = null;
 
@@ -204,7 +202,7 @@ export class HandleTransport {
       this.#head = head;
       process.nextTick(() => this.#deliverHead());
     }
-    this.#lent = lendReads(this.handle);
+    lendReads(this.handle);
     if (!this.#paused) this.#readStart();
   }
 
@@ -406,7 +404,8 @@ export class HandleTransport {
       readable: !this.#readEnded,
       writable: !this.#ending,
     } as net.SocketConstructorOpts);
-    if (this.#lent) copyReadsOut(handle);
+    // Attached while on the handle: its reads were lent (attach).
+    if (this.#connection !== null) copyReadsOut(handle);
     // Paused as Link pauses a net.Socket: the stream, while the handle reads up to the high-water mark.
     if (this.#paused) socket.pause();
     this.#socket = socket;

@@ -214,14 +214,14 @@ export class FrameReader {
     this.#borrowed = null;
     this.#flags &= ~(PIECE_BORROWED | PIECE_MASKED);
     this.#piece = EMPTY;
+    // Still queued, it is the last chunk (pushed last); the first one too when all before it were read.
     const chunks = this.#chunks;
-    const at = chunks === null ? -1 : chunks.lastIndexOf(lent);
-    if (at < 0) return;
-    const from = at === 0 ? this.#offset : 0;
-    const rest = new Uint8Array(lent.length - from);
-    rest.set(lent.subarray(from));
-    chunks![at] = rest;
-    if (at === 0) this.#offset = 0;
+    if (chunks === null || chunks[chunks.length - 1] !== lent) return;
+    const first = chunks.length === 1;
+    const rest = new Uint8Array(lent.length - (first ? this.#offset : 0));
+    rest.set(first ? lent.subarray(this.#offset) : lent);
+    chunks[chunks.length - 1] = rest;
+    if (first) this.#offset = 0;
   }
 
   /** Drops buffered input and ignores all further input. */

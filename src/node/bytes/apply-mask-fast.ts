@@ -40,6 +40,8 @@ let exports: MaskExports | null | undefined;
 let memory: Uint8Array = new Uint8Array(0);
 /** The module's memory itself, to tell bytes of the read area from any others. */
 let memoryBuffer: ArrayBuffer | null = null;
+/** The read area as a Buffer, made once. */
+let readArea: Buffer | null = null;
 
 function load(): MaskExports | null {
   try {
@@ -77,7 +79,6 @@ export function sharedReadArea(): Buffer | null {
   if (exports === null) return null;
   return (readArea ??= Buffer.from(memoryBuffer!, BLOCK, READ_AREA_SIZE));
 }
-let readArea: Buffer | null = null;
 
 /**
  * XORs `data` in place with `maskingKey`, as if `data` started `phase` bytes into the payload;
