@@ -120,9 +120,18 @@ it('a page whose connection drops shows it, keeps retrying while the server refu
   try {
     host.demo.handleUpgrade = () => false; // every new attempt gets 404 until restored
     for (const socket of sockets) socket.destroy(); // the network drops, no close frame
-    await page.waitForSelector('#connection[data-state="closed"]', { timeout: WAIT_MS });
-    assert.equal(await page.textContent('#connection'), 'reconnecting…');
-    assert.equal(await page.textContent('#me'), '–');
+    // State and text read together: the next attempt may change both right after.
+    const shown = await page.waitForFunction(
+      () => {
+        const el = document.getElementById('connection')!;
+        return el.dataset.state === 'closed' ? { text: el.textContent, me: document.getElementById('me')!.textContent } : null;
+      },
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    const { text, me } = (await shown.jsonValue()) as { text: string; me: string };
+    assert.equal(text, 'reconnecting…');
+    assert.equal(me, '–');
     // No stale arena: no players, no tick, no round trip while it is not connected.
     await page.waitForFunction(
       () => document.querySelectorAll('#roster li').length === 0 && document.getElementById('tick').textContent === '–' && document.getElementById('rtt').textContent === '–',
